@@ -1,0 +1,24 @@
+#!/bin/sh
+# Runs each cmocka test program given on the command line, with TAP
+# output, and ends with one line: N passed, N failed, N skipped.
+# XK_TEST_WRAPPER (valgrind, say) is put in front of each program.
+pass=0 fail=0 skip=0 status=0
+for t in "$@"; do
+	out=$(CMOCKA_MESSAGE_OUTPUT=TAP ${XK_TEST_WRAPPER:-} "./$t" 2>&1)
+	rc=$?
+	printf '%s\n' "$out"
+	p=$(printf '%s\n' "$out" | grep -c '^ok .*# *[Ss][Kk][Ii][Pp]')
+	o=$(printf '%s\n' "$out" | grep -c '^ok ')
+	f=$(printf '%s\n' "$out" | grep -c '^not ok ')
+	skip=$((skip + p))
+	pass=$((pass + o - p))
+	fail=$((fail + f))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		# The program died or a wrapper (valgrind) found errors.
+		echo "$t: exited with status $rc" >&2
+		fail=$((fail + 1))
+	fi
+	[ "$rc" -eq 0 ] || status=1
+done
+echo "$pass passed, $fail failed, $skip skipped"
+exit $status
