@@ -1,0 +1,247 @@
+/*
+ * xkpi: the XNU kernel programming interfaces in userspace.
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+/*!
+ * @header xkpi.h
+ * @abstract xkpi's own interface: start and stop the library, choose its
+ *     backend and behaviour, and catch its log and its panics.
+ * @discussion Nothing here exists in XNU.  Code ported from a kernel
+ *     extension needs none of it: the first call of any KPI function
+ *     (`sock_*`, `mbuf_*`) initialises the library from the environment.
+ *     xkpi_init() is for programs and tests that want to choose instead,
+ *     and xkpi_shutdown() for those that want everything freed before they
+ *     exit (under a leak checker, say).
+ *
+ *     <b>Environment.</b> Read when the library initialises.  A field set
+ *     in struct xkpi_config takes precedence over its variable.
+ *     - `XKPI_BACKEND`: the packet backend: `mem` (in-process virtual
+ *       links, the default: no privilege needed), `linux` (raw and packet
+ *       sockets), `pcap` (libpcap) or `nfqueue` (netfilter queues, which
+ *       intercept the host's traffic for divert and SeND sockets).
+ *     - `XKPI_IFACES`: a comma-separated list of the interfaces to attach,
+ *       for example `eth0,eth1`; each backend documents what it does when
+ *       the list is unset or empty.
+ *     - `XKPI_LOG`: the log level: `off`, `error`, `warn` (the default),
+ *       `info` or `debug`.
+ *     - `XKPI_MBUF_CACHE`: `0` frees every mbuf and cluster to the heap at
+ *       once, so that valgrind and the sanitizers see each use after free;
+ *       any other value, or none, keeps freed buffers in a cache for
+ *       reuse.
+ *
+ *     <b>Versions.</b> The XKPI_VERSION_* macros give the version of the
+ *     headers; the shared library's soname follows the major number.
+ */
+#ifndef _XKPI_XKPI_H_
+#define _XKPI_XKPI_H_
+
+#include <stddef.h>
+#include <sys/kernel_types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*! @abstract Major version of the headers: changes break compatibility. */
+#define	XKPI_VERSION_MAJOR	0
+/*! @abstract Minor version of the headers: additions. */
+#define	XKPI_VERSION_MINOR	1
+/*! @abstract Patch version of the headers: fixes only. */
+#define	XKPI_VERSION_PATCH	0
+
+/*
+ * A libevent event base.  Declared only: this header does not include
+ * libevent, and callers of xkpi_init_with_base() include it themselves.
+ */
+struct event_base;
+
+/*!
+ * @abstract Which sides the single-callback functions install an upcall
+ *     on.
+ * @discussion sock_socket(), sock_accept() and sock_setupcall() take one
+ *     callback.  XNU installs it on the read side only on x86_64, and on
+ *     both sides on arm64; the mode chooses which of the two a port
+ *     reproduces.  sock_setupcalls() is not affected.
+ */
+enum xkpi_upcall_mode {
+	XKPI_UPCALL_X86_64 = 0,	/*!< The read side only, as XNU on x86_64.
+				     The default. */
+	XKPI_UPCALL_ARM64 = 1	/*!< The read and the write side, as XNU
+				     on arm64 (Apple silicon). */
+};
+
+/*!
+ * @abstract Log levels, from the most to the least severe.
+ * @discussion A message is logged when its level is at most the level
+ *     chosen (XKPI_LOG, or the `log_level` field of struct xkpi_config).
+ *     Messages carry ERROR to DEBUG; OFF and DEFAULT only choose.
+ */
+enum xkpi_log_level {
+	XKPI_LOG_OFF = -1,	/*!< Log nothing. */
+	XKPI_LOG_DEFAULT = 0,	/*!< In struct xkpi_config: take the level
+				     from XKPI_LOG, else XKPI_LOG_WARN. */
+	XKPI_LOG_ERROR = 1,	/*!< A call failed for a reason the caller
+				     should know about (a backend error). */
+	XKPI_LOG_WARN = 2,	/*!< Something was refused or dropped. */
+	XKPI_LOG_INFO = 3,	/*!< Start, stop, interfaces attached. */
+	XKPI_LOG_DEBUG = 4	/*!< Per-packet and per-call detail. */
+};
+
+/*!
+ * @abstract The configuration given to xkpi_init() or
+ *     xkpi_init_with_base().
+ * @discussion A zeroed structure means "everything from the environment",
+ *     as a NULL pointer does; set only the fields you want to choose, with
+ *     designated initializers.
+ */
+struct xkpi_config {
+	const char	*backend;	/*!< Backend name (`mem`, `linux`,
+					     `pcap`, `nfqueue`); NULL: from
+					     XKPI_BACKEND, else `mem`. */
+	const char	*ifaces;	/*!< Comma-separated names of the
+					     interfaces to attach; NULL: from
+					     XKPI_IFACES. */
+	int		 log_level;	/*!< An enum xkpi_log_level value;
+					     XKPI_LOG_DEFAULT (0): from
+					     XKPI_LOG, else XKPI_LOG_WARN. */
+	enum xkpi_upcall_mode upcall_mode; /*!< Sides the single-callback
+					     functions install an upcall on;
+					     XKPI_UPCALL_X86_64 (0) by
+					     default. */
+	size_t		 mbuf_limit_bytes; /*!< Most memory mbufs and
+					     clusters may hold together;
+					     beyond it allocations fail as
+					     the mbuf KPI documents.  0: the
+					     library's default bound. */
+};
+
+/*!
+ * @abstract Receives the library's log messages.
+ * @param level The message's level, XKPI_LOG_ERROR to XKPI_LOG_DEBUG.
+ * @param msg The message: one line, without a trailing newline, valid
+ *     during the call only.
+ * @param ctx The context pointer given to xkpi_set_log_hook().
+ * @locking Called on whichever thread logs, possibly on several threads at
+ *     once and possibly with the library's core lock held: the hook must
+ *     not call xkpi functions.
+ */
+typedef void (*xkpi_log_hook)(int level, const char *msg, void *ctx);
+
+/*!
+ * @function xkpi_set_log_hook
+ * @abstract Sends the library's log messages to a function of the caller.
+ * @discussion Only messages at or under the chosen log level reach the
+ *     hook.  By default they go to standard error, prefixed with "xkpi: ".
+ *     The hook stays in place across xkpi_shutdown().  May be called at
+ *     any time, before initialisation too.
+ * @param hook The hook, or NULL to restore the default.
+ * @param ctx A context pointer passed to the hook.
+ * @ownership `ctx` stays the caller's; it must remain valid while the hook
+ *     is installed.
+ */
+extern void xkpi_set_log_hook(xkpi_log_hook hook, void *ctx);
+
+/*!
+ * @abstract Receives the library's panics.
+ * @discussion A panic is an impossible state the caller has caused, where
+ *     XNU would panic the kernel: a sock_release() without a
+ *     sock_retain(), an mbuf freed twice.
+ * @param msg What went wrong: one line, valid during the call only.
+ * @param ctx The context pointer given to xkpi_set_panic_hook().
+ * @locking Called on the thread of the offending call.  The hook must not
+ *     call xkpi functions.
+ */
+typedef void (*xkpi_panic_hook)(const char *msg, void *ctx);
+
+/*!
+ * @function xkpi_set_panic_hook
+ * @abstract Replaces what the library does on a panic.
+ * @discussion The default hook prints the message to standard error and
+ *     calls abort().  If a hook returns, the offending call returns
+ *     without doing anything further (a release without a retain changes
+ *     no count; a second free of an mbuf frees nothing), so a test can
+ *     record the panic and go on.  The hook stays in place across
+ *     xkpi_shutdown().  May be called at any time, before initialisation
+ *     too.
+ * @param hook The hook, or NULL to restore the default.
+ * @param ctx A context pointer passed to the hook.
+ * @ownership `ctx` stays the caller's; it must remain valid while the hook
+ *     is installed.
+ */
+extern void xkpi_set_panic_hook(xkpi_panic_hook hook, void *ctx);
+
+/*!
+ * @function xkpi_init
+ * @abstract Initialises the library with a chosen configuration.
+ * @discussion Attaches the backend and its interfaces and starts the
+ *     event-loop thread, on which upcalls and event callbacks run.
+ *     Without this call the first KPI call does the same from the
+ *     environment; if that fails, the error is logged and the KPI call
+ *     fails with it where it can return an error.
+ *
+ *     Calling it again while the library is initialised (explicitly or
+ *     by a KPI call) is harmless: it changes nothing and returns 0.  To
+ *     change the configuration, call xkpi_shutdown() first.
+ * @param cfg The configuration, or NULL for everything from the
+ *     environment.
+ * @result 0 on success; EINVAL for an unknown backend name, an unknown
+ *     upcall mode or log level, or a malformed interface list (in `cfg`
+ *     or in the environment); ENXIO when a listed interface does not
+ *     exist; ENOMEM when memory runs out; or the error of a backend that
+ *     cannot start (EPERM without the privilege it needs, for example).
+ * @locking Call it from any thread but the event-loop thread (not from
+ *     an upcall or callback).
+ * @ownership `cfg` and its strings are read during the call only.
+ */
+extern errno_t xkpi_init(const struct xkpi_config *cfg);
+
+/*!
+ * @function xkpi_init_with_base
+ * @abstract Initialises the library on the caller's libevent event base.
+ * @discussion Like xkpi_init(), but the library starts no thread of its
+ *     own: it adds its events to `base`, and the thread that runs `base`
+ *     (event_base_dispatch() or event_base_loop()) is the event-loop
+ *     thread, on which upcalls and event callbacks run.  Nothing is
+ *     delivered while `base` is not running, so a test can drive the loop
+ *     by hand, one event_base_loop(base, EVLOOP_ONCE) at a time, to
+ *     fix the order of events.
+ *
+ *     Other threads hand work to the loop, so `base` must be made after
+ *     evthread_use_pthreads() was called.  The library never frees
+ *     `base`: call xkpi_shutdown() before event_base_free().
+ * @param base The event base.
+ * @param cfg The configuration, or NULL for everything from the
+ *     environment.
+ * @result 0 on success; EINVAL when `base` is NULL; EBUSY when the library
+ *     is already initialised (explicitly or by a KPI call); otherwise the
+ *     errors of xkpi_init().
+ * @locking Call it from any thread but a thread running `base`.
+ * @ownership `base` stays the caller's and must outlive the library's use
+ *     of it (until xkpi_shutdown() returns).  `cfg` and its strings are
+ *     read during the call only.
+ */
+extern errno_t xkpi_init_with_base(struct event_base *base,
+    const struct xkpi_config *cfg);
+
+/*!
+ * @function xkpi_shutdown
+ * @abstract Closes everything and frees everything.
+ * @discussion Closes every socket (no upcall or event callback is called
+ *     after it returns), detaches the backend and its interfaces, stops
+ *     the library's own event-loop thread, or removes the library's events
+ *     from the caller's base, and frees every mbuf and buffer the library
+ *     holds.  Sockets and mbufs the application still holds become
+ *     invalid.  Afterwards the library can be initialised again, by
+ *     xkpi_init() or by the next KPI call.  Does nothing when the library
+ *     is not initialised.  The log and panic hooks stay in place.
+ * @locking Call it from any thread but the event-loop thread (not from an
+ *     upcall or callback), with no other thread inside a KPI call.  It
+ *     waits for upcalls already running.
+ */
+extern void xkpi_shutdown(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* _XKPI_XKPI_H_ */
