@@ -498,13 +498,16 @@ flags_apply(mbuf_t m, mbuf_flags_t nflags)
 {
 	bool had = m->m_flags & M_PKTHDR, has = nflags & M_PKTHDR;
 
-	if (!had && has && !(m->m_flags & M_EXT) &&
-	    (m->m_data != m->m_dat || m->m_len > 0)) {
+	if (!had && has && !(m->m_flags & M_EXT) && m->m_len > 0) {
 		/* The header would overlay data already in the mbuf. */
 		return EBUSY;
 	}
 	if (had && !has) {
 		xk_m_tag_delete_chain(m);
+		/* An empty mbuf gets its whole buffer back. */
+		if (!(m->m_flags & M_EXT) && m->m_len == 0) {
+			m->m_data = m->m_dat;
+		}
 	}
 	m->m_flags = (uint16_t)(nflags | (m->m_flags & ~M_PUBLICFLAGS));
 	if (!had && has) {

@@ -236,8 +236,8 @@ extern size_t mbuf_trailingspace(mbuf_t mbuf);
  * @param how MBUF_WAITOK or MBUF_DONTWAIT (neither waits).
  * @param type The type to give the mbuf (MBUF_TYPE_DATA, usually).
  * @param mbuf Receives the new mbuf, or NULL on failure.
- * @result 0, EINVAL if @p mbuf is NULL, or ENOMEM (whatever @p how) when
- *     the pool is exhausted.
+ * @result 0, EINVAL if @p mbuf is NULL or @p type is MBUF_TYPE_FREE or
+ *     256 or more, or ENOMEM (whatever @p how) when the pool is exhausted.
  * @ownership The caller owns the new mbuf and frees it with mbuf_free()
  *     or mbuf_freem().
  */
@@ -251,7 +251,8 @@ extern errno_t mbuf_get(mbuf_how_t how, mbuf_type_t type, mbuf_t *mbuf);
  * @param how MBUF_WAITOK or MBUF_DONTWAIT (neither waits).
  * @param type The type to give the mbuf.
  * @param mbuf Receives the new mbuf, or NULL on failure.
- * @result 0, EINVAL if @p mbuf is NULL, or ENOMEM (whatever @p how).
+ * @result 0, EINVAL if @p mbuf is NULL or @p type is MBUF_TYPE_FREE or
+ *     256 or more, or ENOMEM (whatever @p how).
  * @ownership The caller owns the new mbuf.
  */
 extern errno_t mbuf_gethdr(mbuf_how_t how, mbuf_type_t type, mbuf_t *mbuf);
@@ -578,8 +579,9 @@ extern mbuf_type_t mbuf_type(mbuf_t mbuf);
  * @function mbuf_settype
  * @abstract Changes the type of an mbuf.
  * @param mbuf The mbuf.
- * @param new_type Any type but MBUF_TYPE_FREE.
- * @result 0, or EINVAL for MBUF_TYPE_FREE or a NULL mbuf.
+ * @param new_type Any type but MBUF_TYPE_FREE, below 256.
+ * @result 0, or EINVAL for MBUF_TYPE_FREE, a type of 256 or more, or a
+ *     NULL mbuf.
  */
 extern errno_t mbuf_settype(mbuf_t mbuf, mbuf_type_t new_type);
 
@@ -601,6 +603,8 @@ extern mbuf_flags_t mbuf_flags(mbuf_t mbuf);
  * @result 0; EINVAL if @p flags changes MBUF_EXT or has bits outside the
  *     public set; EBUSY if MBUF_PKTHDR is set on a small mbuf that already
  *     holds data (the header would overlay it).  On error nothing changes.
+ *     Clearing MBUF_PKTHDR on an empty small mbuf gives it back the whole
+ *     of its buffer.
  */
 extern errno_t mbuf_setflags(mbuf_t mbuf, mbuf_flags_t flags);
 
