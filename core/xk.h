@@ -23,4 +23,7 @@
  */
 void	xk_panic(const char *fmt, ...) XK_PRINTFLIKE(1, 2);
 
+/* Logs through the hook of xkpi_set_log_hook(), at an XKPI_LOG_* level. */
+void	xk_log(int level, const char *fmt, ...) XK_PRINTFLIKE(2, 3);
+
 #endif /* _XK_CORE_XK_H_ */

@@ -1,0 +1,308 @@
+/*
+ * xkpi: the XNU kernel programming interfaces in userspace.
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * The library's life: the core lock, the event-loop thread that owns all
+ * I/O, and xkpi_init / xkpi_init_with_base / xkpi_shutdown.
+ *
+ * Legacy code never calls an init function, so the first KPI call starts
+ * the library from the environment (xk_lib_ensure).
+ */
+#include "core/xk.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <xkpi.h>
+
+#include "core/socket_var.h"
+
+static GMutex core_mtx;
+static _Thread_local bool core_held;	/* this thread holds core_mtx */
+static _Thread_local bool on_loop;	/* this thread runs the loop */
+
+static GMutex lib_mtx;			/* init and shutdown */
+static _Atomic bool lib_running;
+static struct event_base *lib_base;
+static bool lib_own_base;
+static pthread_t lib_thread;
+static struct event *lib_stop_ev;
+static int lib_upcall_mode;
+static int lib_log_level = XKPI_LOG_WARN;
+
+static GMutex log_mtx;
+static xkpi_log_hook log_hook;
+static void *log_ctx;
+
+void
+xk_core_lock(void)
+{
+	g_mutex_lock(&core_mtx);
+	core_held = true;
+}
+
+void
+xk_core_unlock(void)
+{
+	core_held = false;
+	g_mutex_unlock(&core_mtx);
+}
+
+bool
+xk_core_owned(void)
+{
+	return core_held;
+}
+
+bool
+xk_cond_wait(GCond *cv, gint64 deadline_us)
+{
+	bool woke = true;
+
+	core_held = false;
+	if (deadline_us == 0) {
+		g_cond_wait(cv, &core_mtx);
+	} else {
+		woke = g_cond_wait_until(cv, &core_mtx, deadline_us);
+	}
+	core_held = true;
+	return woke;
+}
+
+bool
+xk_on_loop_thread(void)
+{
+	return on_loop;
+}
+
+void
+xk_loop_enter(void)
+{
+	/* With an application's base, whoever runs our callbacks is it. */
+	on_loop = true;
+}
+
+struct event_base *
+xk_loop_base(void)
+{
+	return lib_base;
+}
+
+int
+xk_lib_upcall_mode(void)
+{
+	return lib_upcall_mode;
+}
+
+/* Logging. */
+
+void
+xk_log(int level, const char *fmt, ...)
+{
+	xkpi_log_hook hook;
+	char msg[512];
+	va_list ap;
+	void *ctx;
+
+	if (level > lib_log_level || lib_log_level == XKPI_LOG_OFF) {
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	g_mutex_lock(&log_mtx);
+	hook = log_hook;
+	ctx = log_ctx;
+	g_mutex_unlock(&log_mtx);
+	if (hook != NULL) {
+		hook(level, msg, ctx);
+	} else {
+		fprintf(stderr, "xkpi: %s\n", msg);
+	}
+}
+
+XK_EXPORT void
+xkpi_set_log_hook(xkpi_log_hook hook, void *ctx)
+{
+	g_mutex_lock(&log_mtx);
+	log_hook = hook;
+	log_ctx = ctx;
+	g_mutex_unlock(&log_mtx);
+}
+
+static int
+parse_log_level(const char *s)
+{
+	static const char *names[] = { "off", NULL, "error", "warn", "info",
+	    "debug" };
+
+	for (int i = 0; i < (int)G_N_ELEMENTS(names); i++) {
+		if (names[i] != NULL && strcasecmp(s, names[i]) == 0) {
+			return i - 1;
+		}
+	}
+	return XKPI_LOG_WARN;
+}
+
+/* The loop thread. */
+
+static void
+stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	event_base_loopbreak(lib_base);
+}
+
+static void *
+loop_main(void *arg)
+{
+	(void)arg;
+	on_loop = true;
+	event_base_loop(lib_base, EVLOOP_NO_EXIT_ON_EMPTY);
+	on_loop = false;
+	return NULL;
+}
+
+static int
+lib_start_locked(struct event_base *base, const struct xkpi_config *cfg)
+{
+	const char *env, *backend;
+	int error;
+
+	backend = cfg != NULL && cfg->backend != NULL ? cfg->backend :
+	    getenv("XKPI_BACKEND");
+	/* Only the in-memory backend exists so far; it needs no set-up. */
+	if (backend != NULL && *backend != '\0' && strcmp(backend, "mem") != 0) {
+		xk_log(XKPI_LOG_ERROR, "backend '%s' is not built in", backend);
+		return ENXIO;
+	}
+	if (cfg != NULL && cfg->log_level != XKPI_LOG_DEFAULT) {
+		lib_log_level = cfg->log_level;
+	} else if ((env = getenv("XKPI_LOG")) != NULL) {
+		lib_log_level = parse_log_level(env);
+	}
+	lib_upcall_mode = cfg != NULL ? (int)cfg->upcall_mode :
+	    XKPI_UPCALL_X86_64;
+	if ((env = getenv("XKPI_UPCALL")) != NULL &&
+	    (cfg == NULL || cfg->upcall_mode == XKPI_UPCALL_X86_64)) {
+		lib_upcall_mode = strcmp(env, "arm64") == 0 ?
+		    XKPI_UPCALL_ARM64 : XKPI_UPCALL_X86_64;
+	}
+	if (base != NULL) {
+		lib_base = base;
+		lib_own_base = false;
+		atomic_store(&lib_running, true);
+		return 0;
+	}
+	if (evthread_use_pthreads() != 0) {
+		return ENOMEM;
+	}
+	if ((lib_base = event_base_new()) == NULL) {
+		return ENOMEM;
+	}
+	lib_own_base = true;
+	lib_stop_ev = event_new(lib_base, -1, 0, stop_cb, NULL);
+	if (lib_stop_ev == NULL) {
+		error = ENOMEM;
+		goto fail;
+	}
+	if ((error = pthread_create(&lib_thread, NULL, loop_main, NULL)) != 0) {
+		goto fail;
+	}
+	atomic_store(&lib_running, true);
+	xk_log(XKPI_LOG_INFO, "started, backend %s",
+	    backend != NULL && *backend != '\0' ? backend : "mem");
+	return 0;
+fail:
+	if (lib_stop_ev != NULL) {
+		event_free(lib_stop_ev);
+		lib_stop_ev = NULL;
+	}
+	event_base_free(lib_base);
+	lib_base = NULL;
+	return error;
+}
+
+int
+xk_lib_ensure(void)
+{
+	int error = 0;
+
+	if (atomic_load_explicit(&lib_running, memory_order_acquire)) {
+		return 0;
+	}
+	g_mutex_lock(&lib_mtx);
+	if (!atomic_load(&lib_running)) {
+		error = lib_start_locked(NULL, NULL);
+	}
+	g_mutex_unlock(&lib_mtx);
+	return error;
+}
+
+XK_EXPORT errno_t
+xkpi_init(const struct xkpi_config *cfg)
+{
+	int error = 0;
+
+	g_mutex_lock(&lib_mtx);
+	if (!atomic_load(&lib_running)) {
+		error = lib_start_locked(NULL, cfg);
+	}
+	g_mutex_unlock(&lib_mtx);
+	return error;
+}
+
+XK_EXPORT errno_t
+xkpi_init_with_base(struct event_base *base, const struct xkpi_config *cfg)
+{
+	int error;
+
+	if (base == NULL) {
+		return EINVAL;
+	}
+	g_mutex_lock(&lib_mtx);
+	error = atomic_load(&lib_running) ? EBUSY :
+	    lib_start_locked(base, cfg);
+	g_mutex_unlock(&lib_mtx);
+	return error;
+}
+
+XK_EXPORT void
+xkpi_shutdown(void)
+{
+	if (on_loop && lib_own_base) {
+		/* The loop thread cannot wait for itself to stop. */
+		xk_log(XKPI_LOG_ERROR, "xkpi_shutdown called from an upcall");
+		return;
+	}
+	g_mutex_lock(&lib_mtx);
+	if (!atomic_load(&lib_running)) {
+		g_mutex_unlock(&lib_mtx);
+		return;
+	}
+	if (lib_own_base) {
+		event_active(lib_stop_ev, 0, 0);
+		pthread_join(lib_thread, NULL);
+	}
+	/* No loop runs now: tear every socket down on this thread. */
+	xk_so_shutdown_all();
+	if (lib_own_base) {
+		event_free(lib_stop_ev);
+		lib_stop_ev = NULL;
+		event_base_free(lib_base);
+	}
+	lib_base = NULL;
+	atomic_store(&lib_running, false);
+	xk_mb_reclaim();
+	g_mutex_unlock(&lib_mtx);
+}

@@ -1,0 +1,264 @@
+/*
+ * xkpi: the XNU kernel programming interfaces in userspace.
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * The engine's socket: XNU's state, socket buffers of mbuf records, the
+ * upcall slots and the protocol switch.  Private to the library.
+ *
+ * Locking: one core lock (xk_core_lock) guards every field below that is
+ * not marked otherwise.  Functions named *_locked expect it held.
+ */
+#ifndef _XK_CORE_SOCKET_VAR_H_
+#define _XK_CORE_SOCKET_VAR_H_
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <sys/kpi_socket.h>
+
+#include "core/mbuf_var.h"
+
+/* so_state, XNU's values. */
+#define SS_NOFDREF		0x0001
+#define SS_ISCONNECTED		0x0002
+#define SS_ISCONNECTING		0x0004
+#define SS_ISDISCONNECTING	0x0008
+#define SS_CANTSENDMORE		0x0010
+#define SS_CANTRCVMORE		0x0020
+#define SS_RCVATMARK		0x0040
+#define SS_PRIV			0x0080
+#define SS_NBIO			0x0100
+#define SS_ASYNC		0x0200
+#define SS_INCOMP		0x0800
+#define SS_COMP			0x1000
+#define SS_ISDISCONNECTED	0x2000
+
+/* so_options, with XNU's bit values (getsockopt reports these). */
+#define SO_OPT_DEBUG		0x0001
+#define SO_OPT_ACCEPTCONN	0x0002
+#define SO_OPT_REUSEADDR	0x0004
+#define SO_OPT_KEEPALIVE	0x0008
+#define SO_OPT_DONTROUTE	0x0010
+#define SO_OPT_BROADCAST	0x0020
+#define SO_OPT_OOBINLINE	0x0100
+#define SO_OPT_REUSEPORT	0x0200
+#define SO_OPT_DONTTRUNC	0x2000
+
+/* so_flags, XNU's values where XNU has them. */
+#define SOF_NOSIGPIPE		0x0001
+#define SOF_NOADDRAVAIL		0x0002
+#define SOF_CLOSEWAIT		0x0010
+#define SOF_UPCALLCLOSEWAIT	0x0800
+#define SOF_CLOSED		0x10000000	/* really closed: no upcalls */
+#define SOF_DETACHED		0x20000000	/* protocol state gone */
+
+/* sb_flags. */
+#define SB_NOINTR		0x0002
+#define SB_UPCALL		0x0020
+#define SB_STOPPED		0x1000	/* host reads paused: buffer full */
+
+struct xk_sockbuf {
+	struct __mbuf	*sb_mb;		/* first record */
+	struct __mbuf	*sb_lastrecord;
+	uint32_t	 sb_cc;		/* bytes queued, all kinds */
+	uint32_t	 sb_ctl;	/* of which address and control */
+	uint32_t	 sb_hiwat;
+	uint32_t	 sb_lowat;
+	uint32_t	 sb_flags;
+	sock_upcall	 sb_upcall;
+	void		*sb_upcallarg;
+	struct timeval	 sb_timeo;	/* SO_RCVTIMEO / SO_SNDTIMEO */
+};
+
+struct xk_protosw;
+
+struct __socket {
+	/* Identity, fixed at creation. */
+	int		 so_domain;
+	int		 so_type;
+	int		 so_protocol;
+	const struct xk_protosw *so_proto;
+
+	/* XNU's state. */
+	uint32_t	 so_state;
+	uint32_t	 so_options;
+	uint32_t	 so_flags;
+	int		 so_error;
+	int		 so_tclass;
+	struct xk_sockbuf so_rcv;
+	struct xk_sockbuf so_snd;
+
+	/* References: the KPI's (creator + retains) and the engine's. */
+	int		 so_usecount;	/* creator and sock_retain()s */
+	int		 so_retaincnt;
+	int		 so_refs;	/* memory: so_usecount + in flight */
+	int		 so_upcallusecount; /* upcalls running now */
+	int		 so_waiters;	/* threads blocked in a KPI call */
+
+	/* Events (sock_catchevents). */
+	sock_evupcall	 so_event;
+	void		*so_eventarg;
+	uint32_t	 so_eventmask;
+
+	/* Work for the loop thread (see xk_so_kick_locked). */
+	uint32_t	 so_pend_hints;	/* SO_FILT_HINT_* to deliver */
+	uint32_t	 so_pend;	/* XK_PEND_* */
+	bool		 so_kicked;
+
+	/* Listener. */
+	struct __socket	*so_head;	/* on a listen queue of this one */
+	GQueue		 so_comp;	/* completed connections */
+	int		 so_qlimit;
+
+	GCond		 so_cv;		/* blocked readers, writers, closers */
+	GList		 so_link;	/* in the list of all sockets */
+
+	/* Protocol state: host sockets. */
+	int		 so_fd;
+	struct event	*so_rev;	/* readable, loop thread only */
+	struct event	*so_wev;	/* writable, loop thread only */
+	struct event	*so_kick;	/* loop-thread work, any thread */
+	bool		 so_wev_on;	/* loop thread only */
+};
+
+/* so_pend: work the kick callback does on the loop thread. */
+#define XK_PEND_RUPCALL		0x01	/* call the read upcall */
+#define XK_PEND_WUPCALL		0x02	/* call the write upcall */
+#define XK_PEND_REARM_READ	0x04	/* buffer has room: read the host */
+#define XK_PEND_WANT_WRITE	0x08	/* wait for the host to be writable */
+#define XK_PEND_TEARDOWN	0x10	/* detach and drop the loop's ref */
+
+/* Protocol switch, FreeBSD style: one typedef per slot. */
+typedef int	pr_attach_t(struct __socket *so);
+typedef void	pr_detach_t(struct __socket *so);
+typedef int	pr_bind_t(struct __socket *so, const struct sockaddr *sa,
+		    socklen_t len);
+typedef int	pr_connect_t(struct __socket *so, const struct sockaddr *sa,
+		    socklen_t len);
+typedef int	pr_disconnect_t(struct __socket *so);
+typedef int	pr_shutdown_t(struct __socket *so, int how);
+typedef int	pr_send_t(struct __socket *so, struct __mbuf *m,
+		    const struct sockaddr *to, socklen_t tolen,
+		    const void *control, size_t controllen, int flags);
+typedef int	pr_ctloutput_t(struct __socket *so, bool set, int level,
+		    int name, void *val, socklen_t *len);
+typedef int	pr_sockaddr_t(struct __socket *so,
+		    struct sockaddr_storage *ss, socklen_t *len);
+typedef int	pr_listen_t(struct __socket *so, int backlog);
+typedef void	pr_loop_t(struct __socket *so, uint32_t pend);
+
+#define PR_ATOMIC	0x01	/* datagrams: sends are all or nothing */
+#define PR_ADDR		0x02	/* records carry the source address */
+#define PR_CONNREQUIRED	0x04	/* streams */
+
+struct xk_protosw {
+	int		 pr_domain;
+	int		 pr_type;
+	int		 pr_protocol;	/* 0: matches a request for 0 */
+	uint32_t	 pr_flags;
+	const char	*pr_name;
+	uint32_t	 pr_sndspace;	/* default sb_hiwat, XNU's */
+	uint32_t	 pr_rcvspace;
+	pr_attach_t	*pr_attach;
+	pr_detach_t	*pr_detach;	/* runs on the loop thread, unlocked */
+	pr_bind_t	*pr_bind;
+	pr_connect_t	*pr_connect;
+	pr_disconnect_t	*pr_disconnect;
+	pr_shutdown_t	*pr_shutdown;
+	pr_send_t	*pr_send;
+	pr_ctloutput_t	*pr_ctloutput;
+	pr_sockaddr_t	*pr_sockaddr;
+	pr_sockaddr_t	*pr_peeraddr;
+	pr_listen_t	*pr_listen;
+	pr_loop_t	*pr_loop;	/* loop-thread work, locked */
+};
+
+/* The protocol switch (core/proto.c). */
+int	xk_pr_find(int domain, int type, int protocol,
+	    const struct xk_protosw **prp);
+extern const struct xk_protosw xk_host_protosw[];
+extern const size_t xk_host_nprotosw;
+
+/* Not-supported defaults, installed where a protocol leaves NULL. */
+int	xk_pru_notsupp(void);
+
+/* The core lock (core/loop.c). */
+void	xk_core_lock(void);
+void	xk_core_unlock(void);
+bool	xk_core_owned(void);
+#define XK_LOCK_ASSERT()	g_assert(xk_core_owned())
+/* Waits on @cv with the core lock; @deadline_us 0 means forever. */
+bool	xk_cond_wait(GCond *cv, gint64 deadline_us);
+bool	xk_on_loop_thread(void);
+void	xk_loop_enter(void);	/* a loop callback starts */
+struct event_base *xk_loop_base(void);
+int	xk_lib_ensure(void);
+int	xk_lib_upcall_mode(void);
+
+/* Sockets (core/socket.c). */
+int	xk_so_create(int domain, int type, int protocol,
+	    struct __socket **sop);
+struct __socket *xk_so_alloc_child_locked(struct __socket *head, int fd);
+void	xk_so_ref_locked(struct __socket *so);
+void	xk_so_unref_locked(struct __socket *so);
+void	xk_so_kick_locked(struct __socket *so, uint32_t pend);
+void	xk_soevent_locked(struct __socket *so, uint32_t hints);
+void	xk_sorwakeup_locked(struct __socket *so);
+void	xk_sowwakeup_locked(struct __socket *so);
+void	xk_soisconnecting_locked(struct __socket *so);
+void	xk_soisconnected_locked(struct __socket *so);
+void	xk_soisdisconnected_locked(struct __socket *so);
+void	xk_socantsendmore_locked(struct __socket *so);
+void	xk_socantrcvmore_locked(struct __socket *so);
+void	xk_soclose_locked(struct __socket *so);
+void	xk_so_setupcalls_locked(struct __socket *so, sock_upcall rcb,
+	    void *rarg, sock_upcall wcb, void *warg);
+void	xk_so_shutdown_all(void);
+int	xk_so_count(void);
+
+/* Socket buffers. */
+static inline uint32_t
+xk_sbspace(const struct xk_sockbuf *sb)
+{
+	return sb->sb_hiwat > sb->sb_cc ? sb->sb_hiwat - sb->sb_cc : 0;
+}
+int	xk_sbappendaddr_locked(struct xk_sockbuf *sb,
+	    const struct sockaddr *sa, socklen_t salen, struct __mbuf *data,
+	    const void *control, size_t controllen);
+void	xk_sbappendstream_locked(struct xk_sockbuf *sb, struct __mbuf *m);
+void	xk_sbflush_locked(struct xk_sockbuf *sb);
+uint32_t xk_sb_datalen(const struct xk_sockbuf *sb);
+int	xk_sb_reserve(struct __socket *so, struct xk_sockbuf *sb,
+	    uint64_t bytes);
+
+/* Generic send and receive with XNU's blocking rules (core/sockio.c). */
+struct xk_uio;
+int	xk_sosend(struct __socket *so, const struct sockaddr *to,
+	    socklen_t tolen, struct __mbuf *top, const void *control,
+	    size_t controllen, int flags, bool atomic_mbuf, size_t *sent);
+int	xk_soreceive(struct __socket *so, struct msghdr *msg,
+	    struct __mbuf **mp, size_t *resid, int flags);
+int	xk_soconnect(struct __socket *so, const struct sockaddr *sa,
+	    socklen_t len, int flags);
+int	xk_soaccept(struct __socket *so, int flags, struct __socket **childp);
+int	xk_soshutdown(struct __socket *so, int how);
+int	xk_sosetopt(struct __socket *so, int level, int name, const void *val,
+	    socklen_t len);
+int	xk_sogetopt(struct __socket *so, int level, int name, void *val,
+	    socklen_t *len);
+
+/* Address lengths come from the family: Linux has no sa_len. */
+socklen_t xk_sa_len(const struct sockaddr *sa);
+
+/* Counters. */
+struct xk_so_counters {
+	uint64_t	rcv_full;	/* loop paused reading: buffer full */
+	uint64_t	upcalls;
+	uint64_t	events;
+};
+extern struct xk_so_counters xk_so_stats;
+
+#endif /* _XK_CORE_SOCKET_VAR_H_ */
