@@ -93,7 +93,7 @@ host_attach(struct __socket *so)
 }
 
 static void
-host_detach(struct __socket *so)
+host_release(struct __socket *so)
 {
 	if (so->so_rev != NULL) {
 		event_free(so->so_rev);
@@ -104,15 +104,38 @@ host_detach(struct __socket *so)
 		so->so_wev = NULL;
 	}
 	if (so->so_fd >= 0) {
-		xk_core_lock();
-		if (so->so_snd.sb_cc > 0) {
-			host_stats.tx_lost += xk_sb_datalen(&so->so_snd);
-			xk_sbflush_locked(&so->so_snd);
-		}
-		xk_core_unlock();
 		close(so->so_fd);
 		so->so_fd = -1;
 	}
+}
+
+/*
+ * Closing a stream with data still queued keeps sending it, as XNU's
+ * socket does after close: the loop finishes in host_write_cb.
+ */
+static bool
+host_detach(struct __socket *so)
+{
+	bool linger;
+
+	xk_core_lock();
+	linger = !(so->so_flags & SOF_FORCE) && so->so_fd >= 0 &&
+	    so->so_snd.sb_cc > 0 && so->so_error == 0 &&
+	    so->so_wev != NULL;
+	if (linger) {
+		if (so->so_rev != NULL) {
+			event_del(so->so_rev);
+		}
+		xk_so_kick_locked(so, XK_PEND_WANT_WRITE);
+	} else if (so->so_snd.sb_cc > 0) {
+		host_stats.tx_lost += xk_sb_datalen(&so->so_snd);
+		xk_sbflush_locked(&so->so_snd);
+	}
+	xk_core_unlock();
+	if (!linger) {
+		host_release(so);
+	}
+	return !linger;
 }
 
 /* Whether the loop should be reading the host socket now. */
@@ -442,6 +465,25 @@ host_flush_locked(struct __socket *so)
 	return 0;
 }
 
+/* A closed stream sends its last bytes, then goes. */
+static void
+host_linger_locked(struct __socket *so)
+{
+	int error = host_flush_locked(so);
+
+	if (error == EAGAIN && so->so_snd.sb_cc > 0) {
+		return;
+	}
+	if (so->so_snd.sb_cc > 0) {
+		host_stats.tx_lost += xk_sb_datalen(&so->so_snd);
+		xk_sbflush_locked(&so->so_snd);
+	}
+	xk_core_unlock();
+	host_release(so);
+	xk_core_lock();
+	xk_so_detach_done_locked(so);
+}
+
 static void
 host_write_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -453,6 +495,11 @@ host_write_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	xk_loop_enter();
 	xk_core_lock();
+	if (so->so_flags & SOF_LINGER) {
+		host_linger_locked(so);
+		xk_core_unlock();
+		return;
+	}
 	if (so->so_flags & (SOF_CLOSED | SOF_DETACHED)) {
 		goto off;
 	}

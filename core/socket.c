@@ -111,7 +111,12 @@ xk_so_create(int domain, int type, int protocol, struct __socket **sop)
 	so->so_state |= SS_PRIV;
 	if ((error = so_events_new(so)) != 0 ||
 	    (error = pr->pr_attach(so)) != 0) {
+		/* Undo what attach made; nothing was handed to the loop. */
 		so->so_flags |= SOF_CLOSED | SOF_DETACHED;
+		so->so_flags |= SOF_FORCE;
+		xk_core_unlock();
+		(void)pr->pr_detach(so);
+		xk_core_lock();
 		so->so_refs = 0;
 		so_free_locked(so);
 		xk_core_unlock();
@@ -197,14 +202,29 @@ xk_so_kick_locked(struct __socket *so, uint32_t pend)
 static void
 so_teardown_locked(struct __socket *so)
 {
-	if (so->so_flags & SOF_DETACHED) {
+	bool done;
+
+	if (so->so_flags & (SOF_DETACHED | SOF_LINGER)) {
 		return;
 	}
-	so->so_flags |= SOF_DETACHED;
 	/* Detach without the lock: it closes descriptors and frees events. */
 	xk_core_unlock();
-	so->so_proto->pr_detach(so);
+	done = so->so_proto->pr_detach(so);
 	xk_core_lock();
+	if (done) {
+		xk_so_detach_done_locked(so);
+	} else {
+		/* The protocol finishes later (a stream still sending). */
+		so->so_flags |= SOF_LINGER;
+	}
+}
+
+void
+xk_so_detach_done_locked(struct __socket *so)
+{
+	XK_LOCK_ASSERT();
+	so->so_flags |= SOF_DETACHED;
+	so->so_flags &= ~SOF_LINGER;
 	xk_so_unref_locked(so);	/* the protocol's reference */
 }
 
@@ -447,9 +467,9 @@ xk_so_shutdown_all(void)
 	while ((l = all_sockets.head) != NULL) {
 		so = l->data;
 		if (!(so->so_flags & SOF_DETACHED)) {
-			so->so_flags |= SOF_DETACHED;
+			so->so_flags |= SOF_DETACHED | SOF_FORCE;
 			xk_core_unlock();
-			so->so_proto->pr_detach(so);
+			(void)so->so_proto->pr_detach(so);
 			xk_core_lock();
 		}
 		so->so_refs = 0;

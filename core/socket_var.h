@@ -54,6 +54,8 @@
 #define SOF_UPCALLCLOSEWAIT	0x0800
 #define SOF_CLOSED		0x10000000	/* really closed: no upcalls */
 #define SOF_DETACHED		0x20000000	/* protocol state gone */
+#define SOF_LINGER		0x40000000	/* closed, still sending */
+#define SOF_FORCE		0x80000000	/* detach now, drop unsent */
 
 /* sb_flags. */
 #define SB_NOINTR		0x0002
@@ -133,7 +135,8 @@ struct __socket {
 
 /* Protocol switch, FreeBSD style: one typedef per slot. */
 typedef int	pr_attach_t(struct __socket *so);
-typedef void	pr_detach_t(struct __socket *so);
+/* Returns false to keep the socket (sending what is queued) a while. */
+typedef bool	pr_detach_t(struct __socket *so);
 typedef int	pr_bind_t(struct __socket *so, const struct sockaddr *sa,
 		    socklen_t len);
 typedef int	pr_connect_t(struct __socket *so, const struct sockaddr *sa,
@@ -217,6 +220,7 @@ void	xk_soclose_locked(struct __socket *so);
 void	xk_so_setupcalls_locked(struct __socket *so, sock_upcall rcb,
 	    void *rarg, sock_upcall wcb, void *warg);
 void	xk_so_shutdown_all(void);
+void	xk_so_detach_done_locked(struct __socket *so);
 int	xk_so_count(void);
 
 /* Socket buffers. */
