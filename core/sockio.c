@@ -452,6 +452,10 @@ xk_soreceive(struct __socket *so, struct msghdr *msg, struct __mbuf **mp,
 		error = soreceive_stream_take(so, msg, mp, want - got, got,
 		    flags, &took);
 		got += took;
+		if (took > 0 && !(flags & MSG_PEEK)) {
+			/* A MSG_WAITALL reader must let the host refill. */
+			rcv_resume_locked(so);
+		}
 		if (error != 0 || got >= want || !(flags & MSG_WAITALL) ||
 		    (flags & MSG_PEEK)) {
 			break;
