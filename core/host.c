@@ -180,6 +180,20 @@ rx_stop_locked(struct __socket *so)
 	event_del(so->so_rev);
 }
 
+/*
+ * Both directions are shut and our FIN is out: XNU's TCP disconnects the
+ * socket then (TIME_WAIT or CLOSED), raising DISCONNECTED.
+ */
+static void
+host_check_closed_locked(struct __socket *so)
+{
+	if (is_stream(so) && (so->so_state & SS_ISCONNECTED) &&
+	    (so->so_state & SS_CANTRCVMORE) &&
+	    (so->so_state & SS_CANTSENDMORE) && so->so_snd.sb_cc == 0) {
+		xk_soisdisconnected_locked(so);
+	}
+}
+
 /* The error that ended a connection, told as XNU's stack tells it. */
 static void
 host_conn_error_locked(struct __socket *so, int error)
@@ -340,6 +354,7 @@ host_rx_stream(struct __socket *so)
 		}
 		event_del(so->so_rev);
 		xk_socantrcvmore_locked(so);
+		host_check_closed_locked(so);
 		return;
 	}
 	for (int i = 0; i < nseg; i++) {
@@ -537,6 +552,7 @@ host_write_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		if (so->so_state & SS_CANTSENDMORE) {
 			shutdown(so->so_fd, SHUT_WR);
+			host_check_closed_locked(so);
 		}
 	} else {
 		/* A datagram send was waiting for room in the host. */
@@ -597,7 +613,11 @@ host_shutdown(struct __socket *so, int how)
 	}
 	/* Queued data goes first; the loop shuts down when it is out. */
 	if (so->so_snd.sb_cc == 0) {
-		return shutdown(so->so_fd, how) == 0 ? 0 : errno;
+		if (shutdown(so->so_fd, how) != 0) {
+			return errno;
+		}
+		host_check_closed_locked(so);
+		return 0;
 	}
 	if (how == SHUT_RDWR) {
 		(void)shutdown(so->so_fd, SHUT_RD);

@@ -252,7 +252,7 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
 	if (pend & XK_PEND_TEARDOWN) {
 		so_teardown_locked(so);
 	}
-	if (!(so->so_flags & SOF_CLOSED)) {
+	if (!(so->so_flags & (SOF_CLOSING | SOF_CLOSED))) {
 		hints &= so->so_eventmask;
 		if (hints != 0 && so->so_event != NULL) {
 			ecb = so->so_event;
@@ -278,13 +278,15 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
 			ecb(so, earg, hints);
 			xk_core_lock();
 		}
-		if (rcb != NULL && !(so->so_flags & SOF_CLOSED)) {
+		if (rcb != NULL && !(so->so_flags & (SOF_CLOSING |
+		    SOF_CLOSED))) {
 			xk_so_stats.upcalls++;
 			xk_core_unlock();
 			rcb(so, rarg, MBUF_DONTWAIT);
 			xk_core_lock();
 		}
-		if (wcb != NULL && !(so->so_flags & SOF_CLOSED)) {
+		if (wcb != NULL && !(so->so_flags & (SOF_CLOSING |
+		    SOF_CLOSED))) {
 			xk_so_stats.upcalls++;
 			xk_core_unlock();
 			wcb(so, warg, MBUF_DONTWAIT);
@@ -391,7 +393,7 @@ xk_so_setupcalls_locked(struct __socket *so, sock_upcall rcb, void *rarg,
 	void *args[2] = { rarg, warg };
 
 	XK_LOCK_ASSERT();
-	if (so->so_flags & SOF_CLOSED) {
+	if (so->so_flags & (SOF_CLOSING | SOF_CLOSED)) {
 		return;
 	}
 	for (int i = 0; i < 2; i++) {
@@ -416,15 +418,27 @@ xk_soclose_locked(struct __socket *so)
 	struct __socket *child;
 
 	XK_LOCK_ASSERT();
-	if (so->so_flags & SOF_CLOSED) {
+	if (so->so_flags & (SOF_CLOSING | SOF_CLOSED)) {
 		return;
+	}
+	/* No upcall starts from here on. */
+	xk_so_setupcalls_locked(so, NULL, NULL, NULL, NULL);
+	so->so_flags |= SOF_CLOSING;
+	so->so_event = NULL;
+	so->so_eventmask = 0;
+	/*
+	 * Off the loop thread, wait for the upcalls already running; they
+	 * still see a working socket meanwhile, as in XNU's soclose.
+	 */
+	if (!xk_on_loop_thread()) {
+		so->so_flags |= SOF_CLOSEWAIT;
+		while (so->so_upcallusecount > 0) {
+			xk_cond_wait(&so->so_cv, 0);
+		}
+		so->so_flags &= ~SOF_CLOSEWAIT;
 	}
 	so->so_flags |= SOF_CLOSED;
 	so->so_state |= SS_NOFDREF;
-	xk_so_setupcalls_locked(so, NULL, NULL, NULL, NULL);
-	so->so_flags |= SOF_CLOSED;
-	so->so_event = NULL;
-	so->so_eventmask = 0;
 	/* Connections nobody accepted go with their listener. */
 	while ((child = g_queue_pop_head(&so->so_comp)) != NULL) {
 		child->so_head = NULL;
@@ -435,13 +449,6 @@ xk_soclose_locked(struct __socket *so)
 		so->so_head = NULL;
 	}
 	g_cond_broadcast(&so->so_cv);	/* waiters return EBADF */
-	if (!xk_on_loop_thread()) {
-		so->so_flags |= SOF_CLOSEWAIT;
-		while (so->so_upcallusecount > 0) {
-			xk_cond_wait(&so->so_cv, 0);
-		}
-		so->so_flags &= ~SOF_CLOSEWAIT;
-	}
 	xk_so_kick_locked(so, XK_PEND_TEARDOWN);
 	xk_so_unref_locked(so);	/* the creator's reference */
 }

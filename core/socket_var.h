@@ -52,7 +52,8 @@
 #define SOF_NOADDRAVAIL		0x0002
 #define SOF_CLOSEWAIT		0x0010
 #define SOF_UPCALLCLOSEWAIT	0x0800
-#define SOF_CLOSED		0x10000000	/* really closed: no upcalls */
+#define SOF_CLOSING		0x08000000	/* close begun: no new upcalls */
+#define SOF_CLOSED		0x10000000	/* really closed: calls get EBADF */
 #define SOF_DETACHED		0x20000000	/* protocol state gone */
 #define SOF_LINGER		0x40000000	/* closed, still sending */
 #define SOF_FORCE		0x80000000	/* detach now, drop unsent */

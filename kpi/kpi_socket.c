@@ -907,7 +907,7 @@ sock_catchevents(socket_t so, sock_evupcall ecb, void *ectx, uint32_t mask)
 		return EINVAL;
 	}
 	xk_core_lock();
-	if (!(so->so_flags & SOF_CLOSED)) {
+	if (!(so->so_flags & (SOF_CLOSING | SOF_CLOSED))) {
 		so->so_event = ecb;
 		so->so_eventarg = ecb != NULL ? ectx : NULL;
 		so->so_eventmask = ecb != NULL ? mask : 0;

@@ -1,10 +1,14 @@
 #!/bin/sh
 # Runs each cmocka test program given on the command line, with TAP
-# output, and ends with one line: N passed, N failed, N skipped.
+# output, and each integration script (*.sh, which prints TAP itself);
+# ends with one line: N passed, N failed, N skipped.
 # XK_TEST_WRAPPER (valgrind, say) is put in front of each program.
 pass=0 fail=0 skip=0 status=0
 for t in "$@"; do
-	out=$(CMOCKA_MESSAGE_OUTPUT=TAP ${XK_TEST_WRAPPER:-} "./$t" 2>&1)
+	case $t in
+	*.sh)	out=$(sh "$t" 2>&1) ;;
+	*)	out=$(CMOCKA_MESSAGE_OUTPUT=TAP ${XK_TEST_WRAPPER:-} "./$t" 2>&1) ;;
+	esac
 	rc=$?
 	printf '%s\n' "$out"
 	# cmocka 1.1 reports a skipped test as "not ok N # SKIP".
