@@ -24,6 +24,11 @@
  *       the list is unset or empty.
  *     - `XKPI_LOG`: the log level: `off`, `error`, `warn` (the default),
  *       `info` or `debug`.
+ *     - `XKPI_UPCALL`: `arm64` makes sock_socket(), sock_accept() and
+ *       sock_setupcall() install their callback on the read and the write
+ *       side, as XNU on Apple silicon does; anything else, or none, keeps
+ *       XNU x86_64's read side only.  The `upcall_mode` field, when set to
+ *       XKPI_UPCALL_ARM64, wins.
  *     - `XKPI_MBUF_CACHE`: `0` frees every mbuf and cluster to the heap at
  *       once, so that valgrind and the sanitizers see each use after free;
  *       any other value, or none, keeps freed buffers in a cache for
