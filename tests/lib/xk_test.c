@@ -179,3 +179,562 @@ xk_chain_check_at(mbuf_t m, size_t off, size_t len, size_t patoff)
 	}
 	free(buf);
 }
+
+/* Socket tests. */
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/ioctl.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/socket_var.h"
+
+static pthread_t xk_main_thread;
+static atomic_int xk_bad_waitf;		/* upcalls with waitf != 1 */
+static atomic_int xk_upcall_on_main;	/* upcalls on the main thread */
+
+static pthread_mutex_t xk_panic_lock = PTHREAD_MUTEX_INITIALIZER;
+static int xk_panics;
+static char xk_panic_last[512];
+
+static void
+xk_panic_hook_fn(const char *msg, void *ctx)
+{
+	(void)ctx;
+	pthread_mutex_lock(&xk_panic_lock);
+	xk_panics++;
+	snprintf(xk_panic_last, sizeof(xk_panic_last), "%s",
+	    msg != NULL ? msg : "");
+	pthread_mutex_unlock(&xk_panic_lock);
+}
+
+void
+xk_test_panic_catch(void)
+{
+	xkpi_set_panic_hook(xk_panic_hook_fn, NULL);
+}
+
+int
+xk_test_panic_count(void)
+{
+	int n;
+
+	pthread_mutex_lock(&xk_panic_lock);
+	n = xk_panics;
+	pthread_mutex_unlock(&xk_panic_lock);
+	return (n);
+}
+
+const char *
+xk_test_panic_msg(void)
+{
+	static char copy[sizeof(xk_panic_last)];
+
+	pthread_mutex_lock(&xk_panic_lock);
+	memcpy(copy, xk_panic_last, sizeof(copy));
+	pthread_mutex_unlock(&xk_panic_lock);
+	return (copy);
+}
+
+int
+xk_test_panic_take(void)
+{
+	int n;
+
+	pthread_mutex_lock(&xk_panic_lock);
+	n = xk_panics;
+	xk_panics = 0;
+	xk_panic_last[0] = '\0';
+	pthread_mutex_unlock(&xk_panic_lock);
+	return (n);
+}
+
+int64_t
+xk_test_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+void
+xk_test_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+		;
+	}
+}
+
+bool
+xk_test_on_main(void)
+{
+	return (pthread_equal(pthread_self(), xk_main_thread) != 0);
+}
+
+int
+xk_test_wait_sockets(int n, int timeout_ms)
+{
+	int64_t deadline = xk_test_now_us() + (int64_t)timeout_ms * 1000;
+	int c;
+
+	while ((c = xk_so_count()) > n && xk_test_now_us() < deadline) {
+		xk_test_sleep_ms(1);
+	}
+	return (c);
+}
+
+int
+xk_test_sock_setup(void **state)
+{
+	xk_test_setup(state);
+	xk_main_thread = pthread_self();
+	atomic_store(&xk_bad_waitf, 0);
+	atomic_store(&xk_upcall_on_main, 0);
+	xk_test_panic_take();
+	xk_test_panic_catch();
+	/* A socket left by an earlier test that failed half-way. */
+	if (xk_test_wait_sockets(0, XK_TEST_CLOSE_MS) != 0) {
+		xkpi_shutdown();
+	}
+	if (xkpi_init(NULL) != 0) {
+		fprintf(stderr, "xk_test_sock_setup: xkpi_init failed\n");
+		return (-1);
+	}
+	/* Measure the base with the library running. */
+	xk_mb_live(&xk_base);
+	return (0);
+}
+
+int
+xk_test_sock_teardown(void **state)
+{
+	struct xk_mb_live live;
+	char msg[1024];
+	size_t n = 0;
+	int socks, panics, badw, onmain;
+
+	(void)state;
+	socks = xk_test_wait_sockets(0, XK_TEST_CLOSE_MS);
+	xk_mb_live(&live);
+	panics = xk_test_panic_take();
+	badw = atomic_load(&xk_bad_waitf);
+	onmain = atomic_load(&xk_upcall_on_main);
+	msg[0] = '\0';
+	if (socks != 0) {
+		n += (size_t)snprintf(msg + n, sizeof(msg) - n,
+		    "%d socket(s) still alive %d ms after the test; ", socks,
+		    XK_TEST_CLOSE_MS);
+		/* Free them, so that the next test starts from nothing. */
+		xkpi_shutdown();
+		xk_mb_live(&live);
+	}
+	if (live.mbufs != xk_base.mbufs || live.clusters != xk_base.clusters ||
+	    live.tags != xk_base.tags) {
+		n += (size_t)snprintf(msg + n, sizeof(msg) - n,
+		    "leak: %" PRIu64 " mbufs, %" PRIu64 " clusters, %" PRIu64
+		    " tags alive (want %" PRIu64 ", %" PRIu64 ", %" PRIu64 "); ",
+		    live.mbufs, live.clusters, live.tags, xk_base.mbufs,
+		    xk_base.clusters, xk_base.tags);
+	}
+	if (panics != 0 && n < sizeof(msg)) {
+		n += (size_t)snprintf(msg + n, sizeof(msg) - n,
+		    "%d unexpected panic(s); ", panics);
+	}
+	if (badw != 0 && n < sizeof(msg)) {
+		n += (size_t)snprintf(msg + n, sizeof(msg) - n,
+		    "%d upcall(s) with waitf != MBUF_DONTWAIT; ", badw);
+	}
+	if (onmain != 0 && n < sizeof(msg)) {
+		n += (size_t)snprintf(msg + n, sizeof(msg) - n,
+		    "%d upcall(s) on the test's main thread; ", onmain);
+	}
+	xkpi_set_panic_hook(NULL, NULL);
+	xk_mb_inject_failures(0, 0);
+	if (n != 0) {
+		fail_msg("%s", msg);
+	}
+	return (0);
+}
+
+bool
+xk_test_wait_atomic(atomic_int *c, int atleast, int timeout_ms)
+{
+	int64_t deadline = xk_test_now_us() + (int64_t)timeout_ms * 1000;
+
+	while (atomic_load(c) < atleast) {
+		if (xk_test_now_us() >= deadline) {
+			return (false);
+		}
+		xk_test_sleep_ms(1);
+	}
+	return (true);
+}
+
+void
+xk_test_await(atomic_int *c, int atleast, const char *what)
+{
+	if (!xk_test_wait_atomic(c, atleast, XK_TEST_WAIT_MS)) {
+		fail_msg("%s: %d after %d ms, want at least %d", what,
+		    atomic_load(c), XK_TEST_WAIT_MS, atleast);
+	}
+}
+
+bool
+xk_test_wait_bits(atomic_uint *v, unsigned int bits, int timeout_ms)
+{
+	int64_t deadline = xk_test_now_us() + (int64_t)timeout_ms * 1000;
+
+	while ((atomic_load(v) & bits) != bits) {
+		if (xk_test_now_us() >= deadline) {
+			return (false);
+		}
+		xk_test_sleep_ms(1);
+	}
+	return (true);
+}
+
+void
+xk_test_await_bits(atomic_uint *v, unsigned int bits, const char *what)
+{
+	if (!xk_test_wait_bits(v, bits, XK_TEST_WAIT_MS)) {
+		fail_msg("%s: 0x%x after %d ms, want bits 0x%x", what,
+		    atomic_load(v), XK_TEST_WAIT_MS, bits);
+	}
+}
+
+void
+xk_test_await_nread(socket_t so, int atleast)
+{
+	int64_t deadline = xk_test_now_us() + (int64_t)XK_TEST_WAIT_MS * 1000;
+	int n = 0;
+
+	for (;;) {
+		assert_int_equal(sock_ioctl(so, FIONREAD, &n), 0);
+		if (n >= atleast) {
+			return;
+		}
+		if (xk_test_now_us() >= deadline) {
+			fail_msg("FIONREAD %d after %d ms, want at least %d", n,
+			    XK_TEST_WAIT_MS, atleast);
+		}
+		xk_test_sleep_ms(1);
+	}
+}
+
+bool
+xk_test_blocked(socket_t so)
+{
+	bool b;
+
+	xk_core_lock();
+	b = so->so_waiters > 0;
+	xk_core_unlock();
+	return (b);
+}
+
+void
+xk_test_await_blocked(socket_t so)
+{
+	int64_t deadline = xk_test_now_us() + (int64_t)XK_TEST_WAIT_MS * 1000;
+
+	while (!xk_test_blocked(so)) {
+		if (xk_test_now_us() >= deadline) {
+			fail_msg("no thread blocked on the socket after %d ms",
+			    XK_TEST_WAIT_MS);
+		}
+		xk_test_sleep_ms(1);
+	}
+}
+
+void
+xk_test_upcall_check(int waitf)
+{
+	if (waitf != MBUF_DONTWAIT) {
+		atomic_fetch_add(&xk_bad_waitf, 1);
+	}
+	if (xk_test_on_main()) {
+		atomic_fetch_add(&xk_upcall_on_main, 1);
+	}
+}
+
+void
+xk_test_upcall_cb(socket_t so, void *cookie, int waitf)
+{
+	struct xk_test_upcall *u = cookie;
+
+	xk_test_upcall_check(waitf);
+	atomic_store(&u->last_so, so);
+	atomic_fetch_add(&u->calls, 1);
+}
+
+void
+xk_test_event_cb(socket_t so, void *cookie, uint32_t event)
+{
+	struct xk_test_events *e = cookie;
+	unsigned int zero = 0;
+
+	(void)so;
+	xk_test_upcall_check(MBUF_DONTWAIT);
+	if (event == 0) {
+		atomic_fetch_add(&e->zero, 1);
+	}
+	atomic_compare_exchange_strong(&e->first, &zero, event);
+	atomic_fetch_or(&e->all, event);
+	atomic_fetch_add(&e->calls, 1);
+}
+
+void
+xk_test_loop_barrier(void)
+{
+	struct xk_test_upcall u = { 0 };
+	struct sockaddr_storage a;
+	socket_t so;
+
+	so = xk_test_udp(AF_INET, xk_test_upcall_cb, &u, &a);
+	xk_test_send_ok(so, &a, 1, 0);
+	xk_test_await(&u.calls, 1, "loop barrier upcall");
+	sock_close(so);
+}
+
+socklen_t
+xk_test_addr(int family, uint16_t port, struct sockaddr_storage *ss)
+{
+	static atomic_int seq;
+
+	memset(ss, 0, sizeof(*ss));
+	switch (family) {
+	case AF_INET: {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		return (sizeof(*sin));
+	}
+	case AF_INET6: {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		sin6->sin6_addr = in6addr_loopback;
+		return (sizeof(*sin6));
+	}
+	case AF_UNIX: {
+		struct sockaddr_un *sun = (struct sockaddr_un *)ss;
+
+		sun->sun_family = AF_UNIX;
+		/* Abstract: nothing to remove afterwards. */
+		snprintf(sun->sun_path + 1, sizeof(sun->sun_path) - 1,
+		    "xkpi-test-%ld-%d", (long)getpid(),
+		    atomic_fetch_add(&seq, 1));
+		return (sizeof(*sun));
+	}
+	default:
+		fail_msg("xk_test_addr: family %d", family);
+		return (0);
+	}
+}
+
+uint16_t
+xk_test_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		return (ntohs(((const struct sockaddr_in *)ss)->sin_port));
+	}
+	if (ss->ss_family == AF_INET6) {
+		return (ntohs(((const struct sockaddr_in6 *)ss)->sin6_port));
+	}
+	return (0);
+}
+
+static int
+xk_proto(int family, int type)
+{
+	if (family == AF_UNIX) {
+		return (0);
+	}
+	return (type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP);
+}
+
+socket_t
+xk_test_udp(int family, sock_upcall cb, void *cookie,
+    struct sockaddr_storage *addr)
+{
+	struct sockaddr_storage ss;
+	socket_t so = NULL;
+
+	assert_int_equal(sock_socket(family, SOCK_DGRAM,
+	    xk_proto(family, SOCK_DGRAM), cb, cookie, &so), 0);
+	assert_non_null(so);
+	xk_test_addr(family, 0, &ss);
+	assert_int_equal(sock_bind(so, (struct sockaddr *)&ss), 0);
+	if (addr != NULL) {
+		memset(addr, 0, sizeof(*addr));
+		assert_int_equal(sock_getsockname(so, (struct sockaddr *)addr,
+		    sizeof(*addr)), 0);
+		assert_int_equal(addr->ss_family, family);
+		if (family != AF_UNIX) {
+			assert_int_not_equal(xk_test_port(addr), 0);
+		}
+	}
+	return (so);
+}
+
+socket_t
+xk_test_listener(int family, int backlog, struct sockaddr_storage *addr)
+{
+	struct sockaddr_storage ss;
+	socket_t so = NULL;
+
+	assert_int_equal(sock_socket(family, SOCK_STREAM,
+	    xk_proto(family, SOCK_STREAM), NULL, NULL, &so), 0);
+	xk_test_addr(family, 0, &ss);
+	assert_int_equal(sock_bind(so, (struct sockaddr *)&ss), 0);
+	assert_int_equal(sock_listen(so, backlog), 0);
+	if (addr != NULL) {
+		memset(addr, 0, sizeof(*addr));
+		assert_int_equal(sock_getsockname(so, (struct sockaddr *)addr,
+		    sizeof(*addr)), 0);
+		assert_int_equal(addr->ss_family, family);
+	}
+	return (so);
+}
+
+socket_t
+xk_test_accept(socket_t l, int flags, sock_upcall cb, void *cookie)
+{
+	int64_t deadline = xk_test_now_us() + (int64_t)XK_TEST_WAIT_MS * 1000;
+	socket_t so = NULL;
+	int error;
+
+	for (;;) {
+		error = sock_accept(l, NULL, 0, flags | MSG_DONTWAIT, cb,
+		    cookie, &so);
+		if (error == 0) {
+			assert_non_null(so);
+			return (so);
+		}
+		if (error != EWOULDBLOCK) {
+			fail_msg("sock_accept: %d", error);
+		}
+		if (xk_test_now_us() >= deadline) {
+			fail_msg("no connection to accept after %d ms",
+			    XK_TEST_WAIT_MS);
+		}
+		xk_test_sleep_ms(1);
+	}
+}
+
+void
+xk_test_tcp_pair(int family, socket_t *client, socket_t *server)
+{
+	struct timeval tv = { XK_TEST_WAIT_MS / 1000, 0 };
+	struct sockaddr_storage la;
+	socket_t l, c = NULL;
+	int error;
+
+	l = xk_test_listener(family, 8, &la);
+	assert_int_equal(sock_socket(family, SOCK_STREAM,
+	    xk_proto(family, SOCK_STREAM), NULL, NULL, &c), 0);
+	error = sock_connect(c, (struct sockaddr *)&la, MSG_DONTWAIT);
+	if (error != 0 && error != EINPROGRESS) {
+		fail_msg("sock_connect: %d", error);
+	}
+	assert_int_equal(sock_connectwait(c, &tv), 0);
+	assert_int_equal(sock_isconnected(c), 1);
+	*server = xk_test_accept(l, 0, NULL, NULL);
+	*client = c;
+	sock_close(l);
+}
+
+errno_t
+xk_test_send(socket_t so, const struct sockaddr_storage *to, size_t len,
+    size_t patoff)
+{
+	struct msghdr msg;
+	struct iovec iov;
+	uint8_t *buf;
+	size_t sent = 12345;
+	errno_t error;
+
+	buf = malloc(len > 0 ? len : 1);
+	assert_non_null(buf);
+	xk_pattern_fill(buf, patoff, len);
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_name = (void *)(uintptr_t)to;
+	msg.msg_namelen = to != NULL ? sizeof(*to) : 0;
+	error = sock_send(so, &msg, 0, &sent);
+	free(buf);
+	if (error == 0 && sent != len) {
+		fail_msg("sock_send: sentlen %zu, want %zu", sent, len);
+	}
+	if (error != 0 && sent != 0) {
+		fail_msg("sock_send failed with %d but sentlen %zu", error,
+		    sent);
+	}
+	return (error);
+}
+
+void
+xk_test_send_ok(socket_t so, const struct sockaddr_storage *to, size_t len,
+    size_t patoff)
+{
+	errno_t error = xk_test_send(so, to, len, patoff);
+
+	if (error != 0) {
+		fail_msg("sock_send of %zu bytes: %d", len, error);
+	}
+}
+
+errno_t
+xk_test_recv(socket_t so, void *buf, size_t len, int flags, size_t *got)
+{
+	struct msghdr msg;
+	struct iovec iov;
+	size_t n = 12345;
+	errno_t error;
+
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	error = sock_receive(so, &msg, flags, &n);
+	if (got != NULL) {
+		*got = n;
+	}
+	return (error);
+}
+
+void
+xk_test_check_pattern(const void *buf, size_t len, size_t patoff)
+{
+	const uint8_t *p = buf;
+
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] != xk_pattern(patoff + i)) {
+			fail_msg("byte %zu is 0x%02x, want 0x%02x (pattern "
+			    "offset %zu)", i, p[i], xk_pattern(patoff + i),
+			    patoff + i);
+		}
+	}
+}
+
+void
+xk_test_rcvtimeo(socket_t so, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	assert_int_equal(sock_setsockopt(so, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)), 0);
+}

@@ -82,4 +82,143 @@ void	xk_chain_check_at(mbuf_t m, size_t off, size_t len, size_t patoff);
 #define xk_chain_check(m, off, len) \
 	xk_chain_check_at((m), (off), (len), (off))
 
+
+/*
+ * Socket tests.
+ *
+ * xk_test_sock_setup() does what xk_test_setup() does, makes sure the
+ * library runs, installs the panic catcher and records the calling thread
+ * as the test's main thread.  xk_test_sock_teardown() waits (at most
+ * XK_TEST_CLOSE_MS) for the loop thread to detach every closed socket,
+ * then fails, naming what is left, unless no socket, mbuf, cluster or tag
+ * is alive, no panic went uncollected (xk_test_panic_take()) and every
+ * upcall seen by the recorders below ran off the main thread with
+ * waitf == MBUF_DONTWAIT.  After a leak it shuts the library down, so the
+ * next test starts from nothing.
+ */
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include <sys/kpi_socket.h>
+#include <xkpi.h>
+
+#define XK_TEST_WAIT_MS		5000	/* bound of every xk_test_await*() */
+#define XK_TEST_CLOSE_MS	3000	/* teardown: sockets detached by then */
+
+int	xk_test_sock_setup(void **state);
+int	xk_test_sock_teardown(void **state);
+
+/* Monotonic clock in microseconds; sleep in milliseconds. */
+int64_t	xk_test_now_us(void);
+void	xk_test_sleep_ms(int ms);
+
+/* Whether the calling thread is the one that ran xk_test_sock_setup(). */
+bool	xk_test_on_main(void);
+
+/*
+ * Bounded waits.  xk_test_wait_*() return whether the condition held
+ * before @timeout_ms; xk_test_await*() fail the test (naming @what)
+ * when it did not hold within XK_TEST_WAIT_MS.
+ */
+bool	xk_test_wait_atomic(atomic_int *c, int atleast, int timeout_ms);
+void	xk_test_await(atomic_int *c, int atleast, const char *what);
+bool	xk_test_wait_bits(atomic_uint *v, unsigned int bits, int timeout_ms);
+void	xk_test_await_bits(atomic_uint *v, unsigned int bits,
+	    const char *what);
+/* FIONREAD of @so reaches @atleast bytes. */
+void	xk_test_await_nread(socket_t so, int atleast);
+/* Polls until xk_so_count() is at most @n; returns the last count. */
+int	xk_test_wait_sockets(int n, int timeout_ms);
+
+/*
+ * Returns once every loop-thread callback queued before the call has
+ * run: a socket of its own sends itself a datagram and waits for its
+ * read upcall (the loop runs its callbacks in order).  Used before
+ * checking that something did not happen.
+ */
+void	xk_test_loop_barrier(void);
+
+/*
+ * Waits until some thread is blocked inside a KPI call on @so (a
+ * synchronisation aid for "closed while waiting" tests: it peeks at the
+ * engine's waiter count, asserts nothing about it).
+ */
+void	xk_test_await_blocked(socket_t so);
+bool	xk_test_blocked(socket_t so);
+
+/*
+ * Recording upcall: cookie is a struct xk_test_upcall.  Counts calls,
+ * remembers the last socket, and (globally, checked by the teardown)
+ * counts calls with waitf != MBUF_DONTWAIT and calls on the main thread.
+ */
+struct xk_test_upcall {
+	atomic_int	calls;
+	_Atomic(socket_t) last_so;
+};
+void	xk_test_upcall_cb(socket_t so, void *cookie, int waitf);
+/* For custom upcalls: records waitf and thread like xk_test_upcall_cb. */
+void	xk_test_upcall_check(int waitf);
+
+/* Recording event callback: cookie is a struct xk_test_events. */
+struct xk_test_events {
+	atomic_int	calls;
+	atomic_uint	all;		/* OR of every event value */
+	atomic_uint	first;		/* the first value delivered */
+	atomic_int	zero;		/* calls with event == 0 */
+};
+void	xk_test_event_cb(socket_t so, void *cookie, uint32_t event);
+
+/*
+ * The panic catcher (installed by xk_test_sock_setup()): counts panics
+ * and keeps the last message.  xk_test_panic_take() returns the count
+ * and clears it; the teardown fails if any panic was not taken.
+ */
+void	xk_test_panic_catch(void);
+int	xk_test_panic_count(void);
+const char *xk_test_panic_msg(void);
+int	xk_test_panic_take(void);
+
+/*
+ * Loopback addresses: 127.0.0.1 or ::1 with @port (host order), or for
+ * AF_UNIX a fresh abstract name.  Returns the length.
+ */
+socklen_t xk_test_addr(int family, uint16_t port, struct sockaddr_storage *ss);
+uint16_t xk_test_port(const struct sockaddr_storage *ss);
+
+/*
+ * A datagram socket bound to an ephemeral loopback port (AF_UNIX: an
+ * abstract name), with @cb installed as sock_socket() installs it; its
+ * address in *@addr (may be NULL).
+ */
+socket_t xk_test_udp(int family, sock_upcall cb, void *cookie,
+	    struct sockaddr_storage *addr);
+/* A stream socket listening on an ephemeral loopback port. */
+socket_t xk_test_listener(int family, int backlog,
+	    struct sockaddr_storage *addr);
+/*
+ * Accepts with MSG_DONTWAIT until a connection comes, at most
+ * XK_TEST_WAIT_MS; @flags is ORed in.  Fails the test on timeout.
+ */
+socket_t xk_test_accept(socket_t l, int flags, sock_upcall cb, void *cookie);
+/*
+ * A connected stream pair through the KPI: listener, sock_connect,
+ * sock_connectwait, sock_accept; the listener is closed.
+ */
+void	xk_test_tcp_pair(int family, socket_t *client, socket_t *server);
+
+/* Sends @len pattern bytes from pattern offset @patoff; returns errno. */
+errno_t	xk_test_send(socket_t so, const struct sockaddr_storage *to,
+	    size_t len, size_t patoff);
+/* Same, failing the test unless it succeeds with sentlen == @len. */
+void	xk_test_send_ok(socket_t so, const struct sockaddr_storage *to,
+	    size_t len, size_t patoff);
+/* One sock_receive into @buf; *@got is recvdlen; returns errno. */
+errno_t	xk_test_recv(socket_t so, void *buf, size_t len, int flags,
+	    size_t *got);
+/* Fails unless @buf holds the pattern from offset @patoff. */
+void	xk_test_check_pattern(const void *buf, size_t len, size_t patoff);
+/* Sets SO_RCVTIMEO. */
+void	xk_test_rcvtimeo(socket_t so, int ms);
+
 #endif /* _XK_TESTS_LIB_XK_TEST_H_ */
