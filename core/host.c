@@ -421,10 +421,11 @@ static void
 host_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct __socket *so = arg;
+	bool was;
 
 	(void)fd;
 	(void)what;
-	xk_loop_enter();
+	was = xk_loop_enter();
 	xk_core_lock();
 	if (so->so_flags & (SOF_CLOSED | SOF_DETACHED)) {
 		event_del(so->so_rev);
@@ -436,6 +437,7 @@ host_read_cb(evutil_socket_t fd, short what, void *arg)
 		host_rx_dgram(so);
 	}
 	xk_core_unlock();
+	xk_loop_leave(was);
 }
 
 /* Writes what the send buffer holds; returns an errno or 0. */
@@ -500,19 +502,14 @@ host_linger_locked(struct __socket *so)
 }
 
 static void
-host_write_cb(evutil_socket_t fd, short what, void *arg)
+host_writable_locked(struct __socket *so, int fd)
 {
-	struct __socket *so = arg;
 	uint32_t before;
 	int error = 0;
 	socklen_t len = sizeof(error);
 
-	(void)what;
-	xk_loop_enter();
-	xk_core_lock();
 	if (so->so_flags & SOF_LINGER) {
 		host_linger_locked(so);
-		xk_core_unlock();
 		return;
 	}
 	if (so->so_flags & (SOF_CLOSED | SOF_DETACHED)) {
@@ -523,7 +520,6 @@ host_write_cb(evutil_socket_t fd, short what, void *arg)
 			error = errno;
 		}
 		if (error == EINPROGRESS || error == EALREADY) {
-			xk_core_unlock();
 			return;
 		}
 		if (error != 0) {
@@ -547,7 +543,6 @@ host_write_cb(evutil_socket_t fd, short what, void *arg)
 			xk_sowwakeup_locked(so);
 		}
 		if (so->so_snd.sb_cc > 0) {
-			xk_core_unlock();
 			return;
 		}
 		if (so->so_state & SS_CANTSENDMORE) {
@@ -563,7 +558,18 @@ off:
 		so->so_wev_on = false;
 		event_del(so->so_wev);
 	}
+}
+
+static void
+host_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	bool was = xk_loop_enter();
+
+	(void)what;
+	xk_core_lock();
+	host_writable_locked(arg, fd);
 	xk_core_unlock();
+	xk_loop_leave(was);
 }
 
 static int

@@ -83,11 +83,20 @@ xk_on_loop_thread(void)
 	return on_loop;
 }
 
-void
+bool
 xk_loop_enter(void)
 {
+	bool was = on_loop;
+
 	/* With an application's base, whoever runs our callbacks is it. */
 	on_loop = true;
+	return was;
+}
+
+void
+xk_loop_leave(bool was)
+{
+	on_loop = was;
 }
 
 struct event_base *
@@ -138,18 +147,37 @@ xkpi_set_log_hook(xkpi_log_hook hook, void *ctx)
 	g_mutex_unlock(&log_mtx);
 }
 
+/* An XKPI_LOG name to its level; EINVAL for a name it does not know. */
 static int
-parse_log_level(const char *s)
+parse_log_level(const char *s, int *level)
 {
 	static const char *names[] = { "off", NULL, "error", "warn", "info",
 	    "debug" };
 
 	for (int i = 0; i < (int)G_N_ELEMENTS(names); i++) {
 		if (names[i] != NULL && strcasecmp(s, names[i]) == 0) {
-			return i - 1;
+			*level = i - 1;
+			return 0;
 		}
 	}
-	return XKPI_LOG_WARN;
+	return EINVAL;
+}
+
+/* Backends by name: those built in, and those known but not built. */
+static int
+check_backend(const char *name)
+{
+	static const char *known[] = { "linux", "pcap", "nfqueue" };
+
+	if (name == NULL || *name == '\0' || strcmp(name, "mem") == 0) {
+		return 0;
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(known); i++) {
+		if (strcmp(name, known[i]) == 0) {
+			return ENOTSUP;
+		}
+	}
+	return EINVAL;
 }
 
 /* The loop thread. */
@@ -179,25 +207,37 @@ lib_start_locked(struct event_base *base, const struct xkpi_config *cfg)
 	const char *env, *backend;
 	int error;
 
+	int level = XKPI_LOG_WARN, mode = XKPI_UPCALL_X86_64;
+
 	backend = cfg != NULL && cfg->backend != NULL ? cfg->backend :
 	    getenv("XKPI_BACKEND");
-	/* Only the in-memory backend exists so far; it needs no set-up. */
-	if (backend != NULL && *backend != '\0' && strcmp(backend, "mem") != 0) {
-		xk_log(XKPI_LOG_ERROR, "backend '%s' is not built in", backend);
-		return ENXIO;
+	if ((error = check_backend(backend)) != 0) {
+		xk_log(XKPI_LOG_ERROR, "backend '%s' is %s", backend,
+		    error == ENOTSUP ? "not built in" : "unknown");
+		return error;
 	}
 	if (cfg != NULL && cfg->log_level != XKPI_LOG_DEFAULT) {
-		lib_log_level = cfg->log_level;
-	} else if ((env = getenv("XKPI_LOG")) != NULL) {
-		lib_log_level = parse_log_level(env);
+		if (cfg->log_level < XKPI_LOG_OFF ||
+		    cfg->log_level > XKPI_LOG_DEBUG) {
+			return EINVAL;
+		}
+		level = cfg->log_level;
+	} else if ((env = getenv("XKPI_LOG")) != NULL &&
+	    parse_log_level(env, &level) != 0) {
+		xk_log(XKPI_LOG_ERROR, "XKPI_LOG=%s: unknown level", env);
+		return EINVAL;
 	}
-	lib_upcall_mode = cfg != NULL ? (int)cfg->upcall_mode :
-	    XKPI_UPCALL_X86_64;
-	if ((env = getenv("XKPI_UPCALL")) != NULL &&
-	    (cfg == NULL || cfg->upcall_mode == XKPI_UPCALL_X86_64)) {
-		lib_upcall_mode = strcmp(env, "arm64") == 0 ?
-		    XKPI_UPCALL_ARM64 : XKPI_UPCALL_X86_64;
+	if (cfg != NULL && cfg->upcall_mode != XKPI_UPCALL_X86_64) {
+		if (cfg->upcall_mode != XKPI_UPCALL_ARM64) {
+			return EINVAL;
+		}
+		mode = XKPI_UPCALL_ARM64;
+	} else if ((env = getenv("XKPI_UPCALL")) != NULL &&
+	    strcmp(env, "arm64") == 0) {
+		mode = XKPI_UPCALL_ARM64;
 	}
+	lib_log_level = level;
+	lib_upcall_mode = mode;
 	if (base != NULL) {
 		lib_base = base;
 		lib_own_base = false;

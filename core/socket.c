@@ -232,14 +232,15 @@ static void
 kick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct __socket *so = arg;
-	sock_upcall rcb = NULL, wcb = NULL;
-	void *rarg = NULL, *warg = NULL, *earg = NULL;
-	sock_evupcall ecb = NULL;
+	sock_upcall rcb, wcb;
+	void *rarg, *warg, *earg;
+	sock_evupcall ecb;
 	uint32_t pend, hints;
+	bool was;
 
 	(void)fd;
 	(void)what;
-	xk_loop_enter();
+	was = xk_loop_enter();
 	xk_core_lock();
 	pend = so->so_pend;
 	hints = so->so_pend_hints;
@@ -252,53 +253,47 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
 	if (pend & XK_PEND_TEARDOWN) {
 		so_teardown_locked(so);
 	}
-	if (!(so->so_flags & (SOF_CLOSING | SOF_CLOSED))) {
+	/*
+	 * XNU's order: events first, then the read, then the write upcall.
+	 * Each slot is read just before its call, so one cleared or closed
+	 * meanwhile (by the callback before it, or another thread) is not
+	 * called.
+	 */
+	so->so_upcallusecount++;
+	if (!(so->so_flags & (SOF_CLOSING | SOF_CLOSED)) &&
+	    (hints & so->so_eventmask) != 0 && so->so_event != NULL) {
+		ecb = so->so_event;
+		earg = so->so_eventarg;
 		hints &= so->so_eventmask;
-		if (hints != 0 && so->so_event != NULL) {
-			ecb = so->so_event;
-			earg = so->so_eventarg;
-		}
-		if ((pend & XK_PEND_RUPCALL) &&
-		    (so->so_rcv.sb_flags & SB_UPCALL)) {
-			rcb = so->so_rcv.sb_upcall;
-			rarg = so->so_rcv.sb_upcallarg;
-		}
-		if ((pend & XK_PEND_WUPCALL) &&
-		    (so->so_snd.sb_flags & SB_UPCALL)) {
-			wcb = so->so_snd.sb_upcall;
-			warg = so->so_snd.sb_upcallarg;
-		}
+		xk_so_stats.events++;
+		xk_core_unlock();
+		ecb(so, earg, hints);
+		xk_core_lock();
 	}
-	if (ecb != NULL || rcb != NULL || wcb != NULL) {
-		so->so_upcallusecount++;
-		/* XNU's order: events first, then the read, then the write. */
-		if (ecb != NULL) {
-			xk_so_stats.events++;
-			xk_core_unlock();
-			ecb(so, earg, hints);
-			xk_core_lock();
-		}
-		if (rcb != NULL && !(so->so_flags & (SOF_CLOSING |
-		    SOF_CLOSED))) {
-			xk_so_stats.upcalls++;
-			xk_core_unlock();
-			rcb(so, rarg, MBUF_DONTWAIT);
-			xk_core_lock();
-		}
-		if (wcb != NULL && !(so->so_flags & (SOF_CLOSING |
-		    SOF_CLOSED))) {
-			xk_so_stats.upcalls++;
-			xk_core_unlock();
-			wcb(so, warg, MBUF_DONTWAIT);
-			xk_core_lock();
-		}
-		if (--so->so_upcallusecount == 0 &&
-		    (so->so_flags & SOF_CLOSEWAIT)) {
-			g_cond_broadcast(&so->so_cv);
-		}
+	if ((pend & XK_PEND_RUPCALL) && (so->so_rcv.sb_flags & SB_UPCALL) &&
+	    !(so->so_flags & (SOF_CLOSING | SOF_CLOSED))) {
+		rcb = so->so_rcv.sb_upcall;
+		rarg = so->so_rcv.sb_upcallarg;
+		xk_so_stats.upcalls++;
+		xk_core_unlock();
+		rcb(so, rarg, MBUF_DONTWAIT);
+		xk_core_lock();
+	}
+	if ((pend & XK_PEND_WUPCALL) && (so->so_snd.sb_flags & SB_UPCALL) &&
+	    !(so->so_flags & (SOF_CLOSING | SOF_CLOSED))) {
+		wcb = so->so_snd.sb_upcall;
+		warg = so->so_snd.sb_upcallarg;
+		xk_so_stats.upcalls++;
+		xk_core_unlock();
+		wcb(so, warg, MBUF_DONTWAIT);
+		xk_core_lock();
+	}
+	if (--so->so_upcallusecount == 0 && (so->so_flags & SOF_CLOSEWAIT)) {
+		g_cond_broadcast(&so->so_cv);
 	}
 	xk_so_unref_locked(so);	/* the kick's reference */
 	xk_core_unlock();
+	xk_loop_leave(was);
 }
 
 /* Wakeups and events. */

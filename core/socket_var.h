@@ -197,7 +197,10 @@ bool	xk_core_owned(void);
 /* Waits on @cv with the core lock; @deadline_us 0 means forever. */
 bool	xk_cond_wait(GCond *cv, gint64 deadline_us);
 bool	xk_on_loop_thread(void);
-void	xk_loop_enter(void);	/* a loop callback starts */
+/* A loop callback starts; returns the thread's previous state. */
+bool	xk_loop_enter(void);
+/* The callback ends: an application's thread is its own again. */
+void	xk_loop_leave(bool was);
 struct event_base *xk_loop_base(void);
 int	xk_lib_ensure(void);
 int	xk_lib_upcall_mode(void);

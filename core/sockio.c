@@ -10,6 +10,8 @@
 #include "core/xk.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -823,6 +825,11 @@ xk_sogetopt(struct __socket *so, int level, int name, void *val,
 	}
 	if (level != SOL_SOCKET) {
 		error = pr->pr_ctloutput(so, false, level, name, val, len);
+		if (error == 0 && level == IPPROTO_TCP && name == TCP_NODELAY &&
+		    *len >= (socklen_t)sizeof(int) && *(int *)val != 0) {
+			/* XNU reports t_flags & TF_NODELAY: 4. */
+			*(int *)val = 4;
+		}
 		goto out;
 	}
 	if ((bit = opt_bit(name)) != 0 || name == SO_ACCEPTCONN) {
@@ -832,7 +839,8 @@ xk_sogetopt(struct __socket *so, int level, int name, void *val,
 		goto out;
 	}
 	if ((bit = flag_bit(name)) != 0) {
-		v = (so->so_flags & bit) != 0;
+		/* XNU reports the so_flags bit itself. */
+		v = (int)(so->so_flags & bit);
 		opt_out(val, len, &v, sizeof(v));
 		goto out;
 	}

@@ -191,7 +191,9 @@ extern void xkpi_set_panic_hook(xkpi_panic_hook hook, void *ctx);
  *     environment.
  * @result 0 on success; EINVAL for an unknown backend name, an unknown
  *     upcall mode or log level, or a malformed interface list (in `cfg`
- *     or in the environment); ENXIO when a listed interface does not
+ *     or in the environment); ENOTSUP for a backend this build does not
+ *     include (see `configure --with-backends`); ENXIO when a listed
+ *     interface does not
  *     exist; ENOMEM when memory runs out; or the error of a backend that
  *     cannot start (EPERM without the privilege it needs, for example).
  * @locking Call it from any thread but the event-loop thread (not from
