@@ -20,16 +20,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <xkpi.h>
 
 #include "core/socket_var.h"
 
-static GMutex core_mtx;
+static pthread_mutex_t core_mtx = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local bool core_held;	/* this thread holds core_mtx */
 static _Thread_local bool on_loop;	/* this thread runs the loop */
 
-static GMutex lib_mtx;			/* init and shutdown */
+static pthread_mutex_t lib_mtx = PTHREAD_MUTEX_INITIALIZER; /* init, shutdown */
 static _Atomic bool lib_running;
 static struct event_base *lib_base;
 static bool lib_own_base;
@@ -38,14 +39,14 @@ static struct event *lib_stop_ev;
 static int lib_upcall_mode;
 static int lib_log_level = XKPI_LOG_WARN;
 
-static GMutex log_mtx;
+static pthread_mutex_t log_mtx = PTHREAD_MUTEX_INITIALIZER;
 static xkpi_log_hook log_hook;
 static void *log_ctx;
 
 void
 xk_core_lock(void)
 {
-	g_mutex_lock(&core_mtx);
+	pthread_mutex_lock(&core_mtx);
 	core_held = true;
 }
 
@@ -53,7 +54,7 @@ void
 xk_core_unlock(void)
 {
 	core_held = false;
-	g_mutex_unlock(&core_mtx);
+	pthread_mutex_unlock(&core_mtx);
 }
 
 bool
@@ -62,16 +63,31 @@ xk_core_owned(void)
 	return core_held;
 }
 
-bool
-xk_cond_wait(GCond *cv, gint64 deadline_us)
+void
+xk_cond_init(pthread_cond_t *cv)
 {
+	pthread_condattr_t attr;
+
+	/* Deadlines are g_get_monotonic_time() values: CLOCK_MONOTONIC. */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(cv, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
+bool
+xk_cond_wait(pthread_cond_t *cv, gint64 deadline_us)
+{
+	struct timespec ts;
 	bool woke = true;
 
 	core_held = false;
 	if (deadline_us == 0) {
-		g_cond_wait(cv, &core_mtx);
+		pthread_cond_wait(cv, &core_mtx);
 	} else {
-		woke = g_cond_wait_until(cv, &core_mtx, deadline_us);
+		ts.tv_sec = (time_t)(deadline_us / G_USEC_PER_SEC);
+		ts.tv_nsec = (long)(deadline_us % G_USEC_PER_SEC) * 1000;
+		woke = pthread_cond_timedwait(cv, &core_mtx, &ts) != ETIMEDOUT;
 	}
 	core_held = true;
 	return woke;
@@ -127,10 +143,10 @@ xk_log(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	g_mutex_lock(&log_mtx);
+	pthread_mutex_lock(&log_mtx);
 	hook = log_hook;
 	ctx = log_ctx;
-	g_mutex_unlock(&log_mtx);
+	pthread_mutex_unlock(&log_mtx);
 	if (hook != NULL) {
 		hook(level, msg, ctx);
 	} else {
@@ -141,10 +157,10 @@ xk_log(int level, const char *fmt, ...)
 XK_EXPORT void
 xkpi_set_log_hook(xkpi_log_hook hook, void *ctx)
 {
-	g_mutex_lock(&log_mtx);
+	pthread_mutex_lock(&log_mtx);
 	log_hook = hook;
 	log_ctx = ctx;
-	g_mutex_unlock(&log_mtx);
+	pthread_mutex_unlock(&log_mtx);
 }
 
 /* An XKPI_LOG name to its level; EINVAL for a name it does not know. */
@@ -281,11 +297,11 @@ xk_lib_ensure(void)
 	if (atomic_load_explicit(&lib_running, memory_order_acquire)) {
 		return 0;
 	}
-	g_mutex_lock(&lib_mtx);
+	pthread_mutex_lock(&lib_mtx);
 	if (!atomic_load(&lib_running)) {
 		error = lib_start_locked(NULL, NULL);
 	}
-	g_mutex_unlock(&lib_mtx);
+	pthread_mutex_unlock(&lib_mtx);
 	return error;
 }
 
@@ -294,11 +310,11 @@ xkpi_init(const struct xkpi_config *cfg)
 {
 	int error = 0;
 
-	g_mutex_lock(&lib_mtx);
+	pthread_mutex_lock(&lib_mtx);
 	if (!atomic_load(&lib_running)) {
 		error = lib_start_locked(NULL, cfg);
 	}
-	g_mutex_unlock(&lib_mtx);
+	pthread_mutex_unlock(&lib_mtx);
 	return error;
 }
 
@@ -310,10 +326,10 @@ xkpi_init_with_base(struct event_base *base, const struct xkpi_config *cfg)
 	if (base == NULL) {
 		return EINVAL;
 	}
-	g_mutex_lock(&lib_mtx);
+	pthread_mutex_lock(&lib_mtx);
 	error = atomic_load(&lib_running) ? EBUSY :
 	    lib_start_locked(base, cfg);
-	g_mutex_unlock(&lib_mtx);
+	pthread_mutex_unlock(&lib_mtx);
 	return error;
 }
 
@@ -325,9 +341,9 @@ xkpi_shutdown(void)
 		xk_log(XKPI_LOG_ERROR, "xkpi_shutdown called from an upcall");
 		return;
 	}
-	g_mutex_lock(&lib_mtx);
+	pthread_mutex_lock(&lib_mtx);
 	if (!atomic_load(&lib_running)) {
-		g_mutex_unlock(&lib_mtx);
+		pthread_mutex_unlock(&lib_mtx);
 		return;
 	}
 	if (lib_own_base) {
@@ -344,5 +360,5 @@ xkpi_shutdown(void)
 	lib_base = NULL;
 	atomic_store(&lib_running, false);
 	xk_mb_reclaim();
-	g_mutex_unlock(&lib_mtx);
+	pthread_mutex_unlock(&lib_mtx);
 }

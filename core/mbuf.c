@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <glib.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@
 #include "core/mbuf_var.h"
 
 struct xk_zone {
-	GMutex		 z_lock;
+	pthread_mutex_t	 z_lock;
 	void		*z_free;	/* cached objects, linked by 1st word */
 	uint64_t	 z_nfree;
 	uint64_t	 z_total;	/* obtained from the heap, not returned */
@@ -43,7 +44,7 @@ static struct xk_zone zones[XK_ZONE_COUNT] = {
 
 /* Free objects a zone keeps for reuse; 0 sends every free to the heap. */
 static uint64_t cache_max = 4096;
-static GOnce zones_once = G_ONCE_INIT;
+static pthread_once_t zones_once = PTHREAD_ONCE_INIT;
 
 static _Atomic uint64_t live_mbufs, live_clusters;
 static _Atomic uint32_t stat_drops, stat_mcfail, stat_mpfail;
@@ -51,15 +52,14 @@ static _Atomic uint32_t stat_mtypes[256];
 
 /* Fault injection for tests: skip N allocations, then fail M. */
 static _Atomic bool inj_on;
-static GMutex inj_lock;
+static pthread_mutex_t inj_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned int inj_skip, inj_count;
 
-static gpointer
-zones_init(gpointer arg)
+static void
+zones_init(void)
 {
 	const char *env;
 
-	(void)arg;
 #ifdef XK_MBUF_NO_CACHE
 	cache_max = 0;
 #endif
@@ -68,17 +68,15 @@ zones_init(gpointer arg)
 		cache_max = 0;
 	}
 	for (int i = 0; i < XK_ZONE_COUNT; i++) {
-		g_mutex_init(&zones[i].z_lock);
+		pthread_mutex_init(&zones[i].z_lock, NULL);
 		zones[i].z_limit = zones[i].z_deflimit;
 	}
-	g_mutex_init(&inj_lock);
-	return NULL;
 }
 
 static inline void
 zones_ready(void)
 {
-	g_once(&zones_once, zones_init, NULL);
+	pthread_once(&zones_once, zones_init);
 }
 
 /* True when the fault injector wants this allocation to fail. */
@@ -90,7 +88,7 @@ xk_mb_inject_fail(void)
 	if (!atomic_load_explicit(&inj_on, memory_order_relaxed)) {
 		return false;
 	}
-	g_mutex_lock(&inj_lock);
+	pthread_mutex_lock(&inj_lock);
 	if (inj_skip > 0) {
 		inj_skip--;
 	} else if (inj_count > 0) {
@@ -100,7 +98,7 @@ xk_mb_inject_fail(void)
 	if (inj_skip == 0 && inj_count == 0) {
 		atomic_store(&inj_on, false);
 	}
-	g_mutex_unlock(&inj_lock);
+	pthread_mutex_unlock(&inj_lock);
 	return fail;
 }
 
@@ -108,11 +106,11 @@ void
 xk_mb_inject_failures(unsigned int skip, unsigned int count)
 {
 	zones_ready();
-	g_mutex_lock(&inj_lock);
+	pthread_mutex_lock(&inj_lock);
 	inj_skip = skip;
 	inj_count = count;
 	atomic_store(&inj_on, count > 0);
-	g_mutex_unlock(&inj_lock);
+	pthread_mutex_unlock(&inj_lock);
 }
 
 static void *
@@ -124,23 +122,23 @@ zone_alloc(struct xk_zone *z)
 	if (xk_mb_inject_fail()) {
 		goto fail;
 	}
-	g_mutex_lock(&z->z_lock);
+	pthread_mutex_lock(&z->z_lock);
 	if ((p = z->z_free) != NULL) {
 		z->z_free = *(void **)p;
 		z->z_nfree--;
-		g_mutex_unlock(&z->z_lock);
+		pthread_mutex_unlock(&z->z_lock);
 		return p;
 	}
 	if (z->z_total >= z->z_limit) {
-		g_mutex_unlock(&z->z_lock);
+		pthread_mutex_unlock(&z->z_lock);
 		goto fail;
 	}
 	z->z_total++;
-	g_mutex_unlock(&z->z_lock);
+	pthread_mutex_unlock(&z->z_lock);
 	if ((p = malloc(z->z_size)) == NULL) {
-		g_mutex_lock(&z->z_lock);
+		pthread_mutex_lock(&z->z_lock);
 		z->z_total--;
-		g_mutex_unlock(&z->z_lock);
+		pthread_mutex_unlock(&z->z_lock);
 		goto fail;
 	}
 	return p;
@@ -152,16 +150,16 @@ fail:
 static void
 zone_free(struct xk_zone *z, void *p)
 {
-	g_mutex_lock(&z->z_lock);
+	pthread_mutex_lock(&z->z_lock);
 	if (z->z_nfree < cache_max && z->z_total <= z->z_limit) {
 		*(void **)p = z->z_free;
 		z->z_free = p;
 		z->z_nfree++;
-		g_mutex_unlock(&z->z_lock);
+		pthread_mutex_unlock(&z->z_lock);
 		return;
 	}
 	z->z_total--;
-	g_mutex_unlock(&z->z_lock);
+	pthread_mutex_unlock(&z->z_lock);
 	free(p);
 }
 
@@ -171,9 +169,9 @@ xk_mb_set_limit(enum xk_mb_zone zone, uint64_t limit)
 	struct xk_zone *z = &zones[zone];
 
 	zones_ready();
-	g_mutex_lock(&z->z_lock);
+	pthread_mutex_lock(&z->z_lock);
 	z->z_limit = limit != 0 ? limit : z->z_deflimit;
-	g_mutex_unlock(&z->z_lock);
+	pthread_mutex_unlock(&z->z_lock);
 	/* Cached objects count against the bound: give them back. */
 	xk_mb_reclaim();
 }
@@ -186,14 +184,14 @@ xk_mb_reclaim(void)
 		struct xk_zone *z = &zones[i];
 		void *p;
 
-		g_mutex_lock(&z->z_lock);
+		pthread_mutex_lock(&z->z_lock);
 		while ((p = z->z_free) != NULL) {
 			z->z_free = *(void **)p;
 			z->z_nfree--;
 			z->z_total--;
 			free(p);
 		}
-		g_mutex_unlock(&z->z_lock);
+		pthread_mutex_unlock(&z->z_lock);
 	}
 }
 
@@ -222,10 +220,10 @@ xk_mb_fill_stats(struct mbuf_stat *st)
 
 	zones_ready();
 	for (int i = 0; i < XK_ZONE_COUNT; i++) {
-		g_mutex_lock(&zones[i].z_lock);
+		pthread_mutex_lock(&zones[i].z_lock);
 		v[i][0] = zones[i].z_total;
 		v[i][1] = zones[i].z_nfree;
-		g_mutex_unlock(&zones[i].z_lock);
+		pthread_mutex_unlock(&zones[i].z_lock);
 	}
 	memset(st, 0, sizeof(*st));
 	st->mbufs = (uint32_t)v[XK_ZONE_MBUF][0];

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <glib.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,7 @@
 /* Ids handed out start here, as in XNU. */
 #define TAG_ID_FIRST	1000
 
-static GMutex tagid_lock;
+static pthread_mutex_t tagid_lock = PTHREAD_MUTEX_INITIALIZER;
 static GHashTable *tagid_names;	/* name -> id, for the process' life */
 static mbuf_tag_id_t tagid_next = TAG_ID_FIRST;
 
@@ -31,7 +32,7 @@ xk_m_tag_id_find(const char *name, mbuf_tag_id_t *out)
 	char *key;
 	int error = 0;
 
-	g_mutex_lock(&tagid_lock);
+	pthread_mutex_lock(&tagid_lock);
 	if (tagid_names == NULL) {
 		tagid_names = g_hash_table_new_full(g_str_hash, g_str_equal,
 		    free, NULL);
@@ -44,7 +45,7 @@ xk_m_tag_id_find(const char *name, mbuf_tag_id_t *out)
 		*out = tagid_next++;
 		g_hash_table_insert(tagid_names, key, GUINT_TO_POINTER(*out));
 	}
-	g_mutex_unlock(&tagid_lock);
+	pthread_mutex_unlock(&tagid_lock);
 	return error;
 }
 
@@ -53,9 +54,9 @@ xk_m_tag_id_valid(mbuf_tag_id_t id)
 {
 	bool ok;
 
-	g_mutex_lock(&tagid_lock);
+	pthread_mutex_lock(&tagid_lock);
 	ok = id >= TAG_ID_FIRST && id < tagid_next;
-	g_mutex_unlock(&tagid_lock);
+	pthread_mutex_unlock(&tagid_lock);
 	return ok;
 }
 

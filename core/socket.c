@@ -65,7 +65,7 @@ so_alloc_locked(const struct xk_protosw *pr, int protocol)
 	so->so_snd.sb_hiwat = pr->pr_sndspace;
 	so->so_rcv.sb_lowat = 1;
 	so->so_snd.sb_lowat = 2048;
-	g_cond_init(&so->so_cv);
+	xk_cond_init(&so->so_cv);
 	g_queue_init(&so->so_comp);
 	so->so_link.data = so;
 	g_queue_push_tail_link(&all_sockets, &so->so_link);
@@ -88,7 +88,7 @@ so_free_locked(struct __socket *so)
 	if (so->so_kick != NULL) {
 		event_free(so->so_kick);
 	}
-	g_cond_clear(&so->so_cv);
+	pthread_cond_destroy(&so->so_cv);
 	g_free(so);
 }
 
@@ -289,7 +289,7 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
 		xk_core_lock();
 	}
 	if (--so->so_upcallusecount == 0 && (so->so_flags & SOF_CLOSEWAIT)) {
-		g_cond_broadcast(&so->so_cv);
+		pthread_cond_broadcast(&so->so_cv);
 	}
 	xk_so_unref_locked(so);	/* the kick's reference */
 	xk_core_unlock();
@@ -313,7 +313,7 @@ xk_sorwakeup_locked(struct __socket *so)
 {
 	XK_LOCK_ASSERT();
 	if (so->so_waiters > 0) {
-		g_cond_broadcast(&so->so_cv);
+		pthread_cond_broadcast(&so->so_cv);
 	}
 	if (so->so_rcv.sb_flags & SB_UPCALL) {
 		xk_so_kick_locked(so, XK_PEND_RUPCALL);
@@ -325,7 +325,7 @@ xk_sowwakeup_locked(struct __socket *so)
 {
 	XK_LOCK_ASSERT();
 	if (so->so_waiters > 0) {
-		g_cond_broadcast(&so->so_cv);
+		pthread_cond_broadcast(&so->so_cv);
 	}
 	if (so->so_snd.sb_flags & SB_UPCALL) {
 		xk_so_kick_locked(so, XK_PEND_WUPCALL);
@@ -443,7 +443,7 @@ xk_soclose_locked(struct __socket *so)
 		g_queue_remove(&so->so_head->so_comp, so);
 		so->so_head = NULL;
 	}
-	g_cond_broadcast(&so->so_cv);	/* waiters return EBADF */
+	pthread_cond_broadcast(&so->so_cv);	/* waiters return EBADF */
 	xk_so_kick_locked(so, XK_PEND_TEARDOWN);
 	xk_so_unref_locked(so);	/* the creator's reference */
 }
@@ -464,7 +464,7 @@ xk_so_shutdown_all(void)
 		so->so_flags |= SOF_CLOSED;
 		so->so_head = NULL;
 		g_queue_clear(&so->so_comp);
-		g_cond_broadcast(&so->so_cv);
+		pthread_cond_broadcast(&so->so_cv);
 	}
 	while ((l = all_sockets.head) != NULL) {
 		so = l->data;

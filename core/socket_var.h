@@ -12,6 +12,7 @@
 #define _XK_CORE_SOCKET_VAR_H_
 
 #include <glib.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -116,7 +117,7 @@ struct __socket {
 	GQueue		 so_comp;	/* completed connections */
 	int		 so_qlimit;
 
-	GCond		 so_cv;		/* blocked readers, writers, closers */
+	pthread_cond_t	 so_cv;		/* blocked readers, writers, closers */
 	GList		 so_link;	/* in the list of all sockets */
 
 	/* Protocol state: host sockets. */
@@ -195,7 +196,8 @@ void	xk_core_unlock(void);
 bool	xk_core_owned(void);
 #define XK_LOCK_ASSERT()	g_assert(xk_core_owned())
 /* Waits on @cv with the core lock; @deadline_us 0 means forever. */
-bool	xk_cond_wait(GCond *cv, gint64 deadline_us);
+bool	xk_cond_wait(pthread_cond_t *cv, gint64 deadline_us);
+void	xk_cond_init(pthread_cond_t *cv);
 bool	xk_on_loop_thread(void);
 /* A loop callback starts; returns the thread's previous state. */
 bool	xk_loop_enter(void);

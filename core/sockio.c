@@ -161,6 +161,12 @@ out:
 	if (done > 0 && (error == EWOULDBLOCK || error == EINTR)) {
 		error = 0;
 	}
+	if (error == 0 && (flags & MSG_EOF) && so->so_type == SOCK_STREAM &&
+	    !(so->so_state & SS_CANTSENDMORE)) {
+		/* The data is queued: end the stream, as SHUT_WR would. */
+		xk_socantsendmore_locked(so);
+		(void)pr->pr_shutdown(so, SHUT_WR);
+	}
 	*sent = error == 0 ? done : 0;
 	xk_so_unref_locked(so);
 	xk_core_unlock();
@@ -386,8 +392,8 @@ xk_soreceive(struct __socket *so, struct msghdr *msg, struct __mbuf **mp,
     size_t *resid, int flags)
 {
 	const struct xk_protosw *pr = so->so_proto;
-	bool nbio = so_nbio(so, flags) || (flags & MSG_DONTWAIT);
 	size_t want = *resid, got = 0, took;
+	bool nbio;
 	int error = 0, rflags = 0;
 	gint64 deadline;
 
@@ -403,6 +409,7 @@ xk_soreceive(struct __socket *so, struct msghdr *msg, struct __mbuf **mp,
 	}
 	xk_core_lock();
 	xk_so_ref_locked(so);
+	nbio = so_nbio(so, flags) || (flags & MSG_DONTWAIT);
 	deadline = sb_deadline(&so->so_rcv);
 	for (;;) {
 		if (so->so_flags & SOF_CLOSED) {
@@ -490,11 +497,12 @@ xk_soconnect(struct __socket *so, const struct sockaddr *sa, socklen_t len,
     int flags)
 {
 	const struct xk_protosw *pr = so->so_proto;
-	bool nbio = so_nbio(so, flags) || (flags & MSG_DONTWAIT);
+	bool nbio;
 	int error;
 
 	xk_core_lock();
 	xk_so_ref_locked(so);
+	nbio = so_nbio(so, flags) || (flags & MSG_DONTWAIT);
 	if (so->so_flags & SOF_CLOSED) {
 		error = EBADF;
 		goto out;
@@ -544,13 +552,14 @@ out:
 int
 xk_soaccept(struct __socket *so, int flags, struct __socket **childp)
 {
-	bool nbio = so_nbio(so, flags) || (flags & MSG_DONTWAIT);
 	struct __socket *child;
 	int error = 0;
+	bool nbio;
 
 	*childp = NULL;
 	xk_core_lock();
 	xk_so_ref_locked(so);
+	nbio = so_nbio(so, flags) || (flags & MSG_DONTWAIT);
 	if (!(so->so_options & SO_OPT_ACCEPTCONN)) {
 		error = EINVAL;
 		goto out;

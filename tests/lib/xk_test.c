@@ -4,14 +4,22 @@
  *
  * Helpers shared by the cmocka unit tests.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "tests/lib/xk_test.h"
 
 #include "core/mbuf_var.h"
+#include "core/socket_var.h"
 
 /*
  * What was alive when the running test started.  Zero, unless an earlier
@@ -182,17 +190,8 @@ xk_chain_check_at(mbuf_t m, size_t off, size_t len, size_t patoff)
 
 /* Socket tests. */
 
-#include <errno.h>
-#include <netinet/in.h>
-#include <pthread.h>
-#include <sys/ioctl.h>
-#include <sys/un.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "core/socket_var.h"
-
 static pthread_t xk_main_thread;
+static bool xk_restart;			/* teardown: shut the library down */
 static atomic_int xk_bad_waitf;		/* upcalls with waitf != 1 */
 static atomic_int xk_upcall_on_main;	/* upcalls on the main thread */
 
@@ -337,8 +336,9 @@ xk_test_sock_teardown(void **state)
 	if (live.mbufs != xk_base.mbufs || live.clusters != xk_base.clusters ||
 	    live.tags != xk_base.tags) {
 		n += (size_t)snprintf(msg + n, sizeof(msg) - n,
-		    "leak: %" PRIu64 " mbufs, %" PRIu64 " clusters, %" PRIu64
-		    " tags alive (want %" PRIu64 ", %" PRIu64 ", %" PRIu64 "); ",
+		    "leak: %" PRIu64 " mbufs, %" PRIu64 " clusters, %"
+		    PRIu64 " tags alive (want %" PRIu64 ", %" PRIu64 ", %"
+		    PRIu64 "); ",
 		    live.mbufs, live.clusters, live.tags, xk_base.mbufs,
 		    xk_base.clusters, xk_base.tags);
 	}
@@ -356,10 +356,28 @@ xk_test_sock_teardown(void **state)
 	}
 	xkpi_set_panic_hook(NULL, NULL);
 	xk_mb_inject_failures(0, 0);
+	if (xk_restart) {
+		xk_restart = false;
+		xkpi_shutdown();
+	}
 	if (n != 0) {
 		fail_msg("%s", msg);
 	}
 	return (0);
+}
+
+int
+xk_test_sock_group_teardown(void **state)
+{
+	(void)state;
+	xkpi_shutdown();
+	return (0);
+}
+
+void
+xk_test_restart_after(void)
+{
+	xk_restart = true;
 }
 
 bool

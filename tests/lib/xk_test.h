@@ -3,8 +3,10 @@
  * SPDX-License-Identifier: BSD-2-Clause
  *
  * Helpers shared by the cmocka unit tests: a setup and a teardown that
- * prove every test leaves nothing alive, and packet builders and checkers
- * that work through the public mbuf KPI only.
+ * prove every test leaves nothing alive, packet builders and checkers
+ * that work through the public mbuf KPI only, and, for the socket tests,
+ * fixtures that also wait for closed sockets to go, loopback sockets made
+ * through the KPI, bounded waits, recording upcalls and a panic catcher.
  */
 #ifndef _XK_TESTS_LIB_XK_TEST_H_
 #define _XK_TESTS_LIB_XK_TEST_H_
@@ -108,6 +110,15 @@ void	xk_chain_check_at(mbuf_t m, size_t off, size_t len, size_t patoff);
 
 int	xk_test_sock_setup(void **state);
 int	xk_test_sock_teardown(void **state);
+/* Group teardown: xkpi_shutdown(), so leak checkers see nothing running. */
+int	xk_test_sock_group_teardown(void **state);
+
+/*
+ * For tests that change the library's configuration: the teardown shuts
+ * the library down whatever happens, so the next test starts it afresh
+ * with the defaults.
+ */
+void	xk_test_restart_after(void);
 
 /* Monotonic clock in microseconds; sleep in milliseconds. */
 int64_t	xk_test_now_us(void);
