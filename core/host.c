@@ -188,7 +188,7 @@ static void
 host_check_closed_locked(struct __socket *so)
 {
 	if (is_stream(so) && (so->so_state & SS_ISCONNECTED) &&
-	    (so->so_state & SS_CANTRCVMORE) &&
+	    (so->so_rcv.sb_flags & SB_PEEREOF) &&
 	    (so->so_state & SS_CANTSENDMORE) && so->so_snd.sb_cc == 0) {
 		xk_soisdisconnected_locked(so);
 	}
@@ -353,6 +353,7 @@ host_rx_stream(struct __socket *so)
 			xk_m_free(segs[i]);
 		}
 		event_del(so->so_rev);
+		so->so_rcv.sb_flags |= SB_PEEREOF;
 		xk_socantrcvmore_locked(so);
 		host_check_closed_locked(so);
 		return;

@@ -63,6 +63,7 @@
 #define SB_NOINTR		0x0002
 #define SB_UPCALL		0x0020
 #define SB_STOPPED		0x1000	/* host reads paused: buffer full */
+#define SB_PEEREOF		0x2000	/* the peer's end of file came */
 
 struct xk_sockbuf {
 	struct __mbuf	*sb_mb;		/* first record */

@@ -790,12 +790,17 @@ extern errno_t sock_sendmbuf_can_wait(socket_t so, const struct msghdr *msg,
 /*!
  * @function sock_shutdown
  * @abstract Shuts down the receive side, the send side, or both.
+ * @discussion Shutting the receive side discards what is queued and
+ *     raises SO_FILT_HINT_CANTRCVMORE; shutting the send side raises
+ *     SO_FILT_HINT_CANTSENDMORE, and a stream sends its end of file once
+ *     the data already queued is out.  A stream shut down both ways, with
+ *     the peer's end of file received, is disconnected (DISCONNECTED and
+ *     CONNINFO_UPDATED), as XNU's TCP does.
  * @param so The socket.
  * @param how SHUT_RD, SHUT_WR or SHUT_RDWR.
  * @result 0 on success; EINVAL when `so` is NULL or `how` is not one of
  *     the three; ENOTCONN when the socket is not connected, connecting or
- *     disconnecting, or when its receive side is already shut down and
- *     `how` asks for it again.
+ *     disconnecting, or when a side `how` names is already shut down.
  */
 extern errno_t sock_shutdown(socket_t so, int how);
 
@@ -809,6 +814,10 @@ extern errno_t sock_shutdown(socket_t so, int how);
  *     netinet6/send.h), and host stream and datagram sockets (PF_INET,
  *     PF_INET6, PF_LOCAL with SOCK_STREAM or SOCK_DGRAM), which carry real
  *     TCP, UDP and local traffic with the KPI's semantics.
+ *
+ *     In this release only the host stream and datagram sockets exist;
+ *     the raw IP, divert and SeND protocols come with the packet engine,
+ *     and until then the call answers EPROTONOSUPPORT for them.
  *
  *     The socket is blocking.  When `cb` is not NULL it is installed as by
  *     sock_setupcall(): on the read side only by default, on both sides in
