@@ -595,18 +595,14 @@ nomem:
 }
 
 /*
- * Moves what follows byte @len of mbuf @m into a new plain mbuf, which
- * takes over the rest of the chain.  Returns it, or NULL with @m intact.
+ * Moves what follows byte @len of mbuf @m into the empty mbuf @n (sharing
+ * a cluster, copying small data); @n takes over the rest of the chain.
  */
-static struct __mbuf *
-split_tail(struct __mbuf *m, size_t len)
+static void
+move_tail(struct __mbuf *n, struct __mbuf *m, size_t len)
 {
 	size_t remain = (size_t)m->m_len - len;
-	struct __mbuf *n;
 
-	if ((n = xk_m_get(m->m_type, false)) == NULL) {
-		return NULL;
-	}
 	if (m->m_flags & M_EXT) {
 		cl_share(n, m);
 		n->m_data = m->m_data + len;
@@ -617,6 +613,17 @@ split_tail(struct __mbuf *m, size_t len)
 	m->m_len = (int32_t)len;
 	n->m_next = m->m_next;
 	m->m_next = NULL;
+}
+
+/* move_tail into a new plain mbuf; NULL (and @m intact) without memory. */
+static struct __mbuf *
+split_tail(struct __mbuf *m, size_t len)
+{
+	struct __mbuf *n;
+
+	if ((n = xk_m_get(m->m_type, false)) != NULL) {
+		move_tail(n, m, len);
+	}
 	return n;
 }
 
@@ -652,16 +659,7 @@ xk_m_split(struct __mbuf *m0, size_t len0)
 		m->m_next = NULL;
 	} else if ((m->m_flags & M_EXT) || remain <= (size_t)XK_MHLEN) {
 		/* The new header mbuf can hold the remainder itself. */
-		if (m->m_flags & M_EXT) {
-			cl_share(n, m);
-			n->m_data = m->m_data + len;
-		} else {
-			memcpy(n->m_data, m->m_data + len, remain);
-		}
-		n->m_len = (int32_t)remain;
-		m->m_len = (int32_t)len;
-		n->m_next = m->m_next;
-		m->m_next = NULL;
+		move_tail(n, m, len);
 	} else {
 		if ((t = split_tail(m, len)) == NULL) {
 			xk_m_free(n);
