@@ -1,0 +1,268 @@
+/*
+ * xkpi: the XNU kernel programming interfaces in userspace.
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * IPv4 and IPv6 input checks, the Internet checksum, and the BSD raw
+ * socket header forms.  Headers are read and written through copydata and
+ * copyback, so a header split across mbufs is handled like any other.
+ */
+#include "core/xk.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/ip6.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ip_var.h"
+
+#define IP_MAXPACKET_LEN	65535
+/* The version nibble of ip6_vfc (glibc does not name these). */
+#define IP6_VERSION_MASK	0xf0
+#define IP6_VERSION		0x60
+#define IP6_MAXEXTHDRS		32	/* bound on the extension walk */
+
+static const char *const ipdrop_names[XK_IPDROP_COUNT] = {
+	[XK_IPDROP_NONE] = "none",
+	[XK_IPDROP_TOOSMALL] = "toosmall",
+	[XK_IPDROP_BADVERS] = "badvers",
+	[XK_IPDROP_BADHLEN] = "badhlen",
+	[XK_IPDROP_BADSUM] = "badsum",
+	[XK_IPDROP_BADLEN] = "badlen",
+	[XK_IPDROP_TOOSHORT] = "tooshort",
+	[XK_IPDROP_BADEXTHDR] = "badexthdr",
+};
+
+const char *
+xk_ipdrop_name(enum xk_ipdrop why)
+{
+	return (unsigned int)why < XK_IPDROP_COUNT ? ipdrop_names[why] : "?";
+}
+
+/* Adds @len bytes at @p to a running 32-bit sum; @odd tracks alignment. */
+static uint32_t
+sum_bytes(uint32_t sum, const uint8_t *p, size_t len, bool *odd)
+{
+	for (size_t i = 0; i < len; i++) {
+		sum += *odd ? p[i] : (uint32_t)p[i] << 8;
+		*odd = !*odd;
+	}
+	return sum;
+}
+
+static uint16_t
+sum_fold(uint32_t sum)
+{
+	while (sum >> 16) {
+		sum = (sum & 0xffff) + (sum >> 16);
+	}
+	/* The sum was taken big-endian: return it in network byte order. */
+	return htons((uint16_t)~sum);
+}
+
+uint16_t
+xk_in_cksum(const struct __mbuf *m, size_t off, size_t len)
+{
+	uint32_t sum = 0;
+	bool odd = false;
+
+	for (; m != NULL && off >= (size_t)m->m_len; m = m->m_next) {
+		off -= (size_t)m->m_len;
+	}
+	for (; m != NULL && len > 0; m = m->m_next) {
+		size_t n = (size_t)m->m_len - off;
+
+		if (n > len) {
+			n = len;
+		}
+		sum = sum_bytes(sum, (const uint8_t *)m->m_data + off, n, &odd);
+		/* Fold early so long chains never overflow 32 bits. */
+		sum = (sum & 0xffff) + (sum >> 16);
+		len -= n;
+		off = 0;
+	}
+	return sum_fold(sum);
+}
+
+uint16_t
+xk_in_cksum_buf(const void *p, size_t len)
+{
+	bool odd = false;
+
+	return sum_fold(sum_bytes(0, p, len, &odd));
+}
+
+/* Trims a packet to @len bytes (never grows it). */
+static void
+trim_to(struct __mbuf *m, size_t len)
+{
+	size_t have = xk_m_length(m);
+
+	if (have > len) {
+		xk_m_adj(m, -(int)(have - len));
+	}
+}
+
+enum xk_ipdrop
+xk_ip_check(struct __mbuf *m, size_t *hlenp)
+{
+	size_t plen = xk_m_length(m), hlen, iplen;
+	struct ip ip;
+
+	if (plen < sizeof(ip)) {
+		return XK_IPDROP_TOOSMALL;
+	}
+	xk_m_copydata(m, 0, sizeof(ip), &ip);
+	if (ip.ip_v != IPVERSION) {
+		return XK_IPDROP_BADVERS;
+	}
+	hlen = (size_t)ip.ip_hl << 2;
+	if (hlen < sizeof(ip) || hlen > plen) {
+		return XK_IPDROP_BADHLEN;
+	}
+	if (xk_in_cksum(m, 0, hlen) != 0) {
+		return XK_IPDROP_BADSUM;
+	}
+	iplen = ntohs(ip.ip_len);
+	if (iplen < hlen) {
+		return XK_IPDROP_BADLEN;
+	}
+	if (plen < iplen) {
+		return XK_IPDROP_TOOSHORT;
+	}
+	trim_to(m, iplen);	/* link-layer padding goes */
+	*hlenp = hlen;
+	return XK_IPDROP_NONE;
+}
+
+enum xk_ipdrop
+xk_ip6_check(struct __mbuf *m, uint8_t *nxtp, size_t *offp)
+{
+	size_t plen = xk_m_length(m), end, off = sizeof(struct ip6_hdr);
+	struct ip6_hdr ip6;
+	uint8_t nxt, eh[2];
+
+	if (plen < sizeof(ip6)) {
+		return XK_IPDROP_TOOSMALL;
+	}
+	xk_m_copydata(m, 0, sizeof(ip6), &ip6);
+	if ((ip6.ip6_vfc & IP6_VERSION_MASK) != IP6_VERSION) {
+		return XK_IPDROP_BADVERS;
+	}
+	if (ip6.ip6_plen == 0 && plen > sizeof(ip6)) {
+		return XK_IPDROP_BADLEN;	/* jumbograms are not carried */
+	}
+	end = sizeof(ip6) + ntohs(ip6.ip6_plen);
+	if (plen < end) {
+		return XK_IPDROP_TOOSHORT;
+	}
+	trim_to(m, end);
+	nxt = ip6.ip6_nxt;
+	for (int i = 0; i < IP6_MAXEXTHDRS; i++) {
+		size_t len;
+
+		switch (nxt) {
+		case IPPROTO_HOPOPTS:
+			/* Only right after the fixed header (RFC 8200). */
+			if (off != sizeof(ip6)) {
+				return XK_IPDROP_BADEXTHDR;
+			}
+			/* FALLTHROUGH */
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+			if (off + 2 > end) {
+				return XK_IPDROP_BADEXTHDR;
+			}
+			xk_m_copydata(m, off, 2, eh);
+			len = ((size_t)eh[1] + 1) * 8;
+			break;
+		case IPPROTO_FRAGMENT:
+			if (off + 8 > end) {
+				return XK_IPDROP_BADEXTHDR;
+			}
+			xk_m_copydata(m, off, 2, eh);
+			len = 8;
+			break;
+		case IPPROTO_AH:
+			if (off + 2 > end) {
+				return XK_IPDROP_BADEXTHDR;
+			}
+			xk_m_copydata(m, off, 2, eh);
+			len = ((size_t)eh[1] + 2) * 4;
+			break;
+		default:
+			/* An upper layer, ESP or no-next-header: done. */
+			*nxtp = nxt;
+			*offp = off;
+			return XK_IPDROP_NONE;
+		}
+		if (off + len > end) {
+			return XK_IPDROP_BADEXTHDR;
+		}
+		nxt = eh[0];
+		off += len;
+	}
+	return XK_IPDROP_BADEXTHDR;	/* more headers than any real packet */
+}
+
+void
+xk_ip_bsd_input_form(struct __mbuf *m, size_t hlen)
+{
+	struct ip ip;
+
+	xk_m_copydata(m, 0, sizeof(ip), &ip);
+	ip.ip_len = (uint16_t)(ntohs(ip.ip_len) - hlen);
+	ip.ip_off = ntohs(ip.ip_off);
+	(void)xk_m_copyback(m, 0, sizeof(ip), &ip);
+}
+
+uint16_t
+xk_ip_randomid(void)
+{
+	return (uint16_t)(arc4random_uniform(0xffff) + 1);
+}
+
+void
+xk_ip_cksum_hdr(struct __mbuf *m)
+{
+	struct ip ip;
+	size_t hlen;
+
+	xk_m_copydata(m, 0, sizeof(ip), &ip);
+	hlen = (size_t)ip.ip_hl << 2;
+	ip.ip_sum = 0;
+	(void)xk_m_copyback(m, 0, sizeof(ip), &ip);
+	ip.ip_sum = xk_in_cksum(m, 0, hlen);
+	(void)xk_m_copyback(m, 0, sizeof(ip), &ip);
+}
+
+int
+xk_ip_hdrincl_prepare(struct __mbuf *m, bool socket_has_opts)
+{
+	size_t plen = xk_m_length(m), hlen;
+	struct ip ip;
+
+	if (plen > IP_MAXPACKET_LEN) {
+		return EMSGSIZE;
+	}
+	if (plen < sizeof(ip)) {
+		return EINVAL;
+	}
+	xk_m_copydata(m, 0, sizeof(ip), &ip);
+	hlen = (size_t)ip.ip_hl << 2;
+	/* Compared in host order: the caller wrote ip_len in host order. */
+	if ((socket_has_opts && hlen != sizeof(ip)) || ip.ip_len > plen ||
+	    ip.ip_len < hlen || hlen < sizeof(ip) || hlen > plen) {
+		return EINVAL;
+	}
+	if (ip.ip_id == 0) {
+		ip.ip_id = xk_ip_randomid();
+	}
+	ip.ip_len = htons(ip.ip_len);
+	ip.ip_off = htons(ip.ip_off);
+	(void)xk_m_copyback(m, 0, sizeof(ip), &ip);
+	xk_ip_cksum_hdr(m);
+	return 0;
+}

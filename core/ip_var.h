@@ -1,0 +1,78 @@
+/*
+ * xkpi: the XNU kernel programming interfaces in userspace.
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * The checks the IPv4 and IPv6 input paths make before anything else sees
+ * a packet, the Internet checksum, and the BSD raw-socket header forms.
+ * Every refusal names its reason, which the input path counts: a
+ * malformed packet is a counted drop, never a crash.
+ */
+#ifndef _XK_CORE_IP_VAR_H_
+#define _XK_CORE_IP_VAR_H_
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/mbuf_var.h"
+
+/* Why the input path refused a packet; the names follow XNU's ipstat. */
+enum xk_ipdrop {
+	XK_IPDROP_NONE = 0,
+	XK_IPDROP_TOOSMALL,	/* shorter than the fixed header */
+	XK_IPDROP_BADVERS,	/* version field is not 4 (6) */
+	XK_IPDROP_BADHLEN,	/* IPv4 header length < 20 or past the end */
+	XK_IPDROP_BADSUM,	/* IPv4 header checksum wrong */
+	XK_IPDROP_BADLEN,	/* IPv4 ip_len < header; IPv6 jumbo length */
+	XK_IPDROP_TOOSHORT,	/* the packet ends before its stated length */
+	XK_IPDROP_BADEXTHDR,	/* IPv6 extension headers malformed or cut */
+	XK_IPDROP_COUNT
+};
+
+/* The counter name of a reason, e.g. "badsum". */
+const char	*xk_ipdrop_name(enum xk_ipdrop why);
+
+/* The Internet checksum (RFC 1071) of @len bytes of a chain at @off. */
+uint16_t	 xk_in_cksum(const struct __mbuf *m, size_t off, size_t len);
+/* The same over a flat buffer. */
+uint16_t	 xk_in_cksum_buf(const void *p, size_t len);
+
+/*
+ * IPv4 input checks, as ip_input makes them.  On success the packet is
+ * trimmed to ip_len, *hlenp is the header length, and the header is
+ * unchanged (network byte order).
+ */
+enum xk_ipdrop	 xk_ip_check(struct __mbuf *m, size_t *hlenp);
+
+/*
+ * IPv6 input checks: the fixed header, then the extension headers
+ * (hop-by-hop only first; routing, fragment, destination options, AH)
+ * up to the upper-layer header, whose number goes to *nxtp and offset to
+ * *offp.  No-next-header and ESP end the walk too.  Trims the packet to
+ * 40 + payload length.
+ */
+enum xk_ipdrop	 xk_ip6_check(struct __mbuf *m, uint8_t *nxtp, size_t *offp);
+
+/*
+ * What a BSD raw IPv4 socket reads: ip_len in host order with the header
+ * length subtracted, ip_off in host order (ip_input's conversion).  The
+ * header must be contiguous in the first mbuf.
+ */
+void		 xk_ip_bsd_input_form(struct __mbuf *m, size_t hlen);
+
+/*
+ * A BSD IP_HDRINCL packet (ip_len, ip_off in host order) checked as XNU's
+ * rip_output does (spec 4.3): EMSGSIZE over 65535 bytes; EINVAL under 20
+ * bytes, a header length other than 20 while the socket has IP options,
+ * ip_len over the packet's length or under the header's.  On success the
+ * packet is in network form: ip_len and ip_off swapped, a random ip_id
+ * where it was 0, and the header checksum computed (after the caller has
+ * filled a zero source address, call xk_ip_cksum_hdr again).
+ */
+int		 xk_ip_hdrincl_prepare(struct __mbuf *m, bool socket_has_opts);
+/* Recomputes the IPv4 header checksum; the header must be contiguous. */
+void		 xk_ip_cksum_hdr(struct __mbuf *m);
+/* A random IPv4 identification, never 0. */
+uint16_t	 xk_ip_randomid(void);
+
+#endif /* _XK_CORE_IP_VAR_H_ */
