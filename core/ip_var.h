@@ -75,4 +75,41 @@ void		 xk_ip_cksum_hdr(struct __mbuf *m);
 /* A random IPv4 identification, never 0. */
 uint16_t	 xk_ip_randomid(void);
 
+/*
+ * The engine: the open backend, the input and output paths, and the
+ * counters every packet ends in (core/ip.c).
+ */
+struct xk_ip_stats {
+	uint64_t	ips_total;	/* IPv4 packets received */
+	uint64_t	ips_drop[XK_IPDROP_COUNT]; /* malformed, by reason */
+	uint64_t	ips_delivered;	/* to one raw socket or more */
+	uint64_t	ips_noproto;	/* no raw socket wanted it */
+	uint64_t	ips_hostproto;	/* TCP, UDP: not for raw sockets */
+	uint64_t	ips_rawfull;	/* a raw socket's buffer was full */
+	uint64_t	ips_outseen;	/* the host's own outgoing packets */
+	uint64_t	ips_localout;	/* sent from raw sockets */
+	uint64_t	ips_noroute;	/* no interface for the destination */
+	uint64_t	ips_cantfrag;	/* larger than the MTU */
+	uint64_t	ips_oerrors;	/* the backend could not send */
+	uint64_t	ip6s_total;	/* IPv6 packets received */
+	uint64_t	ip6s_drop[XK_IPDROP_COUNT];
+	uint64_t	ip6s_noproto;	/* raw IPv6 is not carried yet */
+	uint64_t	ips_badfamily;	/* neither IPv4 nor IPv6 */
+};
+extern struct xk_ip_stats xk_ipstat;
+
+struct event_base;
+struct xk_backend;
+
+int	xk_engine_open(const char *name, struct event_base *base);
+void	xk_engine_close(void);
+struct xk_backend *xk_engine_backend(void);
+/* Whether the open backend's interfaces exist only in this process. */
+bool	xk_engine_virtual(void);
+/* Routes and sends a complete IPv4 packet; consumes it. */
+int	xk_ip_output_locked(struct __mbuf *m);
+
+/* Raw IPv4 (core/raw_ip.c). */
+void	xk_rip_input_locked(struct __mbuf *m, size_t hlen);
+
 #endif /* _XK_CORE_IP_VAR_H_ */

@@ -24,6 +24,8 @@
 
 #include <xkpi.h>
 
+#include "backends/backend.h"
+#include "core/ip_var.h"
 #include "core/socket_var.h"
 
 static pthread_mutex_t core_mtx = PTHREAD_MUTEX_INITIALIZER;
@@ -179,23 +181,6 @@ parse_log_level(const char *s, int *level)
 	return EINVAL;
 }
 
-/* Backends by name: those built in, and those known but not built. */
-static int
-check_backend(const char *name)
-{
-	static const char *known[] = { "linux", "pcap", "nfqueue" };
-
-	if (name == NULL || *name == '\0' || strcmp(name, "mem") == 0) {
-		return 0;
-	}
-	for (size_t i = 0; i < G_N_ELEMENTS(known); i++) {
-		if (strcmp(name, known[i]) == 0) {
-			return ENOTSUP;
-		}
-	}
-	return EINVAL;
-}
-
 /* The loop thread. */
 
 static void
@@ -227,7 +212,11 @@ lib_start_locked(struct event_base *base, const struct xkpi_config *cfg)
 
 	backend = cfg != NULL && cfg->backend != NULL ? cfg->backend :
 	    getenv("XKPI_BACKEND");
-	if ((error = check_backend(backend)) != 0) {
+	if (backend == NULL || *backend == '\0') {
+		backend = "mem";
+	}
+	if (xk_backend_lookup(backend) == NULL) {
+		error = xk_backend_known(backend) ? ENOTSUP : EINVAL;
 		xk_log(XKPI_LOG_ERROR, "backend '%s' is %s", backend,
 		    error == ENOTSUP ? "not built in" : "unknown");
 		return error;
@@ -257,6 +246,10 @@ lib_start_locked(struct event_base *base, const struct xkpi_config *cfg)
 	if (base != NULL) {
 		lib_base = base;
 		lib_own_base = false;
+		if ((error = xk_engine_open(backend, lib_base)) != 0) {
+			lib_base = NULL;
+			return error;
+		}
 		atomic_store(&lib_running, true);
 		return 0;
 	}
@@ -272,12 +265,15 @@ lib_start_locked(struct event_base *base, const struct xkpi_config *cfg)
 		error = ENOMEM;
 		goto fail;
 	}
+	if ((error = xk_engine_open(backend, lib_base)) != 0) {
+		goto fail;
+	}
 	if ((error = pthread_create(&lib_thread, NULL, loop_main, NULL)) != 0) {
+		xk_engine_close();
 		goto fail;
 	}
 	atomic_store(&lib_running, true);
-	xk_log(XKPI_LOG_INFO, "started, backend %s",
-	    backend != NULL && *backend != '\0' ? backend : "mem");
+	xk_log(XKPI_LOG_INFO, "started, backend %s", backend);
 	return 0;
 fail:
 	if (lib_stop_ev != NULL) {
@@ -352,6 +348,7 @@ xkpi_shutdown(void)
 	}
 	/* No loop runs now: tear every socket down on this thread. */
 	xk_so_shutdown_all();
+	xk_engine_close();
 	if (lib_own_base) {
 		event_free(lib_stop_ev);
 		lib_stop_ev = NULL;

@@ -17,7 +17,11 @@ static const struct {
 	const size_t		*n;
 } tables[] = {
 	{ xk_host_protosw, &xk_host_nprotosw },
+	{ xk_rip_protosw, &xk_rip_nprotosw },
 };
+
+/* Raw protocol numbers that belong to protocols not carried yet. */
+#define IPPROTO_DIVERT_NUM	254
 
 static bool
 domain_known(int domain)
@@ -33,11 +37,24 @@ xk_pr_find(int domain, int type, int protocol, const struct xk_protosw **prp)
 	if (!domain_known(domain)) {
 		return EAFNOSUPPORT;
 	}
+	/* Divert must never fall to the raw wildcard: it is not raw IP. */
+	if (type == SOCK_RAW && domain == AF_INET &&
+	    protocol == IPPROTO_DIVERT_NUM) {
+		return EPROTONOSUPPORT;
+	}
 	for (size_t t = 0; t < G_N_ELEMENTS(tables); t++) {
 		for (size_t i = 0; i < *tables[t].n; i++) {
 			const struct xk_protosw *pr = &tables[t].tab[i];
 
 			if (pr->pr_domain != domain) {
+				continue;
+			}
+			/* XNU's pffindproto: the raw wildcard serves raw only. */
+			if (pr->pr_protocol == XK_PR_ANY) {
+				if (pr->pr_type == type) {
+					*prp = pr;
+					return 0;
+				}
 				continue;
 			}
 			if (protocol == 0 || pr->pr_protocol == protocol) {

@@ -14,6 +14,8 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
@@ -21,12 +23,62 @@
 
 #include <xkpi.h>
 
+#include "core/ip_var.h"
 #include "core/socket_var.h"
 
 static GQueue all_sockets = G_QUEUE_INIT;
 struct xk_so_counters xk_so_stats;
 
 static void kick_cb(evutil_socket_t fd, short what, void *arg);
+
+static _Atomic bool force_unpriv;
+
+void
+xk_so_force_unprivileged(bool on)
+{
+	force_unpriv = on;
+}
+
+/* Whether the process may use raw sockets: CAP_NET_RAW in CapEff. */
+static _Atomic int cap_cached = -1;
+
+static bool
+cap_net_raw(void)
+{
+	unsigned long long eff = 0;
+	char line[128];
+	bool found = false;
+	int v;
+	FILE *f;
+
+	/* Capabilities are read once: a process seldom changes them. */
+	if ((v = cap_cached) >= 0) {
+		return v;
+	}
+	if ((f = fopen("/proc/self/status", "r")) != NULL) {
+		while (!found && fgets(line, sizeof(line), f) != NULL) {
+			found = sscanf(line, "CapEff: %llx", &eff) == 1;
+		}
+		fclose(f);
+	}
+	v = (int)((eff >> 13) & 1);	/* CAP_NET_RAW */
+	cap_cached = v;
+	return v;
+}
+
+/*
+ * XNU sets SS_PRIV at creation from the caller's credential.  Here: a
+ * process with CAP_NET_RAW, or any process while the backend's
+ * interfaces are virtual (they touch no host traffic).
+ */
+static bool
+so_privileged(void)
+{
+	if (force_unpriv) {
+		return false;
+	}
+	return xk_engine_virtual() || cap_net_raw();
+}
 
 int
 xk_pru_notsupp(void)
@@ -56,7 +108,8 @@ so_alloc_locked(const struct xk_protosw *pr, int protocol)
 
 	so->so_domain = pr->pr_domain;
 	so->so_type = pr->pr_type;
-	so->so_protocol = protocol != 0 ? protocol : pr->pr_protocol;
+	so->so_protocol = protocol != 0 || pr->pr_protocol == XK_PR_ANY ?
+	    protocol : pr->pr_protocol;
 	so->so_proto = pr;
 	so->so_fd = -1;
 	so->so_usecount = 1;
@@ -107,8 +160,9 @@ xk_so_create(int domain, int type, int protocol, struct __socket **sop)
 	}
 	xk_core_lock();
 	so = so_alloc_locked(pr, protocol);
-	/* Kernel credentials: sockets made through the KPI are privileged. */
-	so->so_state |= SS_PRIV;
+	if (so_privileged()) {
+		so->so_state |= SS_PRIV;
+	}
 	if ((error = so_events_new(so)) != 0 ||
 	    (error = pr->pr_attach(so)) != 0) {
 		/* Undo what attach made; nothing was handed to the loop. */

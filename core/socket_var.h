@@ -121,6 +121,8 @@ struct __socket {
 	pthread_cond_t	 so_cv;		/* blocked readers, writers, closers */
 	GList		 so_link;	/* in the list of all sockets */
 
+	void		*so_pcb;	/* the protocol's own state */
+
 	/* Protocol state: host sockets. */
 	int		 so_fd;
 	struct event	*so_rev;	/* readable, loop thread only */
@@ -156,6 +158,8 @@ typedef int	pr_sockaddr_t(struct __socket *so,
 typedef int	pr_listen_t(struct __socket *so, int backlog);
 typedef void	pr_loop_t(struct __socket *so, uint32_t pend);
 
+#define XK_PR_ANY	(-1)	/* pr_protocol: any protocol number */
+
 #define PR_ATOMIC	0x01	/* datagrams: sends are all or nothing */
 #define PR_ADDR		0x02	/* records carry the source address */
 #define PR_CONNREQUIRED	0x04	/* streams */
@@ -187,6 +191,11 @@ int	xk_pr_find(int domain, int type, int protocol,
 	    const struct xk_protosw **prp);
 extern const struct xk_protosw xk_host_protosw[];
 extern const size_t xk_host_nprotosw;
+extern const struct xk_protosw xk_rip_protosw[];
+extern const size_t xk_rip_nprotosw;
+
+/* Tests only: make the next sockets unprivileged, as for a plain user. */
+void	xk_so_force_unprivileged(bool on);
 
 /* Not-supported defaults, installed where a protocol leaves NULL. */
 int	xk_pru_notsupp(void);

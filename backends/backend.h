@@ -1,0 +1,87 @@
+/*
+ * xkpi: the XNU kernel programming interfaces in userspace.
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * The packet backend interface: one const ops table per backend (libevent's
+ * eventop shape), chosen by name from the registry.  The core never asks
+ * which backend it has, only what its feature bits say.
+ *
+ * Packets cross this boundary as mbuf chains holding an IP packet (IPv4 or
+ * IPv6 header first); a backend that sees frames strips and adds the link
+ * header itself.  Receive and transmit both take batches; the KPI above
+ * stays per packet.  Transmit always consumes every packet it is given.
+ *
+ * Life of a backend, two phases each way:
+ *	be_open		allocate, check privileges; no I/O yet
+ *	be_stop		no more receive or transmit; events removed
+ *	be_close	free everything (no callback runs any more)
+ * Receive starts when an interface is attached to it.
+ */
+#ifndef _XK_BACKENDS_BACKEND_H_
+#define _XK_BACKENDS_BACKEND_H_
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <sys/kernel_types.h>
+
+#define XK_BACKEND_OPS_VERSION	1
+
+/* Feature bits. */
+#define XK_BEF_INTERCEPT	0x0001	/* holds a host packet until a verdict */
+#define XK_BEF_COPIES		0x0002	/* sees copies of the host's traffic */
+#define XK_BEF_VIRTUAL		0x0004	/* its interfaces exist in-process only */
+
+/* Direction of a received packet. */
+enum xk_dir {
+	XK_DIR_IN = 0,		/* arrived on the interface */
+	XK_DIR_OUT = 1		/* the host sent it out of the interface */
+};
+
+/* One packet of a batch, with what the backend knows about it. */
+struct xk_be_pkt {
+	struct __mbuf	*bp_m;		/* the IP packet */
+	uint32_t	 bp_ifindex;	/* interface it came in or goes out on */
+	uint8_t		 bp_dir;	/* enum xk_dir */
+	struct timespec	 bp_ts;		/* when the backend saw it */
+};
+
+struct xk_backend;
+
+/*
+ * The core's receive entry: called on the loop thread with a batch; the
+ * core takes every mbuf (delivers it or counts its drop).
+ */
+typedef void	xk_be_input_t(struct xk_backend *be, struct xk_be_pkt *pkts,
+		    unsigned int n);
+
+struct xk_backend_ops {
+	uint32_t	 be_version;	/* XK_BACKEND_OPS_VERSION */
+	const char	*be_name;
+	uint32_t	 be_features;	/* XK_BEF_* */
+	int		(*be_open)(struct xk_backend *be);
+	/* Sends @n packets, consuming all; *@sent counts those that left. */
+	void		(*be_output)(struct xk_backend *be,
+			    struct xk_be_pkt *pkts, unsigned int n,
+			    unsigned int *sent);
+	void		(*be_stop)(struct xk_backend *be);
+	void		(*be_close)(struct xk_backend *be);
+};
+
+/* An open backend. */
+struct xk_backend {
+	const struct xk_backend_ops *be_ops;
+	struct event_base *be_base;	/* the loop's */
+	xk_be_input_t	*be_input;	/* the core's receive entry */
+	void		*be_softc;	/* the backend's own state */
+};
+
+/* The registry (backends/registry.c): NULL when not built in. */
+const struct xk_backend_ops *xk_backend_lookup(const char *name);
+/* Whether @name is a backend xkpi knows, built in or not. */
+bool	xk_backend_known(const char *name);
+
+extern const struct xk_backend_ops xk_be_mem_ops;
+
+#endif /* _XK_BACKENDS_BACKEND_H_ */

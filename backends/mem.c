@@ -1,0 +1,389 @@
+/*
+ * xkpi: the XNU kernel programming interfaces in userspace.
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * The in-memory backend: virtual interfaces and links inside the process.
+ * Packets injected (or sent over a link) wait in a receive queue that the
+ * loop thread drains in batches into the engine; packets sent out of an
+ * interface are kept for capture.  State is guarded by the core lock.
+ */
+#include "core/xk.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <string.h>
+
+#include "backends/backend.h"
+#include "backends/mem.h"
+#include "core/if_var.h"
+#include "core/ip_var.h"
+#include "core/socket_var.h"
+
+#define MEM_BATCH	32
+#define MEM_CAPQ_MAX	4096	/* captured packets kept per interface */
+#define MEM_RXQ_MAX	65536	/* packets waiting for the engine */
+
+struct mem_vif {
+	struct __ifnet	*mv_ifp;
+	struct mem_vif	*mv_peer;
+	GQueue		 mv_capq;	/* sent packets, oldest first */
+	uint64_t	 mv_capdrops;	/* capture queue full */
+};
+
+struct mem_rx {
+	struct __mbuf	*mr_m;
+	uint32_t	 mr_ifindex;
+};
+
+struct mem_softc {
+	GQueue		 ms_vifs;
+	GQueue		 ms_rxq;	/* struct mem_rx, oldest first */
+	uint64_t	 ms_rxdrops;	/* receive queue full */
+	struct event	*ms_rxev;
+	uint32_t	 ms_nextindex;
+};
+
+static struct xk_backend *mem_be;	/* the open instance */
+
+static void mem_rx_cb(evutil_socket_t fd, short what, void *arg);
+
+static int
+mem_open(struct xk_backend *be)
+{
+	struct mem_softc *sc = g_new0(struct mem_softc, 1);
+
+	sc->ms_nextindex = 1;
+	sc->ms_rxev = event_new(be->be_base, -1, 0, mem_rx_cb, be);
+	if (sc->ms_rxev == NULL) {
+		g_free(sc);
+		return ENOMEM;
+	}
+	be->be_softc = sc;
+	mem_be = be;
+	return 0;
+}
+
+static void
+mem_stop(struct xk_backend *be)
+{
+	struct mem_softc *sc = be->be_softc;
+
+	event_del(sc->ms_rxev);
+}
+
+static void
+vif_free_locked(struct mem_softc *sc, struct mem_vif *v)
+{
+	struct __mbuf *m;
+
+	for (GList *l = sc->ms_vifs.head; l != NULL; l = l->next) {
+		struct mem_vif *o = l->data;
+
+		if (o->mv_peer == v) {
+			o->mv_peer = NULL;
+		}
+	}
+	while ((m = g_queue_pop_head(&v->mv_capq)) != NULL) {
+		xk_m_freem(m);
+	}
+	g_queue_remove(&sc->ms_vifs, v);
+	xk_if_detach_locked(v->mv_ifp);
+	g_free(v);
+}
+
+static void
+mem_reset_locked(struct mem_softc *sc)
+{
+	struct mem_rx *rx;
+
+	while ((rx = g_queue_pop_head(&sc->ms_rxq)) != NULL) {
+		xk_m_freem(rx->mr_m);
+		g_free(rx);
+	}
+	while (sc->ms_vifs.head != NULL) {
+		vif_free_locked(sc, sc->ms_vifs.head->data);
+	}
+}
+
+static void
+mem_close(struct xk_backend *be)
+{
+	struct mem_softc *sc = be->be_softc;
+
+	xk_core_lock();
+	mem_reset_locked(sc);
+	xk_core_unlock();
+	event_free(sc->ms_rxev);
+	g_free(sc);
+	be->be_softc = NULL;
+	mem_be = NULL;
+}
+
+/* Queues a packet for the engine; consumes it. */
+static void
+rx_enqueue_locked(struct mem_softc *sc, struct __mbuf *m, uint32_t ifindex)
+{
+	struct mem_rx *rx;
+
+	if (sc->ms_rxq.length >= MEM_RXQ_MAX) {
+		sc->ms_rxdrops++;
+		xk_m_freem(m);
+		return;
+	}
+	rx = g_new(struct mem_rx, 1);
+	rx->mr_m = m;
+	rx->mr_ifindex = ifindex;
+	g_queue_push_tail(&sc->ms_rxq, rx);
+	event_active(sc->ms_rxev, 0, 0);
+}
+
+static void
+mem_rx_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct xk_backend *be = arg;
+	struct mem_softc *sc = be->be_softc;
+	struct xk_be_pkt pkts[MEM_BATCH];
+	unsigned int n = 0;
+	struct mem_rx *rx;
+	bool more;
+	bool was;
+
+	(void)fd;
+	(void)what;
+	was = xk_loop_enter();
+	xk_core_lock();
+	while (n < MEM_BATCH && (rx = g_queue_pop_head(&sc->ms_rxq)) != NULL) {
+		memset(&pkts[n], 0, sizeof(pkts[n]));
+		pkts[n].bp_m = rx->mr_m;
+		pkts[n].bp_ifindex = rx->mr_ifindex;
+		pkts[n].bp_dir = XK_DIR_IN;
+		clock_gettime(CLOCK_REALTIME, &pkts[n].bp_ts);
+		g_free(rx);
+		n++;
+	}
+	more = sc->ms_rxq.length > 0;
+	if (more) {
+		event_active(sc->ms_rxev, 0, 0);	/* fairness: next turn */
+	}
+	xk_core_unlock();
+	if (n > 0) {
+		be->be_input(be, pkts, n);
+	}
+	xk_loop_leave(was);
+}
+
+static struct mem_vif *
+vif_byindex_locked(uint32_t index)
+{
+	struct __ifnet *ifp = xk_if_byindex_locked(index);
+
+	return ifp != NULL ? ifp->if_besc : NULL;
+}
+
+static void
+mem_output(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n,
+    unsigned int *sent)
+{
+	struct mem_softc *sc = be->be_softc;
+
+	XK_LOCK_ASSERT();
+	*sent = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		struct mem_vif *v = vif_byindex_locked(pkts[i].bp_ifindex);
+		struct __mbuf *m = pkts[i].bp_m, *copy = m;
+
+		pkts[i].bp_m = NULL;
+		if (v == NULL) {
+			xk_m_freem(m);
+			continue;
+		}
+		if (v->mv_peer != NULL) {
+			/* The wire carries the packet; capture keeps a copy. */
+			copy = xk_m_dup(m);
+			rx_enqueue_locked(sc, m, v->mv_peer->mv_ifp->if_index);
+		}
+		if (copy != NULL) {
+			if (v->mv_capq.length >= MEM_CAPQ_MAX) {
+				v->mv_capdrops++;
+				xk_m_freem(copy);
+			} else {
+				g_queue_push_tail(&v->mv_capq, copy);
+			}
+		}
+		(*sent)++;
+	}
+}
+
+const struct xk_backend_ops xk_be_mem_ops = {
+	.be_version = XK_BACKEND_OPS_VERSION,
+	.be_name = "mem",
+	.be_features = XK_BEF_INTERCEPT | XK_BEF_VIRTUAL,
+	.be_open = mem_open,
+	.be_output = mem_output,
+	.be_stop = mem_stop,
+	.be_close = mem_close,
+};
+
+/* The control API. */
+
+static int
+mem_enter(struct mem_softc **scp)
+{
+	int error;
+
+	if ((error = xk_lib_ensure()) != 0) {
+		return error;
+	}
+	xk_core_lock();
+	if (mem_be == NULL) {
+		xk_core_unlock();
+		return ENXIO;
+	}
+	*scp = mem_be->be_softc;
+	return 0;
+}
+
+static struct mem_vif *
+vif_byname_locked(const char *name)
+{
+	struct __ifnet *ifp = xk_if_byname_locked(name);
+
+	return ifp != NULL ? ifp->if_besc : NULL;
+}
+
+int
+xk_mem_vif_create(const char *name, uint32_t mtu, uint32_t *ifindex)
+{
+	struct mem_softc *sc;
+	struct mem_vif *v;
+	int error;
+
+	if (name == NULL || mtu < 68) {
+		return EINVAL;
+	}
+	if ((error = mem_enter(&sc)) != 0) {
+		return error;
+	}
+	v = g_new0(struct mem_vif, 1);
+	error = xk_if_attach_locked(name, sc->ms_nextindex, mtu, v,
+	    &v->mv_ifp);
+	if (error != 0) {
+		g_free(v);
+	} else {
+		sc->ms_nextindex++;
+		g_queue_push_tail(&sc->ms_vifs, v);
+		if (ifindex != NULL) {
+			*ifindex = v->mv_ifp->if_index;
+		}
+	}
+	xk_core_unlock();
+	return error;
+}
+
+int
+xk_mem_vif_addaddr(const char *name, int family, const void *addr,
+    unsigned int plen)
+{
+	struct mem_softc *sc;
+	struct mem_vif *v;
+	int error;
+
+	if ((error = mem_enter(&sc)) != 0) {
+		return error;
+	}
+	error = (v = vif_byname_locked(name)) == NULL ? ENXIO :
+	    xk_if_addaddr_locked(v->mv_ifp, family, addr, plen);
+	xk_core_unlock();
+	return error;
+}
+
+int
+xk_mem_link(const char *a, const char *b)
+{
+	struct mem_vif *va, *vb;
+	struct mem_softc *sc;
+	int error;
+
+	if ((error = mem_enter(&sc)) != 0) {
+		return error;
+	}
+	va = vif_byname_locked(a);
+	vb = vif_byname_locked(b);
+	if (va == NULL || vb == NULL || va == vb) {
+		error = va == vb && va != NULL ? EINVAL : ENXIO;
+	} else {
+		va->mv_peer = vb;
+		vb->mv_peer = va;
+	}
+	xk_core_unlock();
+	return error;
+}
+
+int
+xk_mem_inject(const char *name, const void *pkt, size_t len)
+{
+	struct mem_softc *sc;
+	struct __mbuf *m;
+	struct mem_vif *v;
+	int error;
+
+	if (pkt == NULL || len == 0 || len > 65535) {
+		return EINVAL;
+	}
+	if ((error = mem_enter(&sc)) != 0) {
+		return error;
+	}
+	if ((v = vif_byname_locked(name)) == NULL) {
+		xk_core_unlock();
+		return ENXIO;
+	}
+	if ((m = xk_m_get(MBUF_TYPE_DATA, true)) == NULL ||
+	    xk_m_copyback(m, 0, len, pkt) != 0) {
+		xk_m_freem(m);
+		xk_core_unlock();
+		return ENOBUFS;
+	}
+	rx_enqueue_locked(sc, m, v->mv_ifp->if_index);
+	xk_core_unlock();
+	return 0;
+}
+
+int
+xk_mem_capture(const char *name, void *buf, size_t cap, size_t *len)
+{
+	struct mem_softc *sc;
+	struct __mbuf *m;
+	struct mem_vif *v;
+	size_t n;
+	int error;
+
+	if ((error = mem_enter(&sc)) != 0) {
+		return error;
+	}
+	if ((v = vif_byname_locked(name)) == NULL) {
+		xk_core_unlock();
+		return ENXIO;
+	}
+	if ((m = g_queue_pop_head(&v->mv_capq)) == NULL) {
+		xk_core_unlock();
+		return ENOENT;
+	}
+	n = xk_m_length(m);
+	*len = n;
+	xk_m_copydata(m, 0, n < cap ? n : cap, buf);
+	xk_m_freem(m);
+	xk_core_unlock();
+	return n > cap ? EMSGSIZE : 0;
+}
+
+void
+xk_mem_reset(void)
+{
+	struct mem_softc *sc;
+
+	if (mem_enter(&sc) != 0) {
+		return;
+	}
+	mem_reset_locked(sc);
+	xk_core_unlock();
+}

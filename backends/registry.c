@@ -1,0 +1,41 @@
+/*
+ * xkpi: the XNU kernel programming interfaces in userspace.
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * The backend registry: a new backend is one file, one line here and one
+ * configure case.
+ */
+#include "core/xk.h"
+
+#include <string.h>
+
+#include "backends/backend.h"
+
+static const struct xk_backend_ops *const backends[] = {
+	&xk_be_mem_ops,
+};
+
+/* Every backend xkpi has, built in this configuration or not. */
+static const char *const known[] = { "mem", "linux", "pcap", "nfqueue" };
+
+const struct xk_backend_ops *
+xk_backend_lookup(const char *name)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		if (strcmp(backends[i]->be_name, name) == 0) {
+			return backends[i];
+		}
+	}
+	return NULL;
+}
+
+bool
+xk_backend_known(const char *name)
+{
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		if (strcmp(known[i], name) == 0) {
+			return true;
+		}
+	}
+	return false;
+}

@@ -1,0 +1,191 @@
+/*
+ * xkpi: the XNU kernel programming interfaces in userspace.
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * The interface table.  Interfaces come from the backend (the in-memory
+ * backend makes its own); the engine's routing is "the interface whose
+ * prefix holds the destination".
+ */
+#include "core/xk.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "core/if_var.h"
+#include "core/socket_var.h"
+
+static GQueue ifnets = G_QUEUE_INIT;
+
+int
+xk_if_attach_locked(const char *name, uint32_t index, uint32_t mtu,
+    void *besc, struct __ifnet **ifpp)
+{
+	struct __ifnet *ifp;
+
+	XK_LOCK_ASSERT();
+	if (strlen(name) >= IF_NAMESIZE || index == 0) {
+		return EINVAL;
+	}
+	if (xk_if_byname_locked(name) != NULL ||
+	    xk_if_byindex_locked(index) != NULL) {
+		return EEXIST;
+	}
+	ifp = g_new0(struct __ifnet, 1);
+	strcpy(ifp->if_name, name);
+	ifp->if_index = index;
+	ifp->if_mtu = mtu;
+	ifp->if_besc = besc;
+	ifp->if_addrs = g_array_new(FALSE, TRUE, sizeof(struct xk_ifaddr));
+	ifp->if_link.data = ifp;
+	g_queue_push_tail_link(&ifnets, &ifp->if_link);
+	*ifpp = ifp;
+	return 0;
+}
+
+void
+xk_if_detach_locked(struct __ifnet *ifp)
+{
+	XK_LOCK_ASSERT();
+	g_queue_unlink(&ifnets, &ifp->if_link);
+	g_array_free(ifp->if_addrs, TRUE);
+	g_free(ifp);
+}
+
+void
+xk_if_detach_all_locked(void)
+{
+	while (ifnets.head != NULL) {
+		xk_if_detach_locked(ifnets.head->data);
+	}
+}
+
+int
+xk_if_addaddr_locked(struct __ifnet *ifp, int family, const void *addr,
+    unsigned int plen)
+{
+	struct xk_ifaddr ifa = { .ifa_family = family };
+
+	XK_LOCK_ASSERT();
+	if ((family == AF_INET && plen > 32) ||
+	    (family == AF_INET6 && plen > 128) ||
+	    (family != AF_INET && family != AF_INET6)) {
+		return EINVAL;
+	}
+	ifa.ifa_plen = (uint8_t)plen;
+	memcpy(&ifa.ifa_addr, addr, family == AF_INET ?
+	    sizeof(struct in_addr) : sizeof(struct in6_addr));
+	g_array_append_val(ifp->if_addrs, ifa);
+	return 0;
+}
+
+struct __ifnet *
+xk_if_byindex_locked(uint32_t index)
+{
+	for (GList *l = ifnets.head; l != NULL; l = l->next) {
+		struct __ifnet *ifp = l->data;
+
+		if (ifp->if_index == index) {
+			return ifp;
+		}
+	}
+	return NULL;
+}
+
+struct __ifnet *
+xk_if_byname_locked(const char *name)
+{
+	for (GList *l = ifnets.head; l != NULL; l = l->next) {
+		struct __ifnet *ifp = l->data;
+
+		if (strcmp(ifp->if_name, name) == 0) {
+			return ifp;
+		}
+	}
+	return NULL;
+}
+
+unsigned int
+xk_if_count_locked(void)
+{
+	return ifnets.length;
+}
+
+/* Whether the first @plen bits of @a and @b agree. */
+static bool
+prefix_match(const uint8_t *a, const uint8_t *b, unsigned int plen)
+{
+	unsigned int bytes = plen / 8, bits = plen % 8;
+
+	if (memcmp(a, b, bytes) != 0) {
+		return false;
+	}
+	return bits == 0 ||
+	    ((a[bytes] ^ b[bytes]) & (uint8_t)(0xff << (8 - bits))) == 0;
+}
+
+static size_t
+addr_size(int family)
+{
+	return family == AF_INET ? sizeof(struct in_addr) :
+	    sizeof(struct in6_addr);
+}
+
+struct __ifnet *
+xk_if_withaddr_locked(int family, const void *addr)
+{
+	for (GList *l = ifnets.head; l != NULL; l = l->next) {
+		struct __ifnet *ifp = l->data;
+
+		for (guint i = 0; i < ifp->if_addrs->len; i++) {
+			struct xk_ifaddr *ifa = &g_array_index(ifp->if_addrs,
+			    struct xk_ifaddr, i);
+
+			if (ifa->ifa_family == family &&
+			    memcmp(&ifa->ifa_addr, addr,
+			    addr_size(family)) == 0) {
+				return ifp;
+			}
+		}
+	}
+	return NULL;
+}
+
+struct __ifnet *
+xk_if_route_locked(int family, const void *dst)
+{
+	struct __ifnet *best = NULL;
+	int bestlen = -1;
+
+	/* The longest matching prefix wins. */
+	for (GList *l = ifnets.head; l != NULL; l = l->next) {
+		struct __ifnet *ifp = l->data;
+
+		for (guint i = 0; i < ifp->if_addrs->len; i++) {
+			struct xk_ifaddr *ifa = &g_array_index(ifp->if_addrs,
+			    struct xk_ifaddr, i);
+
+			if (ifa->ifa_family == family &&
+			    (int)ifa->ifa_plen > bestlen &&
+			    prefix_match((const uint8_t *)&ifa->ifa_addr, dst,
+			    ifa->ifa_plen)) {
+				best = ifp;
+				bestlen = ifa->ifa_plen;
+			}
+		}
+	}
+	return best;
+}
+
+const struct xk_ifaddr *
+xk_if_firstaddr_locked(const struct __ifnet *ifp, int family)
+{
+	for (guint i = 0; i < ifp->if_addrs->len; i++) {
+		const struct xk_ifaddr *ifa = &g_array_index(ifp->if_addrs,
+		    struct xk_ifaddr, i);
+
+		if (ifa->ifa_family == family) {
+			return ifa;
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,57 @@
+/*
+ * xkpi: the XNU kernel programming interfaces in userspace.
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * The interface table: every interface attached to the engine, with its
+ * index, MTU and addresses.  Guarded by the core lock.
+ */
+#ifndef _XK_CORE_IF_VAR_H_
+#define _XK_CORE_IF_VAR_H_
+
+#include <glib.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sys/kernel_types.h>
+
+struct xk_ifaddr {
+	int		 ifa_family;	/* AF_INET or AF_INET6 */
+	uint8_t		 ifa_plen;	/* prefix length */
+	union {
+		struct in_addr	v4;
+		struct in6_addr	v6;
+	} ifa_addr;
+};
+
+struct __ifnet {
+	char		 if_name[IF_NAMESIZE];
+	uint32_t	 if_index;
+	uint32_t	 if_mtu;
+	GArray		*if_addrs;	/* struct xk_ifaddr */
+	void		*if_besc;	/* the backend's per-interface state */
+	uint64_t	 if_ipackets;	/* handed to the input path */
+	uint64_t	 if_opackets;	/* handed to the backend */
+	uint64_t	 if_oerrors;	/* the backend could not send */
+	GList		 if_link;
+};
+
+int	xk_if_attach_locked(const char *name, uint32_t index, uint32_t mtu,
+	    void *besc, struct __ifnet **ifpp);
+void	xk_if_detach_locked(struct __ifnet *ifp);
+void	xk_if_detach_all_locked(void);
+int	xk_if_addaddr_locked(struct __ifnet *ifp, int family, const void *addr,
+	    unsigned int plen);
+struct __ifnet *xk_if_byindex_locked(uint32_t index);
+struct __ifnet *xk_if_byname_locked(const char *name);
+unsigned int xk_if_count_locked(void);
+/* The interface that has @addr, or NULL. */
+struct __ifnet *xk_if_withaddr_locked(int family, const void *addr);
+/* The interface whose prefix holds @dst, or NULL: the engine's routes. */
+struct __ifnet *xk_if_route_locked(int family, const void *dst);
+/* The first address of @family on @ifp, or NULL. */
+const struct xk_ifaddr *xk_if_firstaddr_locked(const struct __ifnet *ifp,
+	    int family);
+
+#endif /* _XK_CORE_IF_VAR_H_ */

@@ -1,0 +1,204 @@
+/*
+ * xkpi: the XNU kernel programming interfaces in userspace.
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * The engine's packet path: the open backend, IPv4/IPv6 input up to the
+ * raw demux, and output to the backend.  Every packet that enters ends
+ * delivered, sent, or counted in xk_ipstat under a named reason.
+ */
+#include "core/xk.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <string.h>
+
+#include <xkpi.h>
+
+#include "backends/backend.h"
+#include "core/if_var.h"
+#include "core/ip_var.h"
+#include "core/socket_var.h"
+
+struct xk_ip_stats xk_ipstat;
+
+static struct xk_backend engine_be;
+static bool engine_open;
+
+static void ip_input_batch(struct xk_backend *be, struct xk_be_pkt *pkts,
+    unsigned int n);
+
+int
+xk_engine_open(const char *name, struct event_base *base)
+{
+	const struct xk_backend_ops *ops;
+	int error;
+
+	if ((ops = xk_backend_lookup(name)) == NULL) {
+		return xk_backend_known(name) ? ENOTSUP : EINVAL;
+	}
+	if (ops->be_version != XK_BACKEND_OPS_VERSION) {
+		return ENOTSUP;
+	}
+	memset(&engine_be, 0, sizeof(engine_be));
+	engine_be.be_ops = ops;
+	engine_be.be_base = base;
+	engine_be.be_input = ip_input_batch;
+	if ((error = ops->be_open(&engine_be)) != 0) {
+		return error;
+	}
+	engine_open = true;
+	return 0;
+}
+
+void
+xk_engine_close(void)
+{
+	if (!engine_open) {
+		return;
+	}
+	engine_be.be_ops->be_stop(&engine_be);
+	engine_be.be_ops->be_close(&engine_be);
+	xk_core_lock();
+	xk_if_detach_all_locked();
+	xk_core_unlock();
+	engine_open = false;
+}
+
+struct xk_backend *
+xk_engine_backend(void)
+{
+	return engine_open ? &engine_be : NULL;
+}
+
+bool
+xk_engine_virtual(void)
+{
+	return engine_open &&
+	    (engine_be.be_ops->be_features & XK_BEF_VIRTUAL) != 0;
+}
+
+static void
+ip4_input_locked(struct __mbuf *m, struct __ifnet *ifp)
+{
+	enum xk_ipdrop why;
+	size_t hlen;
+	uint8_t proto;
+
+	xk_ipstat.ips_total++;
+	if ((why = xk_ip_check(m, &hlen)) != XK_IPDROP_NONE) {
+		xk_ipstat.ips_drop[why]++;
+		xk_m_freem(m);
+		return;
+	}
+	xk_m_copydata(m, offsetof(struct ip, ip_p), 1, &proto);
+	/* BSD hands TCP and UDP to their own input, never to raw sockets. */
+	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
+		xk_ipstat.ips_hostproto++;
+		xk_m_freem(m);
+		return;
+	}
+	if (ifp != NULL) {
+		ifp->if_ipackets++;
+	}
+	m->m_pkthdr.rcvif = ifp;
+	xk_rip_input_locked(m, hlen);
+}
+
+static void
+ip6_input_locked(struct __mbuf *m)
+{
+	enum xk_ipdrop why;
+	size_t off;
+	uint8_t nxt;
+
+	xk_ipstat.ip6s_total++;
+	if ((why = xk_ip6_check(m, &nxt, &off)) != XK_IPDROP_NONE) {
+		xk_ipstat.ip6s_drop[why]++;
+	} else {
+		/* Raw IPv6 sockets arrive with the next part of the engine. */
+		xk_ipstat.ip6s_noproto++;
+	}
+	xk_m_freem(m);
+}
+
+static void
+ip_input_batch(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n)
+{
+	(void)be;
+	xk_core_lock();
+	for (unsigned int i = 0; i < n; i++) {
+		struct __mbuf *m = pkts[i].bp_m;
+		uint8_t vers = 0;
+
+		pkts[i].bp_m = NULL;
+		if (pkts[i].bp_dir == XK_DIR_OUT) {
+			/* The host's own packet leaving: not input. */
+			xk_ipstat.ips_outseen++;
+			xk_m_freem(m);
+			continue;
+		}
+		(void)xk_m_copydata(m, 0, 1, &vers);
+		switch (vers >> 4) {
+		case 4:
+			ip4_input_locked(m,
+			    xk_if_byindex_locked(pkts[i].bp_ifindex));
+			break;
+		case 6:
+			ip6_input_locked(m);
+			break;
+		default:
+			xk_ipstat.ips_badfamily++;
+			xk_m_freem(m);
+			break;
+		}
+	}
+	xk_core_unlock();
+}
+
+int
+xk_ip_output_locked(struct __mbuf *m)
+{
+	const struct xk_ifaddr *ifa;
+	struct __ifnet *ifp;
+	struct xk_be_pkt pkt;
+	unsigned int sent = 0;
+	struct ip ip;
+	size_t len;
+
+	XK_LOCK_ASSERT();
+	len = xk_m_length(m);
+	xk_m_copydata(m, 0, sizeof(ip), &ip);
+	if (!engine_open ||
+	    (ifp = xk_if_route_locked(AF_INET, &ip.ip_dst)) == NULL) {
+		xk_ipstat.ips_noroute++;
+		xk_m_freem(m);
+		return EHOSTUNREACH;
+	}
+	if (len > ifp->if_mtu) {
+		/* No fragmentation yet: DF or not, the packet cannot go. */
+		xk_ipstat.ips_cantfrag++;
+		xk_m_freem(m);
+		return EMSGSIZE;
+	}
+	if (ip.ip_src.s_addr == INADDR_ANY &&
+	    (ifa = xk_if_firstaddr_locked(ifp, AF_INET)) != NULL) {
+		ip.ip_src = ifa->ifa_addr.v4;
+		(void)xk_m_copyback(m, 0, sizeof(ip), &ip);
+	}
+	xk_ip_cksum_hdr(m);
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.bp_m = m;
+	pkt.bp_ifindex = ifp->if_index;
+	pkt.bp_dir = XK_DIR_OUT;
+	engine_be.be_ops->be_output(&engine_be, &pkt, 1, &sent);
+	if (sent == 0) {
+		ifp->if_oerrors++;
+		xk_ipstat.ips_oerrors++;
+		return ENOBUFS;
+	}
+	ifp->if_opackets++;
+	xk_ipstat.ips_localout++;
+	return 0;
+}

@@ -1,0 +1,380 @@
+/*
+ * xkpi: the XNU kernel programming interfaces in userspace.
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * Raw IPv4 sockets with XNU's raw_ip.c semantics (spec section 4): the
+ * four demux rules with a copy to every match, the BSD header form on
+ * receive, IP_STRIPHDR, output with and without IP_HDRINCL, and the
+ * bind/connect errors.
+ */
+#include "core/xk.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <string.h>
+
+#include <sys/kpi_socket.h>
+
+#include "core/if_var.h"
+#include "core/ip_var.h"
+#include "core/socket_var.h"
+
+#define RIP_SPACE	8192	/* RIPSNDQ, RIPRCVQ */
+#define RIP_HDRINCL	0x01
+#define RIP_STRIPHDR	0x02
+
+/* What getsockopt reports, as XNU: the inp_flags bits. */
+#define INP_HDRINCL_BIT		0x8
+#define INP_STRIPHDR_BIT	0x200
+
+struct rip_pcb {
+	struct __socket	*rp_so;
+	struct in_addr	 rp_laddr;
+	struct in_addr	 rp_faddr;
+	uint32_t	 rp_flags;
+	int		 rp_tos;
+	int		 rp_ttl;
+	GList		 rp_link;
+};
+
+static GQueue rip_pcbs = G_QUEUE_INIT;
+
+static struct rip_pcb *
+sotorip(struct __socket *so)
+{
+	return so->so_pcb;
+}
+
+static int
+rip_attach(struct __socket *so)
+{
+	struct rip_pcb *rp;
+
+	/* XNU's rip_attach: no SS_PRIV, EPERM (ip(4) says EACCES). */
+	if (!(so->so_state & SS_PRIV)) {
+		return EPERM;
+	}
+	if (so->so_protocol < 0 || so->so_protocol > 255) {
+		return EINVAL;
+	}
+	rp = g_new0(struct rip_pcb, 1);
+	rp->rp_so = so;
+	rp->rp_ttl = IPDEFTTL;
+	rp->rp_link.data = rp;
+	g_queue_push_tail_link(&rip_pcbs, &rp->rp_link);
+	so->so_pcb = rp;
+	return 0;
+}
+
+static bool
+rip_detach(struct __socket *so)
+{
+	struct rip_pcb *rp;
+
+	xk_core_lock();
+	if ((rp = sotorip(so)) != NULL) {
+		g_queue_unlink(&rip_pcbs, &rp->rp_link);
+		so->so_pcb = NULL;
+		g_free(rp);
+	}
+	xk_core_unlock();
+	return true;
+}
+
+static int
+rip_bind(struct __socket *so, const struct sockaddr *sa, socklen_t len)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+	if (len != sizeof(struct sockaddr_in)) {
+		return EINVAL;
+	}
+	if (xk_if_count_locked() == 0) {
+		return EADDRNOTAVAIL;
+	}
+	if (sin->sin_addr.s_addr != INADDR_ANY &&
+	    xk_if_withaddr_locked(AF_INET, &sin->sin_addr) == NULL) {
+		return EADDRNOTAVAIL;
+	}
+	sotorip(so)->rp_laddr = sin->sin_addr;
+	return 0;
+}
+
+static int
+rip_connect(struct __socket *so, const struct sockaddr *sa, socklen_t len)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+	if (len != sizeof(struct sockaddr_in)) {
+		return EINVAL;
+	}
+	if (xk_if_count_locked() == 0) {
+		return EADDRNOTAVAIL;
+	}
+	if (sin->sin_family != AF_INET) {
+		return EAFNOSUPPORT;
+	}
+	sotorip(so)->rp_faddr = sin->sin_addr;
+	xk_soisconnected_locked(so);
+	return 0;
+}
+
+/*
+ * XNU detaches the PCB here, so a reconnect leaves the socket dead
+ * (spec 4.6); xkpi forgets the peer instead and the socket lives on.
+ */
+static int
+rip_disconnect(struct __socket *so)
+{
+	if (!(so->so_state & SS_ISCONNECTED)) {
+		return ENOTCONN;
+	}
+	sotorip(so)->rp_faddr.s_addr = INADDR_ANY;
+	so->so_state &= ~SS_ISCONNECTED;
+	return 0;
+}
+
+static int
+rip_shutdown(struct __socket *so, int how)
+{
+	(void)so;
+	(void)how;
+	return 0;
+}
+
+static int
+rip_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
+    socklen_t tolen, const void *control, size_t controllen, int flags)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)to;
+	struct rip_pcb *rp = sotorip(so);
+	struct in_addr dst;
+	struct ip ip;
+	size_t len;
+	int error;
+
+	(void)control;
+	(void)controllen;
+	(void)flags;
+	if (so->so_state & SS_ISCONNECTED) {
+		if (sin != NULL && sin->sin_addr.s_addr != INADDR_ANY) {
+			error = EISCONN;
+			goto bad;
+		}
+		dst = rp->rp_faddr;
+	} else {
+		if (sin == NULL || tolen != sizeof(*sin) ||
+		    sin->sin_family != AF_INET) {
+			error = sin == NULL ? EDESTADDRREQ : EINVAL;
+			goto bad;
+		}
+		if (sin->sin_addr.s_addr == INADDR_ANY) {
+			error = ENOTCONN;
+			goto bad;
+		}
+		dst = sin->sin_addr;
+	}
+	if (rp->rp_flags & RIP_HDRINCL) {
+		/* The header is the caller's, in BSD host-order form. */
+		if ((error = xk_ip_hdrincl_prepare(m, false)) != 0) {
+			goto bad;
+		}
+		return xk_ip_output_locked(m);
+	}
+	len = xk_m_length(m);
+	if (len + sizeof(ip) > IP_MAXPACKET) {
+		error = EMSGSIZE;
+		goto bad;
+	}
+	if ((m = xk_m_prepend(m, sizeof(ip))) == NULL) {
+		return ENOBUFS;	/* the chain went with the failure */
+	}
+	memset(&ip, 0, sizeof(ip));
+	ip.ip_v = IPVERSION;
+	ip.ip_hl = sizeof(ip) >> 2;
+	ip.ip_tos = (uint8_t)rp->rp_tos;
+	ip.ip_len = htons((uint16_t)(len + sizeof(ip)));
+	ip.ip_id = htons(xk_ip_randomid());
+	ip.ip_ttl = (uint8_t)rp->rp_ttl;
+	ip.ip_p = (uint8_t)so->so_protocol;
+	ip.ip_src = rp->rp_laddr;
+	ip.ip_dst = dst;
+	(void)xk_m_copyback(m, 0, sizeof(ip), &ip);
+	return xk_ip_output_locked(m);
+bad:
+	xk_m_freem(m);
+	return error;
+}
+
+static int
+rip_ctloutput(struct __socket *so, bool set, int level, int name, void *val,
+    socklen_t *len)
+{
+	struct rip_pcb *rp = sotorip(so);
+	uint32_t bit = 0;
+	int v = 0;
+
+	/* XNU: raw IPv4 options live at IPPROTO_IP, anything else EINVAL. */
+	if (level != IPPROTO_IP) {
+		return EINVAL;
+	}
+	if (set) {
+		if (*len < (socklen_t)sizeof(int)) {
+			return EINVAL;
+		}
+		memcpy(&v, val, sizeof(v));
+	}
+	switch (name) {
+	case IP_HDRINCL:
+		bit = RIP_HDRINCL;
+		v = set ? v : (rp->rp_flags & bit) ? INP_HDRINCL_BIT : 0;
+		break;
+	case IP_STRIPHDR:
+		bit = RIP_STRIPHDR;
+		v = set ? v : (rp->rp_flags & bit) ? INP_STRIPHDR_BIT : 0;
+		break;
+	case IP_TOS:
+		if (set && (v < 0 || v > 255)) {
+			return EINVAL;
+		}
+		if (set) {
+			rp->rp_tos = v;
+		}
+		v = rp->rp_tos;
+		break;
+	case IP_TTL:
+		if (set && (v < 0 || v > 255)) {
+			return EINVAL;
+		}
+		if (set) {
+			rp->rp_ttl = v;
+		}
+		v = rp->rp_ttl;
+		break;
+	default:
+		return ENOPROTOOPT;
+	}
+	if (set) {
+		if (bit != 0) {
+			rp->rp_flags = v != 0 ? rp->rp_flags | bit :
+			    rp->rp_flags & ~bit;
+		}
+		return 0;
+	}
+	if (*len > (socklen_t)sizeof(v)) {
+		*len = sizeof(v);
+	}
+	memcpy(val, &v, (size_t)*len);
+	return 0;
+}
+
+static int
+rip_addr(struct __socket *so, struct sockaddr_storage *ss, socklen_t *len,
+    bool peer)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct rip_pcb *rp = sotorip(so);
+
+	memset(ss, 0, sizeof(*ss));
+	sin->sin_family = AF_INET;
+	sin->sin_addr = peer ? rp->rp_faddr : rp->rp_laddr;
+	*len = sizeof(*sin);
+	return 0;
+}
+
+static int
+rip_sockaddr(struct __socket *so, struct sockaddr_storage *ss, socklen_t *len)
+{
+	return rip_addr(so, ss, len, false);
+}
+
+static int
+rip_peeraddr(struct __socket *so, struct sockaddr_storage *ss, socklen_t *len)
+{
+	return rip_addr(so, ss, len, true);
+}
+
+static int
+rip_listen(struct __socket *so, int backlog)
+{
+	(void)so;
+	(void)backlog;
+	return EOPNOTSUPP;
+}
+
+/*
+ * rip_input: a copy to every socket that matches the protocol (0: any),
+ * the bound address and the connected address.  The packet is turned to
+ * BSD form (ip_len host order minus the header, ip_off host order) once;
+ * copies share its clusters.
+ */
+void
+xk_rip_input_locked(struct __mbuf *m, size_t hlen)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	struct rip_pcb *last = NULL;
+	struct ip ip;
+
+	xk_m_copydata(m, 0, sizeof(ip), &ip);
+	src.sin_addr = ip.ip_src;
+	xk_ip_bsd_input_form(m, hlen);
+	for (GList *l = rip_pcbs.head; l != NULL; l = l->next) {
+		struct rip_pcb *rp = l->data;
+		struct __socket *so = rp->rp_so;
+		struct __mbuf *n;
+		int error;
+
+		if (so->so_protocol != 0 && so->so_protocol != ip.ip_p) {
+			continue;
+		}
+		if (rp->rp_laddr.s_addr != INADDR_ANY &&
+		    rp->rp_laddr.s_addr != ip.ip_dst.s_addr) {
+			continue;
+		}
+		if (rp->rp_faddr.s_addr != INADDR_ANY &&
+		    rp->rp_faddr.s_addr != ip.ip_src.s_addr) {
+			continue;
+		}
+		if (so->so_flags & (SOF_CLOSING | SOF_CLOSED)) {
+			continue;
+		}
+		last = rp;
+		n = xk_m_copym(m, 0, MBUF_COPYALL, &error);
+		if (n == NULL) {
+			continue;	/* XNU skips that socket silently */
+		}
+		if (rp->rp_flags & RIP_STRIPHDR) {
+			xk_m_adj(n, (int)hlen);
+		}
+		error = xk_sbappendaddr_locked(&so->so_rcv,
+		    (struct sockaddr *)&src, sizeof(src), n, NULL, 0);
+		if (error != 0) {
+			xk_ipstat.ips_rawfull++;
+			xk_m_freem(n);
+			continue;
+		}
+		xk_sorwakeup_locked(so);
+	}
+	if (last == NULL) {
+		xk_ipstat.ips_noproto++;
+	} else {
+		xk_ipstat.ips_delivered++;
+	}
+	xk_m_freem(m);
+}
+
+const struct xk_protosw xk_rip_protosw[] = {
+	{ .pr_domain = AF_INET, .pr_type = SOCK_RAW,
+	    .pr_protocol = XK_PR_ANY, .pr_flags = PR_ATOMIC | PR_ADDR,
+	    .pr_name = "rip", .pr_sndspace = RIP_SPACE,
+	    .pr_rcvspace = RIP_SPACE,
+	    .pr_attach = rip_attach, .pr_detach = rip_detach,
+	    .pr_bind = rip_bind, .pr_connect = rip_connect,
+	    .pr_disconnect = rip_disconnect, .pr_shutdown = rip_shutdown,
+	    .pr_send = rip_send, .pr_ctloutput = rip_ctloutput,
+	    .pr_sockaddr = rip_sockaddr, .pr_peeraddr = rip_peeraddr,
+	    .pr_listen = rip_listen },
+};
+const size_t xk_rip_nprotosw = G_N_ELEMENTS(xk_rip_protosw);
