@@ -316,7 +316,9 @@ make_ip6(uint8_t *buf, uint8_t nxt, const uint8_t *ext, size_t elen,
 	ip6->ip6_plen = htons((uint16_t)(elen + ulen));
 	ip6->ip6_nxt = nxt;
 	ip6->ip6_hlim = 255;
-	memcpy(buf + sizeof(*ip6), ext, elen);
+	if (elen > 0) {
+		memcpy(buf + sizeof(*ip6), ext, elen);
+	}
 	xk_pattern_fill(buf + sizeof(*ip6) + elen, 0, ulen);
 	return sizeof(*ip6) + elen + ulen;
 }
