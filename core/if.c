@@ -8,6 +8,7 @@
  */
 #include "core/xk.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -188,4 +189,36 @@ xk_if_firstaddr_locked(const struct __ifnet *ifp, int family)
 		}
 	}
 	return NULL;
+}
+
+bool
+xk_if_forus4_locked(struct in_addr dst)
+{
+	uint32_t d = ntohl(dst.s_addr);
+
+	if (IN_MULTICAST(d) || d == INADDR_BROADCAST ||
+	    xk_if_withaddr_locked(AF_INET, &dst) != NULL) {
+		return true;
+	}
+	/* A subnet's broadcast address. */
+	for (GList *l = ifnets.head; l != NULL; l = l->next) {
+		struct __ifnet *ifp = l->data;
+
+		for (guint i = 0; i < ifp->if_addrs->len; i++) {
+			struct xk_ifaddr *ifa = &g_array_index(ifp->if_addrs,
+			    struct xk_ifaddr, i);
+			uint32_t host;
+
+			if (ifa->ifa_family != AF_INET || ifa->ifa_plen >= 31) {
+				continue;
+			}
+			host = 0xffffffffu >> ifa->ifa_plen;
+			if ((d & host) == host && prefix_match(
+			    (const uint8_t *)&ifa->ifa_addr, (const uint8_t *)&dst,
+			    ifa->ifa_plen)) {
+				return true;
+			}
+		}
+	}
+	return false;
 }

@@ -50,6 +50,8 @@ unsigned int xk_if_count_locked(void);
 struct __ifnet *xk_if_withaddr_locked(int family, const void *addr);
 /* The interface whose prefix holds @dst, or NULL: the engine's routes. */
 struct __ifnet *xk_if_route_locked(int family, const void *dst);
+/* Whether IPv4 @dst is for this host: local, broadcast or multicast. */
+bool	xk_if_forus4_locked(struct in_addr dst);
 /* The first address of @family on @ifp, or NULL. */
 const struct xk_ifaddr *xk_if_firstaddr_locked(const struct __ifnet *ifp,
 	    int family);

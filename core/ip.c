@@ -83,6 +83,7 @@ static void
 ip4_input_locked(struct __mbuf *m, struct __ifnet *ifp)
 {
 	enum xk_ipdrop why;
+	struct ip ip;
 	size_t hlen;
 	uint8_t proto;
 
@@ -92,7 +93,14 @@ ip4_input_locked(struct __mbuf *m, struct __ifnet *ifp)
 		xk_m_freem(m);
 		return;
 	}
-	xk_m_copydata(m, offsetof(struct ip, ip_p), 1, &proto);
+	xk_m_copydata(m, 0, sizeof(ip), &ip);
+	proto = ip.ip_p;
+	/* No forwarding: what is not for this host goes. */
+	if (!xk_if_forus4_locked(ip.ip_dst)) {
+		xk_ipstat.ips_notforus++;
+		xk_m_freem(m);
+		return;
+	}
 	/* BSD hands TCP and UDP to their own input, never to raw sockets. */
 	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
 		xk_ipstat.ips_hostproto++;

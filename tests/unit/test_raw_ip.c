@@ -1,0 +1,649 @@
+/*
+ * Raw IPv4 sockets over the mem backend (spec section 4): privilege, the
+ * demux rules with a copy to every match, the BSD header form, IP_STRIPHDR,
+ * output with and without IP_HDRINCL, bind/connect errors, and the
+ * counters every refused packet lands in.
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <string.h>
+
+#include <sys/kpi_mbuf.h>
+#include <sys/kpi_socket.h>
+
+#include "backends/mem.h"
+#include "core/ip_var.h"
+#include "core/socket_var.h"
+#include "tests/lib/xk_test.h"
+
+#define PROTO_EXP	253	/* RFC 3692 experimentation */
+#define WAIT_MS		2000
+
+static struct in_addr
+a4(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a;
+}
+
+static struct sockaddr_in
+sin4(const char *s)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+
+	sin.sin_addr = a4(s);
+	return sin;
+}
+
+/* vx0 10.0.0.1/24 and 10.0.0.4/24; vx1 10.0.1.1/24; not linked. */
+static int
+setup(void **state)
+{
+	struct in_addr a;
+
+	xk_test_sock_setup(state);
+	xk_mem_reset();
+	assert_int_equal(xk_mem_vif_create("vx0", 1500, NULL), 0);
+	assert_int_equal(xk_mem_vif_create("vx1", 1500, NULL), 0);
+	a = a4("10.0.0.1");
+	assert_int_equal(xk_mem_vif_addaddr("vx0", AF_INET, &a, 24), 0);
+	a = a4("10.0.0.4");
+	assert_int_equal(xk_mem_vif_addaddr("vx0", AF_INET, &a, 24), 0);
+	a = a4("10.0.1.1");
+	assert_int_equal(xk_mem_vif_addaddr("vx1", AF_INET, &a, 24), 0);
+	memset(&xk_ipstat, 0, sizeof(xk_ipstat));
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	xk_so_force_unprivileged(false);
+	xk_mem_reset();
+	return xk_test_sock_teardown(state);
+}
+
+/* An IPv4 packet in network form with @plen payload bytes of pattern. */
+static size_t
+pkt4(uint8_t *buf, const char *src, const char *dst, uint8_t proto,
+    size_t plen)
+{
+	struct ip *ip = (struct ip *)buf;
+
+	memset(ip, 0, sizeof(*ip));
+	ip->ip_v = 4;
+	ip->ip_hl = 5;
+	ip->ip_len = htons((uint16_t)(sizeof(*ip) + plen));
+	ip->ip_id = htons(77);
+	ip->ip_off = htons(IP_DF);
+	ip->ip_ttl = 9;
+	ip->ip_p = proto;
+	ip->ip_src = a4(src);
+	ip->ip_dst = a4(dst);
+	xk_pattern_fill(buf + sizeof(*ip), 0, plen);
+	ip->ip_sum = xk_in_cksum_buf(ip, sizeof(*ip));
+	return sizeof(*ip) + plen;
+}
+
+static socket_t
+raw(int proto)
+{
+	socket_t so = NULL;
+
+	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, proto, NULL, NULL,
+	    &so), 0);
+	return so;
+}
+
+/* Datagrams queued on @so now: drained with MSG_DONTWAIT. */
+static int
+drain(socket_t so)
+{
+	int n = 0;
+
+	for (;;) {
+		size_t len = 1 << 20;
+		mbuf_t m;
+
+		if (sock_receivembuf(so, NULL, &m, MSG_DONTWAIT, &len) != 0) {
+			return n;
+		}
+		mbuf_freem(m);
+		n++;
+	}
+}
+
+/* Injects and waits until the engine has taken the packet. */
+static void
+inject(const char *ifname, const uint8_t *pkt, size_t len)
+{
+	uint64_t before = xk_ipstat.ips_total;
+
+	assert_int_equal(xk_mem_inject(ifname, pkt, len), 0);
+	for (int i = 0; i < WAIT_MS && xk_ipstat.ips_total == before; i++) {
+		xk_test_sleep_ms(1);
+	}
+	xk_test_loop_barrier();
+	assert_true(xk_ipstat.ips_total > before);
+}
+
+static void
+test_attach_needs_privilege(void **state)
+{
+	socket_t so = NULL;
+
+	(void)state;
+	xk_so_force_unprivileged(true);
+	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, PROTO_EXP, NULL, NULL,
+	    &so), EPERM);
+	xk_so_force_unprivileged(false);
+	so = raw(PROTO_EXP);
+	sock_close(so);
+}
+
+static void
+test_socket_protocol_rules(void **state)
+{
+	socket_t so = NULL;
+	int dom, type, proto;
+
+	(void)state;
+	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, 256, NULL, NULL, &so),
+	    EINVAL);
+	/* Divert is its own protocol, never a raw socket for 254. */
+	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, 254, NULL, NULL, &so),
+	    EPROTONOSUPPORT);
+	/* Protocol 0 is kept as 0: the wildcard, not IPPROTO_RAW. */
+	so = raw(0);
+	assert_int_equal(sock_gettype(so, &dom, &type, &proto), 0);
+	assert_int_equal(type, SOCK_RAW);
+	assert_int_equal(proto, 0);
+	sock_close(so);
+}
+
+static void
+test_demux_matrix(void **state)
+{
+	struct sockaddr_in b1 = sin4("10.0.0.1"), b4 = sin4("10.0.0.4");
+	struct sockaddr_in c9 = sin4("10.0.0.9"), c8 = sin4("10.0.0.8");
+	socket_t s[8];
+	uint8_t pkt[128];
+	size_t len;
+	/* wild, exp, icmp, bound .1, bound .4, conn .9, conn .8, wild+icmp */
+	static const int want[] = { 1, 1, 0, 1, 0, 1, 0, 1 };
+
+	(void)state;
+	s[0] = raw(0);
+	s[1] = raw(PROTO_EXP);
+	s[2] = raw(IPPROTO_ICMP);
+	s[3] = raw(0);
+	assert_int_equal(sock_bind(s[3], (struct sockaddr *)&b1), 0);
+	s[4] = raw(0);
+	assert_int_equal(sock_bind(s[4], (struct sockaddr *)&b4), 0);
+	s[5] = raw(PROTO_EXP);
+	assert_int_equal(sock_connect(s[5], (struct sockaddr *)&c9, 0), 0);
+	s[6] = raw(PROTO_EXP);
+	assert_int_equal(sock_connect(s[6], (struct sockaddr *)&c8, 0), 0);
+	s[7] = raw(0);
+	len = pkt4(pkt, "10.0.0.9", "10.0.0.1", PROTO_EXP, 40);
+	inject("vx0", pkt, len);
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(drain(s[i]), want[i]);
+	}
+	assert_int_equal(xk_ipstat.ips_delivered, 1);
+	/* ICMP: the protocol socket and the wildcards, nobody bound to .4. */
+	len = pkt4(pkt, "10.0.0.8", "10.0.0.1", IPPROTO_ICMP, 8);
+	inject("vx0", pkt, len);
+	assert_int_equal(drain(s[0]), 1);
+	assert_int_equal(drain(s[1]), 0);
+	assert_int_equal(drain(s[2]), 1);
+	assert_int_equal(drain(s[3]), 1);
+	assert_int_equal(drain(s[4]), 0);
+	assert_int_equal(drain(s[5]), 0);
+	assert_int_equal(drain(s[6]), 0);
+	assert_int_equal(drain(s[7]), 1);
+	for (int i = 0; i < 8; i++) {
+		sock_close(s[i]);
+	}
+}
+
+static void
+test_no_match_counts_noproto(void **state)
+{
+	uint8_t pkt[64];
+	size_t len = pkt4(pkt, "10.0.0.9", "10.0.0.1", PROTO_EXP, 4);
+	socket_t so;
+
+	(void)state;
+	so = raw(IPPROTO_ICMP);
+	inject("vx0", pkt, len);
+	assert_int_equal(drain(so), 0);
+	assert_int_equal(xk_ipstat.ips_noproto, 1);
+	sock_close(so);
+}
+
+static void
+test_tcp_udp_never_reach_raw_sockets(void **state)
+{
+	uint8_t pkt[64];
+	socket_t so;
+
+	(void)state;
+	so = raw(0);
+	inject("vx0", pkt, pkt4(pkt, "10.0.0.9", "10.0.0.1", IPPROTO_TCP, 20));
+	inject("vx0", pkt, pkt4(pkt, "10.0.0.9", "10.0.0.1", IPPROTO_UDP, 8));
+	assert_int_equal(drain(so), 0);
+	assert_int_equal(xk_ipstat.ips_hostproto, 2);
+	sock_close(so);
+}
+
+static void
+test_not_for_us_is_dropped(void **state)
+{
+	uint8_t pkt[64];
+	socket_t so;
+
+	(void)state;
+	so = raw(0);
+	inject("vx0", pkt, pkt4(pkt, "10.0.0.9", "10.0.0.77", PROTO_EXP, 4));
+	assert_int_equal(drain(so), 0);
+	assert_int_equal(xk_ipstat.ips_notforus, 1);
+	/* The subnet broadcast and multicast are for us. */
+	inject("vx0", pkt, pkt4(pkt, "10.0.0.9", "10.0.0.255", PROTO_EXP, 4));
+	inject("vx0", pkt, pkt4(pkt, "10.0.0.9", "224.0.0.9", PROTO_EXP, 4));
+	assert_int_equal(drain(so), 2);
+	sock_close(so);
+}
+
+static void
+test_malformed_input_is_counted(void **state)
+{
+	uint8_t pkt[64];
+	struct ip *ip = (struct ip *)pkt;
+	size_t len;
+	socket_t so;
+
+	(void)state;
+	so = raw(0);
+	len = pkt4(pkt, "10.0.0.9", "10.0.0.1", PROTO_EXP, 4);
+	ip->ip_sum ^= 0x100;
+	inject("vx0", pkt, len);
+	len = pkt4(pkt, "10.0.0.9", "10.0.0.1", PROTO_EXP, 4);
+	inject("vx0", pkt, len - 1);	/* ip_len past the end */
+	len = pkt4(pkt, "10.0.0.9", "10.0.0.1", PROTO_EXP, 4);
+	inject("vx0", pkt, 12);		/* not even a header */
+	assert_int_equal(drain(so), 0);
+	assert_int_equal(xk_ipstat.ips_drop[XK_IPDROP_BADSUM], 1);
+	assert_int_equal(xk_ipstat.ips_drop[XK_IPDROP_TOOSHORT], 1);
+	assert_int_equal(xk_ipstat.ips_drop[XK_IPDROP_TOOSMALL], 1);
+	sock_close(so);
+}
+
+static void
+test_receive_bsd_header_form_and_source(void **state)
+{
+	struct sockaddr_in from;
+	uint8_t pkt[128], got[128];
+	struct msghdr msg = { 0 };
+	struct iovec iov = { got, sizeof(got) };
+	struct ip ip;
+	size_t n = 0, len;
+	socket_t so;
+
+	(void)state;
+	so = raw(PROTO_EXP);
+	len = pkt4(pkt, "10.0.0.9", "10.0.0.1", PROTO_EXP, 30);
+	inject("vx0", pkt, len);
+	memset(&from, 0xff, sizeof(from));
+	msg.msg_name = &from;
+	msg.msg_namelen = sizeof(from);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	assert_int_equal(sock_receive(so, &msg, MSG_DONTWAIT, &n), 0);
+	assert_int_equal(n, len);
+	memcpy(&ip, got, sizeof(ip));
+	/* ip_input's form: host order, header length subtracted. */
+	assert_int_equal(ip.ip_len, 30);
+	assert_int_equal(ip.ip_off, IP_DF);
+	assert_int_equal(ntohs(ip.ip_id), 77);
+	assert_int_equal(ip.ip_src.s_addr, a4("10.0.0.9").s_addr);
+	xk_test_check_pattern(got + 20, 30, 0);
+	assert_int_equal(from.sin_family, AF_INET);
+	assert_int_equal(from.sin_port, 0);
+	assert_int_equal(from.sin_addr.s_addr, a4("10.0.0.9").s_addr);
+	sock_close(so);
+}
+
+static void
+test_striphdr(void **state)
+{
+	uint8_t pkt[128], got[128];
+	int on = 1, v = 0, vl = sizeof(v);
+	struct msghdr msg = { 0 };
+	struct iovec iov = { got, sizeof(got) };
+	size_t n = 0;
+	socket_t so;
+
+	(void)state;
+	so = raw(PROTO_EXP);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_STRIPHDR, &on,
+	    sizeof(on)), 0);
+	assert_int_equal(sock_getsockopt(so, IPPROTO_IP, IP_STRIPHDR, &v, &vl),
+	    0);
+	assert_int_equal(v, 0x200);
+	inject("vx0", pkt, pkt4(pkt, "10.0.0.9", "10.0.0.1", PROTO_EXP, 30));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	assert_int_equal(sock_receive(so, &msg, MSG_DONTWAIT, &n), 0);
+	assert_int_equal(n, 30);
+	xk_test_check_pattern(got, 30, 0);
+	sock_close(so);
+}
+
+static void
+test_options_level_and_values(void **state)
+{
+	int on = 1, v = -1, vl = sizeof(v);
+	socket_t so;
+
+	(void)state;
+	so = raw(PROTO_EXP);
+	assert_int_equal(sock_getsockopt(so, IPPROTO_IP, IP_HDRINCL, &v, &vl),
+	    0);
+	assert_int_equal(v, 0);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_HDRINCL, &on,
+	    sizeof(on)), 0);
+	assert_int_equal(sock_getsockopt(so, IPPROTO_IP, IP_HDRINCL, &v, &vl),
+	    0);
+	assert_int_equal(v, 8);	/* XNU: inp_flags & INP_HDRINCL */
+	/* XNU's rip_ctloutput: a level other than IPPROTO_IP is EINVAL. */
+	assert_int_equal(sock_setsockopt(so, IPPROTO_TCP, 1, &on, sizeof(on)),
+	    EINVAL);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_TTL, &on, 2),
+	    EINVAL);
+	v = 300;
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_TTL, &v,
+	    sizeof(v)), EINVAL);
+	sock_close(so);
+}
+
+/* Takes the packet sent out of @ifname, checks the header is sound. */
+static size_t
+captured(const char *ifname, uint8_t *buf, size_t cap, struct ip *ip)
+{
+	size_t len = 0, hlen = 0;
+	mbuf_t m;
+
+	assert_int_equal(xk_mem_capture(ifname, buf, cap, &len), 0);
+	memcpy(ip, buf, sizeof(*ip));
+	assert_int_equal(xk_in_cksum_buf(buf, (size_t)ip->ip_hl << 2), 0);
+	assert_int_equal(mbuf_gethdr(MBUF_WAITOK, MBUF_TYPE_DATA, &m), 0);
+	assert_int_equal(mbuf_copyback(m, 0, len, buf, MBUF_WAITOK), 0);
+	assert_int_equal(xk_ip_check(m, &hlen), XK_IPDROP_NONE);
+	mbuf_freem(m);
+	return len;
+}
+
+static void
+send_bytes(socket_t so, const struct sockaddr_in *to, const void *p,
+    size_t len, errno_t want)
+{
+	struct iovec iov = { (void *)(uintptr_t)p, len };
+	struct msghdr msg = { 0 };
+	size_t sent = 1;
+
+	msg.msg_name = (void *)(uintptr_t)to;
+	msg.msg_namelen = to != NULL ? sizeof(*to) : 0;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	assert_int_equal(sock_send(so, &msg, 0, &sent), want);
+	assert_int_equal(sent, want == 0 ? len : 0);
+}
+
+static void
+test_output_builds_the_header(void **state)
+{
+	struct sockaddr_in dst = sin4("10.0.0.9"), b4 = sin4("10.0.0.4");
+	uint8_t payload[100], buf[256];
+	int ttl = 33, tos = 0x10;
+	struct ip ip;
+	socket_t so;
+
+	(void)state;
+	xk_pattern_fill(payload, 0, sizeof(payload));
+	so = raw(PROTO_EXP);
+	send_bytes(so, &dst, payload, sizeof(payload), 0);
+	assert_int_equal(captured("vx0", buf, sizeof(buf), &ip), 120);
+	assert_int_equal(ip.ip_p, PROTO_EXP);
+	assert_int_equal(ntohs(ip.ip_len), 120);
+	assert_int_equal(ip.ip_ttl, 64);
+	assert_int_equal(ip.ip_off, 0);
+	assert_int_not_equal(ip.ip_id, 0);
+	/* No bound address: the interface's first. */
+	assert_int_equal(ip.ip_src.s_addr, a4("10.0.0.1").s_addr);
+	assert_int_equal(ip.ip_dst.s_addr, dst.sin_addr.s_addr);
+	xk_test_check_pattern(buf + 20, sizeof(payload), 0);
+	/* Bound address, IP_TTL and IP_TOS. */
+	assert_int_equal(sock_bind(so, (struct sockaddr *)&b4), 0);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_TTL, &ttl,
+	    sizeof(ttl)), 0);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_TOS, &tos,
+	    sizeof(tos)), 0);
+	send_bytes(so, &dst, payload, 10, 0);
+	captured("vx0", buf, sizeof(buf), &ip);
+	assert_int_equal(ip.ip_src.s_addr, b4.sin_addr.s_addr);
+	assert_int_equal(ip.ip_ttl, 33);
+	assert_int_equal(ip.ip_tos, 0x10);
+	sock_close(so);
+}
+
+static void
+test_output_hdrincl(void **state)
+{
+	struct sockaddr_in dst = sin4("10.0.1.9");
+	uint8_t pkt[128], buf[256];
+	struct ip *hip = (struct ip *)pkt, ip;
+	int on = 1;
+	size_t len;
+	socket_t so;
+
+	(void)state;
+	so = raw(IPPROTO_RAW);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_HDRINCL, &on,
+	    sizeof(on)), 0);
+	/* BSD form: ip_len and ip_off in host order; id 0 asks for one. */
+	len = pkt4(pkt, "0.0.0.0", "10.0.1.9", PROTO_EXP, 24);
+	hip->ip_len = (uint16_t)len;
+	hip->ip_off = IP_DF;
+	hip->ip_id = 0;
+	hip->ip_sum = 0;
+	send_bytes(so, &dst, pkt, len, 0);
+	assert_int_equal(captured("vx1", buf, sizeof(buf), &ip), len);
+	assert_int_equal(ntohs(ip.ip_len), len);
+	assert_int_equal(ntohs(ip.ip_off), IP_DF);
+	assert_int_not_equal(ip.ip_id, 0);
+	assert_int_equal(ip.ip_src.s_addr, a4("10.0.1.1").s_addr);
+	/* ip_len beyond the packet, and in network order, are EINVAL. */
+	hip->ip_len = (uint16_t)(len + 1);
+	send_bytes(so, &dst, pkt, len, EINVAL);
+	hip->ip_len = htons((uint16_t)len);
+	send_bytes(so, &dst, pkt, len, EINVAL);
+	/* Under 20 bytes. */
+	send_bytes(so, &dst, pkt, 19, EINVAL);
+	sock_close(so);
+}
+
+static void
+test_send_errors(void **state)
+{
+	struct sockaddr_in dst = sin4("10.0.0.9"), any = sin4("0.0.0.0");
+	struct sockaddr_in far = sin4("192.0.2.1");
+	static uint8_t big[8193];
+	socket_t so;
+
+	(void)state;
+	so = raw(PROTO_EXP);
+	send_bytes(so, NULL, big, 10, EDESTADDRREQ);
+	send_bytes(so, &any, big, 10, ENOTCONN);
+	/* RIPSNDQ is 8192: one byte more does not fit the buffer. */
+	send_bytes(so, &dst, big, sizeof(big), EMSGSIZE);
+	send_bytes(so, &far, big, 10, EHOSTUNREACH);
+	assert_int_equal(xk_ipstat.ips_noroute, 1);
+	/* Larger than the MTU, and no fragmentation. */
+	send_bytes(so, &dst, big, 1481, EMSGSIZE);
+	assert_int_equal(xk_ipstat.ips_cantfrag, 1);
+	assert_int_equal(sock_connect(so, (struct sockaddr *)&dst, 0), 0);
+	send_bytes(so, &dst, big, 10, EISCONN);
+	send_bytes(so, NULL, big, 10, 0);
+	sock_close(so);
+}
+
+static void
+test_bind_connect_errors(void **state)
+{
+	struct sockaddr_in nonlocal = sin4("10.0.0.3"), b1 = sin4("10.0.0.1");
+	struct sockaddr_in6 six = { .sin6_family = AF_INET6 };
+	socket_t so;
+
+	(void)state;
+	so = raw(PROTO_EXP);
+	assert_int_equal(sock_bind(so, (struct sockaddr *)&nonlocal),
+	    EADDRNOTAVAIL);
+	/* A 28-byte address is not the 16 rip_bind wants. */
+	assert_int_equal(sock_bind(so, (struct sockaddr *)&six), EINVAL);
+	assert_int_equal(sock_connect(so, (struct sockaddr *)&six, 0), EINVAL);
+	assert_int_equal(sock_bind(so, (struct sockaddr *)&b1), 0);
+	/* No interfaces at all. */
+	xk_mem_reset();
+	assert_int_equal(sock_bind(so, (struct sockaddr *)&b1),
+	    EADDRNOTAVAIL);
+	assert_int_equal(sock_connect(so, (struct sockaddr *)&b1, 0),
+	    EADDRNOTAVAIL);
+	sock_close(so);
+}
+
+static void
+test_reconnect_repoints_the_peer(void **state)
+{
+	struct sockaddr_in c9 = sin4("10.0.0.9"), c8 = sin4("10.0.0.8");
+	struct sockaddr_in peer;
+	uint8_t pkt[64];
+	socket_t so;
+
+	(void)state;
+	so = raw(PROTO_EXP);
+	assert_int_equal(sock_connect(so, (struct sockaddr *)&c9, 0), 0);
+	/* xkpi's choice (docs/deviations.md): no dead socket, a new peer. */
+	assert_int_equal(sock_connect(so, (struct sockaddr *)&c8, 0), 0);
+	assert_int_equal(sock_getpeername(so, (struct sockaddr *)&peer,
+	    sizeof(peer)), 0);
+	assert_int_equal(peer.sin_addr.s_addr, c8.sin_addr.s_addr);
+	inject("vx0", pkt, pkt4(pkt, "10.0.0.9", "10.0.0.1", PROTO_EXP, 4));
+	inject("vx0", pkt, pkt4(pkt, "10.0.0.8", "10.0.0.1", PROTO_EXP, 4));
+	assert_int_equal(drain(so), 1);
+	sock_close(so);
+}
+
+static void
+test_full_buffer_drops_are_counted(void **state)
+{
+	uint8_t pkt[1500];
+	size_t len = pkt4(pkt, "10.0.0.9", "10.0.0.1", PROTO_EXP, 1400);
+	socket_t so;
+
+	(void)state;
+	so = raw(PROTO_EXP);
+	/* 8192 bytes of buffer hold five 1436-byte records, not ten. */
+	for (int i = 0; i < 10; i++) {
+		inject("vx0", pkt, len);
+	}
+	assert_int_equal(drain(so), 5);
+	assert_int_equal(xk_ipstat.ips_rawfull, 5);
+	sock_close(so);
+}
+
+static void
+test_read_upcall_fires_on_input(void **state)
+{
+	struct xk_test_upcall up = { 0 };
+	uint8_t pkt[64];
+	socket_t so = NULL;
+
+	(void)state;
+	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, PROTO_EXP,
+	    xk_test_upcall_cb, &up, &so), 0);
+	inject("vx0", pkt, pkt4(pkt, "10.0.0.9", "10.0.0.1", PROTO_EXP, 4));
+	xk_test_await(&up.calls, 1, "read upcall");
+	assert_int_equal(drain(so), 1);
+	sock_close(so);
+}
+
+static void
+test_linked_interfaces_carry_packets(void **state)
+{
+	struct sockaddr_in dst = sin4("10.0.1.1");
+	uint8_t payload[16] = { 0 };
+	struct xk_test_upcall up = { 0 };
+	socket_t tx, rx = NULL;
+	struct in_addr a;
+
+	(void)state;
+	/* vx2 10.0.1.2/24 on the wire with vx1. */
+	assert_int_equal(xk_mem_vif_create("vx2", 1500, NULL), 0);
+	a = a4("10.0.1.2");
+	assert_int_equal(xk_mem_vif_addaddr("vx2", AF_INET, &a, 24), 0);
+	assert_int_equal(xk_mem_link("vx1", "vx2"), 0);
+	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, PROTO_EXP,
+	    xk_test_upcall_cb, &up, &rx), 0);
+	tx = raw(PROTO_EXP);
+	/* 10.0.1.1 routes out of vx1 (longest prefix ties: first), the
+	 * wire hands it to vx2, whose host has 10.0.1.1? no: 10.0.1.2. */
+	dst = sin4("10.0.1.2");
+	send_bytes(tx, &dst, payload, sizeof(payload), 0);
+	xk_test_await(&up.calls, 1, "read upcall over the link");
+	assert_int_equal(drain(rx), 1);
+	sock_close(tx);
+	sock_close(rx);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_attach_needs_privilege),
+		T(test_socket_protocol_rules),
+		T(test_demux_matrix),
+		T(test_no_match_counts_noproto),
+		T(test_tcp_udp_never_reach_raw_sockets),
+		T(test_not_for_us_is_dropped),
+		T(test_malformed_input_is_counted),
+		T(test_receive_bsd_header_form_and_source),
+		T(test_striphdr),
+		T(test_options_level_and_values),
+		T(test_output_builds_the_header),
+		T(test_output_hdrincl),
+		T(test_send_errors),
+		T(test_bind_connect_errors),
+		T(test_reconnect_repoints_the_peer),
+		T(test_full_buffer_drops_are_counted),
+		T(test_read_upcall_fires_on_input),
+		T(test_linked_interfaces_carry_packets),
+	};
+
+	return cmocka_run_group_tests_name("raw_ip", tests, NULL, NULL);
+}
