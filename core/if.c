@@ -131,19 +131,24 @@ addr_size(int family)
 	    sizeof(struct in6_addr);
 }
 
-struct __ifnet *
-xk_if_withaddr_locked(int family, const void *addr)
+/*
+ * Walks every address of @family on every interface; @visit returns true
+ * to stop.  Returns the interface it stopped on, or NULL.
+ */
+static struct __ifnet *
+walk_addrs(int family,
+    bool (*visit)(struct __ifnet *, const struct xk_ifaddr *, void *),
+    void *arg)
 {
 	for (GList *l = ifnets.head; l != NULL; l = l->next) {
 		struct __ifnet *ifp = l->data;
 
 		for (guint i = 0; i < ifp->if_addrs->len; i++) {
-			struct xk_ifaddr *ifa = &g_array_index(ifp->if_addrs,
-			    struct xk_ifaddr, i);
+			const struct xk_ifaddr *ifa = &g_array_index(
+			    ifp->if_addrs, struct xk_ifaddr, i);
 
 			if (ifa->ifa_family == family &&
-			    memcmp(&ifa->ifa_addr, addr,
-			    addr_size(family)) == 0) {
+			    visit(ifp, ifa, arg)) {
 				return ifp;
 			}
 		}
@@ -151,30 +156,56 @@ xk_if_withaddr_locked(int family, const void *addr)
 	return NULL;
 }
 
+struct addr_arg {
+	int		 family;
+	const void	*addr;
+};
+
+static bool
+visit_equal(struct __ifnet *ifp, const struct xk_ifaddr *ifa, void *arg)
+{
+	const struct addr_arg *a = arg;
+
+	(void)ifp;
+	return memcmp(&ifa->ifa_addr, a->addr, addr_size(a->family)) == 0;
+}
+
+struct __ifnet *
+xk_if_withaddr_locked(int family, const void *addr)
+{
+	struct addr_arg a = { family, addr };
+
+	return walk_addrs(family, visit_equal, &a);
+}
+
+struct route_arg {
+	const void	*dst;
+	struct __ifnet	*best;
+	int		 bestlen;
+};
+
+static bool
+visit_route(struct __ifnet *ifp, const struct xk_ifaddr *ifa, void *arg)
+{
+	struct route_arg *r = arg;
+
+	/* The longest matching prefix wins; the first of equals. */
+	if ((int)ifa->ifa_plen > r->bestlen &&
+	    prefix_match((const uint8_t *)&ifa->ifa_addr, r->dst,
+	    ifa->ifa_plen)) {
+		r->best = ifp;
+		r->bestlen = ifa->ifa_plen;
+	}
+	return false;
+}
+
 struct __ifnet *
 xk_if_route_locked(int family, const void *dst)
 {
-	struct __ifnet *best = NULL;
-	int bestlen = -1;
+	struct route_arg r = { dst, NULL, -1 };
 
-	/* The longest matching prefix wins. */
-	for (GList *l = ifnets.head; l != NULL; l = l->next) {
-		struct __ifnet *ifp = l->data;
-
-		for (guint i = 0; i < ifp->if_addrs->len; i++) {
-			struct xk_ifaddr *ifa = &g_array_index(ifp->if_addrs,
-			    struct xk_ifaddr, i);
-
-			if (ifa->ifa_family == family &&
-			    (int)ifa->ifa_plen > bestlen &&
-			    prefix_match((const uint8_t *)&ifa->ifa_addr, dst,
-			    ifa->ifa_plen)) {
-				best = ifp;
-				bestlen = ifa->ifa_plen;
-			}
-		}
-	}
-	return best;
+	(void)walk_addrs(family, visit_route, &r);
+	return r.best;
 }
 
 const struct xk_ifaddr *
@@ -191,6 +222,22 @@ xk_if_firstaddr_locked(const struct __ifnet *ifp, int family)
 	return NULL;
 }
 
+static bool
+visit_bcast4(struct __ifnet *ifp, const struct xk_ifaddr *ifa, void *arg)
+{
+	const struct in_addr *dst = arg;
+	uint32_t d = ntohl(dst->s_addr), host;
+
+	(void)ifp;
+	if (ifa->ifa_plen >= 31) {
+		return false;
+	}
+	host = 0xffffffffu >> ifa->ifa_plen;
+	return (d & host) == host && prefix_match(
+	    (const uint8_t *)&ifa->ifa_addr, (const uint8_t *)dst,
+	    ifa->ifa_plen);
+}
+
 bool
 xk_if_forus4_locked(struct in_addr dst)
 {
@@ -201,24 +248,5 @@ xk_if_forus4_locked(struct in_addr dst)
 		return true;
 	}
 	/* A subnet's broadcast address. */
-	for (GList *l = ifnets.head; l != NULL; l = l->next) {
-		struct __ifnet *ifp = l->data;
-
-		for (guint i = 0; i < ifp->if_addrs->len; i++) {
-			struct xk_ifaddr *ifa = &g_array_index(ifp->if_addrs,
-			    struct xk_ifaddr, i);
-			uint32_t host;
-
-			if (ifa->ifa_family != AF_INET || ifa->ifa_plen >= 31) {
-				continue;
-			}
-			host = 0xffffffffu >> ifa->ifa_plen;
-			if ((d & host) == host && prefix_match(
-			    (const uint8_t *)&ifa->ifa_addr, (const uint8_t *)&dst,
-			    ifa->ifa_plen)) {
-				return true;
-			}
-		}
-	}
-	return false;
+	return walk_addrs(AF_INET, visit_bcast4, &dst) != NULL;
 }

@@ -645,5 +645,6 @@ main(void)
 		T(test_linked_interfaces_carry_packets),
 	};
 
-	return cmocka_run_group_tests_name("raw_ip", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("raw_ip", tests, NULL,
+	    xk_test_sock_group_teardown);
 }
