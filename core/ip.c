@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <netinet/ip6.h>
 #include <string.h>
 
 #include <xkpi.h>
@@ -22,6 +23,22 @@
 #include "core/socket_var.h"
 
 struct xk_ip_stats xk_ipstat;
+
+void
+xk_ipstat_snapshot(struct xk_ip_stats *out)
+{
+	xk_core_lock();
+	*out = xk_ipstat;
+	xk_core_unlock();
+}
+
+void
+xk_ipstat_reset(void)
+{
+	xk_core_lock();
+	memset(&xk_ipstat, 0, sizeof(xk_ipstat));
+	xk_core_unlock();
+}
 
 static struct xk_backend engine_be;
 static bool engine_open;
@@ -115,8 +132,9 @@ ip4_input_locked(struct __mbuf *m, struct __ifnet *ifp)
 }
 
 static void
-ip6_input_locked(struct __mbuf *m)
+ip6_input_locked(struct __mbuf *m, struct __ifnet *ifp)
 {
+	struct ip6_hdr ip6;
 	enum xk_ipdrop why;
 	size_t off;
 	uint8_t nxt;
@@ -124,11 +142,27 @@ ip6_input_locked(struct __mbuf *m)
 	xk_ipstat.ip6s_total++;
 	if ((why = xk_ip6_check(m, &nxt, &off)) != XK_IPDROP_NONE) {
 		xk_ipstat.ip6s_drop[why]++;
-	} else {
-		/* Raw IPv6 sockets arrive with the next part of the engine. */
-		xk_ipstat.ip6s_noproto++;
+		xk_m_freem(m);
+		return;
 	}
-	xk_m_freem(m);
+	xk_m_copydata(m, 0, sizeof(ip6), &ip6);
+	if (!IN6_IS_ADDR_MULTICAST(&ip6.ip6_dst) &&
+	    xk_if_withaddr_locked(AF_INET6, &ip6.ip6_dst) == NULL) {
+		xk_ipstat.ip6s_notforus++;
+		xk_m_freem(m);
+		return;
+	}
+	/* TCP and UDP are the host's, as for IPv4. */
+	if (nxt == IPPROTO_TCP || nxt == IPPROTO_UDP) {
+		xk_ipstat.ips_hostproto++;
+		xk_m_freem(m);
+		return;
+	}
+	if (ifp != NULL) {
+		ifp->if_ipackets++;
+	}
+	m->m_pkthdr.rcvif = ifp;
+	xk_rip6_input_locked(m, nxt, off);
 }
 
 static void
@@ -154,7 +188,8 @@ ip_input_batch(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n)
 			    xk_if_byindex_locked(pkts[i].bp_ifindex));
 			break;
 		case 6:
-			ip6_input_locked(m);
+			ip6_input_locked(m,
+			    xk_if_byindex_locked(pkts[i].bp_ifindex));
 			break;
 		default:
 			xk_ipstat.ips_badfamily++;
@@ -165,15 +200,35 @@ ip_input_batch(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n)
 	xk_core_unlock();
 }
 
+/* Hands one packet to the backend out of @ifp; consumes it. */
+static int
+if_send_locked(struct __ifnet *ifp, struct __mbuf *m)
+{
+	struct xk_be_pkt pkt;
+	unsigned int sent = 0;
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.bp_m = m;
+	pkt.bp_ifindex = ifp->if_index;
+	pkt.bp_dir = XK_DIR_OUT;
+	engine_be.be_ops->be_output(&engine_be, &pkt, 1, &sent);
+	if (sent == 0) {
+		ifp->if_oerrors++;
+		xk_ipstat.ips_oerrors++;
+		return ENOBUFS;
+	}
+	ifp->if_opackets++;
+	return 0;
+}
+
 int
 xk_ip_output_locked(struct __mbuf *m)
 {
 	const struct xk_ifaddr *ifa;
 	struct __ifnet *ifp;
-	struct xk_be_pkt pkt;
-	unsigned int sent = 0;
 	struct ip ip;
 	size_t len;
+	int error;
 
 	XK_LOCK_ASSERT();
 	len = xk_m_length(m);
@@ -196,17 +251,39 @@ xk_ip_output_locked(struct __mbuf *m)
 		(void)xk_m_copyback(m, 0, sizeof(ip), &ip);
 	}
 	xk_ip_cksum_hdr(m);
-	memset(&pkt, 0, sizeof(pkt));
-	pkt.bp_m = m;
-	pkt.bp_ifindex = ifp->if_index;
-	pkt.bp_dir = XK_DIR_OUT;
-	engine_be.be_ops->be_output(&engine_be, &pkt, 1, &sent);
-	if (sent == 0) {
-		ifp->if_oerrors++;
-		xk_ipstat.ips_oerrors++;
-		return ENOBUFS;
+	if ((error = if_send_locked(ifp, m)) == 0) {
+		xk_ipstat.ips_localout++;
 	}
-	ifp->if_opackets++;
-	xk_ipstat.ips_localout++;
-	return 0;
+	return error;
+}
+
+int
+xk_ip6_output_locked(struct __mbuf *m, struct __ifnet *ifp)
+{
+	struct ip6_hdr ip6;
+	int error;
+
+	XK_LOCK_ASSERT();
+	xk_m_copydata(m, 0, sizeof(ip6), &ip6);
+	if (ifp == NULL) {
+		ifp = xk_if_route_locked(AF_INET6, &ip6.ip6_dst);
+	}
+	if (ifp == NULL && IN6_IS_ADDR_MULTICAST(&ip6.ip6_dst)) {
+		/* Multicast without a route: the first interface. */
+		ifp = xk_if_byindex_locked(1);
+	}
+	if (!engine_open || ifp == NULL) {
+		xk_ipstat.ips_noroute++;
+		xk_m_freem(m);
+		return EHOSTUNREACH;
+	}
+	if (xk_m_length(m) > ifp->if_mtu) {
+		xk_ipstat.ips_cantfrag++;
+		xk_m_freem(m);
+		return EMSGSIZE;
+	}
+	if ((error = if_send_locked(ifp, m)) == 0) {
+		xk_ipstat.ip6s_localout++;
+	}
+	return error;
 }

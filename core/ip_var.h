@@ -94,10 +94,19 @@ struct xk_ip_stats {
 	uint64_t	ips_oerrors;	/* the backend could not send */
 	uint64_t	ip6s_total;	/* IPv6 packets received */
 	uint64_t	ip6s_drop[XK_IPDROP_COUNT];
-	uint64_t	ip6s_noproto;	/* raw IPv6 is not carried yet */
+	uint64_t	ip6s_noproto;	/* no raw IPv6 socket wanted it */
+	uint64_t	ip6s_delivered;	/* to one raw socket or more */
+	uint64_t	ip6s_notforus;	/* destination is not this host */
+	uint64_t	ip6s_badsum;	/* upper-layer checksum wrong */
+	uint64_t	ip6s_fullsock;	/* a raw socket's buffer was full */
+	uint64_t	ip6s_localout;	/* sent from raw IPv6 sockets */
 	uint64_t	ips_badfamily;	/* neither IPv4 nor IPv6 */
 };
-extern struct xk_ip_stats xk_ipstat;
+extern struct xk_ip_stats xk_ipstat;	/* under the core lock */
+
+/* A consistent copy of the counters, and a reset (tests, xkpi_stats). */
+void	xk_ipstat_snapshot(struct xk_ip_stats *out);
+void	xk_ipstat_reset(void);
 
 struct event_base;
 struct xk_backend;
@@ -110,7 +119,11 @@ bool	xk_engine_virtual(void);
 /* Routes and sends a complete IPv4 packet; consumes it. */
 int	xk_ip_output_locked(struct __mbuf *m);
 
-/* Raw IPv4 (core/raw_ip.c). */
+/* Sends a complete IPv6 packet out of @ifp (NULL: by the route). */
+int	xk_ip6_output_locked(struct __mbuf *m, struct __ifnet *ifp);
+
+/* Raw IPv4 (core/raw_ip.c) and IPv6 (core/raw_ip6.c). */
 void	xk_rip_input_locked(struct __mbuf *m, size_t hlen);
+void	xk_rip6_input_locked(struct __mbuf *m, uint8_t nxt, size_t off);
 
 #endif /* _XK_CORE_IP_VAR_H_ */

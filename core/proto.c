@@ -18,10 +18,12 @@ static const struct {
 } tables[] = {
 	{ xk_host_protosw, &xk_host_nprotosw },
 	{ xk_rip_protosw, &xk_rip_nprotosw },
+	{ xk_rip6_protosw, &xk_rip6_nprotosw },
 };
 
 /* Raw protocol numbers that belong to protocols not carried yet. */
 #define IPPROTO_DIVERT_NUM	254
+#define IPPROTO_SEND_NUM	259
 
 static bool
 domain_known(int domain)
@@ -37,9 +39,10 @@ xk_pr_find(int domain, int type, int protocol, const struct xk_protosw **prp)
 	if (!domain_known(domain)) {
 		return EAFNOSUPPORT;
 	}
-	/* Divert must never fall to the raw wildcard: it is not raw IP. */
-	if (type == SOCK_RAW && domain == AF_INET &&
-	    protocol == IPPROTO_DIVERT_NUM) {
+	/* Divert and SeND never fall to the raw wildcard: not raw IP. */
+	if (type == SOCK_RAW && ((domain == AF_INET &&
+	    protocol == IPPROTO_DIVERT_NUM) || (domain == AF_INET6 &&
+	    protocol == IPPROTO_SEND_NUM))) {
 		return EPROTONOSUPPORT;
 	}
 	for (size_t t = 0; t < G_N_ELEMENTS(tables); t++) {

@@ -193,6 +193,8 @@ extern const struct xk_protosw xk_host_protosw[];
 extern const size_t xk_host_nprotosw;
 extern const struct xk_protosw xk_rip_protosw[];
 extern const size_t xk_rip_nprotosw;
+extern const struct xk_protosw xk_rip6_protosw[];
+extern const size_t xk_rip6_nprotosw;
 
 /* Tests only: make the next sockets unprivileged, as for a plain user. */
 void	xk_so_force_unprivileged(bool on);

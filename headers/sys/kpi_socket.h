@@ -815,10 +815,10 @@ extern errno_t sock_shutdown(socket_t so, int how);
  *     PF_INET6, PF_LOCAL with SOCK_STREAM or SOCK_DGRAM), which carry real
  *     TCP, UDP and local traffic with the KPI's semantics.
  *
- *     In this release the host stream and datagram sockets and raw IPv4
- *     sockets exist; raw IPv6, divert and SeND come with the rest of the
- *     packet engine, and until then the call answers EPROTONOSUPPORT for
- *     them.
+ *     In this release the host stream and datagram sockets and the raw
+ *     IPv4 and IPv6 sockets exist (raw sockets over the in-memory backend
+ *     for now); divert and SeND come with the rest of the packet engine,
+ *     and until then the call answers EPROTONOSUPPORT for them.
  *
  *     The socket is blocking.  When `cb` is not NULL it is installed as by
  *     sock_setupcall(): on the read side only by default, on both sides in
