@@ -41,13 +41,7 @@ static char rx_buf[RX_BATCH][RX_DGRAM_MAX];
 static char rx_ctl[RX_BATCH][RX_CTL_MAX];
 static struct sockaddr_storage rx_name[RX_BATCH];
 
-struct xk_host_counters {
-	uint64_t	rx_full;	/* datagrams dropped: buffer full */
-	uint64_t	rx_nomem;	/* datagrams dropped: no mbufs */
-	uint64_t	accept_fail;
-	uint64_t	tx_lost;	/* bytes unsent at close */
-};
-static struct xk_host_counters host_stats;
+struct xk_host_counters xk_host_stats;
 
 static void host_read_cb(evutil_socket_t fd, short what, void *arg);
 static void host_write_cb(evutil_socket_t fd, short what, void *arg);
@@ -128,7 +122,7 @@ host_detach(struct __socket *so)
 		}
 		xk_so_kick_locked(so, XK_PEND_WANT_WRITE);
 	} else if (so->so_snd.sb_cc > 0) {
-		host_stats.tx_lost += xk_sb_datalen(&so->so_snd);
+		xk_host_stats.tx_lost += xk_sb_datalen(&so->so_snd);
 		xk_sbflush_locked(&so->so_snd);
 	}
 	xk_core_unlock();
@@ -281,7 +275,7 @@ host_rx_dgram(struct __socket *so)
 
 			m = m_packet_copy(rx_buf[i], mm[i].msg_len);
 			if (m == NULL) {
-				host_stats.rx_nomem++;
+				xk_host_stats.rx_nomem++;
 				continue;
 			}
 			error = xk_sbappendaddr_locked(&so->so_rcv,
@@ -290,9 +284,9 @@ host_rx_dgram(struct __socket *so)
 			if (error != 0) {
 				xk_m_freem(m);
 				if (error == ENOBUFS) {
-					host_stats.rx_full++;
+					xk_host_stats.rx_full++;
 				} else {
-					host_stats.rx_nomem++;
+					xk_host_stats.rx_nomem++;
 				}
 				continue;
 			}
@@ -391,7 +385,7 @@ host_accept_locked(struct __socket *so)
 		if (cfd < 0) {
 			if (errno != EAGAIN && errno != ECONNABORTED &&
 			    errno != EINTR) {
-				host_stats.accept_fail++;
+				xk_host_stats.accept_fail++;
 				xk_log(XKPI_LOG_WARN, "accept: %s",
 				    strerror(errno));
 				event_del(so->so_rev);
@@ -408,7 +402,7 @@ host_accept_locked(struct __socket *so)
 			} else {
 				close(cfd);
 			}
-			host_stats.accept_fail++;
+			xk_host_stats.accept_fail++;
 			continue;
 		}
 		child->so_state |= SS_ISCONNECTED;
@@ -493,7 +487,7 @@ host_linger_locked(struct __socket *so)
 		return;
 	}
 	if (so->so_snd.sb_cc > 0) {
-		host_stats.tx_lost += xk_sb_datalen(&so->so_snd);
+		xk_host_stats.tx_lost += xk_sb_datalen(&so->so_snd);
 		xk_sbflush_locked(&so->so_snd);
 	}
 	xk_core_unlock();

@@ -105,6 +105,14 @@ xk_if_byname_locked(const char *name)
 	return NULL;
 }
 
+void
+xk_if_foreach_locked(void (*fn)(struct __ifnet *, void *), void *ctx)
+{
+	for (GList *l = ifnets.head; l != NULL; l = l->next) {
+		fn(l->data, ctx);
+	}
+}
+
 unsigned int
 xk_if_count_locked(void)
 {

@@ -46,6 +46,7 @@ int	xk_if_addaddr_locked(struct __ifnet *ifp, int family, const void *addr,
 struct __ifnet *xk_if_byindex_locked(uint32_t index);
 struct __ifnet *xk_if_byname_locked(const char *name);
 unsigned int xk_if_count_locked(void);
+void	xk_if_foreach_locked(void (*fn)(struct __ifnet *, void *), void *ctx);
 /* The interface that has @addr, or NULL. */
 struct __ifnet *xk_if_withaddr_locked(int family, const void *addr);
 /* The interface whose prefix holds @dst, or NULL: the engine's routes. */

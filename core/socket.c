@@ -228,6 +228,19 @@ xk_so_unref_locked(struct __socket *so)
 	}
 }
 
+void
+xk_so_foreach_locked(void (*fn)(struct __socket *, void *), void *ctx)
+{
+	XK_LOCK_ASSERT();
+	for (GList *l = all_sockets.head; l != NULL; l = l->next) {
+		struct __socket *so = l->data;
+
+		if (!(so->so_flags & (SOF_CLOSING | SOF_CLOSED))) {
+			fn(so, ctx);
+		}
+	}
+}
+
 int
 xk_so_count(void)
 {

@@ -283,4 +283,16 @@ struct xk_so_counters {
 };
 extern struct xk_so_counters xk_so_stats;
 
+/* Host sockets' counters (core/host.c), under the core lock. */
+struct xk_host_counters {
+	uint64_t	rx_full;	/* datagrams dropped: buffer full */
+	uint64_t	rx_nomem;	/* datagrams dropped: no mbufs */
+	uint64_t	accept_fail;
+	uint64_t	tx_lost;	/* bytes unsent at close */
+};
+extern struct xk_host_counters xk_host_stats;
+
+/* Calls @fn for every socket not being closed, with the lock held. */
+void	xk_so_foreach_locked(void (*fn)(struct __socket *, void *), void *ctx);
+
 #endif /* _XK_CORE_SOCKET_VAR_H_ */

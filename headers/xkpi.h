@@ -41,6 +41,8 @@
 #define _XKPI_XKPI_H_
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
 #include <sys/kernel_types.h>
 
 #ifdef __cplusplus
@@ -246,6 +248,88 @@ extern errno_t xkpi_init_with_base(struct event_base *base,
  *     waits for upcalls already running.
  */
 extern void xkpi_shutdown(void);
+
+/*!
+ * @abstract Receives one counter from xkpi_stats().
+ * @param name The counter's name, dotted: `ip.drop.badsum`,
+ *     `if.eth0.ipackets`, `host.rx_full` ...
+ * @param value Its value since the library started (or since it was last
+ *     started after xkpi_shutdown()).
+ * @param ctx The context pointer given to xkpi_stats().
+ */
+typedef void (*xkpi_stat_fn)(const char *name, uint64_t value, void *ctx);
+
+/*!
+ * @function xkpi_stats
+ * @abstract Reports every counter of the library, one call each.
+ * @discussion Every packet that enters the engine ends delivered, sent,
+ *     or counted under a named reason, and these are the counters:
+ *     - `ip.in`, `ip6.in`: packets the input path received;
+ *     - `ip.drop.REASON`, `ip6.drop.REASON`: malformed packets, REASON
+ *       one of `toosmall`, `badvers`, `badhlen`, `badsum`, `badlen`,
+ *       `tooshort`, `badexthdr`;
+ *     - `ip.delivered`, `ip.noproto`, `ip.rawfull`, `ip.notforus`,
+ *       `ip.hostproto`, `ip.outseen`, `ip.badfamily` and their `ip6.`
+ *       counterparts (`ip6.badsum`, `ip6.fullsock`): where input went;
+ *     - `ip.out`, `ip6.out`, `ip.noroute`, `ip.cantfrag`, `ip.oerrors`:
+ *       output;
+ *     - `if.NAME.ipackets`, `if.NAME.opackets`, `if.NAME.oerrors`: per
+ *       interface;
+ *     - `host.rx_full`, `host.rx_nomem`, `host.accept_fail`,
+ *       `host.tx_lost`: host TCP/UDP/local sockets (datagrams dropped on
+ *       a full buffer or without memory, failed accepts, bytes unsent at
+ *       close);
+ *     - `so.upcalls`, `so.events`, `so.rcv_full`: upcalls and event
+ *       callbacks made, times a receive buffer filled;
+ *     - `mbuf.drops`: failed allocations.
+ *     Names may be added in later versions; code must ignore names it
+ *     does not know.
+ * @param fn Called once per counter.
+ * @param ctx Passed to `fn`.
+ * @result 0, or EINVAL when `fn` is NULL.
+ * @locking `fn` runs on the caller's thread, after the counters were
+ *     copied, with no lock held: it may call any KPI function.
+ */
+extern errno_t xkpi_stats(xkpi_stat_fn fn, void *ctx);
+
+/*!
+ * @abstract One socket, as xkpi_pcblist() reports it.
+ */
+struct xkpi_pcb {
+	int		xp_domain;	/*!< PF_INET, PF_INET6 or PF_LOCAL. */
+	int		xp_type;	/*!< SOCK_STREAM, SOCK_DGRAM, SOCK_RAW. */
+	int		xp_protocol;	/*!< The protocol (0: any, raw). */
+	uint32_t	xp_state;	/*!< XNU's so_state bits (SS_*). */
+	struct sockaddr_storage xp_laddr; /*!< Local address (zero when
+					     none). */
+	struct sockaddr_storage xp_faddr; /*!< Peer address (zero when
+					     none). */
+	uint32_t	xp_rcv_cc;	/*!< Bytes queued for receiving. */
+	uint32_t	xp_rcv_hiwat;	/*!< Receive buffer size. */
+	uint32_t	xp_snd_cc;	/*!< Bytes queued for sending. */
+	uint32_t	xp_snd_hiwat;	/*!< Send buffer size. */
+	int		xp_retaincnt;	/*!< sock_retain() calls outstanding. */
+};
+
+/*!
+ * @abstract Receives one socket from xkpi_pcblist().
+ * @param pcb The socket's description, valid during the call only.
+ * @param ctx The context pointer given to xkpi_pcblist().
+ */
+typedef void (*xkpi_pcb_fn)(const struct xkpi_pcb *pcb, void *ctx);
+
+/*!
+ * @function xkpi_pcblist
+ * @abstract Reports every socket the library has, one call each.
+ * @discussion Sockets being closed are not reported.
+ * @param fn Called once per socket.
+ * @param ctx Passed to `fn`.
+ * @result 0; EINVAL when `fn` is NULL; ENOMEM when the list cannot be
+ *     copied.
+ * @locking `fn` runs on the caller's thread with no lock held, after the
+ *     list was copied.
+ */
+extern errno_t xkpi_pcblist(xkpi_pcb_fn fn, void *ctx);
 
 #ifdef __cplusplus
 }

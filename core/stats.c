@@ -1,0 +1,153 @@
+/*
+ * xkpi: the XNU kernel programming interfaces in userspace.
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * xkpi_stats and xkpi_pcblist: every counter by name and every socket,
+ * copied under the core lock, then handed to the caller without it.
+ */
+#include "core/xk.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sys/kpi_mbuf.h>
+#include <xkpi.h>
+
+#include "core/if_var.h"
+#include "core/ip_var.h"
+#include "core/socket_var.h"
+
+struct stat_row {
+	char		name[32 + IF_NAMESIZE];
+	uint64_t	value;
+};
+
+static void
+row(GArray *rows, uint64_t value, const char *fmt, ...)
+{
+	struct stat_row r;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r.name, sizeof(r.name), fmt, ap);
+	va_end(ap);
+	r.value = value;
+	g_array_append_val(rows, r);
+}
+
+static void
+if_rows(struct __ifnet *ifp, void *ctx)
+{
+	GArray *rows = ctx;
+
+	row(rows, ifp->if_ipackets, "if.%s.ipackets", ifp->if_name);
+	row(rows, ifp->if_opackets, "if.%s.opackets", ifp->if_name);
+	row(rows, ifp->if_oerrors, "if.%s.oerrors", ifp->if_name);
+}
+
+XK_EXPORT errno_t
+xkpi_stats(xkpi_stat_fn fn, void *ctx)
+{
+	const struct xk_ip_stats *s = &xk_ipstat;
+	struct mbuf_stat mst;
+	GArray *rows;
+
+	if (fn == NULL) {
+		return EINVAL;
+	}
+	rows = g_array_new(FALSE, FALSE, sizeof(struct stat_row));
+	mbuf_stats(&mst);
+	xk_core_lock();
+	row(rows, s->ips_total, "ip.in");
+	for (int i = 1; i < XK_IPDROP_COUNT; i++) {
+		row(rows, s->ips_drop[i], "ip.drop.%s", xk_ipdrop_name(i));
+	}
+	row(rows, s->ips_delivered, "ip.delivered");
+	row(rows, s->ips_noproto, "ip.noproto");
+	row(rows, s->ips_rawfull, "ip.rawfull");
+	row(rows, s->ips_notforus, "ip.notforus");
+	row(rows, s->ips_hostproto, "ip.hostproto");
+	row(rows, s->ips_outseen, "ip.outseen");
+	row(rows, s->ips_badfamily, "ip.badfamily");
+	row(rows, s->ips_localout, "ip.out");
+	row(rows, s->ips_noroute, "ip.noroute");
+	row(rows, s->ips_cantfrag, "ip.cantfrag");
+	row(rows, s->ips_oerrors, "ip.oerrors");
+	row(rows, s->ip6s_total, "ip6.in");
+	for (int i = 1; i < XK_IPDROP_COUNT; i++) {
+		row(rows, s->ip6s_drop[i], "ip6.drop.%s", xk_ipdrop_name(i));
+	}
+	row(rows, s->ip6s_delivered, "ip6.delivered");
+	row(rows, s->ip6s_noproto, "ip6.noproto");
+	row(rows, s->ip6s_notforus, "ip6.notforus");
+	row(rows, s->ip6s_badsum, "ip6.badsum");
+	row(rows, s->ip6s_fullsock, "ip6.fullsock");
+	row(rows, s->ip6s_localout, "ip6.out");
+	xk_if_foreach_locked(if_rows, rows);
+	row(rows, xk_host_stats.rx_full, "host.rx_full");
+	row(rows, xk_host_stats.rx_nomem, "host.rx_nomem");
+	row(rows, xk_host_stats.accept_fail, "host.accept_fail");
+	row(rows, xk_host_stats.tx_lost, "host.tx_lost");
+	row(rows, xk_so_stats.upcalls, "so.upcalls");
+	row(rows, xk_so_stats.events, "so.events");
+	row(rows, xk_so_stats.rcv_full, "so.rcv_full");
+	xk_core_unlock();
+	row(rows, mst.drops, "mbuf.drops");
+	for (guint i = 0; i < rows->len; i++) {
+		struct stat_row *r = &g_array_index(rows, struct stat_row, i);
+
+		fn(r->name, r->value, ctx);
+	}
+	g_array_free(rows, TRUE);
+	return 0;
+}
+
+static void
+pcb_row(struct __socket *so, void *ctx)
+{
+	GArray *pcbs = ctx;
+	struct xkpi_pcb p;
+	socklen_t len;
+
+	memset(&p, 0, sizeof(p));
+	p.xp_domain = so->so_domain;
+	p.xp_type = so->so_type;
+	p.xp_protocol = so->so_protocol;
+	p.xp_state = so->so_state;
+	p.xp_rcv_cc = xk_sb_datalen(&so->so_rcv);
+	p.xp_rcv_hiwat = so->so_rcv.sb_hiwat;
+	p.xp_snd_cc = xk_sb_datalen(&so->so_snd);
+	p.xp_snd_hiwat = so->so_snd.sb_hiwat;
+	p.xp_retaincnt = so->so_retaincnt;
+	if (!(so->so_flags & SOF_DETACHED)) {
+		if (so->so_proto->pr_sockaddr(so, &p.xp_laddr, &len) != 0) {
+			memset(&p.xp_laddr, 0, sizeof(p.xp_laddr));
+		}
+		if (!(so->so_state & SS_ISCONNECTED) ||
+		    so->so_proto->pr_peeraddr(so, &p.xp_faddr, &len) != 0) {
+			memset(&p.xp_faddr, 0, sizeof(p.xp_faddr));
+		}
+	}
+	g_array_append_val(pcbs, p);
+}
+
+XK_EXPORT errno_t
+xkpi_pcblist(xkpi_pcb_fn fn, void *ctx)
+{
+	GArray *pcbs;
+
+	if (fn == NULL) {
+		return EINVAL;
+	}
+	pcbs = g_array_new(FALSE, FALSE, sizeof(struct xkpi_pcb));
+	xk_core_lock();
+	xk_so_foreach_locked(pcb_row, pcbs);
+	xk_core_unlock();
+	for (guint i = 0; i < pcbs->len; i++) {
+		fn(&g_array_index(pcbs, struct xkpi_pcb, i), ctx);
+	}
+	g_array_free(pcbs, TRUE);
+	return 0;
+}

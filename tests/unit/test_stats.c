@@ -1,0 +1,190 @@
+/*
+ * xkpi_stats and xkpi_pcblist: counters by name after known traffic,
+ * every socket with its addresses and queues, callbacks free to call
+ * the KPI.
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <string.h>
+
+#include <sys/kpi_socket.h>
+#include <xkpi.h>
+
+#include "backends/mem.h"
+#include "core/ip_var.h"
+#include "tests/lib/xk_test.h"
+
+struct find {
+	const char	*name;
+	uint64_t	 value;
+	int		 seen;
+	int		 rows;
+};
+
+static void
+find_cb(const char *name, uint64_t value, void *ctx)
+{
+	struct find *f = ctx;
+
+	f->rows++;
+	if (strcmp(name, f->name) == 0) {
+		f->value = value;
+		f->seen++;
+	}
+}
+
+static uint64_t
+stat_value(const char *name)
+{
+	struct find f = { .name = name };
+
+	assert_int_equal(xkpi_stats(find_cb, &f), 0);
+	assert_int_equal(f.seen, 1);	/* each name exactly once */
+	return f.value;
+}
+
+static int
+setup(void **state)
+{
+	struct in_addr a;
+
+	xk_test_sock_setup(state);
+	xk_mem_reset();
+	xk_ipstat_reset();
+	assert_int_equal(xk_mem_vif_create("st0", 1500, NULL), 0);
+	inet_pton(AF_INET, "10.9.0.1", &a);
+	assert_int_equal(xk_mem_vif_addaddr("st0", AF_INET, &a, 24), 0);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	xk_mem_reset();
+	return xk_test_sock_teardown(state);
+}
+
+static void
+inject_wait(const uint8_t *pkt, size_t len, uint64_t want_in)
+{
+	assert_int_equal(xk_mem_inject("st0", pkt, len), 0);
+	for (int i = 0; i < 2000 && stat_value("ip.in") < want_in; i++) {
+		xk_test_sleep_ms(1);
+	}
+	assert_int_equal(stat_value("ip.in"), want_in);
+}
+
+static void
+test_stats_null_fn_is_einval(void **state)
+{
+	(void)state;
+	assert_int_equal(xkpi_stats(NULL, NULL), EINVAL);
+	assert_int_equal(xkpi_pcblist(NULL, NULL), EINVAL);
+}
+
+static void
+test_stats_count_input_by_reason(void **state)
+{
+	uint8_t pkt[40] = { 0 };
+	struct ip *ip = (struct ip *)pkt;
+	socket_t so = NULL;
+
+	(void)state;
+	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, 253, NULL, NULL, &so),
+	    0);
+	ip->ip_v = 4;
+	ip->ip_hl = 5;
+	ip->ip_len = htons(28);
+	ip->ip_ttl = 1;
+	ip->ip_p = 253;
+	inet_pton(AF_INET, "10.9.0.7", &ip->ip_src);
+	inet_pton(AF_INET, "10.9.0.1", &ip->ip_dst);
+	ip->ip_sum = xk_in_cksum_buf(ip, 20);
+	inject_wait(pkt, 28, 1);
+	ip->ip_sum ^= 1;
+	inject_wait(pkt, 28, 2);
+	assert_int_equal(stat_value("ip.delivered"), 1);
+	assert_int_equal(stat_value("ip.drop.badsum"), 1);
+	assert_int_equal(stat_value("if.st0.ipackets"), 1);
+	assert_int_equal(stat_value("ip.drop.tooshort"), 0);
+	sock_close(so);
+}
+
+struct pcbs {
+	int		n, udp, raw;
+	uint16_t	udp_port;
+	uint32_t	udp_rcv_cc;
+	socket_t	probe;
+	int		probe_err;
+};
+
+static void
+pcb_cb(const struct xkpi_pcb *p, void *ctx)
+{
+	struct pcbs *c = ctx;
+	int v, vl = sizeof(v);
+
+	c->n++;
+	if (p->xp_type == SOCK_DGRAM && p->xp_domain == PF_INET) {
+		c->udp++;
+		c->udp_port = ntohs(((const struct sockaddr_in *)
+		    &p->xp_laddr)->sin_port);
+		c->udp_rcv_cc = p->xp_rcv_cc;
+	}
+	if (p->xp_type == SOCK_RAW && p->xp_protocol == 253) {
+		c->raw++;
+	}
+	/* No lock is held: the KPI works from here. */
+	c->probe_err = sock_getsockopt(c->probe, SOL_SOCKET, SO_TYPE, &v, &vl);
+}
+
+static void
+test_pcblist_reports_every_socket(void **state)
+{
+	struct sockaddr_storage a;
+	struct pcbs c = { 0 };
+	socket_t u, r = NULL;
+
+	(void)state;
+	u = xk_test_udp(AF_INET, NULL, NULL, &a);
+	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, 253, NULL, NULL, &r),
+	    0);
+	xk_test_send_ok(u, &a, 100, 0);
+	xk_test_await_nread(u, 100);
+	c.probe = u;
+	assert_int_equal(xkpi_pcblist(pcb_cb, &c), 0);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.udp, 1);
+	assert_int_equal(c.raw, 1);
+	assert_int_equal(c.udp_port, xk_test_port(&a));
+	assert_int_equal(c.udp_rcv_cc, 100);
+	assert_int_equal(c.probe_err, 0);
+	sock_close(u);
+	sock_close(r);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_stats_null_fn_is_einval),
+		T(test_stats_count_input_by_reason),
+		T(test_pcblist_reports_every_socket),
+	};
+
+	return cmocka_run_group_tests_name("stats", tests, NULL,
+	    xk_test_sock_group_teardown);
+}
