@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include <sys/kpi_socket.h>
 
@@ -24,6 +25,10 @@
 #define RIP_SPACE	8192	/* RIPSNDQ, RIPRCVQ */
 #define RIP_HDRINCL	0x01
 #define RIP_STRIPHDR	0x02
+#define RIP_RECVDSTADDR	0x04
+#define RIP_RECVTTL	0x08
+#define RIP_PKTINFO	0x10
+#define RIP_CONTROLOPTS	(RIP_RECVDSTADDR | RIP_RECVTTL | RIP_PKTINFO)
 
 /* What getsockopt reports, as XNU: the inp_flags bits. */
 #define INP_HDRINCL_BIT		0x8
@@ -235,6 +240,18 @@ rip_ctloutput(struct __socket *so, bool set, int level, int name, void *val,
 		bit = RIP_STRIPHDR;
 		v = set ? v : (rp->rp_flags & bit) ? INP_STRIPHDR_BIT : 0;
 		break;
+	case IP_RECVDSTADDR:
+		bit = RIP_RECVDSTADDR;
+		v = set ? v : (rp->rp_flags & bit) != 0;
+		break;
+	case IP_RECVTTL:
+		bit = RIP_RECVTTL;
+		v = set ? v : (rp->rp_flags & bit) != 0;
+		break;
+	case IP_PKTINFO:
+		bit = RIP_PKTINFO;
+		v = set ? v : (rp->rp_flags & bit) != 0;
+		break;
 	case IP_TOS:
 		if (set && (v < 0 || v > 255)) {
 			return EINVAL;
@@ -304,6 +321,66 @@ rip_listen(struct __socket *so, int backlog)
 	return EOPNOTSUPP;
 }
 
+/* Appends one control message (Linux layout) to @buf at *@len. */
+static void
+ctl_add(uint8_t *buf, size_t cap, size_t *len, int level, int type,
+    const void *data, size_t dlen)
+{
+	struct cmsghdr cm;
+
+	if (*len + CMSG_SPACE(dlen) > cap) {
+		return;
+	}
+	memset(buf + *len, 0, CMSG_SPACE(dlen));
+	cm.cmsg_len = CMSG_LEN(dlen);
+	cm.cmsg_level = level;
+	cm.cmsg_type = type;
+	memcpy(buf + *len, &cm, sizeof(cm));
+	memcpy(buf + *len + CMSG_LEN(0), data, dlen);
+	*len += CMSG_SPACE(dlen);
+}
+
+/* The receive options' control messages (XNU's ip_savecontrol). */
+static size_t
+rip_control(const struct rip_pcb *rp, const struct ip *ip,
+    const struct __mbuf *m, uint8_t *buf, size_t cap)
+{
+	size_t len = 0;
+
+	if ((rp->rp_flags & RIP_CONTROLOPTS) == 0 &&
+	    !(rp->rp_so->so_options & SO_OPT_TIMESTAMP)) {
+		return 0;
+	}
+	if (rp->rp_so->so_options & SO_OPT_TIMESTAMP) {
+		struct timeval tv;
+
+		gettimeofday(&tv, NULL);
+		ctl_add(buf, cap, &len, SOL_SOCKET, SCM_TIMESTAMP, &tv,
+		    sizeof(tv));
+	}
+	if (rp->rp_flags & RIP_RECVDSTADDR) {
+		ctl_add(buf, cap, &len, IPPROTO_IP, IP_RECVDSTADDR,
+		    &ip->ip_dst, sizeof(ip->ip_dst));
+	}
+	if (rp->rp_flags & RIP_RECVTTL) {
+		/* XNU gives the TTL as one byte. */
+		ctl_add(buf, cap, &len, IPPROTO_IP, IP_RECVTTL, &ip->ip_ttl,
+		    sizeof(ip->ip_ttl));
+	}
+	if (rp->rp_flags & RIP_PKTINFO) {
+		struct in_pktinfo pi;
+		const struct __ifnet *ifp = m->m_pkthdr.rcvif;
+
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi_ifindex = ifp != NULL ? (int)ifp->if_index : 0;
+		pi.ipi_spec_dst = ip->ip_dst;
+		pi.ipi_addr = ip->ip_dst;
+		ctl_add(buf, cap, &len, IPPROTO_IP, IP_PKTINFO, &pi,
+		    sizeof(pi));
+	}
+	return len;
+}
+
 /*
  * rip_input: a copy to every socket that matches the protocol (0: any),
  * the bound address and the connected address.  The packet is turned to
@@ -315,6 +392,8 @@ xk_rip_input_locked(struct __mbuf *m, size_t hlen)
 {
 	struct sockaddr_in src = { .sin_family = AF_INET };
 	struct rip_pcb *last = NULL;
+	uint8_t ctl[256];
+	size_t ctllen;
 	struct ip ip;
 
 	xk_m_copydata(m, 0, sizeof(ip), &ip);
@@ -348,8 +427,9 @@ xk_rip_input_locked(struct __mbuf *m, size_t hlen)
 		if (rp->rp_flags & RIP_STRIPHDR) {
 			xk_m_adj(n, (int)hlen);
 		}
+		ctllen = rip_control(rp, &ip, m, ctl, sizeof(ctl));
 		error = xk_sbappendaddr_locked(&so->so_rcv,
-		    (struct sockaddr *)&src, sizeof(src), n, NULL, 0);
+		    (struct sockaddr *)&src, sizeof(src), n, ctl, ctllen);
 		if (error != 0) {
 			xk_ipstat.ips_rawfull++;
 			xk_m_freem(n);

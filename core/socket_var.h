@@ -46,6 +46,7 @@
 #define SO_OPT_BROADCAST	0x0020
 #define SO_OPT_OOBINLINE	0x0100
 #define SO_OPT_REUSEPORT	0x0200
+#define SO_OPT_TIMESTAMP	0x0400
 #define SO_OPT_DONTTRUNC	0x2000
 
 /* so_flags, XNU's values where XNU has them. */

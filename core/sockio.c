@@ -655,6 +655,8 @@ opt_bit(int name)
 		return SO_OPT_REUSEPORT;
 	case SO_DONTTRUNC:
 		return SO_OPT_DONTTRUNC;
+	case SO_TIMESTAMP:
+		return SO_OPT_TIMESTAMP;
 	default:
 		return 0;
 	}
@@ -720,7 +722,7 @@ xk_sosetopt(struct __socket *so, int level, int name, const void *val,
 		memcpy(&v, val, sizeof(v));
 	}
 	if ((bit = opt_bit(name)) != 0) {
-		if (name != SO_DONTTRUNC) {
+		if (name != SO_DONTTRUNC && so->so_fd >= 0) {
 			error = pr->pr_ctloutput(so, true, level, name, &v,
 			    &len);
 			if (error != 0) {

@@ -244,6 +244,17 @@ extern "C" {
 #define	IP_STRIPHDR	0x1017
 #endif
 
+#ifndef IP_RECVDSTADDR
+/*!
+ * @abstract Raw IPv4 option (int): deliver each packet's destination
+ *     address as a control message.
+ * @discussion The message has level IPPROTO_IP, type IP_RECVDSTADDR and
+ *     a `struct in_addr`.  Darwin's value is 7, which is IP_RETOPTS on
+ *     Linux, hence a value of xkpi's own.
+ */
+#define	IP_RECVDSTADDR	0x1007
+#endif
+
 /*
  * Event hints for sock_catchevents(): XNU's values.
  */
@@ -1129,6 +1140,7 @@ extern int sock_iskernel(socket_t so);
 	_Static_assert((name) == (value),				\
 	    #name " differs from the value xkpi uses")
 #endif
+__XKPI_SOCK_CHECK(IP_RECVDSTADDR, 0x1007);
 __XKPI_SOCK_CHECK(MSG_NBIO, 0x00200000);
 __XKPI_SOCK_CHECK(MSG_HAVEMORE, 0x00400000);
 __XKPI_SOCK_CHECK(MSG_RCVMORE, 0x00800000);

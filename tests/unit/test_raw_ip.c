@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include <sys/kpi_mbuf.h>
 #include <sys/kpi_socket.h>
@@ -58,6 +59,8 @@ sin4(const char *s)
 	return sin;
 }
 
+static uint32_t vx0_index;
+
 /* vx0 10.0.0.1/24 and 10.0.0.4/24; vx1 10.0.1.1/24; not linked. */
 static int
 setup(void **state)
@@ -66,7 +69,7 @@ setup(void **state)
 
 	xk_test_sock_setup(state);
 	xk_mem_reset();
-	assert_int_equal(xk_mem_vif_create("vx0", 1500, NULL), 0);
+	assert_int_equal(xk_mem_vif_create("vx0", 1500, &vx0_index), 0);
 	assert_int_equal(xk_mem_vif_create("vx1", 1500, NULL), 0);
 	a = a4("10.0.0.1");
 	assert_int_equal(xk_mem_vif_addaddr("vx0", AF_INET, &a, 24), 0);
@@ -629,6 +632,82 @@ test_linked_interfaces_carry_packets(void **state)
 	sock_close(rx);
 }
 
+static void
+test_receive_control_messages(void **state)
+{
+	uint8_t pkt[64], got[64], ctl[256];
+	struct msghdr msg = { 0 };
+	struct iovec iov = { got, sizeof(got) };
+	int on = 1, v = 0, vl = sizeof(v), seen = 0;
+	struct cmsghdr *cm;
+	size_t n = 0;
+	socket_t so;
+
+	(void)state;
+	so = raw(PROTO_EXP);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_RECVDSTADDR, &on,
+	    sizeof(on)), 0);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_RECVTTL, &on,
+	    sizeof(on)), 0);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_PKTINFO, &on,
+	    sizeof(on)), 0);
+	assert_int_equal(sock_setsockopt(so, SOL_SOCKET, SO_TIMESTAMP, &on,
+	    sizeof(on)), 0);
+	assert_int_equal(sock_getsockopt(so, IPPROTO_IP, IP_RECVTTL, &v, &vl),
+	    0);
+	assert_int_equal(v, 1);
+	assert_int_equal(sock_getsockopt(so, SOL_SOCKET, SO_TIMESTAMP, &v,
+	    &vl), 0);
+	assert_int_equal(v, 0x400);	/* XNU's so_options bit */
+	inject("vx0", pkt, pkt4(pkt, "10.0.0.9", "10.0.0.4", PROTO_EXP, 8));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl;
+	msg.msg_controllen = sizeof(ctl);
+	assert_int_equal(sock_receive(so, &msg, MSG_DONTWAIT, &n), 0);
+	assert_int_equal(n, 28);
+	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP &&
+		    cm->cmsg_type == IP_RECVDSTADDR) {
+			struct in_addr d;
+
+			memcpy(&d, CMSG_DATA(cm), sizeof(d));
+			assert_int_equal(d.s_addr, a4("10.0.0.4").s_addr);
+			seen |= 1;
+		} else if (cm->cmsg_level == IPPROTO_IP &&
+		    cm->cmsg_type == IP_RECVTTL) {
+			assert_int_equal(cm->cmsg_len, CMSG_LEN(1));
+			assert_int_equal(*CMSG_DATA(cm), 9);
+			seen |= 2;
+		} else if (cm->cmsg_level == IPPROTO_IP &&
+		    cm->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			assert_int_equal(pi.ipi_ifindex, vx0_index);
+			assert_int_equal(pi.ipi_addr.s_addr,
+			    a4("10.0.0.4").s_addr);
+			seen |= 4;
+		} else if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_TIMESTAMP) {
+			struct timeval tv;
+
+			memcpy(&tv, CMSG_DATA(cm), sizeof(tv));
+			assert_true(tv.tv_sec > 0);
+			seen |= 8;
+		}
+	}
+	assert_int_equal(seen, 15);
+	/* Too small a buffer: cut, and MSG_CTRUNC says so. */
+	inject("vx0", pkt, pkt4(pkt, "10.0.0.9", "10.0.0.4", PROTO_EXP, 8));
+	msg.msg_controllen = 20;
+	msg.msg_flags = 0;
+	assert_int_equal(sock_receive(so, &msg, MSG_DONTWAIT, &n), 0);
+	assert_int_equal(msg.msg_flags & MSG_CTRUNC, MSG_CTRUNC);
+	assert_int_equal(msg.msg_controllen, 20);
+	sock_close(so);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -653,6 +732,7 @@ main(void)
 		T(test_full_buffer_drops_are_counted),
 		T(test_read_upcall_fires_on_input),
 		T(test_linked_interfaces_carry_packets),
+		T(test_receive_control_messages),
 	};
 
 	return cmocka_run_group_tests_name("raw_ip", tests, NULL,
