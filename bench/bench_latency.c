@@ -28,12 +28,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include <sys/kpi_mbuf.h>
 #include <sys/kpi_socket.h>
 #include <xkpi.h>
 
-#define NSEC		1000000000ULL
-#define MAXRUNS		15
 #define MAXSIZE		1472
 #define CLIENT_TMO_MS	200		/* a lost datagram costs this */
 #define MAX_LOST	50		/* then the run fails */
@@ -88,53 +87,6 @@ struct stats {
 	/* xkpi echo only. */
 	uint64_t	echoed, upcalls, empty, copied;
 };
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec;
-}
-
-static int
-pin_self(int cpu)
-{
-	cpu_set_t set;
-
-	if (cpu < 0) {
-		return 0;
-	}
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-}
-
-/* The first two CPUs we may run on: echo side, then client. */
-static void
-choose_cpus(void)
-{
-	cpu_set_t set;
-	int cpu, found = 0;
-
-	if (opt_nopin || sched_getaffinity(0, sizeof(set), &set) != 0) {
-		return;
-	}
-	for (cpu = 0; cpu < CPU_SETSIZE && found < 2; cpu++) {
-		if (!CPU_ISSET(cpu, &set)) {
-			continue;
-		}
-		if (found++ == 0) {
-			echo_cpu = cpu;
-		} else {
-			client_cpu = cpu;
-		}
-	}
-	if (found < 2) {
-		echo_cpu = client_cpu = -1;
-	}
-}
 
 static int
 set_rcvtimeo(int fd, int ms)
@@ -489,27 +441,6 @@ out:
 	return rc;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-median(const double *v, int n)
-{
-	double s[MAXRUNS];
-
-	memcpy(s, v, (size_t)n * sizeof(*v));
-	qsort(s, (size_t)n, sizeof(*s), cmp_double);
-	if (n % 2 == 1) {
-		return s[n / 2];
-	}
-	return (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
 static void
 usage(void)
 {
@@ -568,7 +499,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 
-	choose_cpus();
+	choose_two_cpus(opt_nopin, &echo_cpu, &client_cpu);
 	/* The library's loop thread and the bare echo inherit this CPU. */
 	if (pin_self(echo_cpu) != 0) {
 		fprintf(stderr, "bench_latency: cannot pin to CPU %d\n",

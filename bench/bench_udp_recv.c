@@ -28,15 +28,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include <sys/kpi_mbuf.h>
 #include <sys/kpi_socket.h>
 #include <xkpi.h>
 
-#define NSEC		1000000000ULL
 #define BATCH		64		/* sendmmsg and recvmmsg batch */
 #define RXBUF		2048		/* per-datagram receive buffer */
 #define MAXSIZES	4
-#define MAXRUNS		15
 #define GRACE_NS	(3 * NSEC)	/* hard stop after the window */
 #define DRAIN_IDLE_NS	(100 * 1000000ULL)
 #define DRAIN_MAX_NS	(3 * NSEC)
@@ -121,15 +120,6 @@ struct result {
 	uint64_t	empty;		/* upcalls that found nothing */
 };
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec;
-}
-
 static void
 sleep_ns(uint64_t ns)
 {
@@ -139,44 +129,6 @@ sleep_ns(uint64_t ns)
 	ts.tv_nsec = (long)(ns % NSEC);
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
 		continue;
-	}
-}
-
-static int
-pin_self(int cpu)
-{
-	cpu_set_t set;
-
-	if (cpu < 0) {
-		return 0;
-	}
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-}
-
-/* Take the first two CPUs we may run on: receiver, then generator. */
-static void
-choose_cpus(void)
-{
-	cpu_set_t set;
-	int cpu, found = 0;
-
-	if (opt_nopin || sched_getaffinity(0, sizeof(set), &set) != 0) {
-		return;
-	}
-	for (cpu = 0; cpu < CPU_SETSIZE && found < 2; cpu++) {
-		if (!CPU_ISSET(cpu, &set)) {
-			continue;
-		}
-		if (found++ == 0) {
-			rx_cpu = cpu;
-		} else {
-			gen_cpu = cpu;
-		}
-	}
-	if (found < 2) {
-		rx_cpu = gen_cpu = -1;
 	}
 }
 
@@ -702,27 +654,6 @@ out:
 	return rc;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-median(const double *v, int n)
-{
-	double s[MAXRUNS];
-
-	memcpy(s, v, (size_t)n * sizeof(*v));
-	qsort(s, (size_t)n, sizeof(*s), cmp_double);
-	if (n % 2 == 1) {
-		return s[n / 2];
-	}
-	return (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
 static void
 print_run(enum rx_kind kind, size_t size, int run, const struct result *r)
 {
@@ -809,7 +740,7 @@ main(int argc, char **argv)
 		opt_sizes[opt_nsizes++] = 1024;
 	}
 
-	choose_cpus();
+	choose_two_cpus(opt_nopin, &rx_cpu, &gen_cpu);
 	/*
 	 * Pin the main thread before the library starts: its event-loop
 	 * thread, and the bare receiver thread, inherit the receiver CPU.

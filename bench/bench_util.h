@@ -1,0 +1,88 @@
+/*
+ * Helpers both benchmarks share: the clock, CPU pinning, medians.
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef _XK_BENCH_UTIL_H_
+#define _XK_BENCH_UTIL_H_
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define NSEC		1000000000ULL
+#define MAXRUNS		15	/* most runs a median is taken over */
+
+static inline uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec;
+}
+
+/* Pins the calling thread to @cpu; a negative @cpu leaves it free. */
+static inline int
+pin_self(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0) {
+		return 0;
+	}
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+/*
+ * The first two CPUs we may run on, for the measured side and the
+ * traffic side; both -1 (no pinning) when @nopin or fewer than two.
+ */
+static inline void
+choose_two_cpus(bool nopin, int *first, int *second)
+{
+	cpu_set_t set;
+	int cpu, found = 0;
+
+	*first = *second = -1;
+	if (nopin || sched_getaffinity(0, sizeof(set), &set) != 0) {
+		return;
+	}
+	for (cpu = 0; cpu < CPU_SETSIZE && found < 2; cpu++) {
+		if (CPU_ISSET(cpu, &set)) {
+			*(found++ == 0 ? first : second) = cpu;
+		}
+	}
+	if (found < 2) {
+		*first = *second = -1;
+	}
+}
+
+static inline int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median of @n (at most MAXRUNS) values. */
+static inline double
+median(const double *v, int n)
+{
+	double s[MAXRUNS];
+
+	memcpy(s, v, (size_t)n * sizeof(*v));
+	qsort(s, (size_t)n, sizeof(*s), cmp_double);
+	if (n % 2 == 1) {
+		return s[n / 2];
+	}
+	return (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+#endif /* _XK_BENCH_UTIL_H_ */
