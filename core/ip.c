@@ -96,6 +96,24 @@ xk_engine_virtual(void)
 	    (engine_be.be_ops->be_features & XK_BEF_VIRTUAL) != 0;
 }
 
+/* Counts a packet the input path refuses, and frees it. */
+static void
+ip_drop(struct __mbuf *m, uint64_t *counter)
+{
+	(*counter)++;
+	xk_m_freem(m);
+}
+
+/* The last steps of both families: account and hand to the raw demux. */
+static void
+ip_deliver_prep(struct __mbuf *m, struct __ifnet *ifp)
+{
+	if (ifp != NULL) {
+		ifp->if_ipackets++;
+	}
+	m->m_pkthdr.rcvif = ifp;
+}
+
 static void
 ip4_input_locked(struct __mbuf *m, struct __ifnet *ifp)
 {
@@ -106,28 +124,22 @@ ip4_input_locked(struct __mbuf *m, struct __ifnet *ifp)
 
 	xk_ipstat.ips_total++;
 	if ((why = xk_ip_check(m, &hlen)) != XK_IPDROP_NONE) {
-		xk_ipstat.ips_drop[why]++;
-		xk_m_freem(m);
+		ip_drop(m, &xk_ipstat.ips_drop[why]);
 		return;
 	}
 	xk_m_copydata(m, 0, sizeof(ip), &ip);
 	proto = ip.ip_p;
 	/* No forwarding: what is not for this host goes. */
 	if (!xk_if_forus4_locked(ip.ip_dst)) {
-		xk_ipstat.ips_notforus++;
-		xk_m_freem(m);
+		ip_drop(m, &xk_ipstat.ips_notforus);
 		return;
 	}
 	/* BSD hands TCP and UDP to their own input, never to raw sockets. */
 	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
-		xk_ipstat.ips_hostproto++;
-		xk_m_freem(m);
+		ip_drop(m, &xk_ipstat.ips_hostproto);
 		return;
 	}
-	if (ifp != NULL) {
-		ifp->if_ipackets++;
-	}
-	m->m_pkthdr.rcvif = ifp;
+	ip_deliver_prep(m, ifp);
 	xk_rip_input_locked(m, hlen);
 }
 
@@ -141,27 +153,21 @@ ip6_input_locked(struct __mbuf *m, struct __ifnet *ifp)
 
 	xk_ipstat.ip6s_total++;
 	if ((why = xk_ip6_check(m, &nxt, &off)) != XK_IPDROP_NONE) {
-		xk_ipstat.ip6s_drop[why]++;
-		xk_m_freem(m);
+		ip_drop(m, &xk_ipstat.ip6s_drop[why]);
 		return;
 	}
 	xk_m_copydata(m, 0, sizeof(ip6), &ip6);
 	if (!IN6_IS_ADDR_MULTICAST(&ip6.ip6_dst) &&
 	    xk_if_withaddr_locked(AF_INET6, &ip6.ip6_dst) == NULL) {
-		xk_ipstat.ip6s_notforus++;
-		xk_m_freem(m);
+		ip_drop(m, &xk_ipstat.ip6s_notforus);
 		return;
 	}
-	/* TCP and UDP are the host's, as for IPv4. */
+	/* TCP and UDP are the host's, as for IPv4 (one counter for both). */
 	if (nxt == IPPROTO_TCP || nxt == IPPROTO_UDP) {
-		xk_ipstat.ips_hostproto++;
-		xk_m_freem(m);
+		ip_drop(m, &xk_ipstat.ips_hostproto);
 		return;
 	}
-	if (ifp != NULL) {
-		ifp->if_ipackets++;
-	}
-	m->m_pkthdr.rcvif = ifp;
+	ip_deliver_prep(m, ifp);
 	xk_rip6_input_locked(m, nxt, off);
 }
 
@@ -177,8 +183,7 @@ ip_input_batch(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n)
 		pkts[i].bp_m = NULL;
 		if (pkts[i].bp_dir == XK_DIR_OUT) {
 			/* The host's own packet leaving: not input. */
-			xk_ipstat.ips_outseen++;
-			xk_m_freem(m);
+			ip_drop(m, &xk_ipstat.ips_outseen);
 			continue;
 		}
 		(void)xk_m_copydata(m, 0, 1, &vers);
@@ -192,8 +197,7 @@ ip_input_batch(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n)
 			    xk_if_byindex_locked(pkts[i].bp_ifindex));
 			break;
 		default:
-			xk_ipstat.ips_badfamily++;
-			xk_m_freem(m);
+			ip_drop(m, &xk_ipstat.ips_badfamily);
 			break;
 		}
 	}

@@ -84,7 +84,7 @@ struct xk_ip_stats {
 	uint64_t	ips_drop[XK_IPDROP_COUNT]; /* malformed, by reason */
 	uint64_t	ips_delivered;	/* to one raw socket or more */
 	uint64_t	ips_noproto;	/* no raw socket wanted it */
-	uint64_t	ips_hostproto;	/* TCP, UDP: not for raw sockets */
+	uint64_t	ips_hostproto;	/* TCP, UDP (v4 and v6): not raw */
 	uint64_t	ips_notforus;	/* destination is not this host */
 	uint64_t	ips_rawfull;	/* a raw socket's buffer was full */
 	uint64_t	ips_outseen;	/* the host's own outgoing packets */

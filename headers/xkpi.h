@@ -155,8 +155,9 @@ extern void xkpi_set_log_hook(xkpi_log_hook hook, void *ctx);
  *     sock_retain(), an mbuf freed twice.
  * @param msg What went wrong: one line, valid during the call only.
  * @param ctx The context pointer given to xkpi_set_panic_hook().
- * @locking Called on the thread of the offending call.  The hook must not
- *     call xkpi functions.
+ * @locking Called on the thread of the offending call, possibly with the
+ *     library's core lock held: the hook must call no xkpi, sock_ or mbuf_
+ *     function.
  */
 typedef void (*xkpi_panic_hook)(const char *msg, void *ctx);
 
@@ -269,8 +270,10 @@ typedef void (*xkpi_stat_fn)(const char *name, uint64_t value, void *ctx);
  *       one of `toosmall`, `badvers`, `badhlen`, `badsum`, `badlen`,
  *       `tooshort`, `badexthdr`;
  *     - `ip.delivered`, `ip.noproto`, `ip.rawfull`, `ip.notforus`,
- *       `ip.hostproto`, `ip.outseen`, `ip.badfamily` and their `ip6.`
- *       counterparts (`ip6.badsum`, `ip6.fullsock`): where input went;
+ *       `ip.hostproto` (TCP and UDP of both families, which belong to
+ *       the host), `ip.outseen`, `ip.badfamily`, and `ip6.delivered`,
+ *       `ip6.noproto`, `ip6.notforus`, `ip6.badsum`, `ip6.fullsock`:
+ *       where input went;
  *     - `ip.out`, `ip6.out`, `ip.noroute`, `ip.cantfrag`, `ip.oerrors`:
  *       output;
  *     - `if.NAME.ipackets`, `if.NAME.opackets`, `if.NAME.oerrors`: per
