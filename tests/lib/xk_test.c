@@ -756,3 +756,12 @@ xk_test_rcvtimeo(socket_t so, int ms)
 	assert_int_equal(sock_setsockopt(so, SOL_SOCKET, SO_RCVTIMEO, &tv,
 	    sizeof(tv)), 0);
 }
+
+struct xk_ip_stats
+xk_test_ipstat(void)
+{
+	struct xk_ip_stats s;
+
+	xk_ipstat_snapshot(&s);
+	return s;
+}

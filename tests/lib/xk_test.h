@@ -103,6 +103,8 @@ void	xk_chain_check_at(mbuf_t m, size_t off, size_t len, size_t patoff);
 #include <sys/socket.h>
 
 #include <sys/kpi_socket.h>
+
+#include "core/ip_var.h"
 #include <xkpi.h>
 
 #define XK_TEST_WAIT_MS		5000	/* bound of every xk_test_await*() */
@@ -231,5 +233,8 @@ errno_t	xk_test_recv(socket_t so, void *buf, size_t len, int flags,
 void	xk_test_check_pattern(const void *buf, size_t len, size_t patoff);
 /* Sets SO_RCVTIMEO. */
 void	xk_test_rcvtimeo(socket_t so, int ms);
+
+/* The engine's packet counters, read under its lock. */
+struct xk_ip_stats xk_test_ipstat(void);
 
 #endif /* _XK_TESTS_LIB_XK_TEST_H_ */

@@ -31,16 +31,6 @@
 #define PROTO_EXP	253	/* RFC 3692 experimentation */
 #define WAIT_MS		2000
 
-/* The engine's counters, read under its lock. */
-static struct xk_ip_stats
-ipstat(void)
-{
-	struct xk_ip_stats s;
-
-	xk_ipstat_snapshot(&s);
-	return s;
-}
-
 static struct in_addr
 a4(const char *s)
 {
@@ -143,14 +133,14 @@ drain(socket_t so)
 static void
 inject(const char *ifname, const uint8_t *pkt, size_t len)
 {
-	uint64_t before = ipstat().ips_total;
+	uint64_t before = xk_test_ipstat().ips_total;
 
 	assert_int_equal(xk_mem_inject(ifname, pkt, len), 0);
-	for (int i = 0; i < WAIT_MS && ipstat().ips_total == before; i++) {
+	for (int i = 0; i < WAIT_MS && xk_test_ipstat().ips_total == before; i++) {
 		xk_test_sleep_ms(1);
 	}
 	xk_test_loop_barrier();
-	assert_true(ipstat().ips_total > before);
+	assert_true(xk_test_ipstat().ips_total > before);
 }
 
 static void
@@ -216,7 +206,7 @@ test_demux_matrix(void **state)
 	for (int i = 0; i < 8; i++) {
 		assert_int_equal(drain(s[i]), want[i]);
 	}
-	assert_int_equal(ipstat().ips_delivered, 1);
+	assert_int_equal(xk_test_ipstat().ips_delivered, 1);
 	/* ICMP: the protocol socket and the wildcards, nobody bound to .4. */
 	len = pkt4(pkt, "10.0.0.8", "10.0.0.1", IPPROTO_ICMP, 8);
 	inject("vx0", pkt, len);
@@ -244,7 +234,7 @@ test_no_match_counts_noproto(void **state)
 	so = raw(IPPROTO_ICMP);
 	inject("vx0", pkt, len);
 	assert_int_equal(drain(so), 0);
-	assert_int_equal(ipstat().ips_noproto, 1);
+	assert_int_equal(xk_test_ipstat().ips_noproto, 1);
 	sock_close(so);
 }
 
@@ -259,7 +249,7 @@ test_tcp_udp_never_reach_raw_sockets(void **state)
 	inject("vx0", pkt, pkt4(pkt, "10.0.0.9", "10.0.0.1", IPPROTO_TCP, 20));
 	inject("vx0", pkt, pkt4(pkt, "10.0.0.9", "10.0.0.1", IPPROTO_UDP, 8));
 	assert_int_equal(drain(so), 0);
-	assert_int_equal(ipstat().ips_hostproto, 2);
+	assert_int_equal(xk_test_ipstat().ips_hostproto, 2);
 	sock_close(so);
 }
 
@@ -273,7 +263,7 @@ test_not_for_us_is_dropped(void **state)
 	so = raw(0);
 	inject("vx0", pkt, pkt4(pkt, "10.0.0.9", "10.0.0.77", PROTO_EXP, 4));
 	assert_int_equal(drain(so), 0);
-	assert_int_equal(ipstat().ips_notforus, 1);
+	assert_int_equal(xk_test_ipstat().ips_notforus, 1);
 	/* The subnet broadcast and multicast are for us. */
 	inject("vx0", pkt, pkt4(pkt, "10.0.0.9", "10.0.0.255", PROTO_EXP, 4));
 	inject("vx0", pkt, pkt4(pkt, "10.0.0.9", "224.0.0.9", PROTO_EXP, 4));
@@ -299,9 +289,9 @@ test_malformed_input_is_counted(void **state)
 	len = pkt4(pkt, "10.0.0.9", "10.0.0.1", PROTO_EXP, 4);
 	inject("vx0", pkt, 12);		/* not even a header */
 	assert_int_equal(drain(so), 0);
-	assert_int_equal(ipstat().ips_drop[XK_IPDROP_BADSUM], 1);
-	assert_int_equal(ipstat().ips_drop[XK_IPDROP_TOOSHORT], 1);
-	assert_int_equal(ipstat().ips_drop[XK_IPDROP_TOOSMALL], 1);
+	assert_int_equal(xk_test_ipstat().ips_drop[XK_IPDROP_BADSUM], 1);
+	assert_int_equal(xk_test_ipstat().ips_drop[XK_IPDROP_TOOSHORT], 1);
+	assert_int_equal(xk_test_ipstat().ips_drop[XK_IPDROP_TOOSMALL], 1);
 	sock_close(so);
 }
 
@@ -514,10 +504,10 @@ test_send_errors(void **state)
 	/* RIPSNDQ is 8192: one byte more does not fit the buffer. */
 	send_bytes(so, &dst, big, sizeof(big), EMSGSIZE);
 	send_bytes(so, &far, big, 10, EHOSTUNREACH);
-	assert_int_equal(ipstat().ips_noroute, 1);
+	assert_int_equal(xk_test_ipstat().ips_noroute, 1);
 	/* Larger than the MTU, and no fragmentation. */
 	send_bytes(so, &dst, big, 1481, EMSGSIZE);
-	assert_int_equal(ipstat().ips_cantfrag, 1);
+	assert_int_equal(xk_test_ipstat().ips_cantfrag, 1);
 	assert_int_equal(sock_connect(so, (struct sockaddr *)&dst, 0), 0);
 	send_bytes(so, &dst, big, 10, EISCONN);
 	send_bytes(so, NULL, big, 10, 0);
@@ -584,7 +574,7 @@ test_full_buffer_drops_are_counted(void **state)
 		inject("vx0", pkt, len);
 	}
 	assert_int_equal(drain(so), 5);
-	assert_int_equal(ipstat().ips_rawfull, 5);
+	assert_int_equal(xk_test_ipstat().ips_rawfull, 5);
 	sock_close(so);
 }
 

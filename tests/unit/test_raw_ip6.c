@@ -31,16 +31,6 @@
 #define PROTO_EXP	253
 #define WAIT_MS		2000
 
-/* The engine's counters, read under its lock. */
-static struct xk_ip_stats
-ipstat(void)
-{
-	struct xk_ip_stats s;
-
-	xk_ipstat_snapshot(&s);
-	return s;
-}
-
 static struct in6_addr
 a6(const char *s)
 {
@@ -153,14 +143,14 @@ raw6(int proto)
 static void
 inject(const uint8_t *pkt, size_t len)
 {
-	uint64_t before = ipstat().ip6s_total;
+	uint64_t before = xk_test_ipstat().ip6s_total;
 
 	assert_int_equal(xk_mem_inject("vx0", pkt, len), 0);
-	for (int i = 0; i < WAIT_MS && ipstat().ip6s_total == before; i++) {
+	for (int i = 0; i < WAIT_MS && xk_test_ipstat().ip6s_total == before; i++) {
 		xk_test_sleep_ms(1);
 	}
 	xk_test_loop_barrier();
-	assert_true(ipstat().ip6s_total > before);
+	assert_true(xk_test_ipstat().ip6s_total > before);
 }
 
 /* Receives one datagram with MSG_DONTWAIT; its length, or -1. */
@@ -252,7 +242,7 @@ test_icmp6_bad_checksum_skipped(void **state)
 	pkt[40 + 8] ^= 0x55;
 	inject(pkt, len);
 	assert_int_equal(recv1(ic, got, sizeof(got)), -1);
-	assert_int_equal(ipstat().ip6s_badsum, 1);
+	assert_int_equal(xk_test_ipstat().ip6s_badsum, 1);
 	sock_close(ic);
 }
 
@@ -277,7 +267,7 @@ test_payload_after_extension_headers(void **state)
 	xk_test_check_pattern(got, 20, 0);
 	assert_int_equal(recv1(wild, got, sizeof(got)), 20);
 	assert_int_equal(recv1(other, got, sizeof(got)), -1);
-	assert_int_equal(ipstat().ip6s_delivered, 1);
+	assert_int_equal(xk_test_ipstat().ip6s_delivered, 1);
 	sock_close(exp);
 	sock_close(wild);
 	sock_close(other);
@@ -418,8 +408,8 @@ test_not_for_us_and_host_protocols(void **state)
 	    0, 0, upper, sizeof(upper)));
 	inject(pkt, pkt6(pkt, "2001:db8::9", "2001:db8::1", IPPROTO_UDP, NULL,
 	    0, 0, upper, sizeof(upper)));
-	assert_int_equal(ipstat().ip6s_notforus, 1);
-	assert_int_equal(ipstat().ips_hostproto, 1);
+	assert_int_equal(xk_test_ipstat().ip6s_notforus, 1);
+	assert_int_equal(xk_test_ipstat().ips_hostproto, 1);
 	assert_int_equal(recv1(wild, pkt, sizeof(pkt)), -1);
 	sock_close(wild);
 }
