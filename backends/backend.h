@@ -15,7 +15,8 @@
  *	be_open		allocate, check privileges; no I/O yet
  *	be_stop		no more receive or transmit; events removed
  *	be_close	free everything (no callback runs any more)
- * Receive starts when an interface is attached to it.
+ * Receive starts when an interface is attached to it (be_attach), and
+ * stops for that interface at be_detach.
  */
 #ifndef _XK_BACKENDS_BACKEND_H_
 #define _XK_BACKENDS_BACKEND_H_
@@ -45,9 +46,11 @@ struct xk_be_pkt {
 	uint32_t	 bp_ifindex;	/* interface it came in or goes out on */
 	uint8_t		 bp_dir;	/* enum xk_dir */
 	struct timespec	 bp_ts;		/* when the backend saw it */
+	int		 bp_error;	/* output: why it did not leave */
 };
 
 struct xk_backend;
+struct __ifnet;
 
 /*
  * The core's receive entry: called on the loop thread with a batch; the
@@ -61,10 +64,33 @@ struct xk_backend_ops {
 	const char	*be_name;
 	uint32_t	 be_features;	/* XK_BEF_* */
 	int		(*be_open)(struct xk_backend *be);
-	/* Sends @n packets, consuming all; *@sent counts those that left. */
+	/*
+	 * Attaches the interface called @name: enters it in the engine's
+	 * interface table (xk_if_attach_locked, or xk_hostif_attach for a
+	 * host interface) and starts receiving on it.  Called without the
+	 * core lock, off or on the loop thread.  ENXIO when there is no such
+	 * interface, EEXIST when it is attached already, EPROTONOSUPPORT for
+	 * a link type the backend cannot carry.
+	 */
+	int		(*be_attach)(struct xk_backend *be, const char *name,
+			    struct __ifnet **ifpp);
+	/*
+	 * Sends @n packets, consuming all; *@sent counts those that left.
+	 * A packet that did not leave has its bp_error set (EHOSTUNREACH
+	 * when its next hop has no link address, ENOBUFS when the host
+	 * refused it, ...); the backend has counted it.  Called with the
+	 * core lock held: it must not block.
+	 */
 	void		(*be_output)(struct xk_backend *be,
 			    struct xk_be_pkt *pkts, unsigned int n,
 			    unsigned int *sent);
+	/*
+	 * Optional (NULL for virtual backends): the host's route to @dst
+	 * when no attached interface's prefix holds it; 0 and the outgoing
+	 * interface's index in *ifindex, or EHOSTUNREACH.  Core lock held.
+	 */
+	int		(*be_route)(struct xk_backend *be, int family,
+			    const void *dst, uint32_t *ifindex);
 	void		(*be_stop)(struct xk_backend *be);
 	void		(*be_close)(struct xk_backend *be);
 };
@@ -83,5 +109,7 @@ const struct xk_backend_ops *xk_backend_lookup(const char *name);
 bool	xk_backend_known(const char *name);
 
 extern const struct xk_backend_ops xk_be_mem_ops;
+extern const struct xk_backend_ops xk_be_linux_ops;
+extern const struct xk_backend_ops xk_be_pcap_ops;
 
 #endif /* _XK_BACKENDS_BACKEND_H_ */

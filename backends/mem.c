@@ -194,6 +194,7 @@ mem_output(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n,
 
 		pkts[i].bp_m = NULL;
 		if (v == NULL) {
+			pkts[i].bp_error = ENXIO;
 			xk_m_freem(m);
 			continue;
 		}
@@ -214,11 +215,44 @@ mem_output(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n,
 	}
 }
 
+/* Creates a virtual interface; the caller holds the core lock. */
+static int
+vif_create_locked(struct mem_softc *sc, const char *name, uint32_t mtu,
+    struct __ifnet **ifpp)
+{
+	struct mem_vif *v = g_new0(struct mem_vif, 1);
+	int error;
+
+	error = xk_if_attach_locked(name, sc->ms_nextindex, mtu, v,
+	    &v->mv_ifp);
+	if (error != 0) {
+		g_free(v);
+		return error;
+	}
+	sc->ms_nextindex++;
+	g_queue_push_tail(&sc->ms_vifs, v);
+	*ifpp = v->mv_ifp;
+	return 0;
+}
+
+/* Attaching a name (XKPI_IFACES) creates an unlinked 1500-byte vif. */
+static int
+mem_attach(struct xk_backend *be, const char *name, struct __ifnet **ifpp)
+{
+	int error;
+
+	xk_core_lock();
+	error = vif_create_locked(be->be_softc, name, 1500, ifpp);
+	xk_core_unlock();
+	return error;
+}
+
 const struct xk_backend_ops xk_be_mem_ops = {
 	.be_version = XK_BACKEND_OPS_VERSION,
 	.be_name = "mem",
 	.be_features = XK_BEF_INTERCEPT | XK_BEF_VIRTUAL,
 	.be_open = mem_open,
+	.be_attach = mem_attach,
 	.be_output = mem_output,
 	.be_stop = mem_stop,
 	.be_close = mem_close,
@@ -255,7 +289,7 @@ int
 xk_mem_vif_create(const char *name, uint32_t mtu, uint32_t *ifindex)
 {
 	struct mem_softc *sc;
-	struct mem_vif *v;
+	struct __ifnet *ifp;
 	int error;
 
 	if (name == NULL || mtu < 68) {
@@ -264,17 +298,9 @@ xk_mem_vif_create(const char *name, uint32_t mtu, uint32_t *ifindex)
 	if ((error = mem_enter(&sc)) != 0) {
 		return error;
 	}
-	v = g_new0(struct mem_vif, 1);
-	error = xk_if_attach_locked(name, sc->ms_nextindex, mtu, v,
-	    &v->mv_ifp);
-	if (error != 0) {
-		g_free(v);
-	} else {
-		sc->ms_nextindex++;
-		g_queue_push_tail(&sc->ms_vifs, v);
-		if (ifindex != NULL) {
-			*ifindex = v->mv_ifp->if_index;
-		}
+	if ((error = vif_create_locked(sc, name, mtu, &ifp)) == 0 &&
+	    ifindex != NULL) {
+		*ifindex = ifp->if_index;
 	}
 	xk_core_unlock();
 	return error;

@@ -13,6 +13,12 @@
 
 static const struct xk_backend_ops *const backends[] = {
 	&xk_be_mem_ops,
+#ifdef XK_HAVE_BACKEND_LINUX
+	&xk_be_linux_ops,
+#endif
+#ifdef XK_HAVE_BACKEND_PCAP
+	&xk_be_pcap_ops,
+#endif
 };
 
 /* Every backend xkpi has, built in this configuration or not. */

@@ -60,11 +60,31 @@ xk_if_detach_all_locked(void)
 	}
 }
 
+/* The index in @ifp's addresses of @addr of @family, or -1. */
+static int
+addr_index(const struct __ifnet *ifp, int family, const void *addr)
+{
+	size_t size = family == AF_INET ? sizeof(struct in_addr) :
+	    sizeof(struct in6_addr);
+
+	for (guint i = 0; i < ifp->if_addrs->len; i++) {
+		const struct xk_ifaddr *ifa = &g_array_index(ifp->if_addrs,
+		    struct xk_ifaddr, i);
+
+		if (ifa->ifa_family == family &&
+		    memcmp(&ifa->ifa_addr, addr, size) == 0) {
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
 int
 xk_if_addaddr_locked(struct __ifnet *ifp, int family, const void *addr,
     unsigned int plen)
 {
 	struct xk_ifaddr ifa = { .ifa_family = family };
+	int i;
 
 	XK_LOCK_ASSERT();
 	if ((family == AF_INET && plen > 32) ||
@@ -75,7 +95,28 @@ xk_if_addaddr_locked(struct __ifnet *ifp, int family, const void *addr,
 	ifa.ifa_plen = (uint8_t)plen;
 	memcpy(&ifa.ifa_addr, addr, family == AF_INET ?
 	    sizeof(struct in_addr) : sizeof(struct in6_addr));
+	if ((i = addr_index(ifp, family, addr)) >= 0) {
+		/* The host repeats an address when it changes: update. */
+		g_array_index(ifp->if_addrs, struct xk_ifaddr, i) = ifa;
+		return 0;
+	}
 	g_array_append_val(ifp->if_addrs, ifa);
+	return 0;
+}
+
+int
+xk_if_deladdr_locked(struct __ifnet *ifp, int family, const void *addr,
+    unsigned int plen)
+{
+	int i;
+
+	XK_LOCK_ASSERT();
+	(void)plen;
+	if ((family != AF_INET && family != AF_INET6) ||
+	    (i = addr_index(ifp, family, addr)) < 0) {
+		return ENOENT;
+	}
+	g_array_remove_index(ifp->if_addrs, (guint)i);
 	return 0;
 }
 

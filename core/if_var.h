@@ -29,6 +29,11 @@ struct __ifnet {
 	char		 if_name[IF_NAMESIZE];
 	uint32_t	 if_index;
 	uint32_t	 if_mtu;
+	uint16_t	 if_type;	/* ARPHRD_*, from the host */
+	uint8_t		 if_hwlen;	/* link address length, 0 if none */
+	uint8_t		 if_hwaddr[16];	/* link address */
+	uint32_t	 if_flags;	/* IFF_*, from the host */
+	bool		 if_host;	/* a host interface, followed by netlink */
 	GArray		*if_addrs;	/* struct xk_ifaddr */
 	void		*if_besc;	/* the backend's per-interface state */
 	uint64_t	 if_ipackets;	/* handed to the input path */
@@ -42,6 +47,9 @@ int	xk_if_attach_locked(const char *name, uint32_t index, uint32_t mtu,
 void	xk_if_detach_locked(struct __ifnet *ifp);
 void	xk_if_detach_all_locked(void);
 int	xk_if_addaddr_locked(struct __ifnet *ifp, int family, const void *addr,
+	    unsigned int plen);
+/* Removes an address; ENOENT when @ifp does not have it. */
+int	xk_if_deladdr_locked(struct __ifnet *ifp, int family, const void *addr,
 	    unsigned int plen);
 struct __ifnet *xk_if_byindex_locked(uint32_t index);
 struct __ifnet *xk_if_byname_locked(const char *name);

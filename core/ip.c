@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
@@ -81,6 +82,20 @@ xk_engine_close(void)
 	xk_if_detach_all_locked();
 	xk_core_unlock();
 	engine_open = false;
+}
+
+int
+xk_engine_attach(const char *name)
+{
+	struct __ifnet *ifp;
+
+	if (name == NULL || *name == '\0' || strlen(name) >= IF_NAMESIZE) {
+		return EINVAL;
+	}
+	if (!engine_open) {
+		return ENXIO;
+	}
+	return engine_be.be_ops->be_attach(&engine_be, name, &ifp);
 }
 
 struct xk_backend *
@@ -204,6 +219,24 @@ ip_input_batch(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n)
 	xk_core_unlock();
 }
 
+/*
+ * The interface for @dst: an attached interface's prefix first, then, on
+ * a host backend, the host's own routing table (a gateway's route).
+ */
+static struct __ifnet *
+ip_route_locked(int family, const void *dst)
+{
+	struct __ifnet *ifp;
+	uint32_t index;
+
+	if ((ifp = xk_if_route_locked(family, dst)) != NULL ||
+	    engine_be.be_ops->be_route == NULL ||
+	    engine_be.be_ops->be_route(&engine_be, family, dst, &index) != 0) {
+		return ifp;
+	}
+	return xk_if_byindex_locked(index);
+}
+
 /* Hands one packet to the backend out of @ifp; consumes it. */
 static int
 if_send_locked(struct __ifnet *ifp, struct __mbuf *m)
@@ -219,7 +252,7 @@ if_send_locked(struct __ifnet *ifp, struct __mbuf *m)
 	if (sent == 0) {
 		ifp->if_oerrors++;
 		xk_ipstat.ips_oerrors++;
-		return ENOBUFS;
+		return pkt.bp_error != 0 ? pkt.bp_error : ENOBUFS;
 	}
 	ifp->if_opackets++;
 	return 0;
@@ -238,7 +271,7 @@ xk_ip_output_locked(struct __mbuf *m)
 	len = xk_m_length(m);
 	xk_m_copydata(m, 0, sizeof(ip), &ip);
 	if (!engine_open ||
-	    (ifp = xk_if_route_locked(AF_INET, &ip.ip_dst)) == NULL) {
+	    (ifp = ip_route_locked(AF_INET, &ip.ip_dst)) == NULL) {
 		xk_ipstat.ips_noroute++;
 		xk_m_freem(m);
 		return EHOSTUNREACH;
@@ -269,8 +302,8 @@ xk_ip6_output_locked(struct __mbuf *m, struct __ifnet *ifp)
 
 	XK_LOCK_ASSERT();
 	xk_m_copydata(m, 0, sizeof(ip6), &ip6);
-	if (ifp == NULL) {
-		ifp = xk_if_route_locked(AF_INET6, &ip6.ip6_dst);
+	if (ifp == NULL && engine_open) {
+		ifp = ip_route_locked(AF_INET6, &ip6.ip6_dst);
 	}
 	if (ifp == NULL && IN6_IS_ADDR_MULTICAST(&ip6.ip6_dst)) {
 		/* Multicast without a route: the first interface. */

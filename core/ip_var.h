@@ -113,6 +113,8 @@ struct xk_backend;
 
 int	xk_engine_open(const char *name, struct event_base *base);
 void	xk_engine_close(void);
+/* Attaches interface @name through the open backend (be_attach). */
+int	xk_engine_attach(const char *name);
 struct xk_backend *xk_engine_backend(void);
 /* Whether the open backend's interfaces exist only in this process. */
 bool	xk_engine_virtual(void);

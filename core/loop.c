@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <glib.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -202,10 +203,41 @@ loop_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Opens the backend and attaches the interfaces of @ifaces, a
+ * comma-separated list (NULL or empty: none).  All or nothing.
+ */
+static int
+engine_start(const char *backend, const char *ifaces)
+{
+	gchar **names;
+	int error;
+
+	if ((error = xk_engine_open(backend, lib_base)) != 0) {
+		return error;
+	}
+	if (ifaces == NULL || *ifaces == '\0') {
+		return 0;
+	}
+	names = g_strsplit(ifaces, ",", -1);
+	for (gchar **n = names; *n != NULL && error == 0; n++) {
+		g_strstrip(*n);
+		if ((error = xk_engine_attach(*n)) != 0) {
+			xk_log(XKPI_LOG_ERROR, "interface '%s': %s", *n,
+			    strerror(error));
+		}
+	}
+	g_strfreev(names);
+	if (error != 0) {
+		xk_engine_close();
+	}
+	return error;
+}
+
 static int
 lib_start_locked(struct event_base *base, const struct xkpi_config *cfg)
 {
-	const char *env, *backend;
+	const char *env, *backend, *ifaces;
 	int error;
 
 	int level = XKPI_LOG_WARN, mode = XKPI_UPCALL_X86_64;
@@ -243,10 +275,12 @@ lib_start_locked(struct event_base *base, const struct xkpi_config *cfg)
 	}
 	lib_log_level = level;
 	lib_upcall_mode = mode;
+	ifaces = cfg != NULL && cfg->ifaces != NULL ? cfg->ifaces :
+	    getenv("XKPI_IFACES");
 	if (base != NULL) {
 		lib_base = base;
 		lib_own_base = false;
-		if ((error = xk_engine_open(backend, lib_base)) != 0) {
+		if ((error = engine_start(backend, ifaces)) != 0) {
 			lib_base = NULL;
 			return error;
 		}
@@ -265,7 +299,7 @@ lib_start_locked(struct event_base *base, const struct xkpi_config *cfg)
 		error = ENOMEM;
 		goto fail;
 	}
-	if ((error = xk_engine_open(backend, lib_base)) != 0) {
+	if ((error = engine_start(backend, ifaces)) != 0) {
 		goto fail;
 	}
 	if ((error = pthread_create(&lib_thread, NULL, loop_main, NULL)) != 0) {
@@ -327,6 +361,17 @@ xkpi_init_with_base(struct event_base *base, const struct xkpi_config *cfg)
 	    lib_start_locked(base, cfg);
 	pthread_mutex_unlock(&lib_mtx);
 	return error;
+}
+
+XK_EXPORT errno_t
+xkpi_if_attach(const char *name)
+{
+	int error;
+
+	if ((error = xk_lib_ensure()) != 0) {
+		return error;
+	}
+	return xk_engine_attach(name);
 }
 
 XK_EXPORT void

@@ -20,8 +20,10 @@
  *       sockets), `pcap` (libpcap) or `nfqueue` (netfilter queues, which
  *       intercept the host's traffic for divert and SeND sockets).
  *     - `XKPI_IFACES`: a comma-separated list of the interfaces to attach,
- *       for example `eth0,eth1`; each backend documents what it does when
- *       the list is unset or empty.
+ *       for example `eth0,eth1` (see xkpi_if_attach()).  Unset or empty,
+ *       none is: the host backends then receive nothing until
+ *       xkpi_if_attach() is called, and `mem` has only the virtual
+ *       interfaces a test creates.
  *     - `XKPI_LOG`: the log level: `off`, `error`, `warn` (the default),
  *       `info` or `debug`.
  *     - `XKPI_UPCALL`: `arm64` makes sock_socket(), sock_accept() and
@@ -232,6 +234,27 @@ extern errno_t xkpi_init(const struct xkpi_config *cfg);
  */
 extern errno_t xkpi_init_with_base(struct event_base *base,
     const struct xkpi_config *cfg);
+
+/*!
+ * @function xkpi_if_attach
+ * @abstract Attaches one more interface to the running library.
+ * @discussion What `XKPI_IFACES` does at initialisation, for one interface
+ *     at a time: on the host backends (`linux`, `pcap`) the library reads
+ *     the host interface's index, MTU, link type and addresses, starts
+ *     receiving on it and from then on follows the host's changes to its
+ *     MTU and addresses; on `mem` it creates an unlinked virtual interface
+ *     of MTU 1500.  Initialises the library from the environment first
+ *     if no call has done so yet.
+ * @param name The interface's name, as the host knows it (`eth0`).
+ * @result 0 on success; EINVAL for a NULL, empty or over-long name;
+ *     ENXIO when the host has no such interface; EEXIST when it is
+ *     attached already; EPROTONOSUPPORT for a link type the backend
+ *     cannot carry (the `pcap` backend carries Ethernet only); EPERM
+ *     without the privilege the backend needs; or the error of
+ *     initialisation.
+ * @locking Any thread, including the event-loop thread.
+ */
+extern errno_t xkpi_if_attach(const char *name);
 
 /*!
  * @function xkpi_shutdown
