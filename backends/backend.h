@@ -91,6 +91,16 @@ struct xk_backend_ops {
 	 */
 	int		(*be_route)(struct xk_backend *be, int family,
 			    const void *dst, uint32_t *ifindex);
+	/*
+	 * Optional: reports the backend's own counters (packets the host or
+	 * the backend dropped before the engine saw them, resolution
+	 * failures, ...) as fn(ctx, name, value); xkpi_stats() shows them
+	 * as `be.<name>`.  Names are dotted, `<backend>.<ifname>.<counter>`
+	 * for per-interface ones.  Core lock held.
+	 */
+	void		(*be_stats)(struct xk_backend *be,
+			    void (*fn)(void *ctx, const char *name,
+			    uint64_t value), void *ctx);
 	void		(*be_stop)(struct xk_backend *be);
 	void		(*be_close)(struct xk_backend *be);
 };

@@ -15,12 +15,13 @@
 #include <sys/kpi_mbuf.h>
 #include <xkpi.h>
 
+#include "backends/backend.h"
 #include "core/if_var.h"
 #include "core/ip_var.h"
 #include "core/socket_var.h"
 
 struct stat_row {
-	char		name[32 + IF_NAMESIZE];
+	char		name[48 + IF_NAMESIZE];
 	uint64_t	value;
 };
 
@@ -47,10 +48,17 @@ if_rows(struct __ifnet *ifp, void *ctx)
 	row(rows, ifp->if_oerrors, "if.%s.oerrors", ifp->if_name);
 }
 
+static void
+be_row(void *ctx, const char *name, uint64_t value)
+{
+	row(ctx, value, "be.%s", name);
+}
+
 XK_EXPORT errno_t
 xkpi_stats(xkpi_stat_fn fn, void *ctx)
 {
 	const struct xk_ip_stats *s = &xk_ipstat;
+	struct xk_backend *be;
 	struct mbuf_stat mst;
 	GArray *rows;
 
@@ -86,6 +94,9 @@ xkpi_stats(xkpi_stat_fn fn, void *ctx)
 	row(rows, s->ip6s_fullsock, "ip6.fullsock");
 	row(rows, s->ip6s_localout, "ip6.out");
 	xk_if_foreach_locked(if_rows, rows);
+	if ((be = xk_engine_backend()) != NULL && be->be_ops->be_stats != NULL) {
+		be->be_ops->be_stats(be, be_row, rows);
+	}
 	row(rows, xk_host_stats.rx_full, "host.rx_full");
 	row(rows, xk_host_stats.rx_nomem, "host.rx_nomem");
 	row(rows, xk_host_stats.accept_fail, "host.accept_fail");
