@@ -198,8 +198,8 @@ extern void xkpi_set_panic_hook(xkpi_panic_hook hook, void *ctx);
  *     upcall mode or log level, or a malformed interface list (in `cfg`
  *     or in the environment); ENOTSUP for a backend this build does not
  *     include (see `configure --with-backends`); ENXIO when a listed
- *     interface does not
- *     exist; ENOMEM when memory runs out; or the error of a backend that
+ *     interface does not exist; EEXIST when the list names one twice;
+ *     or any error of xkpi_if_attach() for a listed interface; ENOMEM when memory runs out; or the error of a backend that
  *     cannot start (EPERM without the privilege it needs, for example).
  * @locking Call it from any thread but the event-loop thread (not from
  *     an upcall or callback).

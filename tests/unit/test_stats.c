@@ -174,6 +174,38 @@ test_pcblist_reports_every_socket(void **state)
 	sock_close(r);
 }
 
+/*
+ * XKPI_IFACES (the config's ifaces) and xkpi_if_attach(): on mem each
+ * name becomes a virtual interface, listed by xkpi_stats; a malformed
+ * list or a repeated name fails the whole initialisation.
+ */
+static void
+test_ifaces_attach(void **state)
+{
+	struct xkpi_config cfg = { .backend = "mem", .ifaces = "m0, m1" };
+
+	(void)state;
+	xkpi_shutdown();
+	assert_int_equal(xkpi_init(&cfg), 0);
+	assert_int_equal(stat_value("if.m0.ipackets"), 0);
+	assert_int_equal(stat_value("if.m1.opackets"), 0);
+	assert_int_equal(xkpi_if_attach("m2"), 0);
+	assert_int_equal(stat_value("if.m2.ipackets"), 0);
+	assert_int_equal(xkpi_if_attach("m2"), EEXIST);
+	assert_int_equal(xkpi_if_attach(""), EINVAL);
+	assert_int_equal(xkpi_if_attach(NULL), EINVAL);
+	assert_int_equal(xkpi_if_attach("a-name-far-too-long"), EINVAL);
+	xkpi_shutdown();
+
+	cfg.ifaces = "m0,,m1";
+	assert_int_equal(xkpi_init(&cfg), EINVAL);
+	cfg.ifaces = "m0,m0";
+	assert_int_equal(xkpi_init(&cfg), EEXIST);
+	cfg.ifaces = "";
+	assert_int_equal(xkpi_init(&cfg), 0);
+	xkpi_shutdown();
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -183,6 +215,7 @@ main(void)
 		T(test_stats_null_fn_is_einval),
 		T(test_stats_count_input_by_reason),
 		T(test_pcblist_reports_every_socket),
+		cmocka_unit_test(test_ifaces_attach),
 	};
 
 	return cmocka_run_group_tests_name("stats", tests, NULL,
