@@ -24,6 +24,11 @@
  *       none is: the host backends then receive nothing until
  *       xkpi_if_attach() is called, and `mem` has only the virtual
  *       interfaces a test creates.
+ *     - `XKPI_STATS_SOCKET`: a path.  When set, the running process
+ *       listens on a Unix socket there and answers every connection with
+ *       its counters (xkpi_stats()) and sockets (xkpi_pcblist()) in text,
+ *       which the `xkpi-stat` tool prints; the file is removed at
+ *       xkpi_shutdown().  Unset, nothing listens.
  *     - `XKPI_LOG`: the log level: `off`, `error`, `warn` (the default),
  *       `info` or `debug`.
  *     - `XKPI_UPCALL`: `arm64` makes sock_socket(), sock_accept() and

@@ -16,7 +16,12 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <sys/kpi_socket.h>
 #include <xkpi.h>
@@ -206,6 +211,60 @@ test_ifaces_attach(void **state)
 	xkpi_shutdown();
 }
 
+/* Reads the whole answer of the stats service at @path into @buf. */
+static size_t
+statsd_read(const char *path, char *buf, size_t cap)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	size_t have = 0;
+	ssize_t n;
+	int fd;
+
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	/* Bounded: the service closes once the answer is written. */
+	for (int i = 0; i < 1000 && have < cap - 1; i++) {
+		if ((n = read(fd, buf + have, cap - 1 - have)) <= 0) {
+			break;
+		}
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	close(fd);
+	return have;
+}
+
+/*
+ * XKPI_STATS_SOCKET: a running process answers with every counter and
+ * every socket; the socket file goes at shutdown.
+ */
+static void
+test_stats_socket(void **state)
+{
+	struct xkpi_config cfg = { .backend = "mem", .ifaces = "s0" };
+	static char buf[65536];
+	char path[64];
+	socket_t so;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/xkpi-test-%d.sock", (int)getpid());
+	xkpi_shutdown();
+	setenv("XKPI_STATS_SOCKET", path, 1);
+	assert_int_equal(xkpi_init(&cfg), 0);
+	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, 253, NULL, NULL, &so),
+	    0);
+	assert_true(statsd_read(path, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "stat ip.in 0\n"));
+	assert_non_null(strstr(buf, "stat if.s0.ipackets 0\n"));
+	assert_non_null(strstr(buf, "pcb inet raw 253 0.0.0.0:0 - 0/8192 0/8192"));
+	sock_close(so);
+	xkpi_shutdown();
+	unsetenv("XKPI_STATS_SOCKET");
+	assert_int_equal(access(path, F_OK), -1);	/* removed */
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -216,6 +275,7 @@ main(void)
 		T(test_stats_count_input_by_reason),
 		T(test_pcblist_reports_every_socket),
 		cmocka_unit_test(test_ifaces_attach),
+		cmocka_unit_test(test_stats_socket),
 	};
 
 	return cmocka_run_group_tests_name("stats", tests, NULL,
