@@ -1,0 +1,386 @@
+#!/bin/sh
+# Raw IPv4 and IPv6 sockets against a real peer (spec sections 4 and 5),
+# once per host backend, reported as TAP.  Run from the build directory.
+#
+# Two network namespaces joined by a veth pair:
+#   a (the library):  xka0  10.202.0.1/24, 10.202.0.3/24, fd00:202::1/64
+#   b (the peer):     xkb0  10.202.0.2/24, fd00:202::2/64
+# Cases, for each backend among RAWNET_BACKENDS (default "linux pcap"):
+#   demux matrix            rawnet demux in a counts, per KPI raw socket,
+#                           what rawnet send in b sends (plain sockets)
+#   emitted packets sniffed rawnet emit in a, rawnet sniff in b
+#   tshark clean            the same packets, captured in b: the count,
+#                           nothing malformed, every checksum good
+#   icmpv6 echo a->b        examples/ping -6 (else rawnet ping6) in a
+#   icmpv6 echo b->a        ping(8) -6 in b; the library's ICMPv6 socket
+#                           in a (rawnet watch6) sees each request once
+# A backend this build lacks is skipped (rawnet probe exits 77); so is
+# everything without root, ip(8) or timeout(1), and the tshark case
+# without tshark.  Every wait is bounded; the namespaces and processes
+# this script made are removed by name and pid on any exit.
+
+builddir=$(pwd)
+RAWNET=${RAWNET:-$builddir/tests/integration/rawnet}
+PING=$builddir/examples/ping
+BACKENDS=${RAWNET_BACKENDS:-linux pcap}
+COUNT=20		# packets of each kind emit sends
+PINGS=3
+
+A4=10.202.0.1 A4B=10.202.0.3 A6=fd00:202::1
+B4=10.202.0.2 B6=fd00:202::2
+
+CASES="demux matrix
+emitted packets sniffed
+tshark clean
+icmpv6 echo a->b
+icmpv6 echo b->a"
+
+n=0 failed=0
+tmp= pids= nslist=
+
+tap_ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+
+tap_fail() {
+	n=$((n + 1))
+	failed=1
+	echo "not ok $n - $1"
+}
+
+tap_skip() {
+	n=$((n + 1))
+	echo "ok $n - $1 # SKIP $2"
+}
+
+tap_result() {	# rc name
+	if [ "$1" -eq 0 ]; then
+		tap_ok "$2"
+	else
+		tap_fail "$2"
+	fi
+}
+
+diag() {
+	printf '%s\n' "$*" | sed 's/^/# /'
+}
+
+diag_file() {	# label file
+	[ -s "$2" ] || return 0
+	echo "# $1:"
+	sed 's/^/#   /' "$2"
+}
+
+skip_all() {	# reason, for every case of every backend
+	for be in $BACKENDS; do
+		printf '%s\n' "$CASES" | while IFS= read -r c; do
+			echo "$be: $c"
+		done
+	done | {
+		i=0
+		while IFS= read -r c; do
+			i=$((i + 1))
+			echo "ok $i - $c # SKIP $1"
+		done
+		echo "1..$i"
+	}
+	exit 0
+}
+
+cleanup() {
+	for p in $pids; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $pids; do
+		wait "$p" 2>/dev/null
+	done
+	pids=
+	for ns in $nslist; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	nslist=
+	[ -n "$tmp" ] && rm -rf "$tmp"
+}
+
+trap cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+[ "$(id -u)" -eq 0 ] || skip_all "not root"
+command -v ip >/dev/null 2>&1 || skip_all "ip(8) missing"
+command -v timeout >/dev/null 2>&1 || skip_all "timeout(1) missing"
+[ -x "$RAWNET" ] || skip_all "$RAWNET not built"
+have_tshark=0
+command -v tshark >/dev/null 2>&1 && have_tshark=1
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/rawnet.XXXXXX") || exit 1
+
+# bg NAME NS CMD...: starts CMD in namespace NS, output in $tmp/NAME.*.
+bg() {
+	name=$1 ns=$2
+	shift 2
+	ip netns exec "$ns" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	bgpid=$!
+	pids="$pids $bgpid"
+}
+
+# reap PID: waits for it, forgets it; the status in $rc.
+reap() {
+	wait "$1"
+	rc=$?
+	rest=
+	for p in $pids; do
+		[ "$p" = "$1" ] || rest="$rest $p"
+	done
+	pids=$rest
+}
+
+# wait_for FILE PATTERN PID TENTHS: 0 once FILE has PATTERN, 1 if PID
+# ended first, 2 when the time is up.
+wait_for() {
+	i=0
+	while [ "$i" -lt "$4" ]; do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || {
+			grep -q "$2" "$1" 2>/dev/null && return 0
+			return 1
+		}
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 2
+}
+
+# netns_up BACKEND: the two namespaces and the veth pair.
+netns_up() {
+	nsa=xkit-a-$$-$1 nsb=xkit-b-$$-$1
+	ip netns add "$nsa" || return 1
+	nslist="$nslist $nsa"
+	ip netns add "$nsb" || return 1
+	nslist="$nslist $nsb"
+	ip link add name xka0 netns "$nsa" type veth peer name xkb0 \
+	    netns "$nsb" || return 1
+	ip -n "$nsa" addr add $A4/24 dev xka0 || return 1
+	ip -n "$nsa" addr add $A4B/24 dev xka0 || return 1
+	ip -n "$nsa" -6 addr add $A6/64 dev xka0 nodad || return 1
+	ip -n "$nsb" addr add $B4/24 dev xkb0 || return 1
+	ip -n "$nsb" -6 addr add $B6/64 dev xkb0 nodad || return 1
+	for ns in "$nsa" "$nsb"; do
+		ip -n "$ns" link set lo up || return 1
+	done
+	ip -n "$nsa" link set xka0 up || return 1
+	ip -n "$nsb" link set xkb0 up || return 1
+	i=0
+	until ip -n "$nsa" link show xka0 | grep -q LOWER_UP &&
+	    ip -n "$nsb" link show xkb0 | grep -q LOWER_UP; do
+		i=$((i + 1))
+		[ "$i" -lt 50 ] || return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+netns_down() {
+	rest=
+	for ns in $nslist; do
+		if [ "$ns" = "$nsa" ] || [ "$ns" = "$nsb" ]; then
+			ip netns del "$ns" 2>/dev/null
+		else
+			rest="$rest $ns"
+		fi
+	done
+	nslist=$rest
+}
+
+case_demux() {
+	bg demux "$nsa" env XKPI_BACKEND="$be" XKPI_IFACES=xka0 \
+	    timeout 45 "$RAWNET" demux $A4 $A4B $A6 $B4 $B6 30
+	dpid=$bgpid
+	if ! wait_for "$tmp/demux.out" '^ready' "$dpid" 100; then
+		kill "$dpid" 2>/dev/null
+		reap "$dpid"
+		diag "demux did not get ready (status $rc)"
+		diag_file "demux stdout" "$tmp/demux.out"
+		diag_file "demux stderr" "$tmp/demux.err"
+		tap_fail "$be: demux matrix"
+		return
+	fi
+	ip netns exec "$nsb" timeout 30 "$RAWNET" send $A4 $A4B $A6 $B4 $B6 \
+	    >"$tmp/send.out" 2>"$tmp/send.err"
+	src=$?
+	reap "$dpid"
+	diag_file "send" "$tmp/send.out"
+	diag_file "send stderr" "$tmp/send.err"
+	diag_file "demux" "$tmp/demux.out"
+	diag_file "demux stderr" "$tmp/demux.err"
+	[ "$src" -eq 0 ] || diag "send exited with $src"
+	[ "$rc" -eq 0 ] || diag "demux exited with $rc"
+	[ "$src" -eq 0 ] && [ "$rc" -eq 0 ]
+	tap_result $? "$be: demux matrix"
+}
+
+# tshark_count FILE FILTER: packets of FILE that match FILTER.
+tshark_count() {
+	tshark -n -r "$1" -o ip.check_checksum:TRUE -Y "$2" 2>>"$tmp/tshark.err" |
+	    wc -l | tr -d ' '
+}
+
+case_emit() {
+	cap=$tmp/emit.pcapng
+	total=$((COUNT * 4))
+	filter="(ip src $A4 and ip dst $B4 and (ip proto 253 or"
+	filter="$filter (icmp and icmp[0] == 8))) or (ip6 src $A6 and"
+	filter="$filter ip6 dst $B6 and (ip6 proto 253 or"
+	filter="$filter (icmp6 and ip6[40] == 128)))"
+
+	bg sniff "$nsb" timeout 40 "$RAWNET" sniff $A4 $B4 $A6 $B6 $COUNT 30
+	spid=$bgpid
+	tpid=
+	if [ "$have_tshark" -eq 1 ]; then
+		bg tshark "$nsb" timeout 40 tshark -n -i xkb0 -f "$filter" \
+		    -c "$total" -a duration:30 -w "$cap"
+		tpid=$bgpid
+	fi
+	ready=0
+	if wait_for "$tmp/sniff.out" '^ready' "$spid" 100; then
+		ready=1
+		if [ -n "$tpid" ] && ! wait_for "$tmp/tshark.err" \
+		    'Capturing on' "$tpid" 150; then
+			diag "tshark did not start capturing"
+			ready=0
+		fi
+	else
+		diag "sniff did not get ready"
+	fi
+	erc=1
+	if [ "$ready" -eq 1 ]; then
+		ip netns exec "$nsa" env XKPI_BACKEND="$be" XKPI_IFACES=xka0 \
+		    timeout 30 "$RAWNET" emit $A4 $B4 $A6 $B6 $COUNT \
+		    >"$tmp/emit.out" 2>"$tmp/emit.err"
+		erc=$?
+	else
+		kill "$spid" $tpid 2>/dev/null
+	fi
+	reap "$spid"
+	snrc=$rc
+	diag_file "emit" "$tmp/emit.out"
+	diag_file "emit stderr" "$tmp/emit.err"
+	diag_file "sniff" "$tmp/sniff.out"
+	diag_file "sniff stderr" "$tmp/sniff.err"
+	[ "$erc" -eq 0 ] || diag "emit exited with $erc"
+	[ "$snrc" -eq 0 ] || diag "sniff exited with $snrc"
+	[ "$erc" -eq 0 ] && [ "$snrc" -eq 0 ]
+	tap_result $? "$be: emitted packets sniffed"
+
+	if [ -z "$tpid" ]; then
+		tap_skip "$be: tshark clean" "tshark missing"
+		return
+	fi
+	reap "$tpid"
+	trc=$rc
+	if [ "$trc" -ne 0 ] || [ ! -s "$cap" ]; then
+		diag "tshark exited with $trc"
+		diag_file "tshark stderr" "$tmp/tshark.err"
+		tap_fail "$be: tshark clean"
+		return
+	fi
+	got=$(tshark_count "$cap" "frame")
+	bad=$(tshark_count "$cap" '_ws.malformed || ip.checksum.status == "Bad" || icmp.checksum.status == "Bad" || icmpv6.checksum.status == "Bad"')
+	ip_good=$(tshark_count "$cap" 'ip.checksum.status == "Good"')
+	icmp_good=$(tshark_count "$cap" 'icmp.checksum.status == "Good"')
+	icmp6_good=$(tshark_count "$cap" 'icmpv6.checksum.status == "Good"')
+	diag "tshark: $got packets (want $total), $bad malformed or with a" \
+	    "bad checksum (want 0); good checksums: ip $ip_good (want" \
+	    "$((COUNT * 2))), icmp $icmp_good (want $COUNT), icmpv6" \
+	    "$icmp6_good (want $COUNT)"
+	if [ "$bad" != 0 ]; then
+		tshark -n -r "$cap" -o ip.check_checksum:TRUE -Y '_ws.malformed || ip.checksum.status == "Bad" || icmp.checksum.status == "Bad" || icmpv6.checksum.status == "Bad"' 2>/dev/null |
+		    head -n 10 | sed 's/^/#   /'
+	fi
+	[ "$got" = "$total" ] && [ "$bad" = 0 ] &&
+	    [ "$ip_good" = $((COUNT * 2)) ] && [ "$icmp_good" = "$COUNT" ] &&
+	    [ "$icmp6_good" = "$COUNT" ]
+	rc=$?
+	[ "$rc" -eq 0 ] || diag_file "tshark stderr" "$tmp/tshark.err"
+	tap_result $rc "$be: tshark clean"
+}
+
+case_ping_ab() {
+	if [ -x "$PING" ]; then
+		ip netns exec "$nsa" env XKPI_BACKEND="$be" XKPI_IFACES=xka0 \
+		    timeout 30 "$PING" -6 -c $PINGS -i 200 $B6 \
+		    >"$tmp/ping.out" 2>&1
+		rc=$?
+	else
+		diag "examples/ping not built: rawnet ping6 instead"
+		ip netns exec "$nsa" env XKPI_BACKEND="$be" XKPI_IFACES=xka0 \
+		    timeout 30 "$RAWNET" ping6 $A6 $B6 $PINGS \
+		    >"$tmp/ping.out" 2>&1
+		rc=$?
+	fi
+	diag_file "ping a->b" "$tmp/ping.out"
+	[ "$rc" -eq 0 ] || diag "exited with $rc"
+	tap_result $rc "$be: icmpv6 echo a->b"
+}
+
+case_ping_ba() {
+	bg watch6 "$nsa" env XKPI_BACKEND="$be" XKPI_IFACES=xka0 \
+	    timeout 30 "$RAWNET" watch6 $A6 $B6 $PINGS 15
+	wpid=$bgpid
+	prc=1
+	if wait_for "$tmp/watch6.out" '^ready' "$wpid" 100; then
+		ip netns exec "$nsb" timeout 20 ping -6 -n -c $PINGS -i 0.2 \
+		    -W 2 $A6 >"$tmp/ping6.out" 2>&1
+		prc=$?
+	else
+		diag "watch6 did not get ready"
+		kill "$wpid" 2>/dev/null
+	fi
+	reap "$wpid"
+	diag_file "ping(8) b->a" "$tmp/ping6.out"
+	diag_file "watch6 (the library's ICMPv6 socket)" "$tmp/watch6.out"
+	diag_file "watch6 stderr" "$tmp/watch6.err"
+	[ "$prc" -eq 0 ] || diag "ping exited with $prc"
+	[ "$rc" -eq 0 ] || diag "watch6 exited with $rc"
+	[ "$prc" -eq 0 ] && [ "$rc" -eq 0 ]
+	tap_result $? "$be: icmpv6 echo b->a"
+}
+
+for be in $BACKENDS; do
+	rm -f "$tmp"/*
+	if ! netns_up "$be"; then
+		diag "$be: could not set up the namespaces"
+		netns_down
+		printf '%s\n' "$CASES" | while IFS= read -r c; do
+			echo "$be: $c"
+		done >"$tmp/cases"
+		while IFS= read -r c; do
+			tap_fail "$c"
+		done <"$tmp/cases"
+		continue
+	fi
+	ip netns exec "$nsa" env XKPI_BACKEND="$be" XKPI_IFACES=xka0 \
+	    timeout 20 "$RAWNET" probe >"$tmp/probe.out" 2>&1
+	prc=$?
+	if [ "$prc" -eq 77 ]; then
+		netns_down
+		printf '%s\n' "$CASES" | while IFS= read -r c; do
+			echo "$be: $c"
+		done >"$tmp/cases"
+		while IFS= read -r c; do
+			tap_skip "$c" "backend $be not built"
+		done <"$tmp/cases"
+		continue
+	fi
+	diag "backend $be:"
+	diag_file "probe" "$tmp/probe.out"
+	case_demux
+	case_emit
+	case_ping_ab
+	case_ping_ba
+	netns_down
+done
+echo "1..$n"
+exit $failed
