@@ -539,9 +539,13 @@ pc_nexthop_locked(struct pc_if *pif, struct __mbuf *m, int *familyp,
 	if (*known) {
 		return 0;
 	}
-	if (xk_hostif_route(family, &dst, pif->pi_index, &oif, nh) != 0 ||
+	/*
+	 * No oif hint: given one, Linux calls any IPv4 destination on link
+	 * when its tables have no route.  The engine chose this interface;
+	 * the host must agree.
+	 */
+	if (xk_hostif_route(family, &dst, 0, &oif, nh) != 0 ||
 	    oif != pif->pi_index) {
-		/* The engine chose this interface; the host must agree. */
 		pif->pi_ctr[PC_NOROUTE]++;
 		return EHOSTUNREACH;
 	}
