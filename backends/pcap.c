@@ -683,8 +683,14 @@ pc_neigh_cb(void *ctx, int family, uint32_t ifindex, const void *addr,
 	if ((ho = pc_hold_find_locked(sc, ifindex, family, addr)) != NULL) {
 		if ((state & XK_NUD_USABLE) != 0 && lladdr != NULL &&
 		    lllen == ETHER_ADDR_LEN) {
+			xk_log(XKPI_LOG_DEBUG, "pcap %s: resolved, %u held "
+			    "packet(s) go", ho->ho_pif->pi_name,
+			    ho->ho_pkts.length);
 			pc_hold_flush_locked(sc, ho, lladdr);
 		} else if ((state & PC_NUD_FAILED) != 0) {
+			xk_log(XKPI_LOG_DEBUG, "pcap %s: resolution failed, %u "
+			    "held packet(s) dropped", ho->ho_pif->pi_name,
+			    ho->ho_pkts.length);
 			pc_hold_drain_locked(sc, ho, PC_UNRESOLVED);
 		}
 	}
@@ -765,9 +771,11 @@ pc_if_open(struct pc_if *pif)
 		return EIO;
 	}
 	/*
-	 * Frames the host sends (ours included) stay out of the capture; a
-	 * libpcap that cannot filter on direction shows them, and the
-	 * source address check in pc_rx_frame() marks them.
+	 * Measured on a veth (Linux 6.1, libpcap 1.10.3): with PCAP_D_IN no
+	 * frame with our source comes, neither the host's own output nor
+	 * frames another handle injects; without it both come.  Frames a
+	 * handle injects never come back to that same handle.  Where the
+	 * filter is refused, pc_rx_frame()'s source check marks them.
 	 */
 	if (pcap_setdirection(p, PCAP_D_IN) != 0) {
 		xk_log(XKPI_LOG_INFO, "pcap %s: no direction filter: %s",

@@ -45,6 +45,7 @@
 #define A_ADDR4		"10.99.0.1"
 #define B_ADDR4		"10.99.0.2"
 #define NOBODY4		"10.99.0.66"	/* on link, never answers */
+#define SLOW4		"10.99.0.67"	/* same, resolved slowly */
 #define PROHIBIT4	"10.99.0.200"	/* the host refuses a route */
 #define A_ADDR6		"fd00:99::1"
 #define B_ADDR6		"fd00:99::2"
@@ -607,6 +608,41 @@ test_unresolved(void **state)
 	sock_close(so);
 }
 
+/* Slow resolution: a full hold pushes its oldest out; 3 s end the rest. */
+static void
+test_hold_limits(void **state)
+{
+	socket_t so;
+	int64_t end;
+	uint64_t drop0, timeout0, held0;
+
+	(void)state;
+	SKIP_UNLESS_READY();
+	/* Ten probes a second apart: the host keeps trying past 3 s. */
+	assert_int_equal(sh("ip netns exec %s sh -c 'sysctl -qw "
+	    "net.ipv4.neigh.%s.mcast_solicit=10 && sysctl -qw "
+	    "net.ipv4.neigh.%s.retrans_time_ms=1000'", ns_a, if_a, if_a), 0);
+	so = kpi_icmp(AF_INET);
+	held0 = pcap_stat("held");
+	drop0 = pcap_stat("hold_drop");
+	timeout0 = pcap_stat("hold_timeout");
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(kpi_send_echo(so, AF_INET, SLOW4, 0x5a05), 0);
+	}
+	assert_int_equal(pcap_stat("held"), held0 + 20);
+	assert_int_equal(pcap_stat("hold_drop"), drop0 + 4);
+	end = xk_test_now_us() + 6 * 1000 * 1000;
+	while (xk_test_now_us() < end &&
+	    pcap_stat("hold_timeout") < timeout0 + 16) {
+		xk_test_sleep_ms(100);
+	}
+	assert_int_equal(pcap_stat("hold_timeout"), timeout0 + 16);
+	sock_close(so);
+	(void)sh("ip netns exec %s sh -c 'sysctl -qw "
+	    "net.ipv4.neigh.%s.mcast_solicit=1 && sysctl -qw "
+	    "net.ipv4.neigh.%s.retrans_time_ms=100'", ns_a, if_a, if_a);
+}
+
 /* The host's route says no: EHOSTUNREACH, counted as noroute. */
 static void
 test_noroute(void **state)
@@ -659,6 +695,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_echo_out6, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_unresolved, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_hold_limits, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_noroute, setup,
 		    teardown),
