@@ -976,6 +976,9 @@ pc_stats(struct xk_backend *be,
 		}
 	}
 	fn(ctx, "pcap.noif", sc->sc_noif);
+	if (sc->sc_mon != NULL) {
+		fn(ctx, "pcap.neigh_overruns", xk_hostif_overruns(sc->sc_mon));
+	}
 }
 
 const struct xk_backend_ops xk_be_pcap_ops = {
