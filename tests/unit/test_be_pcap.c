@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <net/if.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
@@ -28,10 +29,12 @@
 #include <netinet/ip_icmp.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -490,6 +493,66 @@ test_attach_errors(void **state)
 	assert_int_equal(xkpi_if_attach(if_a), EEXIST);
 }
 
+/*
+ * The child of test_attach_eperm(), a fresh process in the library's
+ * namespace: without CAP_NET_RAW, attaching must fail with EPERM.
+ * Exits with the errno xkpi_init() returned.
+ */
+static int
+eperm_child(const char *ifname)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+	struct xkpi_config cfg = { .backend = "pcap", .ifaces = ifname,
+	    .log_level = XKPI_LOG_OFF };
+	int error;
+
+	if (syscall(SYS_capget, &hdr, data) != 0) {
+		return 100;
+	}
+	for (int i = 0; i < 2; i++) {
+		data[i].effective &= ~(i == CAP_NET_RAW / 32 ?
+		    1u << (CAP_NET_RAW % 32) : 0);
+		data[i].permitted = data[i].effective;
+		data[i].inheritable = 0;
+	}
+	if (syscall(SYS_capset, &hdr, data) != 0) {
+		return 101;
+	}
+	error = xkpi_init(&cfg);
+	xkpi_shutdown();
+	return error;
+}
+
+static void
+test_attach_eperm(void **state)
+{
+	int status = 0;
+	pid_t pid;
+
+	(void)state;
+	SKIP_UNLESS_READY();
+	if ((pid = fork()) == 0) {
+		execl("/proc/self/exe", "test_be_pcap", "--eperm-child", if_a,
+		    (char *)NULL);
+		_exit(102);
+	}
+	assert_true(pid > 0);
+	/* The child starts and stops a library: seconds at most. */
+	for (int i = 0; i < 100 && waitpid(pid, &status, WNOHANG) == 0; i++) {
+		xk_test_sleep_ms(100);
+	}
+	if (waitpid(pid, &status, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		fail_msg("the unprivileged child did not finish");
+	}
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), EPERM);
+}
+
 /* Plain ping from the peer: the requests reach a KPI raw socket. */
 static void
 ping_in(int family, const char *from, const char *to)
@@ -681,10 +744,12 @@ test_stats_names(void **state)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_attach_errors, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_attach_eperm, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ping_in4, setup,
 		    teardown),
@@ -704,6 +769,9 @@ main(void)
 		    teardown),
 	};
 
+	if (argc == 3 && strcmp(argv[1], "--eperm-child") == 0) {
+		return eperm_child(argv[2]);
+	}
 	return cmocka_run_group_tests_name("be_pcap", tests, group_setup,
 	    group_teardown);
 }
