@@ -52,6 +52,7 @@
 #define PC_ASK_US	G_USEC_PER_SEC	/* resolution requests, at most */
 #define PC_SWEEP_MS	250
 #define PC_NUD_FAILED	0x20		/* linux/neighbour.h NUD_FAILED */
+#define PC_ETHERTYPE_QINQ 0x88a8	/* 802.1ad service tag */
 
 /* Per-interface counters, reported as pcap.<ifname>.<name>. */
 enum pc_ctr {
@@ -61,6 +62,7 @@ enum pc_ctr {
 	PC_VLAN,		/* tagged: another interface's traffic */
 	PC_RUNT,		/* too short for a link header and data */
 	PC_TRUNCATED,		/* cut by the snapshot length */
+	PC_RXERRORS,		/* pcap_dispatch() failed: receive stopped */
 	PC_NOMEM,		/* no mbuf for the packet */
 	PC_SENT,		/* frames injected */
 	PC_OERRORS,		/* pcap_inject() refused the frame */
@@ -79,6 +81,7 @@ static const char *const pc_ctr_names[PC_NCTR] = {
 	[PC_VLAN] = "vlan",
 	[PC_RUNT] = "runt",
 	[PC_TRUNCATED] = "truncated",
+	[PC_RXERRORS] = "rxerrors",
 	[PC_NOMEM] = "nomem",
 	[PC_SENT] = "sent",
 	[PC_OERRORS] = "oerrors",
@@ -187,7 +190,7 @@ pc_rx_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *bytes)
 	 * (libpcap puts back the tag the kernel took off), with addresses
 	 * of its own: it is not this interface's input.
 	 */
-	if (type == ETHERTYPE_VLAN || type == 0x88a8) {
+	if (type == ETHERTYPE_VLAN || type == PC_ETHERTYPE_QINQ) {
 		pif->pi_ctr[PC_VLAN]++;
 		return;
 	}
@@ -248,12 +251,17 @@ pc_rx_cb(evutil_socket_t fd, short what, void *arg)
 		r = pcap_dispatch(pif->pi_p, PC_BATCH, pc_rx_frame,
 		    (u_char *)&rx);
 		if (r == PCAP_ERROR) {
-			xk_log(XKPI_LOG_ERROR, "pcap %s: %s", pif->pi_name,
-			    pcap_geterr(pif->pi_p));
+			/* On Linux: the interface is gone (or the ring is). */
+			pif->pi_ctr[PC_RXERRORS]++;
+			xk_log(XKPI_LOG_ERROR, "pcap %s: %s; receive stops",
+			    pif->pi_name, pcap_geterr(pif->pi_p));
 		}
 		xk_core_unlock();
 		if (rx.rx_n > 0) {
 			be->be_input(be, pkts, rx.rx_n);
+		}
+		if (r == PCAP_ERROR) {
+			event_del(pif->pi_ev);
 		}
 		if (r < PC_BATCH) {
 			break;

@@ -255,19 +255,25 @@ stat_cb(const char *name, uint64_t value, void *ctx)
 	}
 }
 
-/* Counter pcap.<if_a>.@what; fails the test when there is none. */
+/* Counter pcap.<@ifname>.@what; fails the test when there is none. */
 static uint64_t
-pcap_stat(const char *what)
+pcap_ifstat(const char *ifname, const char *what)
 {
 	char name[64];
 	struct stat_get g = { .name = name };
 
-	snprintf(name, sizeof(name), "be.pcap.%s.%s", if_a, what);
+	snprintf(name, sizeof(name), "be.pcap.%s.%s", ifname, what);
 	assert_int_equal(xkpi_stats(stat_cb, &g), 0);
 	if (!g.found) {
 		fail_msg("no counter %s", name);
 	}
 	return g.value;
+}
+
+static uint64_t
+pcap_stat(const char *what)
+{
+	return pcap_ifstat(if_a, what);
 }
 
 /* Packets. */
@@ -728,6 +734,7 @@ test_stats_names(void **state)
 {
 	static const char *const names[] = {
 		"received", "outseen", "nonip", "vlan", "runt", "truncated",
+		"rxerrors",
 		"nomem", "sent", "oerrors", "noroute", "unresolved", "held",
 		"hold_drop", "hold_timeout", "kernel_drop", "if_drop",
 	};
@@ -741,6 +748,33 @@ test_stats_names(void **state)
 	assert_true(pcap_stat("nonip") > 0);
 	assert_int_equal(pcap_stat("truncated"), 0);
 	assert_int_equal(pcap_stat("nomem"), 0);
+}
+
+/* An attached interface deleted under the capture: receive stops. */
+static void
+test_iface_gone(void **state)
+{
+	char gone[IF_NAMESIZE], other[IF_NAMESIZE];
+	int64_t end;
+
+	(void)state;
+	SKIP_UNLESS_READY();
+	snprintf(gone, sizeof(gone), "xkpc%d", (int)getpid());
+	snprintf(other, sizeof(other), "xkpd%d", (int)getpid());
+	assert_int_equal(sh("ip -n %s link add %s type veth peer name %s && "
+	    "ip -n %s link set %s up && ip -n %s link set %s up", ns_a, gone,
+	    other, ns_a, gone, ns_a, other), 0);
+	assert_int_equal(xkpi_if_attach(gone), 0);
+	assert_int_equal(pcap_ifstat(gone, "rxerrors"), 0);
+	assert_int_equal(sh("ip -n %s link del %s", ns_a, gone), 0);
+	end = xk_test_now_us() + WAIT_MS * 1000;
+	while (xk_test_now_us() < end && pcap_ifstat(gone, "rxerrors") == 0) {
+		xk_test_sleep_ms(50);
+	}
+	assert_int_equal(pcap_ifstat(gone, "rxerrors"), 1);
+	/* Once: the dead handle is not polled again. */
+	xk_test_sleep_ms(300);
+	assert_int_equal(pcap_ifstat(gone, "rxerrors"), 1);
 }
 
 int
@@ -766,6 +800,9 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_noroute, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_stats_names, setup,
+		    teardown),
+		/* Last: it leaves a dead interface attached. */
+		cmocka_unit_test_setup_teardown(test_iface_gone, setup,
 		    teardown),
 	};
 
