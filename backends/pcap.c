@@ -925,7 +925,7 @@ pc_stop(struct xk_backend *be)
 
 /*
  * The engine detaches the ifnets after this returns (xk_engine_close):
- * they stay in the table until then, but nothing here reads them.
+ * until then they are valid, and lose their pointer to what is freed here.
  */
 static void
 pc_close(struct xk_backend *be)
