@@ -40,7 +40,12 @@ struct xk_hostif {
 /* Reads interface @name: 0, ENXIO when the host has none by that name. */
 int	xk_hostif_get(const char *name, struct xk_hostif *out);
 
-/* Calls @fn for every IPv4 and IPv6 address of host interface @index. */
+/*
+ * Calls @fn for every IPv4 and IPv6 address of host interface @index
+ * (the local end of a point-to-point address), after reading them all:
+ * @fn sees one consistent view and is called without any lock of ours.
+ * EAGAIN when the host kept changing its addresses during the read.
+ */
 int	xk_hostif_addrs(uint32_t index,
 	    void (*fn)(int family, const void *addr, unsigned int plen,
 	    void *ctx), void *ctx);
@@ -78,12 +83,17 @@ int	xk_hostif_neigh(int family, uint32_t ifindex, const void *addr,
 
 /*
  * Asks the kernel to resolve neighbour @addr on @ifindex now (ARP or
- * Neighbor Solicitation), as if a packet were waiting for it.  The answer
- * arrives as a neighbour change on the monitor.
+ * Neighbor Solicitation), as if a packet were waiting for it; creates
+ * the entry when there is none.  The answer arrives as a neighbour
+ * change on the monitor.  Needs CAP_NET_ADMIN (EPERM otherwise).
  */
 int	xk_hostif_neigh_resolve(int family, uint32_t ifindex, const void *addr);
 
-/* A neighbour change reported by the monitor. */
+/*
+ * A neighbour change reported by the monitor: @state is the entry's
+ * NUD_* state, @lladdr its link address (NULL and 0 when it has none).
+ * A removed entry comes with NUD_NONE (0) and no link address.
+ */
 typedef void	xk_hostif_neigh_cb(void *ctx, int family, uint32_t ifindex,
 		    const void *addr, const uint8_t *lladdr, size_t lllen,
 		    uint16_t state);
@@ -99,7 +109,17 @@ struct xk_hostif_mon;
  */
 struct xk_hostif_mon *xk_hostif_follow(struct event_base *base,
 	    xk_hostif_neigh_cb *neigh_cb, void *ctx);
-/* Stops following; call from be_stop (no callback runs afterwards). */
+/*
+ * Stops following; call from be_stop (no callback runs afterwards: from
+ * another thread it waits for a running one, which needs @base to be
+ * thread-safe as the library's is).  May be called from @neigh_cb.
+ */
 void	xk_hostif_unfollow(struct xk_hostif_mon *mon);
+/*
+ * How many times the kernel dropped notifications for the monitor (its
+ * socket buffer overflowed); each time, the monitor re-read the attached
+ * interfaces and reported their neighbour entries again.  For be_stats.
+ */
+uint64_t xk_hostif_overruns(const struct xk_hostif_mon *mon);
 
 #endif /* _XK_BACKENDS_HOSTIF_H_ */

@@ -196,6 +196,8 @@ ip_input_batch(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n)
 		uint8_t vers = 0;
 
 		pkts[i].bp_m = NULL;
+		m->m_pkthdr.rcvts = (uint64_t)pkts[i].bp_ts.tv_sec *
+		    1000000000u + (uint64_t)pkts[i].bp_ts.tv_nsec;
 		if (pkts[i].bp_dir == XK_DIR_OUT) {
 			/* The host's own packet leaving: not input. */
 			ip_drop(m, &xk_ipstat.ips_outseen);

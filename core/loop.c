@@ -217,7 +217,7 @@ engine_start(const char *backend, const char *ifaces)
 		return error;
 	}
 	if (ifaces == NULL || *ifaces == '\0') {
-		return 0;
+		ifaces = "";
 	}
 	names = g_strsplit(ifaces, ",", -1);
 	for (gchar **n = names; *n != NULL && error == 0; n++) {
@@ -228,6 +228,9 @@ engine_start(const char *backend, const char *ifaces)
 		}
 	}
 	g_strfreev(names);
+	if (error == 0) {
+		error = xk_statsd_start(lib_base);
+	}
 	if (error != 0) {
 		xk_engine_close();
 	}
@@ -393,6 +396,7 @@ xkpi_shutdown(void)
 	}
 	/* No loop runs now: tear every socket down on this thread. */
 	xk_so_shutdown_all();
+	xk_statsd_stop();
 	xk_engine_close();
 	if (lib_own_base) {
 		event_free(lib_stop_ev);

@@ -56,7 +56,8 @@ struct xk_pkthdr {
 	ifnet_t		 rcvif;		/* receive interface */
 	void		*header;	/* frame header, not owned */
 	struct xk_mtag	*tags;		/* singly linked */
-	uint64_t	 reserved;	/* room for the engine's metadata */
+	uint64_t	 rcvts;		/* when the backend saw it: ns since
+					   the epoch, 0 when not received */
 };
 
 #define XK_MLEN		((int)(XK_MSIZE - sizeof(struct xk_mhdr)))

@@ -11,11 +11,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if_arp.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/time.h>
 
+#include <net/if_dl.h>
 #include <sys/kpi_socket.h>
 
 #include "core/if_var.h"
@@ -28,7 +31,9 @@
 #define RIP_RECVDSTADDR	0x04
 #define RIP_RECVTTL	0x08
 #define RIP_PKTINFO	0x10
-#define RIP_CONTROLOPTS	(RIP_RECVDSTADDR | RIP_RECVTTL | RIP_PKTINFO)
+#define RIP_RECVIF	0x20
+#define RIP_CONTROLOPTS	(RIP_RECVDSTADDR | RIP_RECVTTL | RIP_PKTINFO | \
+    RIP_RECVIF)
 
 /* What getsockopt reports, as XNU: the inp_flags bits. */
 #define INP_HDRINCL_BIT		0x8
@@ -248,6 +253,10 @@ rip_ctloutput(struct __socket *so, bool set, int level, int name, void *val,
 		bit = RIP_RECVTTL;
 		v = set ? v : (rp->rp_flags & bit) != 0;
 		break;
+	case IP_RECVIF:
+		bit = RIP_RECVIF;
+		v = set ? v : (rp->rp_flags & bit) != 0;
+		break;
 	case IP_PKTINFO:
 		bit = RIP_PKTINFO;
 		v = set ? v : (rp->rp_flags & bit) != 0;
@@ -340,6 +349,44 @@ ctl_add(uint8_t *buf, size_t cap, size_t *len, int level, int type,
 	*len += CMSG_SPACE(dlen);
 }
 
+/* An IP_RECVIF address: BSD lets sdl_data run past its declared size. */
+union rip_sdl {
+	struct sockaddr_dl sdl;
+	uint8_t		   raw[offsetof(struct sockaddr_dl, sdl_data) +
+			       IF_NAMESIZE + 16];
+};
+
+/*
+ * The IP_RECVIF address of @ifp: index, type, name and link address, as
+ * XNU copies its interface's link-level address; a packet with no
+ * interface gets index 0 and nothing else.
+ */
+static void
+if_sockaddr_dl(const struct __ifnet *ifp, union rip_sdl *u)
+{
+	struct sockaddr_dl *sdl = &u->sdl;
+	size_t nlen, len;
+
+	memset(u, 0, sizeof(*u));
+	sdl->sdl_len = sizeof(*sdl);
+	sdl->sdl_family = AF_LINK;
+	if (ifp == NULL) {
+		return;
+	}
+	sdl->sdl_index = (unsigned short)ifp->if_index;
+	sdl->sdl_type = ifp->if_type == ARPHRD_ETHER ? IFT_ETHER :
+	    ifp->if_type == ARPHRD_LOOPBACK ? IFT_LOOP : IFT_OTHER;
+	nlen = strnlen(ifp->if_name, IF_NAMESIZE);
+	sdl->sdl_nlen = (unsigned char)nlen;
+	sdl->sdl_alen = ifp->if_hwlen;
+	memcpy(sdl->sdl_data, ifp->if_name, nlen);
+	memcpy(sdl->sdl_data + nlen, ifp->if_hwaddr, ifp->if_hwlen);
+	len = offsetof(struct sockaddr_dl, sdl_data) + nlen + ifp->if_hwlen;
+	if (len > sizeof(*sdl)) {
+		sdl->sdl_len = (unsigned char)len;
+	}
+}
+
 /* The receive options' control messages (XNU's ip_savecontrol). */
 static size_t
 rip_control(const struct rip_pcb *rp, const struct ip *ip,
@@ -354,7 +401,14 @@ rip_control(const struct rip_pcb *rp, const struct ip *ip,
 	if (rp->rp_so->so_options & SO_OPT_TIMESTAMP) {
 		struct timeval tv;
 
-		gettimeofday(&tv, NULL);
+		/* The backend's time of arrival, as BSD's microtime(). */
+		if (m->m_pkthdr.rcvts != 0) {
+			tv.tv_sec = (time_t)(m->m_pkthdr.rcvts / 1000000000u);
+			tv.tv_usec = (suseconds_t)(m->m_pkthdr.rcvts %
+			    1000000000u / 1000);
+		} else {
+			gettimeofday(&tv, NULL);
+		}
 		ctl_add(buf, cap, &len, SOL_SOCKET, SCM_TIMESTAMP, &tv,
 		    sizeof(tv));
 	}
@@ -366,6 +420,13 @@ rip_control(const struct rip_pcb *rp, const struct ip *ip,
 		/* XNU gives the TTL as one byte. */
 		ctl_add(buf, cap, &len, IPPROTO_IP, IP_RECVTTL, &ip->ip_ttl,
 		    sizeof(ip->ip_ttl));
+	}
+	if (rp->rp_flags & RIP_RECVIF) {
+		union rip_sdl u;
+
+		if_sockaddr_dl(m->m_pkthdr.rcvif, &u);
+		ctl_add(buf, cap, &len, IPPROTO_IP, IP_RECVIF, &u,
+		    u.sdl.sdl_len);
 	}
 	if (rp->rp_flags & RIP_PKTINFO) {
 		struct in_pktinfo pi;

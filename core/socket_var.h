@@ -216,8 +216,12 @@ bool	xk_on_loop_thread(void);
 bool	xk_loop_enter(void);
 /* The callback ends: an application's thread is its own again. */
 void	xk_loop_leave(bool was);
+struct event_base;
 struct event_base *xk_loop_base(void);
 int	xk_lib_ensure(void);
+/* The stats service of XKPI_STATS_SOCKET (core/statsd.c). */
+int	xk_statsd_start(struct event_base *base);
+void	xk_statsd_stop(void);
 int	xk_lib_upcall_mode(void);
 
 /* Sockets (core/socket.c). */

@@ -24,6 +24,11 @@
  *       none is: the host backends then receive nothing until
  *       xkpi_if_attach() is called, and `mem` has only the virtual
  *       interfaces a test creates.
+ *     - `XKPI_STATS_SOCKET`: a path.  When set, the running process
+ *       listens on a Unix socket there and answers every connection with
+ *       its counters (xkpi_stats()) and sockets (xkpi_pcblist()) in text,
+ *       which the `xkpi-stat` tool prints; the file is removed at
+ *       xkpi_shutdown().  Unset, nothing listens.
  *     - `XKPI_LOG`: the log level: `off`, `error`, `warn` (the default),
  *       `info` or `debug`.
  *     - `XKPI_UPCALL`: `arm64` makes sock_socket(), sock_accept() and
@@ -198,8 +203,8 @@ extern void xkpi_set_panic_hook(xkpi_panic_hook hook, void *ctx);
  *     upcall mode or log level, or a malformed interface list (in `cfg`
  *     or in the environment); ENOTSUP for a backend this build does not
  *     include (see `configure --with-backends`); ENXIO when a listed
- *     interface does not
- *     exist; ENOMEM when memory runs out; or the error of a backend that
+ *     interface does not exist; EEXIST when the list names one twice;
+ *     or any error of xkpi_if_attach() for a listed interface; ENOMEM when memory runs out; or the error of a backend that
  *     cannot start (EPERM without the privilege it needs, for example).
  * @locking Call it from any thread but the event-loop thread (not from
  *     an upcall or callback).

@@ -255,6 +255,19 @@ extern "C" {
 #define	IP_RECVDSTADDR	0x1007
 #endif
 
+#ifndef IP_RECVIF
+/*!
+ * @abstract Raw IPv4 option (int): deliver the interface each packet
+ *     arrived on as a control message.
+ * @discussion The message has level IPPROTO_IP, type IP_RECVIF and a
+ *     `struct sockaddr_dl` (see <net/if_dl.h>) holding the interface's
+ *     index, type, name and link address, as XNU gives it.  Darwin's
+ *     value is 20, which is IP_ORIGDSTADDR on Linux, hence a value of
+ *     xkpi's own.
+ */
+#define	IP_RECVIF	0x1014
+#endif
+
 /*
  * Event hints for sock_catchevents(): XNU's values.
  */
@@ -1141,6 +1154,7 @@ extern int sock_iskernel(socket_t so);
 	    #name " differs from the value xkpi uses")
 #endif
 __XKPI_SOCK_CHECK(IP_RECVDSTADDR, 0x1007);
+__XKPI_SOCK_CHECK(IP_RECVIF, 0x1014);
 __XKPI_SOCK_CHECK(MSG_NBIO, 0x00200000);
 __XKPI_SOCK_CHECK(MSG_HAVEMORE, 0x00400000);
 __XKPI_SOCK_CHECK(MSG_RCVMORE, 0x00800000);

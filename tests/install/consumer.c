@@ -11,6 +11,7 @@
 #include <sys/kpi_mbuf.h>
 #include <netinet6/send.h>
 #include <netinet/ip_divert.h>
+#include <net/if_dl.h>
 #include <xkpi.h>
 
 int

@@ -21,6 +21,7 @@
 #include <sys/time.h>
 
 #include <sys/kpi_mbuf.h>
+#include <net/if_dl.h>
 #include <sys/kpi_socket.h>
 
 #include "backends/mem.h"
@@ -630,10 +631,12 @@ test_receive_control_messages(void **state)
 	struct iovec iov = { got, sizeof(got) };
 	int on = 1, v = 0, vl = sizeof(v), seen = 0;
 	struct cmsghdr *cm;
+	struct timeval before;
 	size_t n = 0;
 	socket_t so;
 
 	(void)state;
+	gettimeofday(&before, NULL);
 	so = raw(PROTO_EXP);
 	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_RECVDSTADDR, &on,
 	    sizeof(on)), 0);
@@ -643,6 +646,11 @@ test_receive_control_messages(void **state)
 	    sizeof(on)), 0);
 	assert_int_equal(sock_setsockopt(so, SOL_SOCKET, SO_TIMESTAMP, &on,
 	    sizeof(on)), 0);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_RECVIF, &on,
+	    sizeof(on)), 0);
+	assert_int_equal(sock_getsockopt(so, IPPROTO_IP, IP_RECVIF, &v, &vl),
+	    0);
+	assert_int_equal(v, 1);
 	assert_int_equal(sock_getsockopt(so, IPPROTO_IP, IP_RECVTTL, &v, &vl),
 	    0);
 	assert_int_equal(v, 1);
@@ -683,11 +691,29 @@ test_receive_control_messages(void **state)
 			struct timeval tv;
 
 			memcpy(&tv, CMSG_DATA(cm), sizeof(tv));
+			/* The backend's time of arrival: a moment ago. */
 			assert_true(tv.tv_sec > 0);
+			assert_true(tv.tv_sec >= before.tv_sec - 1 &&
+			    tv.tv_sec <= before.tv_sec + 60);
 			seen |= 8;
+		} else if (cm->cmsg_level == IPPROTO_IP &&
+		    cm->cmsg_type == IP_RECVIF) {
+			struct sockaddr_dl sdl;
+
+			/* Index, type and name "vx0"; mem has no link address. */
+			assert_true(cm->cmsg_len >= CMSG_LEN(sizeof(sdl)));
+			memcpy(&sdl, CMSG_DATA(cm), sizeof(sdl));
+			assert_int_equal(sdl.sdl_family, AF_LINK);
+			assert_int_equal(sdl.sdl_len, sizeof(sdl));
+			assert_int_equal(sdl.sdl_index, vx0_index);
+			assert_int_equal(sdl.sdl_type, IFT_OTHER);
+			assert_int_equal(sdl.sdl_nlen, 3);
+			assert_int_equal(sdl.sdl_alen, 0);
+			assert_memory_equal(sdl.sdl_data, "vx0", 3);
+			seen |= 16;
 		}
 	}
-	assert_int_equal(seen, 15);
+	assert_int_equal(seen, 31);
 	/* Too small a buffer: cut, and MSG_CTRUNC says so. */
 	inject("vx0", pkt, pkt4(pkt, "10.0.0.9", "10.0.0.4", PROTO_EXP, 8));
 	msg.msg_controllen = 20;

@@ -16,7 +16,12 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <sys/kpi_socket.h>
 #include <xkpi.h>
@@ -174,6 +179,92 @@ test_pcblist_reports_every_socket(void **state)
 	sock_close(r);
 }
 
+/*
+ * XKPI_IFACES (the config's ifaces) and xkpi_if_attach(): on mem each
+ * name becomes a virtual interface, listed by xkpi_stats; a malformed
+ * list or a repeated name fails the whole initialisation.
+ */
+static void
+test_ifaces_attach(void **state)
+{
+	struct xkpi_config cfg = { .backend = "mem", .ifaces = "m0, m1" };
+
+	(void)state;
+	xkpi_shutdown();
+	assert_int_equal(xkpi_init(&cfg), 0);
+	assert_int_equal(stat_value("if.m0.ipackets"), 0);
+	assert_int_equal(stat_value("if.m1.opackets"), 0);
+	assert_int_equal(xkpi_if_attach("m2"), 0);
+	assert_int_equal(stat_value("if.m2.ipackets"), 0);
+	assert_int_equal(xkpi_if_attach("m2"), EEXIST);
+	assert_int_equal(xkpi_if_attach(""), EINVAL);
+	assert_int_equal(xkpi_if_attach(NULL), EINVAL);
+	assert_int_equal(xkpi_if_attach("a-name-far-too-long"), EINVAL);
+	xkpi_shutdown();
+
+	cfg.ifaces = "m0,,m1";
+	assert_int_equal(xkpi_init(&cfg), EINVAL);
+	cfg.ifaces = "m0,m0";
+	assert_int_equal(xkpi_init(&cfg), EEXIST);
+	cfg.ifaces = "";
+	assert_int_equal(xkpi_init(&cfg), 0);
+	xkpi_shutdown();
+}
+
+/* Reads the whole answer of the stats service at @path into @buf. */
+static size_t
+statsd_read(const char *path, char *buf, size_t cap)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	size_t have = 0;
+	ssize_t n;
+	int fd;
+
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	/* Bounded: the service closes once the answer is written. */
+	for (int i = 0; i < 1000 && have < cap - 1; i++) {
+		if ((n = read(fd, buf + have, cap - 1 - have)) <= 0) {
+			break;
+		}
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	close(fd);
+	return have;
+}
+
+/*
+ * XKPI_STATS_SOCKET: a running process answers with every counter and
+ * every socket; the socket file goes at shutdown.
+ */
+static void
+test_stats_socket(void **state)
+{
+	struct xkpi_config cfg = { .backend = "mem", .ifaces = "s0" };
+	static char buf[65536];
+	char path[64];
+	socket_t so;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/xkpi-test-%d.sock", (int)getpid());
+	xkpi_shutdown();
+	setenv("XKPI_STATS_SOCKET", path, 1);
+	assert_int_equal(xkpi_init(&cfg), 0);
+	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, 253, NULL, NULL, &so),
+	    0);
+	assert_true(statsd_read(path, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "stat ip.in 0\n"));
+	assert_non_null(strstr(buf, "stat if.s0.ipackets 0\n"));
+	assert_non_null(strstr(buf, "pcb inet raw 253 0.0.0.0:0 - 0/8192 0/8192"));
+	sock_close(so);
+	xkpi_shutdown();
+	unsetenv("XKPI_STATS_SOCKET");
+	assert_int_equal(access(path, F_OK), -1);	/* removed */
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -183,6 +274,8 @@ main(void)
 		T(test_stats_null_fn_is_einval),
 		T(test_stats_count_input_by_reason),
 		T(test_pcblist_reports_every_socket),
+		cmocka_unit_test(test_ifaces_attach),
+		cmocka_unit_test(test_stats_socket),
 	};
 
 	return cmocka_run_group_tests_name("stats", tests, NULL,

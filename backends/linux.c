@@ -1,0 +1,774 @@
+/*
+ * xkpi: the XNU kernel programming interfaces in userspace.
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * The linux backend: copies of the host's IP traffic from packet sockets,
+ * and raw IP sockets to send.
+ *
+ * Receive.  Each attached interface has an AF_PACKET socket of type
+ * SOCK_DGRAM (the kernel strips the link header) bound to it, with a
+ * classic BPF filter that lets only IPv4 and IPv6 through, so ARP and the
+ * rest never cross into userspace.  Two ways to drain it, chosen by
+ * XKPI_LINUX_RX:
+ *
+ *  mmsg	recvmmsg(2) of up to LX_BATCH packets straight into mbuf
+ *		clusters, the interface, direction and kernel timestamp
+ *		from each packet's sockaddr_ll and SCM_TIMESTAMPNS.  The
+ *		default: on veth it costs the sender less than a ring (see
+ *		bench/README.md).
+ *  ring	a TPACKET_V3 ring mapped into the process; each frame is
+ *		copied once into an mbuf.  Far less consumer CPU per packet
+ *		under load, but a block is handed over only when full or
+ *		after its timeout (1 ms), which adds up to 1 ms of latency
+ *		to sparse traffic.
+ *
+ * The host's own outgoing packets are not copied at all
+ * (PACKET_IGNORE_OUTGOING): they are not input, and the engine would only
+ * count them.
+ *
+ * Send.  One raw socket per family with the IP header included
+ * (IPPROTO_RAW): the kernel routes, resolves the link address and builds
+ * the frame.  The interface the engine chose is pinned with an
+ * IP_PKTINFO / IPV6_PKTINFO control message.  Sockets are non-blocking:
+ * a full send buffer is ENOBUFS, never a wait under the core lock.
+ */
+#include "core/xk.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if_arp.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/ip6.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <xkpi.h>
+
+#include "backends/backend.h"
+#include "backends/hostif.h"
+#include "core/if_var.h"
+#include "core/mbuf_var.h"
+#include "core/socket_var.h"
+
+#define LX_BATCH	32	/* packets per recvmmsg or per input batch */
+#define LX_ROUNDS	8	/* batches per readable event, for fairness */
+#define LX_RING_BLOCK	(1U << 18)	/* 256 KiB per ring block */
+#define LX_RING_BLOCKS	16
+#define LX_RING_TOV_MS	1	/* a partial block is handed over after */
+#define LX_IOV_MAX	16	/* mbufs of a chain sent as they are */
+
+enum lx_rxmode { LX_RX_MMSG, LX_RX_RING };
+
+/* Per-interface counters (be.linux.<if>.*). */
+struct lx_ifstats {
+	uint64_t	rx;		/* handed to the engine */
+	uint64_t	truncated;	/* larger than the receive buffer */
+	uint64_t	nomem;		/* no mbuf for a packet */
+	uint64_t	kdrops;		/* dropped by the kernel (socket full) */
+	uint64_t	rxerrors;	/* receive calls that failed */
+};
+
+struct lx_if {
+	struct __ifnet	*li_ifp;
+	struct xk_backend *li_be;
+	uint32_t	 li_index;
+	int		 li_fd;
+	struct event	*li_ev;
+	uint32_t	 li_bufsize;	/* cluster size for mmsg receive */
+	struct __mbuf	*li_spare[LX_BATCH]; /* mmsg: mbufs ready to fill */
+	uint8_t		*li_ring;	/* ring: the mapping */
+	size_t		 li_ringlen;
+	unsigned int	 li_block;	/* ring: next block to read */
+	uint32_t	 li_done;	/* ring: frames read in that block */
+	struct lx_ifstats li_st;
+};
+
+struct lx_softc {
+	enum lx_rxmode	 ls_mode;
+	int		 ls_tx4;	/* raw IPv4, header included */
+	int		 ls_tx6;	/* raw IPv6, header included */
+	GPtrArray	*ls_ifs;	/* struct lx_if */
+	struct xk_hostif_mon *ls_mon;
+	uint64_t	 ls_txerrors;	/* the host refused a packet */
+	uint64_t	 ls_txfull;	/* the send buffer was full */
+};
+
+static int
+lx_open(struct xk_backend *be)
+{
+	struct lx_softc *sc;
+	const char *mode = getenv("XKPI_LINUX_RX");
+	int one = 1;
+
+	sc = g_new0(struct lx_softc, 1);
+	sc->ls_tx4 = sc->ls_tx6 = -1;
+	if (mode == NULL || *mode == '\0' || strcmp(mode, "mmsg") == 0) {
+		sc->ls_mode = LX_RX_MMSG;
+	} else if (strcmp(mode, "ring") == 0) {
+		sc->ls_mode = LX_RX_RING;
+	} else {
+		xk_log(XKPI_LOG_ERROR, "XKPI_LINUX_RX=%s: not mmsg or ring",
+		    mode);
+		g_free(sc);
+		return EINVAL;
+	}
+	sc->ls_tx4 = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    IPPROTO_RAW);
+	if (sc->ls_tx4 < 0) {
+		int error = errno;
+
+		g_free(sc);
+		/* EPERM without CAP_NET_RAW, as the kernel says. */
+		return error;
+	}
+	sc->ls_tx6 = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    IPPROTO_RAW);
+	if (sc->ls_tx6 >= 0) {
+		/* Implied by IPPROTO_RAW since Linux 4.5; say it anyway. */
+		(void)setsockopt(sc->ls_tx6, IPPROTO_IPV6, IPV6_HDRINCL, &one,
+		    sizeof(one));
+		/* Nothing is read from it. */
+		(void)shutdown(sc->ls_tx6, SHUT_RD);
+	} else {
+		xk_log(XKPI_LOG_WARN, "linux: no raw IPv6 socket (%s): IPv6 "
+		    "output will fail", strerror(errno));
+	}
+	sc->ls_ifs = g_ptr_array_new();
+	/* Attached interfaces follow the host's MTU and address changes. */
+	if ((sc->ls_mon = xk_hostif_follow(be->be_base, NULL, NULL)) == NULL) {
+		int error = errno;
+
+		close(sc->ls_tx4);
+		if (sc->ls_tx6 >= 0) {
+			close(sc->ls_tx6);
+		}
+		g_ptr_array_free(sc->ls_ifs, TRUE);
+		g_free(sc);
+		return error;
+	}
+	be->be_softc = sc;
+	return 0;
+}
+
+/* Lets IPv4 and IPv6 through, by the packet's link-layer protocol. */
+static int
+lx_attach_filter(int fd)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS,
+		    (uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0x40000),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = {
+		.len = sizeof(code) / sizeof(code[0]),
+		.filter = code,
+	};
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+	    sizeof(prog)) == 0 ? 0 : errno;
+}
+
+/* The cluster size that holds a whole packet of @mtu, or 0 if none. */
+static uint32_t
+lx_bufsize(uint32_t mtu)
+{
+	if (mtu <= XK_MCLBYTES) {
+		return XK_MCLBYTES;
+	}
+	if (mtu <= XK_MBIGCLBYTES) {
+		return XK_MBIGCLBYTES;
+	}
+	return mtu <= XK_M16KCLBYTES ? XK_M16KCLBYTES : 0;
+}
+
+static int
+lx_ring_setup(struct lx_if *li)
+{
+	struct tpacket_req3 req;
+	int v = TPACKET_V3;
+
+	if (setsockopt(li->li_fd, SOL_PACKET, PACKET_VERSION, &v,
+	    sizeof(v)) != 0) {
+		return errno;
+	}
+	memset(&req, 0, sizeof(req));
+	req.tp_block_size = LX_RING_BLOCK;
+	req.tp_block_nr = LX_RING_BLOCKS;
+	req.tp_frame_size = 2048;	/* V3 packs frames; a hint only */
+	req.tp_frame_nr = LX_RING_BLOCK / 2048 * LX_RING_BLOCKS;
+	req.tp_retire_blk_tov = LX_RING_TOV_MS;
+	if (setsockopt(li->li_fd, SOL_PACKET, PACKET_RX_RING, &req,
+	    sizeof(req)) != 0) {
+		return errno;
+	}
+	li->li_ringlen = (size_t)LX_RING_BLOCK * LX_RING_BLOCKS;
+	li->li_ring = mmap(NULL, li->li_ringlen, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_LOCKED | MAP_POPULATE, li->li_fd, 0);
+	if (li->li_ring == MAP_FAILED) {
+		/* MAP_LOCKED may exceed RLIMIT_MEMLOCK: try without. */
+		li->li_ring = mmap(NULL, li->li_ringlen,
+		    PROT_READ | PROT_WRITE, MAP_SHARED, li->li_fd, 0);
+	}
+	if (li->li_ring == MAP_FAILED) {
+		li->li_ring = NULL;
+		return errno;
+	}
+	return 0;
+}
+
+static void lx_rx_cb(evutil_socket_t fd, short what, void *arg);
+
+static void
+lx_if_free(struct lx_if *li)
+{
+	if (li->li_ev != NULL) {
+		event_free(li->li_ev);
+	}
+	for (int i = 0; i < LX_BATCH; i++) {
+		xk_m_freem(li->li_spare[i]);
+	}
+	if (li->li_ring != NULL) {
+		munmap(li->li_ring, li->li_ringlen);
+	}
+	if (li->li_fd >= 0) {
+		close(li->li_fd);
+	}
+	g_free(li);
+}
+
+/* Opens the packet socket of @li, bound to its interface. */
+static int
+lx_if_open(struct lx_softc *sc, struct lx_if *li)
+{
+	struct sockaddr_ll sll;
+	int one = 1;
+	int error;
+
+	li->li_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (li->li_fd < 0) {
+		return errno;
+	}
+	/* The filter before the bind: nothing else is ever queued. */
+	if ((error = lx_attach_filter(li->li_fd)) != 0) {
+		return error;
+	}
+	(void)setsockopt(li->li_fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one,
+	    sizeof(one));
+	if (sc->ls_mode == LX_RX_RING) {
+		if ((error = lx_ring_setup(li)) != 0) {
+			return error;
+		}
+	} else {
+		int rcvbuf = 4 << 20;
+
+		(void)setsockopt(li->li_fd, SOL_SOCKET, SO_RCVBUFFORCE,
+		    &rcvbuf, sizeof(rcvbuf));
+		if (setsockopt(li->li_fd, SOL_SOCKET, SO_TIMESTAMPNS, &one,
+		    sizeof(one)) != 0) {
+			return errno;
+		}
+	}
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = (int)li->li_index;
+	if (bind(li->li_fd, (struct sockaddr *)&sll, sizeof(sll)) != 0) {
+		return errno;
+	}
+	return 0;
+}
+
+static int
+lx_attach(struct xk_backend *be, const char *name, struct __ifnet **ifpp)
+{
+	struct lx_softc *sc = be->be_softc;
+	struct xk_hostif hi;
+	struct lx_if *li;
+	int error;
+
+	if ((error = xk_hostif_get(name, &hi)) != 0) {
+		return error;
+	}
+	xk_core_lock();
+	error = xk_if_byname_locked(name) != NULL ? EEXIST : 0;
+	xk_core_unlock();
+	if (error != 0) {
+		return error;
+	}
+	li = g_new0(struct lx_if, 1);
+	li->li_be = be;
+	li->li_index = hi.hi_index;
+	li->li_fd = -1;
+	li->li_bufsize = lx_bufsize(hi.hi_mtu);
+	if ((error = lx_if_open(sc, li)) != 0) {
+		lx_if_free(li);
+		return error;
+	}
+	li->li_ev = event_new(be->be_base, li->li_fd, EV_READ | EV_PERSIST,
+	    lx_rx_cb, li);
+	if (li->li_ev == NULL) {
+		lx_if_free(li);
+		return ENOMEM;
+	}
+	if ((error = xk_hostif_attach(name, li, &li->li_ifp)) != 0) {
+		lx_if_free(li);
+		return error;
+	}
+	xk_core_lock();
+	g_ptr_array_add(sc->ls_ifs, li);
+	xk_core_unlock();
+	if (event_add(li->li_ev, NULL) != 0) {
+		/* Left attached but deaf: say so. */
+		xk_log(XKPI_LOG_ERROR, "linux: %s: cannot watch its socket",
+		    name);
+	}
+	*ifpp = li->li_ifp;
+	return 0;
+}
+
+/* The batch's entry for a packet of @m, received on @li. */
+static void
+lx_pkt(struct xk_be_pkt *p, struct lx_if *li, struct __mbuf *m,
+    unsigned char pkttype, const struct timespec *ts)
+{
+	memset(p, 0, sizeof(*p));
+	p->bp_m = m;
+	p->bp_ifindex = li->li_index;
+	p->bp_dir = pkttype == PACKET_OUTGOING ? XK_DIR_OUT : XK_DIR_IN;
+	p->bp_ts = *ts;
+}
+
+/* One recvmmsg round into the spare mbufs; the packets go to @pkts. */
+static unsigned int
+lx_rx_mmsg(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr align;
+	} cbuf[LX_BATCH];
+	struct mmsghdr msgs[LX_BATCH];
+	struct sockaddr_ll from[LX_BATCH];
+	struct iovec iov[LX_BATCH];
+	unsigned int n = 0;
+	int got;
+
+	*more = false;
+	for (int i = 0; i < LX_BATCH; i++) {
+		struct __mbuf *m = li->li_spare[i];
+
+		if (m == NULL && li->li_bufsize != 0) {
+			m = li->li_spare[i] = xk_m_getcl(MBUF_TYPE_DATA, true,
+			    li->li_bufsize);
+		}
+		if (m == NULL) {
+			/* Out of mbufs: take what fits; retry next time. */
+			li->li_st.nomem++;
+			break;
+		}
+		iov[i].iov_base = m->m_data;
+		iov[i].iov_len = xk_m_trailingspace(m);
+		memset(&msgs[i], 0, sizeof(msgs[i]));
+		msgs[i].msg_hdr.msg_name = &from[i];
+		msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_control = cbuf[i].buf;
+		msgs[i].msg_hdr.msg_controllen = sizeof(cbuf[i].buf);
+		n++;
+	}
+	if (n == 0) {
+		return 0;
+	}
+	got = recvmmsg(li->li_fd, msgs, n, MSG_DONTWAIT, NULL);
+	if (got <= 0) {
+		if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			li->li_st.rxerrors++;
+		}
+		return 0;
+	}
+	*more = (unsigned int)got == n;
+	n = 0;
+	for (int i = 0; i < got; i++) {
+		struct msghdr *mh = &msgs[i].msg_hdr;
+		struct __mbuf *m = li->li_spare[i];
+		struct timespec ts = { 0, 0 };
+		struct cmsghdr *cm;
+
+		if ((mh->msg_flags & MSG_TRUNC) != 0) {
+			li->li_st.truncated++;
+			continue;	/* the mbuf stays a spare */
+		}
+		for (cm = CMSG_FIRSTHDR(mh); cm != NULL;
+		    cm = CMSG_NXTHDR(mh, cm)) {
+			if (cm->cmsg_level == SOL_SOCKET &&
+			    cm->cmsg_type == SCM_TIMESTAMPNS) {
+				memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+			}
+		}
+		li->li_spare[i] = NULL;
+		m->m_len = m->m_pkthdr.len = (int32_t)msgs[i].msg_len;
+		lx_pkt(&pkts[n++], li, m, from[i].sll_pkttype, &ts);
+	}
+	/* Keep the spares packed at the front for the next round. */
+	for (int i = 0, j = 0; i < LX_BATCH; i++) {
+		if (li->li_spare[i] != NULL) {
+			struct __mbuf *m = li->li_spare[i];
+
+			li->li_spare[i] = NULL;
+			li->li_spare[j++] = m;
+		}
+	}
+	return n;
+}
+
+/* A copy of @len bytes at @data in a new packet mbuf (chain). */
+static struct __mbuf *
+lx_copyin(const void *data, size_t len)
+{
+	uint32_t size = lx_bufsize((uint32_t)len);
+	struct __mbuf *m;
+
+	m = size != 0 ? xk_m_getcl(MBUF_TYPE_DATA, true, size) :
+	    xk_m_get(MBUF_TYPE_DATA, true);
+	if (m == NULL) {
+		return NULL;
+	}
+	if (size != 0) {
+		memcpy(m->m_data, data, len);
+		m->m_len = m->m_pkthdr.len = (int32_t)len;
+	} else if (xk_m_copyback(m, 0, len, data) != 0) {
+		xk_m_freem(m);
+		return NULL;
+	}
+	return m;
+}
+
+/*
+ * One ring block, if the kernel has handed it over, into @pkts (at most
+ * LX_BATCH at a time: the block stays ours until every frame is read).
+ */
+static unsigned int
+lx_rx_ring(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
+{
+	struct tpacket_block_desc *bd;
+	struct tpacket3_hdr *h;
+	unsigned int n = 0;
+
+	*more = false;
+	bd = (struct tpacket_block_desc *)(void *)(li->li_ring +
+	    (size_t)li->li_block * LX_RING_BLOCK);
+	if ((__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) &
+	    TP_STATUS_USER) == 0) {
+		return 0;
+	}
+	h = (struct tpacket3_hdr *)(void *)((uint8_t *)bd +
+	    bd->hdr.bh1.offset_to_first_pkt);
+	for (uint32_t i = 0; i < li->li_done; i++) {
+		h = (struct tpacket3_hdr *)(void *)((uint8_t *)h +
+		    h->tp_next_offset);
+	}
+	while (li->li_done < bd->hdr.bh1.num_pkts && n < LX_BATCH) {
+		const struct sockaddr_ll *sll = (const void *)((uint8_t *)h +
+		    TPACKET_ALIGN(sizeof(*h)));
+		struct timespec ts = { h->tp_sec, h->tp_nsec };
+		struct __mbuf *m;
+
+		if (h->tp_snaplen < h->tp_len) {
+			li->li_st.truncated++;
+		} else if ((m = lx_copyin((uint8_t *)h + h->tp_net,
+		    h->tp_snaplen)) == NULL) {
+			li->li_st.nomem++;
+		} else {
+			lx_pkt(&pkts[n++], li, m, sll->sll_pkttype, &ts);
+		}
+		li->li_done++;
+		h = (struct tpacket3_hdr *)(void *)((uint8_t *)h +
+		    h->tp_next_offset);
+	}
+	if (li->li_done == bd->hdr.bh1.num_pkts) {
+		/* Give the block back and go on to the next. */
+		li->li_done = 0;
+		__atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL,
+		    __ATOMIC_RELEASE);
+		li->li_block = (li->li_block + 1) % LX_RING_BLOCKS;
+	}
+	*more = true;
+	return n;
+}
+
+static void
+lx_rx_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lx_if *li = arg;
+	struct xk_backend *be = li->li_be;
+	struct lx_softc *sc = be->be_softc;
+	struct xk_be_pkt pkts[LX_BATCH];
+	bool was, more = true;
+
+	(void)fd;
+	(void)what;
+	was = xk_loop_enter();
+	for (int round = 0; round < LX_ROUNDS && more; round++) {
+		unsigned int n = sc->ls_mode == LX_RX_RING ?
+		    lx_rx_ring(li, pkts, &more) : lx_rx_mmsg(li, pkts, &more);
+
+		if (n > 0) {
+			li->li_st.rx += n;
+			be->be_input(be, pkts, n);
+		}
+	}
+	xk_loop_leave(was);
+}
+
+/* Sends one IP packet out of interface @ifindex; 0 or an errno. */
+static int
+lx_send(struct lx_softc *sc, struct __mbuf *m, uint32_t ifindex)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov[LX_IOV_MAX];
+	union {
+		struct sockaddr_in sin;
+		struct sockaddr_in6 sin6;
+	} to;
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	uint8_t vers;
+	int fd, niov = 0;
+
+	memset(&mh, 0, sizeof(mh));
+	memset(&to, 0, sizeof(to));
+	memset(&cbuf, 0, sizeof(cbuf));
+	for (struct __mbuf *n = m; n != NULL; n = n->m_next) {
+		if (n->m_len == 0) {
+			continue;
+		}
+		if (niov == LX_IOV_MAX) {
+			return E2BIG;	/* the caller makes it contiguous */
+		}
+		iov[niov].iov_base = n->m_data;
+		iov[niov++].iov_len = (size_t)n->m_len;
+	}
+	(void)xk_m_copydata(m, 0, 1, &vers);
+	mh.msg_iov = iov;
+	mh.msg_iovlen = (size_t)niov;
+	mh.msg_name = &to;
+	mh.msg_control = cbuf.buf;
+	cm = (struct cmsghdr *)(void *)cbuf.buf;
+	if (vers >> 4 == 4) {
+		struct in_pktinfo pi;
+		struct ip ip;
+
+		xk_m_copydata(m, 0, sizeof(ip), &ip);
+		to.sin.sin_family = AF_INET;
+		to.sin.sin_addr = ip.ip_dst;
+		mh.msg_namelen = sizeof(to.sin);
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi_ifindex = (int)ifindex;
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		fd = sc->ls_tx4;
+	} else {
+		struct in6_pktinfo pi;
+		struct ip6_hdr ip6;
+
+		xk_m_copydata(m, 0, sizeof(ip6), &ip6);
+		to.sin6.sin6_family = AF_INET6;
+		to.sin6.sin6_addr = ip6.ip6_dst;
+		to.sin6.sin6_scope_id = ifindex;
+		mh.msg_namelen = sizeof(to.sin6);
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi6_ifindex = ifindex;
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		fd = sc->ls_tx6;
+	}
+	if (fd < 0) {
+		return EAFNOSUPPORT;
+	}
+	if (sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		return errno == EAGAIN || errno == EWOULDBLOCK ? ENOBUFS :
+		    errno;
+	}
+	return 0;
+}
+
+/* A contiguous copy of the packet @m (at most 64 KiB: one cluster). */
+static struct __mbuf *
+lx_linear(const struct __mbuf *m)
+{
+	size_t len = xk_m_length(m);
+	struct __mbuf *c;
+
+	if (len > XK_M16KCLBYTES ||
+	    (c = xk_m_getcl(MBUF_TYPE_DATA, true, XK_M16KCLBYTES)) == NULL) {
+		return NULL;
+	}
+	xk_m_copydata(m, 0, len, c->m_data);
+	c->m_len = c->m_pkthdr.len = (int32_t)len;
+	return c;
+}
+
+static void
+lx_output(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n,
+    unsigned int *sent)
+{
+	struct lx_softc *sc = be->be_softc;
+
+	XK_LOCK_ASSERT();
+	*sent = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		struct __mbuf *m = pkts[i].bp_m;
+		int error;
+
+		pkts[i].bp_m = NULL;
+		error = lx_send(sc, m, pkts[i].bp_ifindex);
+		if (error == E2BIG) {
+			/* A long chain: one contiguous copy, then again. */
+			struct __mbuf *c = lx_linear(m);
+
+			error = c != NULL ? lx_send(sc, c,
+			    pkts[i].bp_ifindex) : ENOBUFS;
+			xk_m_freem(c);
+		}
+		xk_m_freem(m);
+		if (error != 0) {
+			pkts[i].bp_error = error;
+			if (error == ENOBUFS) {
+				sc->ls_txfull++;
+			} else {
+				sc->ls_txerrors++;
+			}
+			continue;
+		}
+		(*sent)++;
+	}
+}
+
+static int
+lx_route(struct xk_backend *be, int family, const void *dst,
+    uint32_t *ifindex)
+{
+	uint8_t nexthop[sizeof(struct in6_addr)];
+
+	(void)be;
+	return xk_hostif_route(family, dst, 0, ifindex, nexthop);
+}
+
+/* Adds the kernel's drop count of @li since the last call to its own. */
+static void
+lx_kdrops(struct lx_if *li)
+{
+	union {
+		struct tpacket_stats v2;
+		struct tpacket_stats_v3 v3;
+	} st;
+	socklen_t len = sizeof(st);
+
+	memset(&st, 0, sizeof(st));
+	/* Reading the kernel's counters resets them. */
+	if (getsockopt(li->li_fd, SOL_PACKET, PACKET_STATISTICS, &st,
+	    &len) == 0) {
+		li->li_st.kdrops += st.v2.tp_drops;
+	}
+}
+
+static void
+lx_stats(struct xk_backend *be, void (*fn)(void *, const char *, uint64_t),
+    void *ctx)
+{
+	struct lx_softc *sc = be->be_softc;
+	char name[64];
+
+	for (guint i = 0; i < sc->ls_ifs->len; i++) {
+		struct lx_if *li = g_ptr_array_index(sc->ls_ifs, i);
+		const char *ifn = li->li_ifp->if_name;
+		const struct {
+			const char *n;
+			uint64_t v;
+		} rows[] = {
+			{ "rx", li->li_st.rx },
+			{ "truncated", li->li_st.truncated },
+			{ "nomem", li->li_st.nomem },
+			{ "kdrops", li->li_st.kdrops },
+			{ "rxerrors", li->li_st.rxerrors },
+		};
+
+		lx_kdrops(li);
+		for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+			snprintf(name, sizeof(name), "linux.%s.%s", ifn,
+			    rows[r].n);
+			fn(ctx, name, r == 3 ? li->li_st.kdrops : rows[r].v);
+		}
+	}
+	fn(ctx, "linux.txfull", sc->ls_txfull);
+	fn(ctx, "linux.txerrors", sc->ls_txerrors);
+}
+
+static void
+lx_stop(struct xk_backend *be)
+{
+	struct lx_softc *sc = be->be_softc;
+
+	for (guint i = 0; i < sc->ls_ifs->len; i++) {
+		struct lx_if *li = g_ptr_array_index(sc->ls_ifs, i);
+
+		event_del(li->li_ev);
+	}
+	if (sc->ls_mon != NULL) {
+		xk_hostif_unfollow(sc->ls_mon);
+		sc->ls_mon = NULL;
+	}
+}
+
+static void
+lx_close(struct xk_backend *be)
+{
+	struct lx_softc *sc = be->be_softc;
+
+	for (guint i = 0; i < sc->ls_ifs->len; i++) {
+		lx_if_free(g_ptr_array_index(sc->ls_ifs, i));
+	}
+	g_ptr_array_free(sc->ls_ifs, TRUE);
+	close(sc->ls_tx4);
+	if (sc->ls_tx6 >= 0) {
+		close(sc->ls_tx6);
+	}
+	g_free(sc);
+	be->be_softc = NULL;
+}
+
+const struct xk_backend_ops xk_be_linux_ops = {
+	.be_version = XK_BACKEND_OPS_VERSION,
+	.be_name = "linux",
+	.be_features = XK_BEF_COPIES,
+	.be_open = lx_open,
+	.be_attach = lx_attach,
+	.be_output = lx_output,
+	.be_route = lx_route,
+	.be_stats = lx_stats,
+	.be_stop = lx_stop,
+	.be_close = lx_close,
+};

@@ -1,0 +1,186 @@
+/*
+ * xkpi: the XNU kernel programming interfaces in userspace.
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * The stats service: with XKPI_STATS_SOCKET set, a running process answers
+ * every connection to that Unix socket with its counters and its sockets
+ * in text, one per line, and closes it; `xkpi-stat` prints them.
+ *
+ *	stat NAME VALUE
+ *	pcb DOMAIN TYPE PROTOCOL LOCAL PEER RCV_CC/RCV_HIWAT SND_CC/SND_HIWAT
+ *	    STATE
+ *
+ * The answer is built on the loop thread through the public xkpi_stats()
+ * and xkpi_pcblist() (which copy under the core lock and report without
+ * it) and written by a bufferevent, so a slow reader never holds up the
+ * loop.
+ */
+#include "core/xk.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <glib.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <xkpi.h>
+
+#include "core/socket_var.h"
+
+static struct evconnlistener *statsd_lev;
+static GList *statsd_conns;		/* answers still being written */
+static char statsd_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+static void
+statsd_stat(const char *name, uint64_t value, void *ctx)
+{
+	g_string_append_printf(ctx, "stat %s %" G_GUINT64_FORMAT "\n", name,
+	    (guint64)value);
+}
+
+/* "ADDR:PORT", "[ADDR6]:PORT" or "-" for an address of @ss. */
+static void
+statsd_addr(GString *s, const struct sockaddr_storage *ss)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf));
+		g_string_append_printf(s, " %s:%u", buf,
+		    ntohs(sin->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof(buf));
+		g_string_append_printf(s, " [%s]:%u", buf,
+		    ntohs(sin6->sin6_port));
+	} else {
+		g_string_append(s, " -");
+	}
+}
+
+static void
+statsd_pcb(const struct xkpi_pcb *p, void *ctx)
+{
+	GString *s = ctx;
+
+	g_string_append_printf(s, "pcb %s %s %d",
+	    p->xp_domain == PF_INET ? "inet" :
+	    p->xp_domain == PF_INET6 ? "inet6" : "local",
+	    p->xp_type == SOCK_STREAM ? "stream" :
+	    p->xp_type == SOCK_DGRAM ? "dgram" : "raw", p->xp_protocol);
+	statsd_addr(s, &p->xp_laddr);
+	statsd_addr(s, &p->xp_faddr);
+	g_string_append_printf(s, " %u/%u %u/%u 0x%x\n", p->xp_rcv_cc,
+	    p->xp_rcv_hiwat, p->xp_snd_cc, p->xp_snd_hiwat, p->xp_state);
+}
+
+static void
+statsd_done(struct bufferevent *bev)
+{
+	statsd_conns = g_list_remove(statsd_conns, bev);
+	bufferevent_free(bev);
+}
+
+static void
+statsd_written(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	statsd_done(bev);
+}
+
+static void
+statsd_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	statsd_done(bev);		/* the reader went away */
+}
+
+static void
+statsd_accept(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct bufferevent *bev;
+	GString *s;
+	bool was;
+
+	(void)sa;
+	(void)salen;
+	(void)arg;
+	bev = bufferevent_socket_new(evconnlistener_get_base(lev), fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		close(fd);
+		return;
+	}
+	was = xk_loop_enter();
+	s = g_string_new(NULL);
+	(void)xkpi_stats(statsd_stat, s);
+	(void)xkpi_pcblist(statsd_pcb, s);
+	xk_loop_leave(was);
+	bufferevent_setcb(bev, NULL, statsd_written, statsd_event, NULL);
+	if (bufferevent_write(bev, s->str, s->len) != 0 ||
+	    bufferevent_enable(bev, EV_WRITE) != 0) {
+		bufferevent_free(bev);
+	} else {
+		statsd_conns = g_list_prepend(statsd_conns, bev);
+	}
+	g_string_free(s, TRUE);
+}
+
+int
+xk_statsd_start(struct event_base *base)
+{
+	const char *path = getenv("XKPI_STATS_SOCKET");
+	struct sockaddr_un sun;
+
+	if (path == NULL || *path == '\0') {
+		return 0;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		xk_log(XKPI_LOG_ERROR, "XKPI_STATS_SOCKET: path too long");
+		return EINVAL;
+	}
+	strcpy(sun.sun_path, path);
+	/* A socket file left by an earlier run of the same path goes. */
+	(void)unlink(path);
+	statsd_lev = evconnlistener_new_bind(base, statsd_accept, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 8,
+	    (struct sockaddr *)&sun, sizeof(sun));
+	if (statsd_lev == NULL) {
+		int error = errno != 0 ? errno : ENOMEM;
+
+		xk_log(XKPI_LOG_ERROR, "XKPI_STATS_SOCKET=%s: %s", path,
+		    strerror(error));
+		return error;
+	}
+	strcpy(statsd_path, path);
+	return 0;
+}
+
+void
+xk_statsd_stop(void)
+{
+	if (statsd_lev == NULL) {
+		return;
+	}
+	evconnlistener_free(statsd_lev);
+	statsd_lev = NULL;
+	g_list_free_full(statsd_conns, (GDestroyNotify)bufferevent_free);
+	statsd_conns = NULL;
+	(void)unlink(statsd_path);
+	statsd_path[0] = '\0';
+}
