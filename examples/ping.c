@@ -74,7 +74,8 @@ extern int xk_mem_link(const char *a, const char *b) __attribute__((weak));
 #define TIMEOUT_MAX	60000UL
 #define DATALEN_MAX	65507UL	/* IP_MAXPACKET - IPv4 header - ICMP header */
 #define DATALEN_DEF	56
-#define ECHO_HDRLEN	8	/* type, code, checksum, id, seq: v4 and v6 */
+#define ECHO_HDRLEN	8	/* ICMP_MINLEN, sizeof(struct icmp6_hdr) */
+#define CKSUM_OFF	2	/* the checksum's place in both */
 #define STAMP_LEN	8	/* the send time, nanoseconds */
 #define DRAIN_MAX	4096	/* receives per upcall, a safety bound */
 #define RECV_ALL	1000000000	/* "all", for sock_receivembuf */
@@ -92,6 +93,12 @@ extern int xk_mem_link(const char *a, const char *b) __attribute__((weak));
 #define MEM_PEER4	"10.201.2.2"
 #define MEM_PINGER6	"fd00:201:1::1"
 #define MEM_PEER6	"fd00:201:2::2"
+
+/* An echo header: type, code, checksum, identifier, sequence number. */
+union echo_hdr {
+	struct icmp	 eh_icmp;	/* its first ICMP_MINLEN bytes */
+	struct icmp6_hdr eh_icmp6;
+};
 
 struct ping {
 	pthread_mutex_t	 p_lock;
@@ -285,12 +292,11 @@ static void
 ping_input(struct ping *p, mbuf_t m, const struct sockaddr_storage *from)
 {
 	size_t total = mbuf_pkthdr_len(m), off = 0, icmplen;
-	uint8_t hdr[ECHO_HDRLEN];
-	uint16_t id, seq;
 	uint64_t sent_ns = 0, rtt = 0;
 	char name[INET6_ADDRSTRLEN];
-	int ttl = -1, have_rtt = 0, dup = 0;
-	uint8_t reply_type;
+	int ttl = -1, have_rtt = 0, dup = 0, ok;
+	union echo_hdr eh;
+	uint16_t seq;
 	struct ip ip;
 
 	if (p->p_family == AF_INET) {
@@ -305,21 +311,25 @@ ping_input(struct ping *p, mbuf_t m, const struct sockaddr_storage *from)
 		}
 		icmplen = ip.ip_len;
 		ttl = ip.ip_ttl;
-		reply_type = ICMP_ECHOREPLY;
 	} else {
 		icmplen = total;
-		reply_type = ICMP6_ECHO_REPLY;
 	}
 	if (icmplen < ECHO_HDRLEN ||
-	    mbuf_copydata(m, off, sizeof(hdr), hdr) != 0) {
+	    mbuf_copydata(m, off, ECHO_HDRLEN, &eh) != 0) {
 		goto other;
 	}
-	memcpy(&id, hdr + 4, sizeof(id));
-	memcpy(&seq, hdr + 6, sizeof(seq));
-	id = ntohs(id);
-	seq = ntohs(seq);
-	if (hdr[0] != reply_type || hdr[1] != 0 || id != p->p_ident ||
-	    !same_host(from, &p->p_dst)) {
+	if (p->p_family == AF_INET) {
+		ok = eh.eh_icmp.icmp_type == ICMP_ECHOREPLY &&
+		    eh.eh_icmp.icmp_code == 0 &&
+		    ntohs(eh.eh_icmp.icmp_id) == p->p_ident;
+		seq = ntohs(eh.eh_icmp.icmp_seq);
+	} else {
+		ok = eh.eh_icmp6.icmp6_type == ICMP6_ECHO_REPLY &&
+		    eh.eh_icmp6.icmp6_code == 0 &&
+		    ntohs(eh.eh_icmp6.icmp6_id) == p->p_ident;
+		seq = ntohs(eh.eh_icmp6.icmp6_seq);
+	}
+	if (!ok || !same_host(from, &p->p_dst)) {
 		goto other;
 	}
 	/* The raw IPv4 socket leaves the ICMP checksum to us. */
@@ -443,9 +453,9 @@ static errno_t
 ping_send(struct ping *p, socket_t so, uint16_t seq, uint8_t *payload)
 {
 	size_t len = ECHO_HDRLEN + p->p_datalen, sent;
-	uint8_t hdr[ECHO_HDRLEN];
-	uint16_t v, sum;
+	union echo_hdr eh;
 	struct msghdr msg;
+	uint16_t sum;
 	uint64_t t;
 	errno_t error;
 	mbuf_t m;
@@ -454,13 +464,17 @@ ping_send(struct ping *p, socket_t so, uint16_t seq, uint8_t *payload)
 	if (error != 0) {
 		return error;
 	}
-	memset(hdr, 0, sizeof(hdr));
-	hdr[0] = p->p_family == AF_INET ? ICMP_ECHO : ICMP6_ECHO_REQUEST;
-	v = htons(p->p_ident);
-	memcpy(hdr + 4, &v, sizeof(v));
-	v = htons(seq);
-	memcpy(hdr + 6, &v, sizeof(v));
-	error = mbuf_copyback(m, 0, sizeof(hdr), hdr, MBUF_WAITOK);
+	memset(&eh, 0, sizeof(eh));
+	if (p->p_family == AF_INET) {
+		eh.eh_icmp.icmp_type = ICMP_ECHO;
+		eh.eh_icmp.icmp_id = htons(p->p_ident);
+		eh.eh_icmp.icmp_seq = htons(seq);
+	} else {
+		eh.eh_icmp6.icmp6_type = ICMP6_ECHO_REQUEST;
+		eh.eh_icmp6.icmp6_id = htons(p->p_ident);
+		eh.eh_icmp6.icmp6_seq = htons(seq);
+	}
+	error = mbuf_copyback(m, 0, ECHO_HDRLEN, &eh, MBUF_WAITOK);
 	if (error == 0 && p->p_datalen > 0) {
 		if (p->p_datalen >= STAMP_LEN) {
 			t = now_ns();
@@ -476,7 +490,8 @@ ping_send(struct ping *p, socket_t so, uint16_t seq, uint8_t *payload)
 	/* ICMPv6: the library fills the checksum (RFC 3542). */
 	if (p->p_family == AF_INET) {
 		sum = cksum_mbuf(m, 0, len);
-		error = mbuf_copyback(m, 2, sizeof(sum), &sum, MBUF_WAITOK);
+		error = mbuf_copyback(m, CKSUM_OFF, sizeof(sum), &sum,
+		    MBUF_WAITOK);
 		if (error != 0) {
 			mbuf_freem(m);
 			return error;
@@ -530,11 +545,14 @@ responder_input(struct responder *r, socket_t so, mbuf_t m,
 	type = r->r_family == AF_INET ? ICMP_ECHOREPLY : ICMP6_ECHO_REPLY;
 	error = mbuf_copyback(reply, 0, 1, &type, MBUF_DONTWAIT);
 	if (error == 0) {
-		error = mbuf_copyback(reply, 2, 2, zero, MBUF_DONTWAIT);
+		error = mbuf_copyback(reply, CKSUM_OFF, sizeof(zero), zero,
+		    MBUF_DONTWAIT);
 	}
+	/* ICMPv6: the library fills the checksum. */
 	if (error == 0 && r->r_family == AF_INET) {
 		sum = cksum_mbuf(reply, 0, mbuf_pkthdr_len(reply));
-		error = mbuf_copyback(reply, 2, 2, &sum, MBUF_DONTWAIT);
+		error = mbuf_copyback(reply, CKSUM_OFF, sizeof(sum), &sum,
+		    MBUF_DONTWAIT);
 	}
 	if (error != 0) {
 		mbuf_freem(reply);
