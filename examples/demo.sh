@@ -254,6 +254,20 @@ netns_up() {
 	done
 	ip -n "$ns_a" link set "$veth_a" up || return 1
 	ip -n "$ns_b" link set "$veth_b" up || return 1
+	# The kernel adds the multicast routes a moment after the link comes
+	# up; a neighbour solicitation that arrives before is dropped and the
+	# first echo waits a second.  Wait for them (3 s at most).
+	i=0
+	while [ $have_v6 -eq 1 ] && [ $i -lt 60 ]; do
+		if [ -n "$(ip -n "$ns_a" -6 route show table local ff00::/8 \
+		    dev "$veth_a" 2>/dev/null)" ] &&
+		    [ -n "$(ip -n "$ns_b" -6 route show table local ff00::/8 \
+		    dev "$veth_b" 2>/dev/null)" ]; then
+			break
+		fi
+		sleep 0.05
+		i=$((i + 1))
+	done
 	return 0
 }
 
