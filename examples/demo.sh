@@ -196,8 +196,8 @@ else
 fi
 
 # ping_step STEP COMMAND...: runs one ping, shows what it printed and
-# notes the result.  A backend this build lacks, or a library without the
-# mem control calls, is a skip; anything else that fails is a failure.
+# notes the result.  A backend this build lacks is a skip; anything else
+# that fails is a failure.
 ping_step() {
 	step=$1
 	shift
@@ -211,9 +211,6 @@ ping_step() {
 	elif grep -q '^ping: xkpi_init: Operation not supported' \
 	    "$tmp/ping.out"; then
 		note "$step" "skipped: backend not built"
-	elif grep -q '^ping: --mem: not supported' "$tmp/ping.out"; then
-		note "$step" "skipped: libxkpi does not export the mem" \
-		    "control API"
 	else
 		note "$step" "FAILED (exit $rc${line:+; $line})"
 		failed=1

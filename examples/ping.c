@@ -27,9 +27,7 @@
  * itself, over the in-memory backend and without privilege: two linked
  * virtual interfaces, and an echo responder that is a second kext in
  * the same process (its own raw socket and upcall); dst then defaults to
- * the responder's address.  The mem backend's control calls
- * (backends/mem.h) are not part of the installed API: when the library
- * at hand does not export them, --mem says so and exits with 2.
+ * the responder's address, all through <xkpi_mem.h>.
  *
  * Exit status: 0 when every request got its reply, 1 otherwise, 2 for a
  * usage or setup error.
@@ -56,18 +54,7 @@
 #include <sys/kpi_mbuf.h>
 #include <sys/kpi_socket.h>
 #include <xkpi.h>
-
-/*
- * The in-memory backend's control calls (backends/mem.h in the source
- * tree, not installed), declared here so that the program builds against
- * an installed library too.  Weak: a library that does not export them
- * leaves them NULL, and only --mem needs them.
- */
-extern int xk_mem_vif_create(const char *name, uint32_t mtu,
-    uint32_t *ifindex) __attribute__((weak));
-extern int xk_mem_vif_addaddr(const char *name, int family,
-    const void *addr, unsigned int plen) __attribute__((weak));
-extern int xk_mem_link(const char *a, const char *b) __attribute__((weak));
+#include <xkpi_mem.h>
 
 #define COUNT_MAX	65535UL	/* sequence numbers stay unique */
 #define INTERVAL_MAX	60000UL
@@ -642,12 +629,6 @@ mem_setup(int family, struct responder *r, socket_t *rso,
 	const void *a;
 	errno_t error;
 
-	if (xk_mem_vif_create == NULL || xk_mem_vif_addaddr == NULL ||
-	    xk_mem_link == NULL) {
-		fprintf(stderr, "ping: --mem: not supported: this libxkpi does "
-		    "not export the mem backend's control API\n");
-		return 2;
-	}
 	if ((error = xkpi_init(&cfg)) != 0) {
 		return fail("xkpi_init", error);
 	}
@@ -657,17 +638,17 @@ mem_setup(int family, struct responder *r, socket_t *rso,
 	sin6 = (struct sockaddr_in6 *)src;
 	a = family == AF_INET ? (const void *)&sin->sin_addr :
 	    (const void *)&sin6->sin6_addr;
-	if ((error = xk_mem_vif_create(MEM_IF_PINGER, 1500, NULL)) != 0 ||
-	    (error = xk_mem_vif_create(MEM_IF_PEER, 1500, NULL)) != 0 ||
-	    (error = xk_mem_vif_addaddr(MEM_IF_PINGER, family, a, plen)) != 0) {
+	if ((error = xkpi_mem_vif_create(MEM_IF_PINGER, 1500, NULL)) != 0 ||
+	    (error = xkpi_mem_vif_create(MEM_IF_PEER, 1500, NULL)) != 0 ||
+	    (error = xkpi_mem_vif_addaddr(MEM_IF_PINGER, family, a, plen)) != 0) {
 		return fail("mem interfaces", error);
 	}
 	sin = (struct sockaddr_in *)peer;
 	sin6 = (struct sockaddr_in6 *)peer;
 	a = family == AF_INET ? (const void *)&sin->sin_addr :
 	    (const void *)&sin6->sin6_addr;
-	if ((error = xk_mem_vif_addaddr(MEM_IF_PEER, family, a, plen)) != 0 ||
-	    (error = xk_mem_link(MEM_IF_PINGER, MEM_IF_PEER)) != 0) {
+	if ((error = xkpi_mem_vif_addaddr(MEM_IF_PEER, family, a, plen)) != 0 ||
+	    (error = xkpi_mem_link(MEM_IF_PINGER, MEM_IF_PEER)) != 0) {
 		return fail("mem interfaces", error);
 	}
 
