@@ -44,6 +44,7 @@ _Static_assert(XK_NUD_USABLE == (NUD_REACHABLE | NUD_STALE | NUD_DELAY |
 #define NL_DUMP_TRIES	3	/* a dump the kernel marks inconsistent */
 #define MON_BATCH	64	/* receives per monitor callback */
 #define MON_RCVBUF	(4 << 20)	/* monitor socket buffer asked for */
+#define MON_DISCARD_MAX	65536	/* receives thrown away after an overrun */
 
 static atomic_uint nl_seq;
 
@@ -1095,6 +1096,29 @@ mon_free(struct xk_hostif_mon *mon)
 }
 
 /*
+ * After an overrun, what is still queued is older than the gap: applied
+ * after the re-read, a stale MTU or address would overwrite the fresh
+ * one, and the notification that corrected it is the one lost.  So it is
+ * read and thrown away, up to the first empty read (bounded: the buffer
+ * holds a few thousand notifications, and more may keep coming).
+ */
+static void
+mon_discard(struct xk_hostif_mon *mon)
+{
+	for (int i = 0; i < MON_DISCARD_MAX; i++) {
+		if (mnl_socket_recvfrom(mon->hm_nl, mon->hm_buf,
+		    NL_BUFSIZE) < 0) {
+			if (errno == ENOBUFS) {
+				atomic_fetch_add_explicit(&mon->hm_overruns,
+				    1, memory_order_relaxed);
+			} else if (errno != EINTR && errno != ENOSPC) {
+				break;
+			}
+		}
+	}
+}
+
+/*
  * Reads what is waiting, at most MON_BATCH datagrams: the event is
  * persistent and level-triggered, so a longer backlog brings us back on
  * the next turn of the loop, after the other events.
@@ -1120,11 +1144,15 @@ mon_cb(evutil_socket_t fd, short what, void *arg)
 			if (errno == ENOBUFS) {
 				atomic_fetch_add_explicit(&mon->hm_overruns, 1,
 				    memory_order_relaxed);
+				mon_discard(mon);
 				resync = true;
-				continue;
+				break;
 			}
 			if (errno != EAGAIN && errno != EWOULDBLOCK) {
-				/* ENOSPC: a datagram was cut, and lost. */
+				/*
+				 * ENOSPC: a datagram was cut, and lost; what
+				 * follows it is newer and still good.
+				 */
 				xk_log(XKPI_LOG_WARN, "hostif: netlink: %s",
 				    strerror(errno));
 				resync = true;
