@@ -109,13 +109,18 @@ out:
 	return error;
 }
 
-/* A request header of @type with @flags and a family header of @hdrlen. */
+/*
+ * A request of @type with @flags and a family header of @hdrlen, in @buf
+ * (NL_REQSIZE bytes).  The buffer is cleared whole: libmnl leaves the
+ * padding after an attribute as it finds it, and it goes to the kernel.
+ */
 static struct nlmsghdr *
 nl_request(char *buf, uint16_t type, uint16_t flags, void **hdrp,
     size_t hdrlen)
 {
 	struct nlmsghdr *nlh;
 
+	memset(buf, 0, NL_REQSIZE);
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
