@@ -40,11 +40,11 @@ _Static_assert(XK_NUD_USABLE == (NUD_REACHABLE | NUD_STALE | NUD_DELAY |
  * much; a smaller buffer would truncate (ENOSPC from libmnl).
  */
 #define NL_BUFSIZE	32768
-#define NL_REQSIZE	256	/* our requests: a header and two attributes */
+#define NL_REQSIZE	256	/* a request: header and two attributes */
 #define NL_DUMP_TRIES	3	/* a dump the kernel marks inconsistent */
 #define MON_BATCH	64	/* receives per monitor callback */
 #define MON_RCVBUF	(4 << 20)	/* monitor socket buffer asked for */
-#define MON_DISCARD_MAX	65536	/* receives thrown away after an overrun */
+#define MON_DISCARD_MAX	65536	/* reads discarded after an overrun */
 
 static atomic_uint nl_seq;
 
@@ -92,6 +92,11 @@ nl_query(struct nlmsghdr *req, mnl_cb_t cb, void *arg)
 				continue;
 			}
 			error = errno;
+			break;
+		}
+		if (n == 0) {
+			/* Not something netlink does: do not spin on it. */
+			error = EPROTO;
 			break;
 		}
 		ret = mnl_cb_run(buf, (size_t)n, seq, portid, cb, arg);
@@ -363,9 +368,8 @@ addr_parse(const struct nlmsghdr *nlh, struct xk_ifaddr *ifa,
 }
 
 struct addrs_arg {
-	uint32_t	 aa_index;	/* 0: every interface */
+	uint32_t	 aa_index;
 	GArray		*aa_addrs;	/* struct xk_ifaddr */
-	GArray		*aa_indexes;	/* uint32_t, beside aa_addrs; or NULL */
 };
 
 static int
@@ -376,27 +380,23 @@ addrs_cb(const struct nlmsghdr *nlh, void *arg)
 	uint32_t index;
 
 	if (nlh->nlmsg_type == RTM_NEWADDR &&
-	    addr_parse(nlh, &ifa, &index) &&
-	    (aa->aa_index == 0 || index == aa->aa_index)) {
+	    addr_parse(nlh, &ifa, &index) && index == aa->aa_index) {
 		g_array_append_val(aa->aa_addrs, ifa);
-		if (aa->aa_indexes != NULL) {
-			g_array_append_val(aa->aa_indexes, index);
-		}
 	}
 	return MNL_CB_OK;
 }
 
 /*
- * Appends the addresses of interface @index (0: of all, with their
- * interfaces in @indexes) to @addrs.  The dump is of both families at
- * once; the kernel ignores ifa_index unless strict checking is on, so
- * the filter is ours.  A dump the kernel marks inconsistent is run
- * again, from an empty array, so that nothing is reported twice.
+ * Fills @addrs with the addresses of interface @index.  The dump is of
+ * both families at once; the kernel ignores ifa_index unless strict
+ * checking is on, so the filter is ours.  A dump the kernel marks
+ * inconsistent is run again, from an empty array, so that nothing is
+ * reported twice.
  */
 static int
-addrs_collect(uint32_t index, GArray *addrs, GArray *indexes)
+addrs_collect(uint32_t index, GArray *addrs)
 {
-	struct addrs_arg aa = { index, addrs, indexes };
+	struct addrs_arg aa = { index, addrs };
 	char req[NL_REQSIZE];
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifm;
@@ -405,9 +405,6 @@ addrs_collect(uint32_t index, GArray *addrs, GArray *indexes)
 	for (int tries = 0; tries < NL_DUMP_TRIES && error == EINTR;
 	    tries++) {
 		g_array_set_size(addrs, 0);
-		if (indexes != NULL) {
-			g_array_set_size(indexes, 0);
-		}
 		nlh = nl_request(req, RTM_GETADDR, NLM_F_DUMP, (void **)&ifm,
 		    sizeof(*ifm));
 		ifm->ifa_family = AF_UNSPEC;
@@ -430,7 +427,7 @@ xk_hostif_addrs(uint32_t index,
 	}
 	/* Collected first: @fn sees one consistent dump, never a partial. */
 	addrs = g_array_new(FALSE, FALSE, sizeof(struct xk_ifaddr));
-	if ((error = addrs_collect(index, addrs, NULL)) == 0) {
+	if ((error = addrs_collect(index, addrs)) == 0) {
 		for (guint i = 0; i < addrs->len; i++) {
 			const struct xk_ifaddr *ifa = &g_array_index(addrs,
 			    struct xk_ifaddr, i);
@@ -512,7 +509,7 @@ xk_hostif_attach(const char *name, void *besc, struct __ifnet **ifpp)
 		return error;
 	}
 	addrs = g_array_new(FALSE, FALSE, sizeof(struct xk_ifaddr));
-	if ((error = addrs_collect(hi.hi_index, addrs, NULL)) != 0) {
+	if ((error = addrs_collect(hi.hi_index, addrs)) != 0) {
 		goto out;
 	}
 	xk_core_lock();
@@ -722,8 +719,10 @@ neigh_get_cb(const struct nlmsghdr *nlh, void *arg)
 	if (ne.ne_lladdr != NULL) {
 		nga->nga_hasll = true;
 		nga->nga_lllen = ne.ne_lllen;
-		memcpy(nga->nga_lladdr, ne.ne_lladdr,
-		    MIN(ne.ne_lllen, nga->nga_cap));
+		if (nga->nga_cap > 0) {
+			memcpy(nga->nga_lladdr, ne.ne_lladdr,
+			    MIN(ne.ne_lllen, nga->nga_cap));
+		}
 	}
 	return MNL_CB_OK;
 }
@@ -857,10 +856,10 @@ struct xk_hostif_mon {
 	xk_hostif_neigh_cb	*hm_neigh_cb;
 	void			*hm_ctx;
 	char			*hm_buf;	/* NL_BUFSIZE */
-	_Atomic uint64_t	 hm_overruns;	/* ENOBUFS: notifications lost */
+	_Atomic uint64_t	 hm_overruns;	/* ENOBUFS seen */
 	/* Loop thread only: */
 	bool			 hm_running;	/* inside mon_cb */
-	bool			 hm_dead;	/* unfollowed by its callback */
+	bool			 hm_dead;	/* unfollowed from its cb */
 };
 
 /* An attached host interface by index, or NULL. */
@@ -1030,7 +1029,7 @@ resync_one(uint32_t index)
 
 	addrs = g_array_new(FALSE, FALSE, sizeof(struct xk_ifaddr));
 	if ((error = link_get(index, NULL, &hi)) == 0) {
-		error = addrs_collect(index, addrs, NULL);
+		error = addrs_collect(index, addrs);
 	}
 	xk_core_lock();
 	if ((ifp = host_ifp_locked(index)) != NULL) {

@@ -710,8 +710,8 @@ struct nrec {
 	size_t		 len;
 	uint8_t		 ll[16];
 	uint32_t	 ifindex;
-	bool		 on_loop;	/* every call ran as a loop callback */
-	struct xk_hostif_mon *unfollow;	/* unfollow it on the first call */
+	bool		 on_loop;	/* every call a loop callback */
+	struct xk_hostif_mon *unfollow;	/* stopped by the first call */
 };
 
 static void
@@ -736,7 +736,9 @@ nrec_cb(void *ctx, int family, uint32_t ifindex, const void *addr,
 	r->len = lllen;
 	assert_true(lllen <= sizeof(r->ll));
 	assert_true(lllen == 0 || lladdr != NULL);
-	memcpy(r->ll, lladdr, lllen);
+	if (lllen > 0) {
+		memcpy(r->ll, lladdr, lllen);
+	}
 }
 
 struct want_addr {
@@ -756,7 +758,7 @@ addr_is(void *arg)
 
 struct want_u32 {
 	const char	*name;
-	size_t		 off;		/* of a uint32_t in struct __ifnet */
+	size_t		 off;		/* a uint32_t in __ifnet */
 	uint32_t	 mask;
 	uint32_t	 value;
 };
