@@ -21,6 +21,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <xkpi.h>
@@ -42,6 +43,7 @@ _Static_assert(XK_NUD_USABLE == (NUD_REACHABLE | NUD_STALE | NUD_DELAY |
 #define NL_BUFSIZE	32768
 #define NL_REQSIZE	256	/* a request: header and two attributes */
 #define NL_DUMP_TRIES	3	/* a dump the kernel marks inconsistent */
+#define NL_TIMEOUT_S	1	/* longest wait for an answer */
 #define MON_BATCH	64	/* receives per monitor callback */
 #define MON_RCVBUF	(4 << 20)	/* monitor socket buffer asked for */
 #define MON_DISCARD_MAX	65536	/* reads discarded after an overrun */
@@ -55,11 +57,12 @@ static atomic_uint nl_seq;
  * reply, or an error or acknowledgement when NLM_F_ACK asked for one).
  * Returns 0 or the errno of the kernel, of the socket or of @cb; EINTR
  * when the kernel marked a dump inconsistent (the table changed under
- * it: the caller may retry).
+ * it: the caller may retry); ETIMEDOUT when no answer came.
  */
 static int
 nl_query(struct nlmsghdr *req, mnl_cb_t cb, void *arg)
 {
+	struct timeval tmo = { .tv_sec = NL_TIMEOUT_S };
 	struct mnl_socket *nl;
 	unsigned int portid, seq;
 	char *buf = NULL;
@@ -71,7 +74,15 @@ nl_query(struct nlmsghdr *req, mnl_cb_t cb, void *arg)
 	if ((nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC)) == NULL) {
 		return errno;
 	}
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	/*
+	 * The kernel answers while it handles the request (a dump's next
+	 * part while we read the previous one), so a read never waits for
+	 * long; the bound only keeps a caller holding the core lock from
+	 * hanging if that ever stops being true.
+	 */
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tmo,
+	    sizeof(tmo)) < 0 ||
+	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		error = errno;
 		goto out;
 	}
@@ -91,7 +102,7 @@ nl_query(struct nlmsghdr *req, mnl_cb_t cb, void *arg)
 			if (errno == EINTR) {
 				continue;
 			}
-			error = errno;
+			error = errno == EAGAIN ? ETIMEDOUT : errno;
 			break;
 		}
 		if (n == 0) {
