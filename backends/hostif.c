@@ -21,6 +21,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <xkpi.h>
@@ -40,10 +41,12 @@ _Static_assert(XK_NUD_USABLE == (NUD_REACHABLE | NUD_STALE | NUD_DELAY |
  * much; a smaller buffer would truncate (ENOSPC from libmnl).
  */
 #define NL_BUFSIZE	32768
-#define NL_REQSIZE	256	/* our requests: a header and two attributes */
+#define NL_REQSIZE	256	/* a request: header and two attributes */
 #define NL_DUMP_TRIES	3	/* a dump the kernel marks inconsistent */
+#define NL_TIMEOUT_S	1	/* longest wait for an answer */
 #define MON_BATCH	64	/* receives per monitor callback */
 #define MON_RCVBUF	(4 << 20)	/* monitor socket buffer asked for */
+#define MON_DISCARD_MAX	65536	/* reads discarded after an overrun */
 
 static atomic_uint nl_seq;
 
@@ -54,11 +57,12 @@ static atomic_uint nl_seq;
  * reply, or an error or acknowledgement when NLM_F_ACK asked for one).
  * Returns 0 or the errno of the kernel, of the socket or of @cb; EINTR
  * when the kernel marked a dump inconsistent (the table changed under
- * it: the caller may retry).
+ * it: the caller may retry); ETIMEDOUT when no answer came.
  */
 static int
 nl_query(struct nlmsghdr *req, mnl_cb_t cb, void *arg)
 {
+	struct timeval tmo = { .tv_sec = NL_TIMEOUT_S };
 	struct mnl_socket *nl;
 	unsigned int portid, seq;
 	char *buf = NULL;
@@ -70,7 +74,15 @@ nl_query(struct nlmsghdr *req, mnl_cb_t cb, void *arg)
 	if ((nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC)) == NULL) {
 		return errno;
 	}
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	/*
+	 * The kernel answers while it handles the request (a dump's next
+	 * part while we read the previous one), so a read never waits for
+	 * long; the bound only keeps a caller holding the core lock from
+	 * hanging if that ever stops being true.
+	 */
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tmo,
+	    sizeof(tmo)) < 0 ||
+	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		error = errno;
 		goto out;
 	}
@@ -90,7 +102,12 @@ nl_query(struct nlmsghdr *req, mnl_cb_t cb, void *arg)
 			if (errno == EINTR) {
 				continue;
 			}
-			error = errno;
+			error = errno == EAGAIN ? ETIMEDOUT : errno;
+			break;
+		}
+		if (n == 0) {
+			/* Not something netlink does: do not spin on it. */
+			error = EPROTO;
 			break;
 		}
 		ret = mnl_cb_run(buf, (size_t)n, seq, portid, cb, arg);
@@ -108,13 +125,18 @@ out:
 	return error;
 }
 
-/* A request header of @type with @flags and a family header of @hdrlen. */
+/*
+ * A request of @type with @flags and a family header of @hdrlen, in @buf
+ * (NL_REQSIZE bytes).  The buffer is cleared whole: libmnl leaves the
+ * padding after an attribute as it finds it, and it goes to the kernel.
+ */
 static struct nlmsghdr *
 nl_request(char *buf, uint16_t type, uint16_t flags, void **hdrp,
     size_t hdrlen)
 {
 	struct nlmsghdr *nlh;
 
+	memset(buf, 0, NL_REQSIZE);
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
@@ -357,9 +379,8 @@ addr_parse(const struct nlmsghdr *nlh, struct xk_ifaddr *ifa,
 }
 
 struct addrs_arg {
-	uint32_t	 aa_index;	/* 0: every interface */
+	uint32_t	 aa_index;
 	GArray		*aa_addrs;	/* struct xk_ifaddr */
-	GArray		*aa_indexes;	/* uint32_t, beside aa_addrs; or NULL */
 };
 
 static int
@@ -370,27 +391,23 @@ addrs_cb(const struct nlmsghdr *nlh, void *arg)
 	uint32_t index;
 
 	if (nlh->nlmsg_type == RTM_NEWADDR &&
-	    addr_parse(nlh, &ifa, &index) &&
-	    (aa->aa_index == 0 || index == aa->aa_index)) {
+	    addr_parse(nlh, &ifa, &index) && index == aa->aa_index) {
 		g_array_append_val(aa->aa_addrs, ifa);
-		if (aa->aa_indexes != NULL) {
-			g_array_append_val(aa->aa_indexes, index);
-		}
 	}
 	return MNL_CB_OK;
 }
 
 /*
- * Appends the addresses of interface @index (0: of all, with their
- * interfaces in @indexes) to @addrs.  The dump is of both families at
- * once; the kernel ignores ifa_index unless strict checking is on, so
- * the filter is ours.  A dump the kernel marks inconsistent is run
- * again, from an empty array, so that nothing is reported twice.
+ * Fills @addrs with the addresses of interface @index.  The dump is of
+ * both families at once; the kernel ignores ifa_index unless strict
+ * checking is on, so the filter is ours.  A dump the kernel marks
+ * inconsistent is run again, from an empty array, so that nothing is
+ * reported twice.
  */
 static int
-addrs_collect(uint32_t index, GArray *addrs, GArray *indexes)
+addrs_collect(uint32_t index, GArray *addrs)
 {
-	struct addrs_arg aa = { index, addrs, indexes };
+	struct addrs_arg aa = { index, addrs };
 	char req[NL_REQSIZE];
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifm;
@@ -399,9 +416,6 @@ addrs_collect(uint32_t index, GArray *addrs, GArray *indexes)
 	for (int tries = 0; tries < NL_DUMP_TRIES && error == EINTR;
 	    tries++) {
 		g_array_set_size(addrs, 0);
-		if (indexes != NULL) {
-			g_array_set_size(indexes, 0);
-		}
 		nlh = nl_request(req, RTM_GETADDR, NLM_F_DUMP, (void **)&ifm,
 		    sizeof(*ifm));
 		ifm->ifa_family = AF_UNSPEC;
@@ -424,7 +438,7 @@ xk_hostif_addrs(uint32_t index,
 	}
 	/* Collected first: @fn sees one consistent dump, never a partial. */
 	addrs = g_array_new(FALSE, FALSE, sizeof(struct xk_ifaddr));
-	if ((error = addrs_collect(index, addrs, NULL)) == 0) {
+	if ((error = addrs_collect(index, addrs)) == 0) {
 		for (guint i = 0; i < addrs->len; i++) {
 			const struct xk_ifaddr *ifa = &g_array_index(addrs,
 			    struct xk_ifaddr, i);
@@ -506,7 +520,7 @@ xk_hostif_attach(const char *name, void *besc, struct __ifnet **ifpp)
 		return error;
 	}
 	addrs = g_array_new(FALSE, FALSE, sizeof(struct xk_ifaddr));
-	if ((error = addrs_collect(hi.hi_index, addrs, NULL)) != 0) {
+	if ((error = addrs_collect(hi.hi_index, addrs)) != 0) {
 		goto out;
 	}
 	xk_core_lock();
@@ -716,8 +730,10 @@ neigh_get_cb(const struct nlmsghdr *nlh, void *arg)
 	if (ne.ne_lladdr != NULL) {
 		nga->nga_hasll = true;
 		nga->nga_lllen = ne.ne_lllen;
-		memcpy(nga->nga_lladdr, ne.ne_lladdr,
-		    MIN(ne.ne_lllen, nga->nga_cap));
+		if (nga->nga_cap > 0) {
+			memcpy(nga->nga_lladdr, ne.ne_lladdr,
+			    MIN(ne.ne_lllen, nga->nga_cap));
+		}
 	}
 	return MNL_CB_OK;
 }
@@ -851,10 +867,10 @@ struct xk_hostif_mon {
 	xk_hostif_neigh_cb	*hm_neigh_cb;
 	void			*hm_ctx;
 	char			*hm_buf;	/* NL_BUFSIZE */
-	_Atomic uint64_t	 hm_overruns;	/* ENOBUFS: notifications lost */
+	_Atomic uint64_t	 hm_overruns;	/* ENOBUFS seen */
 	/* Loop thread only: */
 	bool			 hm_running;	/* inside mon_cb */
-	bool			 hm_dead;	/* unfollowed by its callback */
+	bool			 hm_dead;	/* unfollowed from its cb */
 };
 
 /* An attached host interface by index, or NULL. */
@@ -1024,7 +1040,7 @@ resync_one(uint32_t index)
 
 	addrs = g_array_new(FALSE, FALSE, sizeof(struct xk_ifaddr));
 	if ((error = link_get(index, NULL, &hi)) == 0) {
-		error = addrs_collect(index, addrs, NULL);
+		error = addrs_collect(index, addrs);
 	}
 	xk_core_lock();
 	if ((ifp = host_ifp_locked(index)) != NULL) {
@@ -1095,6 +1111,29 @@ mon_free(struct xk_hostif_mon *mon)
 }
 
 /*
+ * After an overrun, what is still queued is older than the gap: applied
+ * after the re-read, a stale MTU or address would overwrite the fresh
+ * one, and the notification that corrected it is the one lost.  So it is
+ * read and thrown away, up to the first empty read (bounded: the buffer
+ * holds a few thousand notifications, and more may keep coming).
+ */
+static void
+mon_discard(struct xk_hostif_mon *mon)
+{
+	for (int i = 0; i < MON_DISCARD_MAX; i++) {
+		if (mnl_socket_recvfrom(mon->hm_nl, mon->hm_buf,
+		    NL_BUFSIZE) < 0) {
+			if (errno == ENOBUFS) {
+				atomic_fetch_add_explicit(&mon->hm_overruns,
+				    1, memory_order_relaxed);
+			} else if (errno != EINTR && errno != ENOSPC) {
+				break;
+			}
+		}
+	}
+}
+
+/*
  * Reads what is waiting, at most MON_BATCH datagrams: the event is
  * persistent and level-triggered, so a longer backlog brings us back on
  * the next turn of the loop, after the other events.
@@ -1120,11 +1159,15 @@ mon_cb(evutil_socket_t fd, short what, void *arg)
 			if (errno == ENOBUFS) {
 				atomic_fetch_add_explicit(&mon->hm_overruns, 1,
 				    memory_order_relaxed);
+				mon_discard(mon);
 				resync = true;
-				continue;
+				break;
 			}
 			if (errno != EAGAIN && errno != EWOULDBLOCK) {
-				/* ENOSPC: a datagram was cut, and lost. */
+				/*
+				 * ENOSPC: a datagram was cut, and lost; what
+				 * follows it is newer and still good.
+				 */
 				xk_log(XKPI_LOG_WARN, "hostif: netlink: %s",
 				    strerror(errno));
 				resync = true;

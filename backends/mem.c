@@ -13,8 +13,9 @@
 #include <event2/event.h>
 #include <string.h>
 
+#include <xkpi_mem.h>
+
 #include "backends/backend.h"
-#include "backends/mem.h"
 #include "core/if_var.h"
 #include "core/ip_var.h"
 #include "core/socket_var.h"
@@ -285,8 +286,8 @@ vif_byname_locked(const char *name)
 	return ifp != NULL ? ifp->if_besc : NULL;
 }
 
-int
-xk_mem_vif_create(const char *name, uint32_t mtu, uint32_t *ifindex)
+XK_EXPORT errno_t
+xkpi_mem_vif_create(const char *name, uint32_t mtu, uint32_t *ifindex)
 {
 	struct mem_softc *sc;
 	struct __ifnet *ifp;
@@ -306,8 +307,8 @@ xk_mem_vif_create(const char *name, uint32_t mtu, uint32_t *ifindex)
 	return error;
 }
 
-int
-xk_mem_vif_addaddr(const char *name, int family, const void *addr,
+XK_EXPORT errno_t
+xkpi_mem_vif_addaddr(const char *name, int family, const void *addr,
     unsigned int plen)
 {
 	struct mem_softc *sc;
@@ -323,8 +324,8 @@ xk_mem_vif_addaddr(const char *name, int family, const void *addr,
 	return error;
 }
 
-int
-xk_mem_link(const char *a, const char *b)
+XK_EXPORT errno_t
+xkpi_mem_link(const char *a, const char *b)
 {
 	struct mem_vif *va, *vb;
 	struct mem_softc *sc;
@@ -345,8 +346,8 @@ xk_mem_link(const char *a, const char *b)
 	return error;
 }
 
-int
-xk_mem_inject(const char *name, const void *pkt, size_t len)
+XK_EXPORT errno_t
+xkpi_mem_inject(const char *name, const void *pkt, size_t len)
 {
 	struct mem_softc *sc;
 	struct __mbuf *m;
@@ -374,8 +375,8 @@ xk_mem_inject(const char *name, const void *pkt, size_t len)
 	return 0;
 }
 
-int
-xk_mem_capture(const char *name, void *buf, size_t cap, size_t *len)
+XK_EXPORT errno_t
+xkpi_mem_capture(const char *name, void *buf, size_t cap, size_t *len)
 {
 	struct mem_softc *sc;
 	struct __mbuf *m;
@@ -402,8 +403,8 @@ xk_mem_capture(const char *name, void *buf, size_t cap, size_t *len)
 	return n > cap ? EMSGSIZE : 0;
 }
 
-void
-xk_mem_reset(void)
+XK_EXPORT void
+xkpi_mem_reset(void)
 {
 	struct mem_softc *sc;
 

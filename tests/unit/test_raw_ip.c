@@ -24,7 +24,7 @@
 #include <net/if_dl.h>
 #include <sys/kpi_socket.h>
 
-#include "backends/mem.h"
+#include <xkpi_mem.h>
 #include "core/ip_var.h"
 #include "core/socket_var.h"
 #include "tests/lib/xk_test.h"
@@ -59,15 +59,15 @@ setup(void **state)
 	struct in_addr a;
 
 	xk_test_sock_setup(state);
-	xk_mem_reset();
-	assert_int_equal(xk_mem_vif_create("vx0", 1500, &vx0_index), 0);
-	assert_int_equal(xk_mem_vif_create("vx1", 1500, NULL), 0);
+	xkpi_mem_reset();
+	assert_int_equal(xkpi_mem_vif_create("vx0", 1500, &vx0_index), 0);
+	assert_int_equal(xkpi_mem_vif_create("vx1", 1500, NULL), 0);
 	a = a4("10.0.0.1");
-	assert_int_equal(xk_mem_vif_addaddr("vx0", AF_INET, &a, 24), 0);
+	assert_int_equal(xkpi_mem_vif_addaddr("vx0", AF_INET, &a, 24), 0);
 	a = a4("10.0.0.4");
-	assert_int_equal(xk_mem_vif_addaddr("vx0", AF_INET, &a, 24), 0);
+	assert_int_equal(xkpi_mem_vif_addaddr("vx0", AF_INET, &a, 24), 0);
 	a = a4("10.0.1.1");
-	assert_int_equal(xk_mem_vif_addaddr("vx1", AF_INET, &a, 24), 0);
+	assert_int_equal(xkpi_mem_vif_addaddr("vx1", AF_INET, &a, 24), 0);
 	xk_ipstat_reset();
 	return 0;
 }
@@ -76,7 +76,7 @@ static int
 teardown(void **state)
 {
 	xk_so_force_unprivileged(false);
-	xk_mem_reset();
+	xkpi_mem_reset();
 	return xk_test_sock_teardown(state);
 }
 
@@ -136,7 +136,7 @@ inject(const char *ifname, const uint8_t *pkt, size_t len)
 {
 	uint64_t before = xk_test_ipstat().ips_total;
 
-	assert_int_equal(xk_mem_inject(ifname, pkt, len), 0);
+	assert_int_equal(xkpi_mem_inject(ifname, pkt, len), 0);
 	for (int i = 0; i < WAIT_MS && xk_test_ipstat().ips_total == before; i++) {
 		xk_test_sleep_ms(1);
 	}
@@ -391,7 +391,7 @@ captured(const char *ifname, uint8_t *buf, size_t cap, struct ip *ip)
 	size_t len = 0, hlen = 0;
 	mbuf_t m;
 
-	assert_int_equal(xk_mem_capture(ifname, buf, cap, &len), 0);
+	assert_int_equal(xkpi_mem_capture(ifname, buf, cap, &len), 0);
 	memcpy(ip, buf, sizeof(*ip));
 	assert_int_equal(xk_in_cksum_buf(buf, (size_t)ip->ip_hl << 2), 0);
 	assert_int_equal(mbuf_gethdr(MBUF_WAITOK, MBUF_TYPE_DATA, &m), 0);
@@ -531,7 +531,7 @@ test_bind_connect_errors(void **state)
 	assert_int_equal(sock_connect(so, (struct sockaddr *)&six, 0), EINVAL);
 	assert_int_equal(sock_bind(so, (struct sockaddr *)&b1), 0);
 	/* No interfaces at all. */
-	xk_mem_reset();
+	xkpi_mem_reset();
 	assert_int_equal(sock_bind(so, (struct sockaddr *)&b1),
 	    EADDRNOTAVAIL);
 	assert_int_equal(sock_connect(so, (struct sockaddr *)&b1, 0),
@@ -606,10 +606,10 @@ test_linked_interfaces_carry_packets(void **state)
 
 	(void)state;
 	/* vx2 10.0.1.2/24 on the wire with vx1. */
-	assert_int_equal(xk_mem_vif_create("vx2", 1500, NULL), 0);
+	assert_int_equal(xkpi_mem_vif_create("vx2", 1500, NULL), 0);
 	a = a4("10.0.1.2");
-	assert_int_equal(xk_mem_vif_addaddr("vx2", AF_INET, &a, 24), 0);
-	assert_int_equal(xk_mem_link("vx1", "vx2"), 0);
+	assert_int_equal(xkpi_mem_vif_addaddr("vx2", AF_INET, &a, 24), 0);
+	assert_int_equal(xkpi_mem_link("vx1", "vx2"), 0);
 	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, PROTO_EXP,
 	    xk_test_upcall_cb, &up, &rx), 0);
 	tx = raw(PROTO_EXP);

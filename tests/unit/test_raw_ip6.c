@@ -23,7 +23,7 @@
 #include <sys/kpi_mbuf.h>
 #include <sys/kpi_socket.h>
 
-#include "backends/mem.h"
+#include <xkpi_mem.h>
 #include "core/ip_var.h"
 #include "core/socket_var.h"
 #include "tests/lib/xk_test.h"
@@ -56,9 +56,9 @@ setup(void **state)
 	struct in6_addr a = a6("2001:db8::1");
 
 	xk_test_sock_setup(state);
-	xk_mem_reset();
-	assert_int_equal(xk_mem_vif_create("vx0", 1500, NULL), 0);
-	assert_int_equal(xk_mem_vif_addaddr("vx0", AF_INET6, &a, 64), 0);
+	xkpi_mem_reset();
+	assert_int_equal(xkpi_mem_vif_create("vx0", 1500, NULL), 0);
+	assert_int_equal(xkpi_mem_vif_addaddr("vx0", AF_INET6, &a, 64), 0);
 	xk_ipstat_reset();
 	return 0;
 }
@@ -66,7 +66,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	xk_mem_reset();
+	xkpi_mem_reset();
 	return xk_test_sock_teardown(state);
 }
 
@@ -145,7 +145,7 @@ inject(const uint8_t *pkt, size_t len)
 {
 	uint64_t before = xk_test_ipstat().ip6s_total;
 
-	assert_int_equal(xk_mem_inject("vx0", pkt, len), 0);
+	assert_int_equal(xkpi_mem_inject("vx0", pkt, len), 0);
 	for (int i = 0; i < WAIT_MS && xk_test_ipstat().ip6s_total == before; i++) {
 		xk_test_sleep_ms(1);
 	}
@@ -340,7 +340,7 @@ test_output_header_and_checksums(void **state)
 	(void)state;
 	ic = raw6(IPPROTO_ICMPV6);
 	send6(ic, &dst, echo, sizeof(echo), 0);
-	assert_int_equal(xk_mem_capture("vx0", buf, sizeof(buf), &len), 0);
+	assert_int_equal(xkpi_mem_capture("vx0", buf, sizeof(buf), &len), 0);
 	assert_int_equal(len, 40 + sizeof(echo));
 	memcpy(&ip6, buf, sizeof(ip6));
 	assert_int_equal(ip6.ip6_vfc >> 4, 6);
@@ -359,7 +359,7 @@ test_output_header_and_checksums(void **state)
 	assert_int_equal(sock_setsockopt(so, IPPROTO_IPV6, IPV6_CHECKSUM,
 	    &off, sizeof(off)), 0);
 	send6(so, &dst, data, sizeof(data), 0);
-	assert_int_equal(xk_mem_capture("vx0", buf, sizeof(buf), &len), 0);
+	assert_int_equal(xkpi_mem_capture("vx0", buf, sizeof(buf), &len), 0);
 	memcpy(&ip6, buf, sizeof(ip6));
 	assert_int_equal(ip6.ip6_nxt, PROTO_EXP);
 	assert_int_equal(sum6(&ip6.ip6_src, &ip6.ip6_dst, PROTO_EXP, buf + 40,
@@ -390,7 +390,7 @@ test_send_bind_connect_errors(void **state)
 	assert_int_equal(sock_connect(so, (struct sockaddr *)&dst, 0), 0);
 	send6(so, &dst, echo, sizeof(echo), EISCONN);
 	send6(so, NULL, echo, sizeof(echo), 0);
-	xk_mem_reset();
+	xkpi_mem_reset();
 	assert_int_equal(sock_bind(so, (struct sockaddr *)&dst),
 	    EADDRNOTAVAIL);
 	sock_close(so);

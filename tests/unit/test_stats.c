@@ -26,7 +26,7 @@
 #include <sys/kpi_socket.h>
 #include <xkpi.h>
 
-#include "backends/mem.h"
+#include <xkpi_mem.h>
 #include "core/ip_var.h"
 #include "tests/lib/xk_test.h"
 
@@ -65,25 +65,25 @@ setup(void **state)
 	struct in_addr a;
 
 	xk_test_sock_setup(state);
-	xk_mem_reset();
+	xkpi_mem_reset();
 	xk_ipstat_reset();
-	assert_int_equal(xk_mem_vif_create("st0", 1500, NULL), 0);
+	assert_int_equal(xkpi_mem_vif_create("st0", 1500, NULL), 0);
 	inet_pton(AF_INET, "10.9.0.1", &a);
-	assert_int_equal(xk_mem_vif_addaddr("st0", AF_INET, &a, 24), 0);
+	assert_int_equal(xkpi_mem_vif_addaddr("st0", AF_INET, &a, 24), 0);
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	xk_mem_reset();
+	xkpi_mem_reset();
 	return xk_test_sock_teardown(state);
 }
 
 static void
 inject_wait(const uint8_t *pkt, size_t len, uint64_t want_in)
 {
-	assert_int_equal(xk_mem_inject("st0", pkt, len), 0);
+	assert_int_equal(xkpi_mem_inject("st0", pkt, len), 0);
 	for (int i = 0; i < 2000 && stat_value("ip.in") < want_in; i++) {
 		xk_test_sleep_ms(1);
 	}
