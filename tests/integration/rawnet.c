@@ -60,10 +60,11 @@
 #define EXIT_SKIP	77
 
 #define PROTO_P		253	/* RFC 3692 experimentation */
-#define PROTO_Q		252	/* another unassigned number; 254 is divert */
+/* Another unassigned number: 254 is divert, never a raw socket (proto.c). */
+#define PROTO_Q		252
 #define PROTO_END	251	/* the sender's end marker */
 
-#define ECHO_ID		0x5852	/* identifier of our echo requests */
+#define ECHO_ID		0x5852	/* our echo requests' identifier */
 #define CLOSED_PORT	9	/* discard: nothing listens there */
 #define PKT_MAX		2048
 #define SEQ_MAX		256
@@ -1038,8 +1039,9 @@ run_emit(int argc, char **argv)
 		memset(ip, 0, sizeof(*ip));
 		ip->ip_v = 4;
 		ip->ip_hl = sizeof(*ip) >> 2;
-		ip->ip_len = (uint16_t)(sizeof(*ip) + plen);	/* host order */
-		ip->ip_off = IP_DF;				/* host order */
+		/* ip_len and ip_off in host order. */
+		ip->ip_len = (uint16_t)(sizeof(*ip) + plen);
+		ip->ip_off = IP_DF;
 		ip->ip_id = (i % 2) != 0 ? htons((uint16_t)(0x1000 + i)) : 0;
 		ip->ip_ttl = 64;
 		ip->ip_p = PROTO_P;
@@ -1080,7 +1082,7 @@ run_emit(int argc, char **argv)
  */
 
 struct sender {
-	int	sd_r4;		/* IPv4, IPPROTO_RAW: the header is ours */
+	int	sd_r4;		/* IPPROTO_RAW: the header is ours */
 	int	sd_r6p, sd_r6q, sd_r6i;
 	unsigned int sd_sent;
 	int	sd_failed;
@@ -1447,7 +1449,8 @@ sn_read(struct sniffer *sn)
 	uint8_t buf[PKT_MAX];
 	union {
 		struct cmsghdr	align;
-		uint8_t		buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		uint8_t		buf[CMSG_SPACE(
+		    sizeof(struct in6_pktinfo))];
 	} cbuf;
 	struct sockaddr_in6 from;
 	const struct in6_addr *dst;

@@ -18,6 +18,8 @@
 # everything without root, ip(8) or timeout(1), and the tshark case
 # without tshark.  Every wait is bounded; the namespaces and processes
 # this script made are removed by name and pid on any exit.
+# XK_TEST_WRAPPER (valgrind, say) is put in front of the programs that
+# use the library; the peer's side runs bare.
 
 builddir=$(pwd)
 RAWNET=${RAWNET:-$builddir/tests/integration/rawnet}
@@ -25,6 +27,7 @@ PING=$builddir/examples/ping
 BACKENDS=${RAWNET_BACKENDS:-linux pcap}
 COUNT=20		# packets of each kind emit sends
 PINGS=3
+WRAP=${XK_TEST_WRAPPER:-}
 
 A4=10.202.0.1 A4B=10.202.0.3 A6=fd00:202::1
 B4=10.202.0.2 B6=fd00:202::2
@@ -196,7 +199,7 @@ netns_down() {
 
 case_demux() {
 	bg demux "$nsa" env XKPI_BACKEND="$be" XKPI_IFACES=xka0 \
-	    timeout 45 "$RAWNET" demux $A4 $A4B $A6 $B4 $B6 30
+	    timeout 45 $WRAP "$RAWNET" demux $A4 $A4B $A6 $B4 $B6 30
 	dpid=$bgpid
 	if ! wait_for "$tmp/demux.out" '^ready' "$dpid" 100; then
 		kill "$dpid" 2>/dev/null
@@ -223,9 +226,15 @@ case_demux() {
 
 # tshark_count FILE FILTER: packets of FILE that match FILTER.
 tshark_count() {
-	tshark -n -r "$1" -o ip.check_checksum:TRUE -Y "$2" 2>>"$tmp/tshark.err" |
-	    wc -l | tr -d ' '
+	tshark -n -r "$1" -o ip.check_checksum:TRUE -Y "$2" \
+	    2>>"$tmp/tshark.err" | wc -l | tr -d ' '
 }
+
+# Malformed packets, or a checksum tshark finds wrong (ICMP and ICMPv6
+# checksums are always checked; the IPv4 header's needs the preference).
+BAD='_ws.malformed || ip.checksum.status == "Bad" ||
+    icmp.checksum.status == "Bad" || icmpv6.checksum.status == "Bad"'
+
 
 case_emit() {
 	cap=$tmp/emit.pcapng
@@ -257,7 +266,7 @@ case_emit() {
 	erc=1
 	if [ "$ready" -eq 1 ]; then
 		ip netns exec "$nsa" env XKPI_BACKEND="$be" XKPI_IFACES=xka0 \
-		    timeout 30 "$RAWNET" emit $A4 $B4 $A6 $B6 $COUNT \
+		    timeout 30 $WRAP "$RAWNET" emit $A4 $B4 $A6 $B6 $COUNT \
 		    >"$tmp/emit.out" 2>"$tmp/emit.err"
 		erc=$?
 	else
@@ -287,7 +296,7 @@ case_emit() {
 		return
 	fi
 	got=$(tshark_count "$cap" "frame")
-	bad=$(tshark_count "$cap" '_ws.malformed || ip.checksum.status == "Bad" || icmp.checksum.status == "Bad" || icmpv6.checksum.status == "Bad"')
+	bad=$(tshark_count "$cap" "$BAD")
 	ip_good=$(tshark_count "$cap" 'ip.checksum.status == "Good"')
 	icmp_good=$(tshark_count "$cap" 'icmp.checksum.status == "Good"')
 	icmp6_good=$(tshark_count "$cap" 'icmpv6.checksum.status == "Good"')
@@ -296,8 +305,8 @@ case_emit() {
 	    "$((COUNT * 2))), icmp $icmp_good (want $COUNT), icmpv6" \
 	    "$icmp6_good (want $COUNT)"
 	if [ "$bad" != 0 ]; then
-		tshark -n -r "$cap" -o ip.check_checksum:TRUE -Y '_ws.malformed || ip.checksum.status == "Bad" || icmp.checksum.status == "Bad" || icmpv6.checksum.status == "Bad"' 2>/dev/null |
-		    head -n 10 | sed 's/^/#   /'
+		tshark -n -r "$cap" -o ip.check_checksum:TRUE -Y "$BAD" \
+		    2>/dev/null | head -n 10 | sed 's/^/#   /'
 	fi
 	[ "$got" = "$total" ] && [ "$bad" = 0 ] &&
 	    [ "$ip_good" = $((COUNT * 2)) ] && [ "$icmp_good" = "$COUNT" ] &&
@@ -310,13 +319,13 @@ case_emit() {
 case_ping_ab() {
 	if [ -x "$PING" ]; then
 		ip netns exec "$nsa" env XKPI_BACKEND="$be" XKPI_IFACES=xka0 \
-		    timeout 30 "$PING" -6 -c $PINGS -i 200 $B6 \
+		    timeout 30 $WRAP "$PING" -6 -c $PINGS -i 200 $B6 \
 		    >"$tmp/ping.out" 2>&1
 		rc=$?
 	else
 		diag "examples/ping not built: rawnet ping6 instead"
 		ip netns exec "$nsa" env XKPI_BACKEND="$be" XKPI_IFACES=xka0 \
-		    timeout 30 "$RAWNET" ping6 $A6 $B6 $PINGS \
+		    timeout 30 $WRAP "$RAWNET" ping6 $A6 $B6 $PINGS \
 		    >"$tmp/ping.out" 2>&1
 		rc=$?
 	fi
@@ -327,7 +336,7 @@ case_ping_ab() {
 
 case_ping_ba() {
 	bg watch6 "$nsa" env XKPI_BACKEND="$be" XKPI_IFACES=xka0 \
-	    timeout 30 "$RAWNET" watch6 $A6 $B6 $PINGS 15
+	    timeout 30 $WRAP "$RAWNET" watch6 $A6 $B6 $PINGS 15
 	wpid=$bgpid
 	prc=1
 	if wait_for "$tmp/watch6.out" '^ready' "$wpid" 100; then
@@ -362,7 +371,7 @@ for be in $BACKENDS; do
 		continue
 	fi
 	ip netns exec "$nsa" env XKPI_BACKEND="$be" XKPI_IFACES=xka0 \
-	    timeout 20 "$RAWNET" probe >"$tmp/probe.out" 2>&1
+	    timeout 20 $WRAP "$RAWNET" probe >"$tmp/probe.out" 2>&1
 	prc=$?
 	if [ "$prc" -eq 77 ]; then
 		netns_down
