@@ -15,8 +15,8 @@
 #   icmpv6 echo b->a        ping(8) -6 in b; the library's ICMPv6 socket
 #                           in a (rawnet watch6) sees each request once
 # A backend this build lacks is skipped (rawnet probe exits 77); so is
-# everything without root, ip(8) or timeout(1), and the tshark case
-# without tshark.  Every wait is bounded; the namespaces and processes
+# everything without root, ip(8) or timeout(1), the tshark case without
+# tshark and the b->a case without ping(8).  Every wait is bounded; the namespaces and processes
 # this script made are removed by name and pid on any exit.
 # XK_TEST_WRAPPER (valgrind, say) is put in front of the programs that
 # use the library; the peer's side runs bare.
@@ -115,8 +115,9 @@ trap 'exit 143' TERM
 command -v ip >/dev/null 2>&1 || skip_all "ip(8) missing"
 command -v timeout >/dev/null 2>&1 || skip_all "timeout(1) missing"
 [ -x "$RAWNET" ] || skip_all "$RAWNET not built"
-have_tshark=0
+have_tshark=0 have_ping=0
 command -v tshark >/dev/null 2>&1 && have_tshark=1
+command -v ping >/dev/null 2>&1 && have_ping=1
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rawnet.XXXXXX") || exit 1
 
@@ -335,6 +336,10 @@ case_ping_ab() {
 }
 
 case_ping_ba() {
+	if [ "$have_ping" -eq 0 ]; then
+		tap_skip "$be: icmpv6 echo b->a" "ping(8) missing"
+		return
+	fi
 	bg watch6 "$nsa" env XKPI_BACKEND="$be" XKPI_IFACES=xka0 \
 	    timeout 30 $WRAP "$RAWNET" watch6 $A6 $B6 $PINGS 15
 	wpid=$bgpid
