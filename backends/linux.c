@@ -74,7 +74,7 @@ struct lx_ifstats {
 	uint64_t	rx;		/* handed to the engine */
 	uint64_t	truncated;	/* larger than the receive buffer */
 	uint64_t	nomem;		/* no mbuf for a packet */
-	uint64_t	kdrops;		/* dropped by the kernel (socket full) */
+	uint64_t	kdrops;		/* the kernel dropped (socket full) */
 	uint64_t	rxerrors;	/* receive calls that failed */
 };
 

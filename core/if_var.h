@@ -33,7 +33,7 @@ struct __ifnet {
 	uint8_t		 if_hwlen;	/* link address length, 0 if none */
 	uint8_t		 if_hwaddr[16];	/* link address */
 	uint32_t	 if_flags;	/* IFF_*, from the host */
-	bool		 if_host;	/* a host interface, followed by netlink */
+	bool		 if_host;	/* a host interface (netlink follows) */
 	GArray		*if_addrs;	/* struct xk_ifaddr */
 	void		*if_besc;	/* the backend's per-interface state */
 	uint64_t	 if_ipackets;	/* handed to the input path */

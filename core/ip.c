@@ -221,17 +221,13 @@ ip_input_batch(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n)
 	xk_core_unlock();
 }
 
-/*
- * The interface for @dst: an attached interface's prefix first, then, on
- * a host backend, the host's own routing table (a gateway's route).
- */
-static struct __ifnet *
-ip_route_locked(int family, const void *dst)
+struct __ifnet *
+xk_ip_route_locked(int family, const void *dst)
 {
 	struct __ifnet *ifp;
 	uint32_t index;
 
-	if ((ifp = xk_if_route_locked(family, dst)) != NULL ||
+	if ((ifp = xk_if_route_locked(family, dst)) != NULL || !engine_open ||
 	    engine_be.be_ops->be_route == NULL ||
 	    engine_be.be_ops->be_route(&engine_be, family, dst, &index) != 0) {
 		return ifp;
@@ -273,7 +269,7 @@ xk_ip_output_locked(struct __mbuf *m)
 	len = xk_m_length(m);
 	xk_m_copydata(m, 0, sizeof(ip), &ip);
 	if (!engine_open ||
-	    (ifp = ip_route_locked(AF_INET, &ip.ip_dst)) == NULL) {
+	    (ifp = xk_ip_route_locked(AF_INET, &ip.ip_dst)) == NULL) {
 		xk_ipstat.ips_noroute++;
 		xk_m_freem(m);
 		return EHOSTUNREACH;
@@ -305,7 +301,7 @@ xk_ip6_output_locked(struct __mbuf *m, struct __ifnet *ifp)
 	XK_LOCK_ASSERT();
 	xk_m_copydata(m, 0, sizeof(ip6), &ip6);
 	if (ifp == NULL && engine_open) {
-		ifp = ip_route_locked(AF_INET6, &ip6.ip6_dst);
+		ifp = xk_ip_route_locked(AF_INET6, &ip6.ip6_dst);
 	}
 	if (ifp == NULL && IN6_IS_ADDR_MULTICAST(&ip6.ip6_dst)) {
 		/* Multicast without a route: the first interface. */

@@ -87,6 +87,7 @@ struct xk_ip_stats {
 	uint64_t	ips_hostproto;	/* TCP, UDP (v4 and v6): not raw */
 	uint64_t	ips_notforus;	/* destination is not this host */
 	uint64_t	ips_rawfull;	/* a raw socket's buffer was full */
+	uint64_t	ips_rawnomem;	/* no mbuf for a raw socket's copy */
 	uint64_t	ips_outseen;	/* the host's own outgoing packets */
 	uint64_t	ips_localout;	/* sent from raw sockets */
 	uint64_t	ips_noroute;	/* no interface for the destination */
@@ -99,6 +100,7 @@ struct xk_ip_stats {
 	uint64_t	ip6s_notforus;	/* destination is not this host */
 	uint64_t	ip6s_badsum;	/* upper-layer checksum wrong */
 	uint64_t	ip6s_fullsock;	/* a raw socket's buffer was full */
+	uint64_t	ip6s_rawnomem;	/* no mbuf for a raw socket's copy */
 	uint64_t	ip6s_localout;	/* sent from raw IPv6 sockets */
 	uint64_t	ips_badfamily;	/* neither IPv4 nor IPv6 */
 };
@@ -120,6 +122,12 @@ struct xk_backend *xk_engine_backend(void);
 bool	xk_engine_virtual(void);
 /* Routes and sends a complete IPv4 packet; consumes it. */
 int	xk_ip_output_locked(struct __mbuf *m);
+
+/*
+ * The interface for @dst: an attached interface's prefix first, then, on
+ * a host backend, the host's routing table.  NULL when neither has one.
+ */
+struct __ifnet *xk_ip_route_locked(int family, const void *dst);
 
 /* Sends a complete IPv6 packet out of @ifp (NULL: by the route). */
 int	xk_ip6_output_locked(struct __mbuf *m, struct __ifnet *ifp);

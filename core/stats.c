@@ -75,6 +75,7 @@ xkpi_stats(xkpi_stat_fn fn, void *ctx)
 	row(rows, s->ips_delivered, "ip.delivered");
 	row(rows, s->ips_noproto, "ip.noproto");
 	row(rows, s->ips_rawfull, "ip.rawfull");
+	row(rows, s->ips_rawnomem, "ip.rawnomem");
 	row(rows, s->ips_notforus, "ip.notforus");
 	row(rows, s->ips_hostproto, "ip.hostproto");
 	row(rows, s->ips_outseen, "ip.outseen");
@@ -92,9 +93,11 @@ xkpi_stats(xkpi_stat_fn fn, void *ctx)
 	row(rows, s->ip6s_notforus, "ip6.notforus");
 	row(rows, s->ip6s_badsum, "ip6.badsum");
 	row(rows, s->ip6s_fullsock, "ip6.fullsock");
+	row(rows, s->ip6s_rawnomem, "ip6.rawnomem");
 	row(rows, s->ip6s_localout, "ip6.out");
 	xk_if_foreach_locked(if_rows, rows);
-	if ((be = xk_engine_backend()) != NULL && be->be_ops->be_stats != NULL) {
+	be = xk_engine_backend();
+	if (be != NULL && be->be_ops->be_stats != NULL) {
 		be->be_ops->be_stats(be, be_row, rows);
 	}
 	row(rows, xk_host_stats.rx_full, "host.rx_full");

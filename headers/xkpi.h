@@ -297,11 +297,14 @@ typedef void (*xkpi_stat_fn)(const char *name, uint64_t value, void *ctx);
  *     - `ip.drop.REASON`, `ip6.drop.REASON`: malformed packets, REASON
  *       one of `toosmall`, `badvers`, `badhlen`, `badsum`, `badlen`,
  *       `tooshort`, `badexthdr`;
- *     - `ip.delivered`, `ip.noproto`, `ip.rawfull`, `ip.notforus`,
- *       `ip.hostproto` (TCP and UDP of both families, which belong to
- *       the host), `ip.outseen`, `ip.badfamily`, and `ip6.delivered`,
- *       `ip6.noproto`, `ip6.notforus`, `ip6.badsum`, `ip6.fullsock`:
- *       where input went;
+ *     - `ip.delivered`, `ip.noproto`, `ip.notforus`, `ip.hostproto`
+ *       (TCP and UDP of both families, which belong to the host),
+ *       `ip.outseen`, `ip.badfamily`, and `ip6.delivered`,
+ *       `ip6.noproto`, `ip6.notforus`, `ip6.badsum`: where input went
+ *       (a packet is delivered when one copy or more was queued);
+ *     - `ip.rawfull`, `ip.rawnomem`, `ip6.fullsock`, `ip6.rawnomem`:
+ *       copies a matching raw socket could not take (buffer full, no
+ *       mbuf);
  *     - `ip.out`, `ip6.out`, `ip.noroute`, `ip.cantfrag`, `ip.oerrors`:
  *       output;
  *     - `if.NAME.ipackets`, `if.NAME.opackets`, `if.NAME.oerrors`: per
