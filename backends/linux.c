@@ -723,7 +723,7 @@ lx_stats(struct xk_backend *be, void (*fn)(void *, const char *, uint64_t),
 			fn(ctx, name, r == 3 ? li->li_st.kdrops : rows[r].v);
 		}
 	}
-	fn(ctx, "linux.neigh_overruns", sc->ls_mon != NULL ?
+	fn(ctx, "linux.netlink_overruns", sc->ls_mon != NULL ?
 	    xk_hostif_overruns(sc->ls_mon) : 0);
 	fn(ctx, "linux.txfull", sc->ls_txfull);
 	fn(ctx, "linux.txerrors", sc->ls_txerrors);
