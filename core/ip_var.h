@@ -44,13 +44,27 @@ uint16_t	 xk_in_cksum_buf(const void *p, size_t len);
  */
 enum xk_ipdrop	 xk_ip_check(struct __mbuf *m, size_t *hlenp);
 
+/* What the IPv6 header walk found. */
+struct xk_ip6_hdrs {
+	uint8_t	ih_nxt;		/* upper layer; IPPROTO_FRAGMENT: a fragment */
+	bool	ih_atomic;	/* walked over an atomic Fragment header */
+	size_t	ih_off;		/* offset of that header */
+	size_t	ih_fragoff;	/* offset of the Fragment header, 0: none */
+	size_t	ih_fragprev;	/* offset of the next-header byte naming it */
+};
+
 /*
  * IPv6 input checks: the fixed header, then the extension headers
  * (hop-by-hop only first; routing, fragment, destination options, AH)
- * up to the upper-layer header, whose number goes to *nxtp and offset to
- * *offp.  No-next-header and ESP end the walk too.  Trims the packet to
- * 40 + payload length.
+ * up to the upper-layer header, whose number goes to ih_nxt and offset to
+ * ih_off.  No-next-header and ESP end the walk too, and so does the
+ * Fragment header of a real fragment (offset or M flag set: what follows
+ * is fragment data): ih_nxt is then IPPROTO_FRAGMENT and ih_off its
+ * offset.  An atomic fragment's header (RFC 6946) is walked over.  Trims
+ * the packet to 40 + payload length.
  */
+enum xk_ipdrop	 xk_ip6_check_hdrs(struct __mbuf *m, struct xk_ip6_hdrs *h);
+/* The same, giving only the last header's number and offset. */
 enum xk_ipdrop	 xk_ip6_check(struct __mbuf *m, uint8_t *nxtp, size_t *offp);
 
 /*
@@ -74,6 +88,8 @@ int		 xk_ip_hdrincl_prepare(struct __mbuf *m, bool socket_has_opts);
 void		 xk_ip_cksum_hdr(struct __mbuf *m);
 /* A random IPv4 identification, never 0. */
 uint16_t	 xk_ip_randomid(void);
+/* A random IPv6 Fragment header identification, never 0. */
+uint32_t	 xk_ip6_randomid(void);
 
 /*
  * The engine: the open backend, the input and output paths, and the
