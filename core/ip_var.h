@@ -106,7 +106,7 @@ struct xk_ip_stats {
 	uint64_t	ips_outseen;	/* the host's own outgoing packets */
 	uint64_t	ips_localout;	/* sent from raw sockets */
 	uint64_t	ips_noroute;	/* no interface for the destination */
-	uint64_t	ips_cantfrag;	/* larger than the MTU */
+	uint64_t	ips_cantfrag;	/* over the MTU and may not be cut */
 	uint64_t	ips_oerrors;	/* the backend could not send */
 	uint64_t	ip6s_total;	/* IPv6 packets received */
 	uint64_t	ip6s_drop[XK_IPDROP_COUNT];
@@ -117,6 +117,25 @@ struct xk_ip_stats {
 	uint64_t	ip6s_fullsock;	/* a raw socket's buffer was full */
 	uint64_t	ip6s_localout;	/* sent from raw IPv6 sockets */
 	uint64_t	ips_badfamily;	/* neither IPv4 nor IPv6 */
+	/*
+	 * Fragments.  Input: every fragment received ends in a reassembled
+	 * packet or in fragdropped or fragtimeout (both count fragments).
+	 */
+	uint64_t	ips_fragments;	/* IPv4 fragments received */
+	uint64_t	ips_reassembled; /* packets put back together */
+	uint64_t	ips_fragdropped; /* malformed, duplicate, over limits */
+	uint64_t	ips_fragtimeout; /* in a queue that timed out */
+	uint64_t	ips_fragmented;	/* output packets cut */
+	uint64_t	ips_ofragments;	/* fragments made */
+	uint64_t	ips_odropped;	/* no memory to cut, or left unsent */
+	uint64_t	ip6s_fragments;
+	uint64_t	ip6s_reassembled;
+	uint64_t	ip6s_fragdropped;
+	uint64_t	ip6s_fragtimeout;
+	uint64_t	ip6s_atomicfrags; /* atomic fragments (RFC 6946) */
+	uint64_t	ip6s_fragmented;
+	uint64_t	ip6s_ofragments;
+	uint64_t	ip6s_odropped;
 };
 extern struct xk_ip_stats xk_ipstat;	/* under the core lock */
 
@@ -139,6 +158,53 @@ int	xk_ip_output_locked(struct __mbuf *m);
 
 /* Sends a complete IPv6 packet out of @ifp (NULL: by the route). */
 int	xk_ip6_output_locked(struct __mbuf *m, struct __ifnet *ifp);
+
+/*
+ * Fragmentation and reassembly (core/ip_frag.c).  Every function here
+ * needs the core lock, except open, close and the test hooks.
+ */
+#define XK_IPFRAG_MAXPACKETS	64	/* queues per family (maxfragpackets) */
+#define XK_IPFRAG_MAXFRAGS	16	/* fragments per queue */
+#define XK_IPFRAG_TIMEOUT_MS	30000	/* ipfragttl: 60 half-seconds */
+
+/*
+ * Cuts the complete IPv4 packet @m (network byte order) into fragments
+ * that fit @mtu, as ip_output does, and hands them back as a list linked
+ * by m_nextpkt in *@listp.  @m is consumed whatever the result.
+ * EMSGSIZE: IP_DF is set or the MTU holds no 8 data bytes (counted in
+ * ips_cantfrag); ENOBUFS: no memory (ips_odropped).
+ */
+int	xk_ip_fragment_locked(struct __mbuf *m, size_t mtu,
+	    struct __mbuf **listp);
+/*
+ * The same for IPv6 (RFC 8200 4.5): a Fragment header after the
+ * unfragmentable part.  EMSGSIZE also for a packet that already carries
+ * a Fragment header.
+ */
+int	xk_ip6_fragment_locked(struct __mbuf *m, size_t mtu,
+	    struct __mbuf **listp);
+/*
+ * Queues the checked IPv4 fragment @m (header length @hlen, network
+ * order); consumes it.  Returns the reassembled packet once complete
+ * (ip_off 0, ip_len and checksum new, header length in *@hlenp), else
+ * NULL.
+ */
+struct __mbuf *xk_ip_reass_locked(struct __mbuf *m, size_t hlen,
+	    size_t *hlenp);
+/*
+ * Queues the checked IPv6 fragment @m, whose header walk is @h; consumes
+ * it.  Returns the reassembled packet once complete (Fragment header
+ * removed, the header before it naming what followed it, payload length
+ * new), else NULL.
+ */
+struct __mbuf *xk_ip6_reass_locked(struct __mbuf *m,
+	    const struct xk_ip6_hdrs *h);
+/* The expiry timer on @base (xk_engine_open), and teardown of it all. */
+int	xk_ip_frag_open(struct event_base *base);
+void	xk_ip_frag_close(void);
+/* Test hooks: the queue lifetime (0: the default), and queues held. */
+void	xk_ip_frag_set_timeout_ms(unsigned int ms);
+unsigned int xk_ip_frag_queues(void);
 
 /* Raw IPv4 (core/raw_ip.c) and IPv6 (core/raw_ip6.c). */
 void	xk_rip_input_locked(struct __mbuf *m, size_t hlen);
