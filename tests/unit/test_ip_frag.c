@@ -306,7 +306,9 @@ hdrincl_pkt(uint8_t *buf, const uint8_t *opts, size_t optlen, size_t plen,
 	ip->ip_ttl = 7;
 	ip->ip_p = PROTO_EXP;
 	ip->ip_dst = a4("10.0.0.9");
-	memcpy(buf + sizeof(*ip), opts, optlen);
+	if (optlen > 0) {
+		memcpy(buf + sizeof(*ip), opts, optlen);
+	}
 	memcpy(buf + hlen, payload, plen);
 	return hlen + plen;
 }
