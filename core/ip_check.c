@@ -138,12 +138,15 @@ xk_ip_check(struct __mbuf *m, size_t *hlenp)
 }
 
 enum xk_ipdrop
-xk_ip6_check(struct __mbuf *m, uint8_t *nxtp, size_t *offp)
+xk_ip6_check_hdrs(struct __mbuf *m, struct xk_ip6_hdrs *h)
 {
 	size_t plen = xk_m_length(m), end, off = sizeof(struct ip6_hdr);
+	size_t prev = offsetof(struct ip6_hdr, ip6_nxt);
 	struct ip6_hdr ip6;
+	struct ip6_frag fh;
 	uint8_t nxt, eh[2];
 
+	memset(h, 0, sizeof(*h));
 	if (plen < sizeof(ip6)) {
 		return XK_IPDROP_TOOSMALL;
 	}
@@ -179,11 +182,22 @@ xk_ip6_check(struct __mbuf *m, uint8_t *nxtp, size_t *offp)
 			len = ((size_t)eh[1] + 1) * 8;
 			break;
 		case IPPROTO_FRAGMENT:
-			if (off + 8 > end) {
+			if (off + sizeof(fh) > end) {
 				return XK_IPDROP_BADEXTHDR;
 			}
-			xk_m_copydata(m, off, 2, eh);
-			len = 8;
+			xk_m_copydata(m, off, sizeof(fh), &fh);
+			h->ih_fragoff = off;
+			h->ih_fragprev = prev;
+			if (fh.ip6f_offlg & (IP6F_OFF_MASK | IP6F_MORE_FRAG)) {
+				/* A real fragment: what follows is its data. */
+				h->ih_nxt = IPPROTO_FRAGMENT;
+				h->ih_off = off;
+				return XK_IPDROP_NONE;
+			}
+			/* Atomic (RFC 6946): the packet is whole, walk on. */
+			h->ih_atomic = true;
+			eh[0] = fh.ip6f_nxt;
+			len = sizeof(fh);
 			break;
 		case IPPROTO_AH:
 			if (off + 2 > end) {
@@ -194,17 +208,31 @@ xk_ip6_check(struct __mbuf *m, uint8_t *nxtp, size_t *offp)
 			break;
 		default:
 			/* An upper layer, ESP or no-next-header: done. */
-			*nxtp = nxt;
-			*offp = off;
+			h->ih_nxt = nxt;
+			h->ih_off = off;
 			return XK_IPDROP_NONE;
 		}
 		if (off + len > end) {
 			return XK_IPDROP_BADEXTHDR;
 		}
 		nxt = eh[0];
+		prev = off;
 		off += len;
 	}
 	return XK_IPDROP_BADEXTHDR;	/* more headers than any real packet */
+}
+
+enum xk_ipdrop
+xk_ip6_check(struct __mbuf *m, uint8_t *nxtp, size_t *offp)
+{
+	struct xk_ip6_hdrs h;
+	enum xk_ipdrop why;
+
+	if ((why = xk_ip6_check_hdrs(m, &h)) == XK_IPDROP_NONE) {
+		*nxtp = h.ih_nxt;
+		*offp = h.ih_off;
+	}
+	return why;
 }
 
 void
@@ -222,6 +250,12 @@ uint16_t
 xk_ip_randomid(void)
 {
 	return (uint16_t)(arc4random_uniform(0xffff) + 1);
+}
+
+uint32_t
+xk_ip6_randomid(void)
+{
+	return arc4random_uniform(0xffffffffu) + 1;
 }
 
 void

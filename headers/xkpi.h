@@ -305,8 +305,17 @@ typedef void (*xkpi_stat_fn)(const char *name, uint64_t value, void *ctx);
  *     - `ip.rawfull`, `ip.rawnomem`, `ip6.fullsock`, `ip6.rawnomem`:
  *       copies a matching raw socket could not take (buffer full, no
  *       mbuf);
- *     - `ip.out`, `ip6.out`, `ip.noroute`, `ip.cantfrag`, `ip.oerrors`:
- *       output;
+ *     - `ip.out`, `ip6.out`, `ip.noroute`, `ip.cantfrag` (over the MTU
+ *       with IP_DF set, or not cuttable), `ip.oerrors`: output;
+ *     - `ip.frag.in`, `ip.frag.reassembled`, `ip.frag.dropped`,
+ *       `ip.frag.timeout`: fragments received, packets put back together,
+ *       fragments dropped (malformed, duplicate, over the limits of 64
+ *       packets and 16 fragments each) and fragments whose packet did
+ *       not complete in 30 s; `ip.frag.fragmented`, `ip.frag.out`,
+ *       `ip.frag.odropped`: packets cut on output, fragments made, and
+ *       packets or fragments that could not go (no memory, or an earlier
+ *       fragment failed); the same under `ip6.frag.`, plus
+ *       `ip6.frag.atomic` (atomic fragments, RFC 6946, taken whole);
  *     - `if.NAME.ipackets`, `if.NAME.opackets`, `if.NAME.oerrors`: per
  *       interface;
  *     - `host.rx_full`, `host.rx_nomem`, `host.accept_fail`,
