@@ -53,6 +53,8 @@ int	xk_if_deladdr_locked(struct __ifnet *ifp, int family, const void *addr,
 	    unsigned int plen);
 struct __ifnet *xk_if_byindex_locked(uint32_t index);
 struct __ifnet *xk_if_byname_locked(const char *name);
+/* The interface attached first, or NULL. */
+struct __ifnet *xk_if_first_locked(void);
 unsigned int xk_if_count_locked(void);
 void	xk_if_foreach_locked(void (*fn)(struct __ifnet *, void *), void *ctx);
 /* The interface that has @addr, or NULL. */

@@ -371,10 +371,10 @@ xk_ip6_output_locked(struct __mbuf *m, struct __ifnet *ifp)
 	}
 	if (ifp == NULL && IN6_IS_ADDR_MULTICAST(&ip6.ip6_dst)) {
 		/* Multicast without a route: the first interface. */
-		ifp = xk_if_byindex_locked(1);
+		ifp = xk_if_first_locked();
 	}
 	if (!engine_open || ifp == NULL) {
-		xk_ipstat.ips_noroute++;
+		xk_ipstat.ip6s_noroute++;
 		xk_m_freem(m);
 		return EHOSTUNREACH;
 	}

@@ -20,6 +20,8 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include <xkpi.h>
+
 #include "core/ip_var.h"
 #include "core/socket_var.h"
 
@@ -250,7 +252,7 @@ xk_ip6_fragment_locked(struct __mbuf *m, size_t mtu, struct __mbuf **listp)
 	total = xk_m_length(m);
 	if (ip6_unfrag_len(m, &unfrag, &prev) != 0 ||
 	    mtu < unfrag + sizeof(fh) + 8) {
-		xk_ipstat.ips_cantfrag++;
+		xk_ipstat.ip6s_cantfrag++;
 		xk_m_freem(m);
 		return EMSGSIZE;
 	}
@@ -328,6 +330,7 @@ static GQueue frag_age = G_QUEUE_INIT;
 static unsigned int frag_count[2];	/* queues: IPv4, IPv6 */
 static _Atomic unsigned int frag_timeout_ms = XK_IPFRAG_TIMEOUT_MS;
 static struct event *frag_timer;
+static void frag_timer_arm(void);
 
 static guint
 fragq_hash(gconstpointer p)
@@ -406,6 +409,7 @@ fragq_lookup(const struct fragq_key *key)
 	g_queue_push_tail_link(&frag_age, &fq->fq_link);
 	g_hash_table_insert(frag_table, &fq->fq_key, fq);
 	frag_count[fam]++;
+	frag_timer_arm();
 	return fq;
 }
 
@@ -715,6 +719,10 @@ frag_timer_cb(evutil_socket_t fd, short what, void *arg)
 	was = xk_loop_enter();
 	xk_core_lock();
 	frag_expire_locked(g_get_monotonic_time());
+	/* Nothing left to age: the loop need not wake for us. */
+	if (frag_age.length == 0) {
+		(void)event_del(frag_timer);
+	}
 	xk_core_unlock();
 	xk_loop_leave(was);
 }
@@ -737,20 +745,25 @@ frag_tick(void)
 	return tv;
 }
 
-int
-xk_ip_frag_open(struct event_base *base)
+/* Starts the ageing timer if it is not running; core lock held. */
+static void
+frag_timer_arm(void)
 {
 	struct timeval tv = frag_tick();
 
-	frag_timer = event_new(base, -1, EV_PERSIST, frag_timer_cb, NULL);
-	if (frag_timer == NULL || event_add(frag_timer, &tv) != 0) {
-		if (frag_timer != NULL) {
-			event_free(frag_timer);
-			frag_timer = NULL;
-		}
-		return ENOMEM;
+	if (frag_timer != NULL &&
+	    !event_pending(frag_timer, EV_TIMEOUT, NULL) &&
+	    event_add(frag_timer, &tv) != 0) {
+		xk_log(XKPI_LOG_ERROR, "fragments: cannot start the timer");
 	}
-	return 0;
+}
+
+int
+xk_ip_frag_open(struct event_base *base)
+{
+	/* Armed while queues wait (frag_timer_arm). */
+	frag_timer = event_new(base, -1, EV_PERSIST, frag_timer_cb, NULL);
+	return frag_timer != NULL ? 0 : ENOMEM;
 }
 
 void
@@ -784,7 +797,7 @@ xk_ip_frag_set_timeout_ms(unsigned int ms)
 	atomic_store(&frag_timeout_ms, ms != 0 ? ms : XK_IPFRAG_TIMEOUT_MS);
 	tv = frag_tick();
 	/* Re-armed with the new period; libevent takes its own lock. */
-	if (frag_timer != NULL) {
+	if (frag_timer != NULL && event_pending(frag_timer, EV_TIMEOUT, NULL)) {
 		(void)event_add(frag_timer, &tv);
 	}
 }

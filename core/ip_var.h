@@ -117,6 +117,8 @@ struct xk_ip_stats {
 	uint64_t	ip6s_badsum;	/* upper-layer checksum wrong */
 	uint64_t	ip6s_fullsock;	/* a raw socket's buffer was full */
 	uint64_t	ip6s_rawnomem;	/* no mbuf for a raw socket's copy */
+	uint64_t	ip6s_noroute;	/* no interface for the destination */
+	uint64_t	ip6s_cantfrag;	/* larger than the MTU, not cuttable */
 	uint64_t	ip6s_localout;	/* sent from raw IPv6 sockets */
 	uint64_t	ips_badfamily;	/* neither IPv4 nor IPv6 */
 	/*

@@ -224,7 +224,7 @@ rip6_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
 	}
 	if ((ifp = xk_ip_route_locked(AF_INET6, &dst)) == NULL &&
 	    !IN6_IS_ADDR_MULTICAST(&dst)) {
-		xk_ipstat.ips_noroute++;
+		xk_ipstat.ip6s_noroute++;
 		error = EHOSTUNREACH;
 		goto bad;
 	}

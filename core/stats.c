@@ -101,6 +101,8 @@ xkpi_stats(xkpi_stat_fn fn, void *ctx)
 	row(rows, s->ip6s_badsum, "ip6.badsum");
 	row(rows, s->ip6s_fullsock, "ip6.fullsock");
 	row(rows, s->ip6s_rawnomem, "ip6.rawnomem");
+	row(rows, s->ip6s_noroute, "ip6.noroute");
+	row(rows, s->ip6s_cantfrag, "ip6.cantfrag");
 	row(rows, s->ip6s_localout, "ip6.out");
 	row(rows, s->ip6s_fragments, "ip6.frag.in");
 	row(rows, s->ip6s_reassembled, "ip6.frag.reassembled");

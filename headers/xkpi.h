@@ -305,8 +305,9 @@ typedef void (*xkpi_stat_fn)(const char *name, uint64_t value, void *ctx);
  *     - `ip.rawfull`, `ip.rawnomem`, `ip6.fullsock`, `ip6.rawnomem`:
  *       copies a matching raw socket could not take (buffer full, no
  *       mbuf);
- *     - `ip.out`, `ip6.out`, `ip.noroute`, `ip.cantfrag` (over the MTU
- *       with IP_DF set, or not cuttable), `ip.oerrors`: output;
+ *     - `ip.out`, `ip6.out`, `ip.noroute`, `ip6.noroute`, `ip.cantfrag`,
+ *       `ip6.cantfrag` (over the MTU with IP_DF set, or not cuttable),
+ *       `ip.oerrors`: output;
  *     - `ip.frag.in`, `ip.frag.reassembled`, `ip.frag.dropped`,
  *       `ip.frag.timeout`: fragments received, packets put back together,
  *       fragments dropped (malformed, duplicate, over the limits of 64

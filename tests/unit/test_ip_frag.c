@@ -509,7 +509,7 @@ test_output_v6_unfragmentable_part(void **state)
 	assert_int_equal(xk_ip6_fragment_locked(m, 1280, &list), EMSGSIZE);
 	xk_core_unlock();
 	assert_null(list);
-	assert_int_equal(xk_test_ipstat().ips_cantfrag, 1);
+	assert_int_equal(xk_test_ipstat().ip6s_cantfrag, 1);
 }
 
 /* Every allocation the cutting makes may fail: ENOBUFS, nothing leaks. */
