@@ -15,6 +15,7 @@
 #include <netinet/ip6.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "core/ip_var.h"
 
@@ -246,16 +247,59 @@ xk_ip_bsd_input_form(struct __mbuf *m, size_t hlen)
 	(void)xk_m_copyback(m, 0, sizeof(ip), &ip);
 }
 
+/*
+ * Random bytes from the kernel's generator, 512 at a time per thread:
+ * glibc 2.36's arc4random makes a getrandom(2) call for every id, which
+ * was a sixth of the cost of a raw send.
+ */
+static void
+random_bytes(void *out, size_t n)
+{
+	static _Thread_local uint8_t pool[512];
+	static _Thread_local size_t left;
+
+	if (left < n) {
+		size_t got = 0;
+
+		while (got < sizeof(pool)) {
+			ssize_t r = getrandom(pool + got, sizeof(pool) - got,
+			    0);
+
+			if (r > 0) {
+				got += (size_t)r;
+			} else if (r < 0 && errno != EINTR) {
+				/* No kernel generator: still never stall. */
+				arc4random_buf(pool + got, sizeof(pool) - got);
+				got = sizeof(pool);
+			}
+		}
+		left = sizeof(pool);
+	}
+	memcpy(out, pool + sizeof(pool) - left, n);
+	left -= n;
+}
+
 uint16_t
 xk_ip_randomid(void)
 {
-	return (uint16_t)(arc4random_uniform(0xffff) + 1);
+	uint16_t id;
+
+	/* 0 means "no id" to the kernel's IP_HDRINCL: draw again. */
+	do {
+		random_bytes(&id, sizeof(id));
+	} while (id == 0);
+	return id;
 }
 
 uint32_t
 xk_ip6_randomid(void)
 {
-	return arc4random_uniform(0xffffffffu) + 1;
+	uint32_t id;
+
+	do {
+		random_bytes(&id, sizeof(id));
+	} while (id == 0);
+	return id;
 }
 
 void

@@ -24,6 +24,11 @@
  *       none is: the host backends then receive nothing until
  *       xkpi_if_attach() is called, and `mem` has only the virtual
  *       interfaces a test creates.
+ *     - `XKPI_LINUX_RX`: how the `linux` backend receives: `ring` (the
+ *       default: a TPACKET_V3 ring per interface, the most packets for
+ *       the least CPU, but up to 1 ms of added latency on sparse
+ *       traffic) or `mmsg` (recvmmsg(2) on a packet socket: no added
+ *       latency, more CPU per packet).
  *     - `XKPI_STATS_SOCKET`: a path.  When set, the running process
  *       listens on a Unix socket there and answers every connection with
  *       its counters (xkpi_stats()) and sockets (xkpi_pcblist()) in text,
