@@ -8,10 +8,19 @@
 #     every echo (sock_receivembuf / sock_sendmbuf with addresses).
 #  3. tcp_sink + tcp_stream: 1 MiB streamed over TCP as mbuf chains, the
 #     sink's byte count and FNV-1a hash compared with the sender's.
+#  4. ping: ICMP and ICMPv6 echo from a raw socket with a read upcall.
+#     As root with iproute2: two network namespaces made for this run,
+#     joined by a veth pair (10.201.0.1/24 + fd00:201::1/64 on side a,
+#     10.201.0.2/24 + fd00:201::2/64 on side b); ping runs in side a on
+#     the linux and then the pcap backend, and side b's kernel answers.
+#     A backend this build lacks is skipped.  Otherwise (no root, no ip,
+#     or no namespaces): ping --mem, where an echo responder kext in the
+#     same process answers over two linked in-memory interfaces.
 #
-# Everything runs on 127.0.0.1.  Every program runs under timeout(1);
-# the script kills only the processes it started, removes its temporary
-# files and exits non-zero if any step failed.
+# Steps 1-3 run on 127.0.0.1.  Every program runs under timeout(1); the
+# script kills only the processes it started, deletes the namespaces it
+# made (by their names), removes its temporary files and exits non-zero
+# if any step failed.
 #
 # SPDX-License-Identifier: BSD-2-Clause
 
@@ -21,11 +30,13 @@ ex=./examples
 limit=30		# seconds any one program may run
 udp_count=200		# datagrams the UDP client sends
 tcp_bytes=1048576	# size of the file streamed over TCP
+ping_args="-c 3 -i 200"	# three echo requests, 200 ms apart
 
 pids=""
 tmp=""
 failed=0
 summary=""
+netns=""		# namespaces this run made, deleted at exit
 
 cleanup() {
 	for p in $pids; do
@@ -35,6 +46,10 @@ cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	pids=""
+	for ns in $netns; do
+		ip netns delete "$ns" 2>/dev/null
+	done
+	netns=""
 	if [ -n "$tmp" ]; then
 		rm -rf "$tmp"
 	fi
@@ -88,7 +103,7 @@ port_of() {
 	return 1
 }
 
-for prog in mbuf_packet udp_echo tcp_sink tcp_stream; do
+for prog in mbuf_packet udp_echo tcp_sink tcp_stream ping; do
 	if [ ! -x "$ex/$prog" ]; then
 		echo "demo: $ex/$prog is missing (run make first)" >&2
 		exit 1
@@ -178,6 +193,122 @@ else
 	show "$tmp/sink.out"
 	note "tcp stream" "FAILED: the sink did not start"
 	failed=1
+fi
+
+# ping_step STEP COMMAND...: runs one ping, shows what it printed and
+# notes the result.  A backend this build lacks, or a library without the
+# mem control calls, is a skip; anything else that fails is a failure.
+ping_step() {
+	step=$1
+	shift
+	"$@" >"$tmp/ping.out" 2>&1
+	rc=$?
+	show "$tmp/ping.out"
+	line=$(sed -n 's/^\([0-9]* sent, [0-9]* received, .*\)$/\1/p' \
+	    "$tmp/ping.out")
+	if [ $rc -eq 0 ]; then
+		note "$step" "ok: $line"
+	elif grep -q '^ping: xkpi_init: Operation not supported' \
+	    "$tmp/ping.out"; then
+		note "$step" "skipped: backend not built"
+	elif grep -q '^ping: --mem: not supported' "$tmp/ping.out"; then
+		note "$step" "skipped: libxkpi does not export the mem" \
+		    "control API"
+	else
+		note "$step" "FAILED (exit $rc${line:+; $line})"
+		failed=1
+	fi
+}
+
+# netns_up: the two namespaces and their veth pair, names unique to this
+# run.  Every namespace is recorded before anything can fail, so that the
+# exit trap deletes it; the veth pair goes with them.
+netns_up() {
+	ns_a=xkdemo-a-$$
+	ns_b=xkdemo-b-$$
+	veth_a=xkva$$
+	veth_b=xkvb$$
+	ip netns add "$ns_a" || return 1
+	netns="$netns $ns_a"
+	ip netns add "$ns_b" || return 1
+	netns="$netns $ns_b"
+	ip -n "$ns_a" link add "$veth_a" type veth peer name "$veth_b" \
+	    netns "$ns_b" || return 1
+	ip -n "$ns_a" addr add 10.201.0.1/24 dev "$veth_a" || return 1
+	ip -n "$ns_b" addr add 10.201.0.2/24 dev "$veth_b" || return 1
+	# nodad: usable at once, no duplicate detection to wait for.
+	have_v6=1
+	ip -n "$ns_a" addr add fd00:201::1/64 dev "$veth_a" nodad &&
+	    ip -n "$ns_b" addr add fd00:201::2/64 dev "$veth_b" nodad ||
+	    have_v6=0
+	# The link-local addresses too, or the first neighbour solicitation
+	# waits a second for their duplicate detection (best effort).
+	if [ $have_v6 -eq 1 ]; then
+		ip netns exec "$ns_a" sh -c "echo 0 > \
+		    /proc/sys/net/ipv6/conf/$veth_a/accept_dad" 2>/dev/null
+		ip netns exec "$ns_b" sh -c "echo 0 > \
+		    /proc/sys/net/ipv6/conf/$veth_b/accept_dad" 2>/dev/null
+	fi
+	for ns in "$ns_a" "$ns_b"; do
+		ip -n "$ns" link set lo up || return 1
+	done
+	ip -n "$ns_a" link set "$veth_a" up || return 1
+	ip -n "$ns_b" link set "$veth_b" up || return 1
+	# The kernel adds the multicast routes a moment after the link comes
+	# up; a neighbour solicitation that arrives before is dropped and the
+	# first echo waits a second.  Wait for them (3 s at most).
+	i=0
+	while [ $have_v6 -eq 1 ] && [ $i -lt 60 ]; do
+		if [ -n "$(ip -n "$ns_a" -6 route show table local ff00::/8 \
+		    dev "$veth_a" 2>/dev/null)" ] &&
+		    [ -n "$(ip -n "$ns_b" -6 route show table local ff00::/8 \
+		    dev "$veth_b" 2>/dev/null)" ]; then
+			break
+		fi
+		sleep 0.05
+		i=$((i + 1))
+	done
+	return 0
+}
+
+# 4. ping: over a veth pair between namespaces, or in-process over mem.
+use_netns=0
+if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null 2>&1; then
+	if netns_up 2>"$tmp/netns.err"; then
+		use_netns=1
+	else
+		echo "demo: no network namespaces here, ping uses --mem:"
+		show "$tmp/netns.err"
+		for ns in $netns; do
+			ip netns delete "$ns" 2>/dev/null
+		done
+		netns=""
+	fi
+fi
+if [ $use_netns -eq 1 ]; then
+	echo "== 4. ping: from $ns_a ($veth_a) to $ns_b ($veth_b), whose" \
+	    "kernel answers"
+	for be in linux pcap; do
+		echo "  -- XKPI_BACKEND=$be ping $ping_args 10.201.0.2"
+		ping_step "ping $be" ip netns exec "$ns_a" env \
+		    XKPI_BACKEND=$be XKPI_IFACES="$veth_a" \
+		    timeout $limit "$ex/ping" $ping_args 10.201.0.2
+		if [ $have_v6 -eq 0 ]; then
+			note "ping6 $be" "skipped: no IPv6 in the namespaces"
+			continue
+		fi
+		echo "  -- XKPI_BACKEND=$be ping -6 $ping_args fd00:201::2"
+		ping_step "ping6 $be" ip netns exec "$ns_a" env \
+		    XKPI_BACKEND=$be XKPI_IFACES="$veth_a" \
+		    timeout $limit "$ex/ping" -6 $ping_args fd00:201::2
+	done
+else
+	echo "== 4. ping --mem: an echo responder kext in the same process," \
+	    "over two linked mem interfaces"
+	echo "  -- ping --mem $ping_args"
+	ping_step "ping mem" timeout $limit "$ex/ping" --mem $ping_args
+	echo "  -- ping --mem -6 $ping_args"
+	ping_step "ping6 mem" timeout $limit "$ex/ping" --mem -6 $ping_args
 fi
 
 echo "== summary"
