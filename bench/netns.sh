@@ -26,6 +26,7 @@ ifa=xkva
 ifb=xkvb
 pid=
 
+# shellcheck disable=SC2317  # called by the traps
 cleanup() {
 	if [ -n "$pid" ]; then
 		kill "$pid" 2>/dev/null
