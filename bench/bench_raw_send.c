@@ -42,18 +42,18 @@
 #define CHECK_EVERY	32		/* packets between two clock reads */
 
 enum method {
-	M_MMSG, M_PCAP, M_TXRING,
+	M_MMSG, M_PCAP, M_TXRING, M_SENDMSG,
 	M_XK_SEND, M_XK_SENDMBUF, M_XK_PCAP_SEND, M_XK_PCAP_SENDMBUF, M_N
 };
-#define M_NBARE	3
+#define M_NBARE	4
 
 static const char *m_name[M_N] = {
-	"raw sendmmsg", "pcap_inject", "packet TX ring",
+	"raw sendmmsg", "pcap_inject", "packet TX ring", "raw sendmsg",
 	"linux sock_send", "linux sock_sendmbuf",
 	"pcap sock_send", "pcap sock_sendmbuf"
 };
 static const char *m_opt[M_N] = {
-	"mmsg", "pcap", "txring", "send", "sendmbuf", "psend", "psendmbuf"
+	"mmsg", "pcap", "txring", "msg", "send", "sendmbuf", "psend", "psendmbuf"
 };
 
 static double	opt_dur = 2.0;
@@ -201,8 +201,9 @@ window_tick(struct window *w, uint64_t sent)
 	return true;
 }
 
+/* sendmmsg in batches of TX_BATCH, or (@batch false) one sendmsg each. */
 static int
-send_mmsg(struct window *w, size_t size, uint64_t *errors)
+send_mmsg(struct window *w, size_t size, bool batch, uint64_t *errors)
 {
 	static char payload[RAW_MAXPAY];
 	struct mmsghdr msgs[TX_BATCH];
@@ -229,6 +230,17 @@ send_mmsg(struct window *w, size_t size, uint64_t *errors)
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
 	while (window_tick(w, sent)) {
+		if (!batch) {
+			/* The bare counterpart of one sock_send per packet. */
+			for (int i = 0; i < TX_BATCH; i++) {
+				if (sendmsg(fd, &msgs[0].msg_hdr, 0) < 0) {
+					(*errors)++;
+				} else {
+					sent++;
+				}
+			}
+			continue;
+		}
 		if ((n = sendmmsg(fd, msgs, TX_BATCH, 0)) < 0) {
 			(*errors)++;
 			continue;
@@ -468,7 +480,10 @@ measure(enum method m, size_t size, struct result *res)
 	w.w_sink = &k.k_count;
 	switch (m) {
 	case M_MMSG:
-		error = send_mmsg(&w, size, &errors);
+		error = send_mmsg(&w, size, true, &errors);
+		break;
+	case M_SENDMSG:
+		error = send_mmsg(&w, size, false, &errors);
 		break;
 	case M_PCAP:
 		error = send_pcap(&w, size, &errors);
@@ -543,7 +558,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: bench_raw_send [-d seconds] [-r runs] "
-	    "[-w warmup_ms] [-s size]... [-m mmsg|pcap|txring|send|sendmbuf|"
+	    "[-w warmup_ms] [-s size]... [-m mmsg|pcap|txring|msg|send|sendmbuf|"
 	    "psend|psendmbuf]... [-P]\n");
 	exit(2);
 }
