@@ -322,7 +322,8 @@ raw_xkstat_fn(const char *name, uint64_t v, void *ctx)
 		s->oerrors += v;
 	} else if (strcmp(name, "mbuf.drops") == 0) {
 		s->mbuf_drops += v;
-	} else if (strncmp(name, "be.", 3) == 0 && ENDS(".kdrops")) {
+	} else if (strncmp(name, "be.", 3) == 0 && (ENDS(".kdrops") ||
+	    ENDS(".kernel_drop"))) {
 		s->kdrops += v;
 	} else if (strncmp(name, "be.", 3) == 0 && ENDS(".nomem")) {
 		s->nomem += v;
