@@ -868,6 +868,7 @@ struct xk_hostif_mon {
 	void			*hm_ctx;
 	char			*hm_buf;	/* NL_BUFSIZE */
 	_Atomic uint64_t	 hm_overruns;	/* ENOBUFS seen */
+	_Atomic uint64_t	 hm_gen;	/* state changes seen */
 	/* Loop thread only: */
 	bool			 hm_running;	/* inside mon_cb */
 	bool			 hm_dead;	/* unfollowed from its cb */
@@ -967,6 +968,8 @@ mon_msg_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct xk_hostif_mon *mon = arg;
 
+	/* Whatever it says, what a backend remembers may be stale now. */
+	atomic_fetch_add_explicit(&mon->hm_gen, 1, memory_order_release);
 	switch (nlh->nlmsg_type) {
 	case RTM_NEWLINK:
 	case RTM_DELLINK:
@@ -1183,6 +1186,8 @@ mon_cb(evutil_socket_t fd, short what, void *arg)
 		    mon);
 	}
 	if (resync && !mon->hm_dead) {
+		atomic_fetch_add_explicit(&mon->hm_gen, 1,
+		    memory_order_release);
 		mon_resync(mon);
 	}
 	mon->hm_running = false;
@@ -1225,8 +1230,10 @@ xk_hostif_follow(struct event_base *base, xk_hostif_neigh_cb *neigh_cb,
 		(void)setsockopt(mnl_socket_get_fd(mon->hm_nl), SOL_SOCKET,
 		    SO_RCVBUF, &size, sizeof(size));
 	}
+	/* Routes only count as changes (xk_hostif_generation). */
 	if (mnl_socket_bind(mon->hm_nl, RTMGRP_LINK | RTMGRP_IPV4_IFADDR |
-	    RTMGRP_IPV6_IFADDR | RTMGRP_NEIGH, MNL_SOCKET_AUTOPID) < 0) {
+	    RTMGRP_IPV6_IFADDR | RTMGRP_NEIGH | RTMGRP_IPV4_ROUTE |
+	    RTMGRP_IPV6_ROUTE, MNL_SOCKET_AUTOPID) < 0) {
 		error = errno;
 		goto fail;
 	}
@@ -1268,4 +1275,10 @@ uint64_t
 xk_hostif_overruns(const struct xk_hostif_mon *mon)
 {
 	return atomic_load_explicit(&mon->hm_overruns, memory_order_relaxed);
+}
+
+uint64_t
+xk_hostif_generation(const struct xk_hostif_mon *mon)
+{
+	return atomic_load_explicit(&mon->hm_gen, memory_order_acquire);
 }

@@ -121,5 +121,12 @@ void	xk_hostif_unfollow(struct xk_hostif_mon *mon);
  * interfaces and reported their neighbour entries again.  For be_stats.
  */
 uint64_t xk_hostif_overruns(const struct xk_hostif_mon *mon);
+/*
+ * A number that grows with every change the monitor hears of (links,
+ * addresses, routes, neighbours, overruns), so a backend may keep the
+ * answers of xk_hostif_route() and xk_hostif_neigh() while it stays the
+ * same.
+ */
+uint64_t xk_hostif_generation(const struct xk_hostif_mon *mon);
 
 #endif /* _XK_BACKENDS_HOSTIF_H_ */

@@ -11,16 +11,18 @@
  * rest never cross into userspace.  Two ways to drain it, chosen by
  * XKPI_LINUX_RX:
  *
- *  mmsg	recvmmsg(2) of up to LX_BATCH packets straight into mbuf
- *		clusters, the interface, direction and kernel timestamp
- *		from each packet's sockaddr_ll and SCM_TIMESTAMPNS.  The
- *		default: on veth it costs the sender less than a ring (see
- *		bench/README.md).
  *  ring	a TPACKET_V3 ring mapped into the process; each frame is
- *		copied once into an mbuf.  Far less consumer CPU per packet
- *		under load, but a block is handed over only when full or
- *		after its timeout (1 ms), which adds up to 1 ms of latency
- *		to sparse traffic.
+ *		copied once into an mbuf, with the interface, direction and
+ *		kernel timestamp from its header.  The default: measured
+ *		here (bench/README.md) it takes more packets per second than
+ *		either bare method, at a fifth of recvmmsg's CPU per packet.
+ *		But a block is handed over only when full or after its
+ *		timeout (1 ms), which adds up to 1 ms of latency to sparse
+ *		traffic.
+ *  mmsg	recvmmsg(2) of up to LX_BATCH packets straight into mbuf
+ *		clusters, the metadata from each packet's sockaddr_ll and
+ *		SCM_TIMESTAMPNS.  No added latency: for request/response
+ *		traffic that must answer in microseconds.
  *
  * The host's own outgoing packets are not copied at all
  * (PACKET_IGNORE_OUTGOING): they are not input, and the engine would only
@@ -74,7 +76,7 @@ struct lx_ifstats {
 	uint64_t	rx;		/* handed to the engine */
 	uint64_t	truncated;	/* larger than the receive buffer */
 	uint64_t	nomem;		/* no mbuf for a packet */
-	uint64_t	kdrops;		/* dropped by the kernel (socket full) */
+	uint64_t	kdrops;		/* the kernel dropped (socket full) */
 	uint64_t	rxerrors;	/* receive calls that failed */
 };
 
@@ -112,10 +114,10 @@ lx_open(struct xk_backend *be)
 
 	sc = g_new0(struct lx_softc, 1);
 	sc->ls_tx4 = sc->ls_tx6 = -1;
-	if (mode == NULL || *mode == '\0' || strcmp(mode, "mmsg") == 0) {
-		sc->ls_mode = LX_RX_MMSG;
-	} else if (strcmp(mode, "ring") == 0) {
+	if (mode == NULL || *mode == '\0' || strcmp(mode, "ring") == 0) {
 		sc->ls_mode = LX_RX_RING;
+	} else if (strcmp(mode, "mmsg") == 0) {
+		sc->ls_mode = LX_RX_MMSG;
 	} else {
 		xk_log(XKPI_LOG_ERROR, "XKPI_LINUX_RX=%s: not mmsg or ring",
 		    mode);
@@ -723,6 +725,8 @@ lx_stats(struct xk_backend *be, void (*fn)(void *, const char *, uint64_t),
 			fn(ctx, name, r == 3 ? li->li_st.kdrops : rows[r].v);
 		}
 	}
+	fn(ctx, "linux.netlink_overruns", sc->ls_mon != NULL ?
+	    xk_hostif_overruns(sc->ls_mon) : 0);
 	fn(ctx, "linux.txfull", sc->ls_txfull);
 	fn(ctx, "linux.txerrors", sc->ls_txerrors);
 }

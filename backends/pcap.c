@@ -99,6 +99,21 @@ union pc_addr {
 
 struct pc_softc;
 
+/*
+ * A remembered next-hop link address: valid while the monitor's
+ * generation has not moved, i.e. while no link, address, route or
+ * neighbour changed.  Saves the two netlink queries per packet.
+ */
+#define PC_NHC_SIZE	256	/* entries, direct mapped by destination */
+
+struct pc_nhc {
+	uint64_t	 nc_gen;	/* 0: empty */
+	uint32_t	 nc_ifindex;
+	int		 nc_family;
+	union pc_addr	 nc_dst;
+	uint8_t		 nc_lladdr[ETHER_ADDR_LEN];
+};
+
 /* One attached interface: if_besc of its ifnet. */
 struct pc_if {
 	struct pc_softc	*pi_sc;
@@ -135,6 +150,7 @@ struct pc_softc {
 	bool		 sc_sweeping;	/* sc_sweep is pending */
 	uint64_t	 sc_noif;	/* output to an interface not ours */
 	uint8_t		*sc_frame;	/* output frame, PC_FRAME_MAX bytes */
+	struct pc_nhc	 sc_nhc[PC_NHC_SIZE];
 };
 
 /* One pcap_dispatch() round. */
@@ -560,14 +576,51 @@ pc_nexthop_locked(struct pc_if *pif, struct __mbuf *m, int *familyp,
 	return 0;
 }
 
+/* The cache slot of (@family, @ifindex, @dst). */
+static struct pc_nhc *
+pc_nhc_slot(struct pc_softc *sc, int family, uint32_t ifindex,
+    const union pc_addr *dst)
+{
+	const uint8_t *b = (const uint8_t *)dst;
+	uint32_t h = ifindex * 2654435761u;
+
+	for (size_t i = 0; i < pc_addrlen(family); i++) {
+		h = (h ^ b[i]) * 16777619u;
+	}
+	return &sc->sc_nhc[h % PC_NHC_SIZE];
+}
+
+/* The packet's family and destination, or false for neither IP. */
+static bool
+pc_dst(struct __mbuf *m, int *family, union pc_addr *dst)
+{
+	uint8_t vers = 0;
+
+	(void)xk_m_copydata(m, 0, 1, &vers);
+	memset(dst, 0, sizeof(*dst));
+	if (vers >> 4 == 4) {
+		*family = AF_INET;
+		return xk_m_copydata(m, offsetof(struct ip, ip_dst),
+		    sizeof(dst->v4), &dst->v4) == 0;
+	}
+	if (vers >> 4 == 6) {
+		*family = AF_INET6;
+		return xk_m_copydata(m, offsetof(struct ip6_hdr, ip6_dst),
+		    sizeof(dst->v6), &dst->v6) == 0;
+	}
+	return false;
+}
+
 /* Sends, holds or drops one packet; 0 when it left or waits. */
 static int
 pc_output1_locked(struct pc_softc *sc, struct __mbuf *m, uint32_t ifindex)
 {
 	struct __ifnet *ifp = xk_if_byindex_locked(ifindex);
+	struct pc_nhc *nc = NULL;
 	struct pc_if *pif;
 	struct pc_hold *ho;
-	union pc_addr nh;
+	union pc_addr nh, dst;
+	uint64_t gen;
 	uint8_t lladdr[16];
 	size_t lllen = 0;
 	bool known;
@@ -578,6 +631,15 @@ pc_output1_locked(struct pc_softc *sc, struct __mbuf *m, uint32_t ifindex)
 		sc->sc_noif++;
 		xk_m_freem(m);
 		return ENXIO;
+	}
+	gen = xk_hostif_generation(sc->sc_mon) + 1;	/* never 0 */
+	if (pc_dst(m, &family, &dst)) {
+		nc = pc_nhc_slot(sc, family, ifindex, &dst);
+		if (nc->nc_gen == gen && nc->nc_ifindex == ifindex &&
+		    nc->nc_family == family &&
+		    memcmp(&nc->nc_dst, &dst, sizeof(dst)) == 0) {
+			return pc_send_locked(pif, m, family, nc->nc_lladdr);
+		}
 	}
 	if ((error = pc_nexthop_locked(pif, m, &family, &nh, lladdr,
 	    &known)) != 0) {
@@ -597,6 +659,13 @@ pc_output1_locked(struct pc_softc *sc, struct __mbuf *m, uint32_t ifindex)
 	}
 	switch (error) {
 	case 0:
+		if (nc != NULL) {
+			nc->nc_gen = gen;
+			nc->nc_ifindex = ifindex;
+			nc->nc_family = family;
+			nc->nc_dst = dst;
+			memcpy(nc->nc_lladdr, lladdr, ETHER_ADDR_LEN);
+		}
 		/* Resolved while packets waited: they go first. */
 		if ((ho = pc_hold_find_locked(sc, pif->pi_index, family,
 		    &nh)) != NULL) {
@@ -985,7 +1054,7 @@ pc_stats(struct xk_backend *be,
 	}
 	fn(ctx, "pcap.noif", sc->sc_noif);
 	if (sc->sc_mon != NULL) {
-		fn(ctx, "pcap.neigh_overruns", xk_hostif_overruns(sc->sc_mon));
+		fn(ctx, "pcap.netlink_overruns", xk_hostif_overruns(sc->sc_mon));
 	}
 }
 

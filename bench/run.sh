@@ -5,11 +5,16 @@
 # the exit status is non-zero only when a benchmark program fails.
 #
 # Environment: BENCH_DIR (where the programs are, default ./bench),
-# BENCH_UDP_ARGS and BENCH_LAT_ARGS (extra options for each program).
+# BENCH_UDP_ARGS, BENCH_LAT_ARGS, BENCH_RAW_RECV_ARGS, BENCH_RAW_SEND_ARGS
+# and BENCH_DEMUX_ARGS (extra options for each program).  The raw IP
+# benchmarks run only as root, each in two namespaces of its own
+# (bench/netns.sh); otherwise they are skipped with a note.
 #
 # SPDX-License-Identifier: BSD-2-Clause
 
 dir=${BENCH_DIR:-./bench}
+here=$(dirname "$0")
+wrap=
 out=$(mktemp "${TMPDIR:-/tmp}/xkpi-bench.XXXXXX") || exit 1
 trap 'rm -f "$out" "$out.rc"' EXIT INT TERM
 status=0
@@ -24,7 +29,8 @@ run() {
 	fi
 	echo "== $name $*"
 	# Keep the program's own report visible, and its status.
-	{ "$dir/$name" "$@" 2>&1; echo $? >"$out.rc"; } | tee -a "$out" |
+	# shellcheck disable=SC2086  # $wrap is a command line, or nothing
+	{ $wrap "$dir/$name" "$@" 2>&1; echo $? >"$out.rc"; } | tee -a "$out" |
 	    grep -v -e '^ROW|' -e '^NOTE|'
 	rc=$(cat "$out.rc")
 	if [ "$rc" != 0 ]; then
@@ -39,12 +45,28 @@ run bench_udp_recv $BENCH_UDP_ARGS
 # shellcheck disable=SC2086
 run bench_latency $BENCH_LAT_ARGS
 
+if [ "$(id -u)" = 0 ]; then
+	wrap="sh $here/netns.sh"
+	# shellcheck disable=SC2086
+	run bench_raw_recv $BENCH_RAW_RECV_ARGS
+	# shellcheck disable=SC2086
+	run bench_raw_send $BENCH_RAW_SEND_ARGS
+	# shellcheck disable=SC2086
+	run bench_demux $BENCH_DEMUX_ARGS
+	wrap=
+else
+	echo "run.sh: raw IP benchmarks skipped: they need root" >&2
+	echo "NOTE|raw IP benchmarks skipped: not root (they make network" \
+	    "namespaces and raw sockets)" >>"$out"
+fi
+
 echo "machine: $(nproc) CPUs, $(uname -sr), $(uname -m)"
 awk -F'|' '
 BEGIN {
-	fmt = "%-34s | %10s | %10s | %7s\n"
+	fmt = "%-50s | %10s | %10s | %7s\n"
 	printf fmt, "benchmark", "bare", "xkpi", "ratio"
-	printf fmt, "----------------------------------", "----------", \
+	printf fmt, "--------------------------------------------------", \
+	    "----------", \
 	    "----------", "-------"
 }
 $1 == "ROW" { printf fmt, $2, $3, $4, $5 }

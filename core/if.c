@@ -134,6 +134,12 @@ xk_if_byindex_locked(uint32_t index)
 }
 
 struct __ifnet *
+xk_if_first_locked(void)
+{
+	return ifnets.head != NULL ? ifnets.head->data : NULL;
+}
+
+struct __ifnet *
 xk_if_byname_locked(const char *name)
 {
 	for (GList *l = ifnets.head; l != NULL; l = l->next) {

@@ -33,7 +33,7 @@ struct __ifnet {
 	uint8_t		 if_hwlen;	/* link address length, 0 if none */
 	uint8_t		 if_hwaddr[16];	/* link address */
 	uint32_t	 if_flags;	/* IFF_*, from the host */
-	bool		 if_host;	/* a host interface, followed by netlink */
+	bool		 if_host;	/* a host interface (netlink follows) */
 	GArray		*if_addrs;	/* struct xk_ifaddr */
 	void		*if_besc;	/* the backend's per-interface state */
 	uint64_t	 if_ipackets;	/* handed to the input path */
@@ -53,6 +53,8 @@ int	xk_if_deladdr_locked(struct __ifnet *ifp, int family, const void *addr,
 	    unsigned int plen);
 struct __ifnet *xk_if_byindex_locked(uint32_t index);
 struct __ifnet *xk_if_byname_locked(const char *name);
+/* The interface attached first, or NULL. */
+struct __ifnet *xk_if_first_locked(void);
 unsigned int xk_if_count_locked(void);
 void	xk_if_foreach_locked(void (*fn)(struct __ifnet *, void *), void *ctx);
 /* The interface that has @addr, or NULL. */

@@ -66,6 +66,10 @@ xk_engine_open(const char *name, struct event_base *base)
 	if ((error = ops->be_open(&engine_be)) != 0) {
 		return error;
 	}
+	if ((error = xk_ip_frag_open(base)) != 0) {
+		ops->be_close(&engine_be);
+		return error;
+	}
 	engine_open = true;
 	return 0;
 }
@@ -77,6 +81,8 @@ xk_engine_close(void)
 		return;
 	}
 	engine_be.be_ops->be_stop(&engine_be);
+	/* No input now: the reassembly queues and their timer can go. */
+	xk_ip_frag_close();
 	engine_be.be_ops->be_close(&engine_be);
 	xk_core_lock();
 	xk_if_detach_all_locked();
@@ -149,6 +155,14 @@ ip4_input_locked(struct __mbuf *m, struct __ifnet *ifp)
 		ip_drop(m, &xk_ipstat.ips_notforus);
 		return;
 	}
+	/* A fragment waits for the rest; the whole packet goes on. */
+	if (ntohs(ip.ip_off) & (IP_MF | IP_OFFMASK)) {
+		if ((m = xk_ip_reass_locked(m, hlen, &hlen)) == NULL) {
+			return;
+		}
+		xk_m_copydata(m, 0, sizeof(ip), &ip);
+		proto = ip.ip_p;
+	}
 	/* BSD hands TCP and UDP to their own input, never to raw sockets. */
 	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
 		ip_drop(m, &xk_ipstat.ips_hostproto);
@@ -161,13 +175,14 @@ ip4_input_locked(struct __mbuf *m, struct __ifnet *ifp)
 static void
 ip6_input_locked(struct __mbuf *m, struct __ifnet *ifp)
 {
+	struct xk_ip6_hdrs h;
 	struct ip6_hdr ip6;
 	enum xk_ipdrop why;
 	size_t off;
 	uint8_t nxt;
 
 	xk_ipstat.ip6s_total++;
-	if ((why = xk_ip6_check(m, &nxt, &off)) != XK_IPDROP_NONE) {
+	if ((why = xk_ip6_check_hdrs(m, &h)) != XK_IPDROP_NONE) {
 		ip_drop(m, &xk_ipstat.ip6s_drop[why]);
 		return;
 	}
@@ -177,6 +192,23 @@ ip6_input_locked(struct __mbuf *m, struct __ifnet *ifp)
 		ip_drop(m, &xk_ipstat.ip6s_notforus);
 		return;
 	}
+	if (h.ih_atomic) {
+		xk_ipstat.ip6s_atomicfrags++;
+	}
+	if (h.ih_nxt == IPPROTO_FRAGMENT) {
+		if ((m = xk_ip6_reass_locked(m, &h)) == NULL) {
+			return;
+		}
+		/* The whole packet's headers; one level of fragments only. */
+		if ((why = xk_ip6_check_hdrs(m, &h)) != XK_IPDROP_NONE ||
+		    h.ih_nxt == IPPROTO_FRAGMENT) {
+			ip_drop(m, &xk_ipstat.ip6s_drop[why != XK_IPDROP_NONE ?
+			    why : XK_IPDROP_BADEXTHDR]);
+			return;
+		}
+	}
+	nxt = h.ih_nxt;
+	off = h.ih_off;
 	/* TCP and UDP are the host's, as for IPv4 (one counter for both). */
 	if (nxt == IPPROTO_TCP || nxt == IPPROTO_UDP) {
 		ip_drop(m, &xk_ipstat.ips_hostproto);
@@ -221,22 +253,46 @@ ip_input_batch(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n)
 	xk_core_unlock();
 }
 
-/*
- * The interface for @dst: an attached interface's prefix first, then, on
- * a host backend, the host's own routing table (a gateway's route).
- */
-static struct __ifnet *
-ip_route_locked(int family, const void *dst)
+struct __ifnet *
+xk_ip_route_locked(int family, const void *dst)
 {
 	struct __ifnet *ifp;
 	uint32_t index;
 
-	if ((ifp = xk_if_route_locked(family, dst)) != NULL ||
+	if ((ifp = xk_if_route_locked(family, dst)) != NULL || !engine_open ||
 	    engine_be.be_ops->be_route == NULL ||
 	    engine_be.be_ops->be_route(&engine_be, family, dst, &index) != 0) {
 		return ifp;
 	}
 	return xk_if_byindex_locked(index);
+}
+
+/*
+ * Sends the fragments of one packet, a list linked by m_nextpkt, in
+ * order; after a failure the rest are freed unsent and counted in
+ * @odropped.  Consumes the list.
+ */
+static int if_send_locked(struct __ifnet *ifp, struct __mbuf *m);
+
+static int
+if_send_frags_locked(struct __ifnet *ifp, struct __mbuf *m,
+    uint64_t *odropped)
+{
+	int error = 0;
+
+	while (m != NULL) {
+		struct __mbuf *next = m->m_nextpkt;
+
+		m->m_nextpkt = NULL;
+		if (error == 0) {
+			error = if_send_locked(ifp, m);
+		} else {
+			(*odropped)++;
+			xk_m_freem(m);
+		}
+		m = next;
+	}
+	return error;
 }
 
 /* Hands one packet to the backend out of @ifp; consumes it. */
@@ -273,21 +329,27 @@ xk_ip_output_locked(struct __mbuf *m)
 	len = xk_m_length(m);
 	xk_m_copydata(m, 0, sizeof(ip), &ip);
 	if (!engine_open ||
-	    (ifp = ip_route_locked(AF_INET, &ip.ip_dst)) == NULL) {
+	    (ifp = xk_ip_route_locked(AF_INET, &ip.ip_dst)) == NULL) {
 		xk_ipstat.ips_noroute++;
 		xk_m_freem(m);
 		return EHOSTUNREACH;
-	}
-	if (len > ifp->if_mtu) {
-		/* No fragmentation yet: DF or not, the packet cannot go. */
-		xk_ipstat.ips_cantfrag++;
-		xk_m_freem(m);
-		return EMSGSIZE;
 	}
 	if (ip.ip_src.s_addr == INADDR_ANY &&
 	    (ifa = xk_if_firstaddr_locked(ifp, AF_INET)) != NULL) {
 		ip.ip_src = ifa->ifa_addr.v4;
 		(void)xk_m_copyback(m, 0, sizeof(ip), &ip);
+	}
+	if (len > ifp->if_mtu) {
+		/* ip_len and ip_off are in network order here. */
+		if ((error = xk_ip_fragment_locked(m, ifp->if_mtu, &m)) != 0) {
+			return error;
+		}
+		error = if_send_frags_locked(ifp, m, &xk_ipstat.ips_odropped);
+		if (error == 0) {
+			xk_ipstat.ips_fragmented++;
+			xk_ipstat.ips_localout++;
+		}
+		return error;
 	}
 	xk_ip_cksum_hdr(m);
 	if ((error = if_send_locked(ifp, m)) == 0) {
@@ -305,21 +367,28 @@ xk_ip6_output_locked(struct __mbuf *m, struct __ifnet *ifp)
 	XK_LOCK_ASSERT();
 	xk_m_copydata(m, 0, sizeof(ip6), &ip6);
 	if (ifp == NULL && engine_open) {
-		ifp = ip_route_locked(AF_INET6, &ip6.ip6_dst);
+		ifp = xk_ip_route_locked(AF_INET6, &ip6.ip6_dst);
 	}
 	if (ifp == NULL && IN6_IS_ADDR_MULTICAST(&ip6.ip6_dst)) {
 		/* Multicast without a route: the first interface. */
-		ifp = xk_if_byindex_locked(1);
+		ifp = xk_if_first_locked();
 	}
 	if (!engine_open || ifp == NULL) {
-		xk_ipstat.ips_noroute++;
+		xk_ipstat.ip6s_noroute++;
 		xk_m_freem(m);
 		return EHOSTUNREACH;
 	}
 	if (xk_m_length(m) > ifp->if_mtu) {
-		xk_ipstat.ips_cantfrag++;
-		xk_m_freem(m);
-		return EMSGSIZE;
+		/* No IPV6_DONTFRAG here: XNU fragments raw output. */
+		if ((error = xk_ip6_fragment_locked(m, ifp->if_mtu, &m)) != 0) {
+			return error;
+		}
+		error = if_send_frags_locked(ifp, m, &xk_ipstat.ip6s_odropped);
+		if (error == 0) {
+			xk_ipstat.ip6s_fragmented++;
+			xk_ipstat.ip6s_localout++;
+		}
+		return error;
 	}
 	if ((error = if_send_locked(ifp, m)) == 0) {
 		xk_ipstat.ip6s_localout++;

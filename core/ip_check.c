@@ -15,6 +15,7 @@
 #include <netinet/ip6.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "core/ip_var.h"
 
@@ -138,12 +139,15 @@ xk_ip_check(struct __mbuf *m, size_t *hlenp)
 }
 
 enum xk_ipdrop
-xk_ip6_check(struct __mbuf *m, uint8_t *nxtp, size_t *offp)
+xk_ip6_check_hdrs(struct __mbuf *m, struct xk_ip6_hdrs *h)
 {
 	size_t plen = xk_m_length(m), end, off = sizeof(struct ip6_hdr);
+	size_t prev = offsetof(struct ip6_hdr, ip6_nxt);
 	struct ip6_hdr ip6;
+	struct ip6_frag fh;
 	uint8_t nxt, eh[2];
 
+	memset(h, 0, sizeof(*h));
 	if (plen < sizeof(ip6)) {
 		return XK_IPDROP_TOOSMALL;
 	}
@@ -179,11 +183,22 @@ xk_ip6_check(struct __mbuf *m, uint8_t *nxtp, size_t *offp)
 			len = ((size_t)eh[1] + 1) * 8;
 			break;
 		case IPPROTO_FRAGMENT:
-			if (off + 8 > end) {
+			if (off + sizeof(fh) > end) {
 				return XK_IPDROP_BADEXTHDR;
 			}
-			xk_m_copydata(m, off, 2, eh);
-			len = 8;
+			xk_m_copydata(m, off, sizeof(fh), &fh);
+			h->ih_fragoff = off;
+			h->ih_fragprev = prev;
+			if (fh.ip6f_offlg & (IP6F_OFF_MASK | IP6F_MORE_FRAG)) {
+				/* A real fragment: what follows is its data. */
+				h->ih_nxt = IPPROTO_FRAGMENT;
+				h->ih_off = off;
+				return XK_IPDROP_NONE;
+			}
+			/* Atomic (RFC 6946): the packet is whole, walk on. */
+			h->ih_atomic = true;
+			eh[0] = fh.ip6f_nxt;
+			len = sizeof(fh);
 			break;
 		case IPPROTO_AH:
 			if (off + 2 > end) {
@@ -194,17 +209,31 @@ xk_ip6_check(struct __mbuf *m, uint8_t *nxtp, size_t *offp)
 			break;
 		default:
 			/* An upper layer, ESP or no-next-header: done. */
-			*nxtp = nxt;
-			*offp = off;
+			h->ih_nxt = nxt;
+			h->ih_off = off;
 			return XK_IPDROP_NONE;
 		}
 		if (off + len > end) {
 			return XK_IPDROP_BADEXTHDR;
 		}
 		nxt = eh[0];
+		prev = off;
 		off += len;
 	}
 	return XK_IPDROP_BADEXTHDR;	/* more headers than any real packet */
+}
+
+enum xk_ipdrop
+xk_ip6_check(struct __mbuf *m, uint8_t *nxtp, size_t *offp)
+{
+	struct xk_ip6_hdrs h;
+	enum xk_ipdrop why;
+
+	if ((why = xk_ip6_check_hdrs(m, &h)) == XK_IPDROP_NONE) {
+		*nxtp = h.ih_nxt;
+		*offp = h.ih_off;
+	}
+	return why;
 }
 
 void
@@ -218,10 +247,59 @@ xk_ip_bsd_input_form(struct __mbuf *m, size_t hlen)
 	(void)xk_m_copyback(m, 0, sizeof(ip), &ip);
 }
 
+/*
+ * Random bytes from the kernel's generator, 512 at a time per thread:
+ * glibc 2.36's arc4random makes a getrandom(2) call for every id, which
+ * was a sixth of the cost of a raw send.
+ */
+static void
+random_bytes(void *out, size_t n)
+{
+	static _Thread_local uint8_t pool[512];
+	static _Thread_local size_t left;
+
+	if (left < n) {
+		size_t got = 0;
+
+		while (got < sizeof(pool)) {
+			ssize_t r = getrandom(pool + got, sizeof(pool) - got,
+			    0);
+
+			if (r > 0) {
+				got += (size_t)r;
+			} else if (r < 0 && errno != EINTR) {
+				/* No kernel generator: still never stall. */
+				arc4random_buf(pool + got, sizeof(pool) - got);
+				got = sizeof(pool);
+			}
+		}
+		left = sizeof(pool);
+	}
+	memcpy(out, pool + sizeof(pool) - left, n);
+	left -= n;
+}
+
 uint16_t
 xk_ip_randomid(void)
 {
-	return (uint16_t)(arc4random_uniform(0xffff) + 1);
+	uint16_t id;
+
+	/* 0 means "no id" to the kernel's IP_HDRINCL: draw again. */
+	do {
+		random_bytes(&id, sizeof(id));
+	} while (id == 0);
+	return id;
+}
+
+uint32_t
+xk_ip6_randomid(void)
+{
+	uint32_t id;
+
+	do {
+		random_bytes(&id, sizeof(id));
+	} while (id == 0);
+	return id;
 }
 
 void

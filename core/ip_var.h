@@ -44,13 +44,27 @@ uint16_t	 xk_in_cksum_buf(const void *p, size_t len);
  */
 enum xk_ipdrop	 xk_ip_check(struct __mbuf *m, size_t *hlenp);
 
+/* What the IPv6 header walk found. */
+struct xk_ip6_hdrs {
+	uint8_t	ih_nxt;		/* upper layer; IPPROTO_FRAGMENT: a fragment */
+	bool	ih_atomic;	/* walked over an atomic Fragment header */
+	size_t	ih_off;		/* offset of that header */
+	size_t	ih_fragoff;	/* offset of the Fragment header, 0: none */
+	size_t	ih_fragprev;	/* offset of the next-header byte naming it */
+};
+
 /*
  * IPv6 input checks: the fixed header, then the extension headers
  * (hop-by-hop only first; routing, fragment, destination options, AH)
- * up to the upper-layer header, whose number goes to *nxtp and offset to
- * *offp.  No-next-header and ESP end the walk too.  Trims the packet to
- * 40 + payload length.
+ * up to the upper-layer header, whose number goes to ih_nxt and offset to
+ * ih_off.  No-next-header and ESP end the walk too, and so does the
+ * Fragment header of a real fragment (offset or M flag set: what follows
+ * is fragment data): ih_nxt is then IPPROTO_FRAGMENT and ih_off its
+ * offset.  An atomic fragment's header (RFC 6946) is walked over.  Trims
+ * the packet to 40 + payload length.
  */
+enum xk_ipdrop	 xk_ip6_check_hdrs(struct __mbuf *m, struct xk_ip6_hdrs *h);
+/* The same, giving only the last header's number and offset. */
 enum xk_ipdrop	 xk_ip6_check(struct __mbuf *m, uint8_t *nxtp, size_t *offp);
 
 /*
@@ -74,6 +88,8 @@ int		 xk_ip_hdrincl_prepare(struct __mbuf *m, bool socket_has_opts);
 void		 xk_ip_cksum_hdr(struct __mbuf *m);
 /* A random IPv4 identification, never 0. */
 uint16_t	 xk_ip_randomid(void);
+/* A random IPv6 Fragment header identification, never 0. */
+uint32_t	 xk_ip6_randomid(void);
 
 /*
  * The engine: the open backend, the input and output paths, and the
@@ -87,10 +103,11 @@ struct xk_ip_stats {
 	uint64_t	ips_hostproto;	/* TCP, UDP (v4 and v6): not raw */
 	uint64_t	ips_notforus;	/* destination is not this host */
 	uint64_t	ips_rawfull;	/* a raw socket's buffer was full */
+	uint64_t	ips_rawnomem;	/* no mbuf for a raw socket's copy */
 	uint64_t	ips_outseen;	/* the host's own outgoing packets */
 	uint64_t	ips_localout;	/* sent from raw sockets */
 	uint64_t	ips_noroute;	/* no interface for the destination */
-	uint64_t	ips_cantfrag;	/* larger than the MTU */
+	uint64_t	ips_cantfrag;	/* over the MTU and may not be cut */
 	uint64_t	ips_oerrors;	/* the backend could not send */
 	uint64_t	ip6s_total;	/* IPv6 packets received */
 	uint64_t	ip6s_drop[XK_IPDROP_COUNT];
@@ -99,8 +116,30 @@ struct xk_ip_stats {
 	uint64_t	ip6s_notforus;	/* destination is not this host */
 	uint64_t	ip6s_badsum;	/* upper-layer checksum wrong */
 	uint64_t	ip6s_fullsock;	/* a raw socket's buffer was full */
+	uint64_t	ip6s_rawnomem;	/* no mbuf for a raw socket's copy */
+	uint64_t	ip6s_noroute;	/* no interface for the destination */
+	uint64_t	ip6s_cantfrag;	/* larger than the MTU, not cuttable */
 	uint64_t	ip6s_localout;	/* sent from raw IPv6 sockets */
 	uint64_t	ips_badfamily;	/* neither IPv4 nor IPv6 */
+	/*
+	 * Fragments.  Input: every fragment received ends in a reassembled
+	 * packet or in fragdropped or fragtimeout (both count fragments).
+	 */
+	uint64_t	ips_fragments;	/* IPv4 fragments received */
+	uint64_t	ips_reassembled; /* packets put back together */
+	uint64_t	ips_fragdropped; /* malformed, duplicate, over limits */
+	uint64_t	ips_fragtimeout; /* in a queue that timed out */
+	uint64_t	ips_fragmented;	/* output packets cut */
+	uint64_t	ips_ofragments;	/* fragments made */
+	uint64_t	ips_odropped;	/* no memory to cut, or left unsent */
+	uint64_t	ip6s_fragments;
+	uint64_t	ip6s_reassembled;
+	uint64_t	ip6s_fragdropped;
+	uint64_t	ip6s_fragtimeout;
+	uint64_t	ip6s_atomicfrags; /* atomic fragments (RFC 6946) */
+	uint64_t	ip6s_fragmented;
+	uint64_t	ip6s_ofragments;
+	uint64_t	ip6s_odropped;
 };
 extern struct xk_ip_stats xk_ipstat;	/* under the core lock */
 
@@ -121,8 +160,61 @@ bool	xk_engine_virtual(void);
 /* Routes and sends a complete IPv4 packet; consumes it. */
 int	xk_ip_output_locked(struct __mbuf *m);
 
+/*
+ * The interface for @dst: an attached interface's prefix first, then, on
+ * a host backend, the host's routing table.  NULL when neither has one.
+ */
+struct __ifnet *xk_ip_route_locked(int family, const void *dst);
+
 /* Sends a complete IPv6 packet out of @ifp (NULL: by the route). */
 int	xk_ip6_output_locked(struct __mbuf *m, struct __ifnet *ifp);
+
+/*
+ * Fragmentation and reassembly (core/ip_frag.c).  Every function here
+ * needs the core lock, except open, close and the test hooks.
+ */
+#define XK_IPFRAG_MAXPACKETS	64	/* queues per family (maxfragpackets) */
+#define XK_IPFRAG_MAXFRAGS	16	/* fragments per queue */
+#define XK_IPFRAG_TIMEOUT_MS	30000	/* ipfragttl: 60 half-seconds */
+
+/*
+ * Cuts the complete IPv4 packet @m (network byte order) into fragments
+ * that fit @mtu, as ip_output does, and hands them back as a list linked
+ * by m_nextpkt in *@listp.  @m is consumed whatever the result.
+ * EMSGSIZE: IP_DF is set or the MTU holds no 8 data bytes (counted in
+ * ips_cantfrag); ENOBUFS: no memory (ips_odropped).
+ */
+int	xk_ip_fragment_locked(struct __mbuf *m, size_t mtu,
+	    struct __mbuf **listp);
+/*
+ * The same for IPv6 (RFC 8200 4.5): a Fragment header after the
+ * unfragmentable part.  EMSGSIZE also for a packet that already carries
+ * a Fragment header.
+ */
+int	xk_ip6_fragment_locked(struct __mbuf *m, size_t mtu,
+	    struct __mbuf **listp);
+/*
+ * Queues the checked IPv4 fragment @m (header length @hlen, network
+ * order); consumes it.  Returns the reassembled packet once complete
+ * (ip_off 0, ip_len and checksum new, header length in *@hlenp), else
+ * NULL.
+ */
+struct __mbuf *xk_ip_reass_locked(struct __mbuf *m, size_t hlen,
+	    size_t *hlenp);
+/*
+ * Queues the checked IPv6 fragment @m, whose header walk is @h; consumes
+ * it.  Returns the reassembled packet once complete (Fragment header
+ * removed, the header before it naming what followed it, payload length
+ * new), else NULL.
+ */
+struct __mbuf *xk_ip6_reass_locked(struct __mbuf *m,
+	    const struct xk_ip6_hdrs *h);
+/* The expiry timer on @base (xk_engine_open), and teardown of it all. */
+int	xk_ip_frag_open(struct event_base *base);
+void	xk_ip_frag_close(void);
+/* Test hooks: the queue lifetime (0: the default), and queues held. */
+void	xk_ip_frag_set_timeout_ms(unsigned int ms);
+unsigned int xk_ip_frag_queues(void);
 
 /* Raw IPv4 (core/raw_ip.c) and IPv6 (core/raw_ip6.c). */
 void	xk_rip_input_locked(struct __mbuf *m, size_t hlen);

@@ -49,7 +49,58 @@ struct rip_pcb {
 	GList		 rp_link;
 };
 
-static GQueue rip_pcbs = G_QUEUE_INIT;
+/*
+ * The demux index: protocol (0: any) → local address (0: any) → the PCBs
+ * bound so, in creation order.  A packet looks at four chains at most,
+ * so its cost does not grow with the number of raw sockets that cannot
+ * match it (XNU walks them all).
+ */
+static GHashTable *rip_index[256];
+
+static GQueue *
+rip_chain(int proto, in_addr_t laddr, bool create)
+{
+	GHashTable *t = rip_index[proto];
+	GQueue *q;
+
+	if (t == NULL) {
+		if (!create) {
+			return NULL;
+		}
+		t = rip_index[proto] = g_hash_table_new_full(g_direct_hash,
+		    g_direct_equal, NULL, g_free);
+	}
+	q = g_hash_table_lookup(t, GUINT_TO_POINTER(laddr));
+	if (q == NULL && create) {
+		q = g_new0(GQueue, 1);
+		g_hash_table_insert(t, GUINT_TO_POINTER(laddr), q);
+	}
+	return q;
+}
+
+static void
+rip_index_add(struct rip_pcb *rp)
+{
+	g_queue_push_tail_link(rip_chain(rp->rp_so->so_protocol,
+	    rp->rp_laddr.s_addr, true), &rp->rp_link);
+}
+
+static void
+rip_index_remove(struct rip_pcb *rp)
+{
+	int proto = rp->rp_so->so_protocol;
+	GQueue *q = rip_chain(proto, rp->rp_laddr.s_addr, false);
+
+	g_queue_unlink(q, &rp->rp_link);
+	if (q->length == 0) {
+		g_hash_table_remove(rip_index[proto],
+		    GUINT_TO_POINTER(rp->rp_laddr.s_addr));
+		if (g_hash_table_size(rip_index[proto]) == 0) {
+			g_hash_table_destroy(rip_index[proto]);
+			rip_index[proto] = NULL;
+		}
+	}
+}
 
 static struct rip_pcb *
 sotorip(struct __socket *so)
@@ -73,7 +124,7 @@ rip_attach(struct __socket *so)
 	rp->rp_so = so;
 	rp->rp_ttl = IPDEFTTL;
 	rp->rp_link.data = rp;
-	g_queue_push_tail_link(&rip_pcbs, &rp->rp_link);
+	rip_index_add(rp);
 	so->so_pcb = rp;
 	return 0;
 }
@@ -85,7 +136,7 @@ rip_detach(struct __socket *so)
 
 	xk_core_lock();
 	if ((rp = sotorip(so)) != NULL) {
-		g_queue_unlink(&rip_pcbs, &rp->rp_link);
+		rip_index_remove(rp);
 		so->so_pcb = NULL;
 		g_free(rp);
 	}
@@ -108,7 +159,9 @@ rip_bind(struct __socket *so, const struct sockaddr *sa, socklen_t len)
 	    xk_if_withaddr_locked(AF_INET, &sin->sin_addr) == NULL) {
 		return EADDRNOTAVAIL;
 	}
+	rip_index_remove(sotorip(so));
 	sotorip(so)->rp_laddr = sin->sin_addr;
+	rip_index_add(sotorip(so));
 	return 0;
 }
 
@@ -442,65 +495,85 @@ rip_control(const struct rip_pcb *rp, const struct ip *ip,
 	return len;
 }
 
+/* Queues a copy of @m on @rp's socket: true when it was queued. */
+static bool
+rip_deliver1(struct rip_pcb *rp, struct __mbuf *m, size_t hlen,
+    const struct ip *ip, const struct sockaddr_in *src)
+{
+	struct __socket *so = rp->rp_so;
+	struct __mbuf *n;
+	uint8_t ctl[256];
+	size_t ctllen;
+	int error;
+
+	if ((n = xk_m_copym(m, 0, MBUF_COPYALL, &error)) == NULL) {
+		/* XNU skips that socket silently; we count it. */
+		xk_ipstat.ips_rawnomem++;
+		return false;
+	}
+	if (rp->rp_flags & RIP_STRIPHDR) {
+		xk_m_adj(n, (int)hlen);
+	}
+	ctllen = rip_control(rp, ip, m, ctl, sizeof(ctl));
+	error = xk_sbappendaddr_locked(&so->so_rcv,
+	    (const struct sockaddr *)src, sizeof(*src), n, ctl, ctllen);
+	if (error != 0) {
+		xk_ipstat.ips_rawfull++;
+		xk_m_freem(n);
+		return false;
+	}
+	xk_sorwakeup_locked(so);
+	return true;
+}
+
 /*
  * rip_input: a copy to every socket that matches the protocol (0: any),
  * the bound address and the connected address.  The packet is turned to
  * BSD form (ip_len host order minus the header, ip_off host order) once;
- * copies share its clusters.
+ * copies share its clusters.  The packet ends delivered (one copy queued
+ * or more), unwanted (`ips_noproto`), or in the per-copy counters of the
+ * sockets that could not take it (`ips_rawfull`, `ips_rawnomem`).
  */
 void
 xk_rip_input_locked(struct __mbuf *m, size_t hlen)
 {
 	struct sockaddr_in src = { .sin_family = AF_INET };
-	struct rip_pcb *last = NULL;
-	uint8_t ctl[256];
-	size_t ctllen;
+	bool matched = false, delivered = false;
+	in_addr_t laddrs[2];
+	int protos[2];
 	struct ip ip;
 
 	xk_m_copydata(m, 0, sizeof(ip), &ip);
 	src.sin_addr = ip.ip_src;
 	xk_ip_bsd_input_form(m, hlen);
-	for (GList *l = rip_pcbs.head; l != NULL; l = l->next) {
-		struct rip_pcb *rp = l->data;
-		struct __socket *so = rp->rp_so;
-		struct __mbuf *n;
-		int error;
+	protos[0] = ip.ip_p;
+	protos[1] = 0;
+	laddrs[0] = ip.ip_dst.s_addr;
+	laddrs[1] = INADDR_ANY;
+	for (int p = 0; p < 2 && (p == 0 || protos[0] != 0); p++) {
+		for (int a = 0; a < 2 && (a == 0 || laddrs[0] != INADDR_ANY);
+		    a++) {
+			GQueue *q = rip_chain(protos[p], laddrs[a], false);
 
-		if (so->so_protocol != 0 && so->so_protocol != ip.ip_p) {
-			continue;
+			for (GList *l = q != NULL ? q->head : NULL; l != NULL;
+			    l = l->next) {
+				struct rip_pcb *rp = l->data;
+
+				if ((rp->rp_faddr.s_addr != INADDR_ANY &&
+				    rp->rp_faddr.s_addr != ip.ip_src.s_addr) ||
+				    (rp->rp_so->so_flags &
+				    (SOF_CLOSING | SOF_CLOSED))) {
+					continue;
+				}
+				matched = true;
+				delivered |= rip_deliver1(rp, m, hlen, &ip,
+				    &src);
+			}
 		}
-		if (rp->rp_laddr.s_addr != INADDR_ANY &&
-		    rp->rp_laddr.s_addr != ip.ip_dst.s_addr) {
-			continue;
-		}
-		if (rp->rp_faddr.s_addr != INADDR_ANY &&
-		    rp->rp_faddr.s_addr != ip.ip_src.s_addr) {
-			continue;
-		}
-		if (so->so_flags & (SOF_CLOSING | SOF_CLOSED)) {
-			continue;
-		}
-		last = rp;
-		n = xk_m_copym(m, 0, MBUF_COPYALL, &error);
-		if (n == NULL) {
-			continue;	/* XNU skips that socket silently */
-		}
-		if (rp->rp_flags & RIP_STRIPHDR) {
-			xk_m_adj(n, (int)hlen);
-		}
-		ctllen = rip_control(rp, &ip, m, ctl, sizeof(ctl));
-		error = xk_sbappendaddr_locked(&so->so_rcv,
-		    (struct sockaddr *)&src, sizeof(src), n, ctl, ctllen);
-		if (error != 0) {
-			xk_ipstat.ips_rawfull++;
-			xk_m_freem(n);
-			continue;
-		}
-		xk_sorwakeup_locked(so);
 	}
-	if (last == NULL) {
+	if (!matched) {
 		xk_ipstat.ips_noproto++;
-	} else {
+	} else if (delivered) {
 		xk_ipstat.ips_delivered++;
 	}
 	xk_m_freem(m);

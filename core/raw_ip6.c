@@ -37,7 +37,11 @@ struct rip6_pcb {
 	GList		 r6_link;
 };
 
-static GQueue rip6_pcbs = G_QUEUE_INIT;
+/*
+ * The demux index: the PCBs of each protocol (0: any), in creation
+ * order, so a packet looks only at sockets that may want its next header.
+ */
+static GQueue rip6_index[256];
 
 static struct rip6_pcb *
 sotorip6(struct __socket *so)
@@ -68,7 +72,7 @@ rip6_attach(struct __socket *so)
 	rp->r6_hlim = -1;
 	ICMP6_FILTER_SETPASSALL(&rp->r6_filter);
 	rp->r6_link.data = rp;
-	g_queue_push_tail_link(&rip6_pcbs, &rp->r6_link);
+	g_queue_push_tail_link(&rip6_index[so->so_protocol], &rp->r6_link);
 	so->so_pcb = rp;
 	return 0;
 }
@@ -80,7 +84,7 @@ rip6_detach(struct __socket *so)
 
 	xk_core_lock();
 	if ((rp = sotorip6(so)) != NULL) {
-		g_queue_unlink(&rip6_pcbs, &rp->r6_link);
+		g_queue_unlink(&rip6_index[so->so_protocol], &rp->r6_link);
 		so->so_pcb = NULL;
 		g_free(rp);
 	}
@@ -126,7 +130,7 @@ rip6_connect(struct __socket *so, const struct sockaddr *sa, socklen_t len)
 	}
 	/* Connect also chooses the source address (in6_selectsrc). */
 	if (IN6_IS_ADDR_UNSPECIFIED(&rp->r6_laddr)) {
-		ifp = xk_if_route_locked(AF_INET6, &sin6->sin6_addr);
+		ifp = xk_ip_route_locked(AF_INET6, &sin6->sin6_addr);
 		if (ifp == NULL ||
 		    (ifa = xk_if_firstaddr_locked(ifp, AF_INET6)) == NULL) {
 			return EADDRNOTAVAIL;
@@ -218,9 +222,9 @@ rip6_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
 		error = EINVAL;
 		goto bad;
 	}
-	if ((ifp = xk_if_route_locked(AF_INET6, &dst)) == NULL &&
+	if ((ifp = xk_ip_route_locked(AF_INET6, &dst)) == NULL &&
 	    !IN6_IS_ADDR_MULTICAST(&dst)) {
-		xk_ipstat.ips_noroute++;
+		xk_ipstat.ip6s_noroute++;
 		error = EHOSTUNREACH;
 		goto bad;
 	}
@@ -384,7 +388,9 @@ xk_rip6_input_locked(struct __mbuf *m, uint8_t nxt, size_t off)
 	struct sockaddr_in6 src = { .sin6_family = AF_INET6 };
 	size_t plen = xk_m_length(m) - off;
 	struct ip6_hdr ip6;
-	bool delivered = false, sumchecked = false, sumok = false;
+	bool matched = false, delivered = false;
+	bool sumchecked = false, sumok = false;
+	GList *chains[2];
 	uint8_t type = 0;
 
 	xk_m_copydata(m, 0, sizeof(ip6), &ip6);
@@ -397,61 +403,67 @@ xk_rip6_input_locked(struct __mbuf *m, uint8_t nxt, size_t off)
 		}
 		xk_m_copydata(m, off, 1, &type);
 	}
-	for (GList *l = rip6_pcbs.head; l != NULL; l = l->next) {
-		struct rip6_pcb *rp = l->data;
-		struct __socket *so = rp->r6_so;
-		struct __mbuf *n;
-		int error;
+	/* ICMPv6 goes to ICMPv6 sockets only; the rest also to wildcards. */
+	chains[0] = rip6_index[nxt].head;
+	chains[1] = nxt != IPPROTO_ICMPV6 && nxt != 0 ? rip6_index[0].head :
+	    NULL;
+	for (int c = 0; c < 2; c++) {
+		for (GList *l = chains[c]; l != NULL; l = l->next) {
+			struct rip6_pcb *rp = l->data;
+			struct __socket *so = rp->r6_so;
+			struct __mbuf *n;
+			int error;
 
-		if (nxt == IPPROTO_ICMPV6 ? !is_icmp6(so) :
-		    (so->so_protocol != 0 && so->so_protocol != nxt)) {
-			continue;
-		}
-		if (!IN6_IS_ADDR_UNSPECIFIED(&rp->r6_laddr) &&
-		    !IN6_ARE_ADDR_EQUAL(&rp->r6_laddr, &ip6.ip6_dst)) {
-			continue;
-		}
-		if (!IN6_IS_ADDR_UNSPECIFIED(&rp->r6_faddr) &&
-		    !IN6_ARE_ADDR_EQUAL(&rp->r6_faddr, &ip6.ip6_src)) {
-			continue;
-		}
-		if (so->so_flags & (SOF_CLOSING | SOF_CLOSED)) {
-			continue;
-		}
-		if (is_icmp6(so) &&
-		    ICMP6_FILTER_WILLBLOCK(type, &rp->r6_filter)) {
-			continue;
-		}
-		/* ICMPv6, or IPV6_CHECKSUM set: a bad checksum skips it. */
-		if (is_icmp6(so) || rp->r6_cksum >= 0) {
-			if (!sumchecked) {
-				sumok = cksum6(&ip6.ip6_src, &ip6.ip6_dst, nxt,
-				    m, off, plen) == 0;
-				sumchecked = true;
-			}
-			if (!sumok) {
-				xk_ipstat.ip6s_badsum++;
+			if ((!IN6_IS_ADDR_UNSPECIFIED(&rp->r6_laddr) &&
+			    !IN6_ARE_ADDR_EQUAL(&rp->r6_laddr,
+			    &ip6.ip6_dst)) ||
+			    (!IN6_IS_ADDR_UNSPECIFIED(&rp->r6_faddr) &&
+			    !IN6_ARE_ADDR_EQUAL(&rp->r6_faddr,
+			    &ip6.ip6_src))) {
 				continue;
 			}
+			if (so->so_flags & (SOF_CLOSING | SOF_CLOSED)) {
+				continue;
+			}
+			if (is_icmp6(so) &&
+			    ICMP6_FILTER_WILLBLOCK(type, &rp->r6_filter)) {
+				continue;
+			}
+			/* ICMPv6 or IPV6_CHECKSUM: a bad sum skips it. */
+			if (is_icmp6(so) || rp->r6_cksum >= 0) {
+				if (!sumchecked) {
+					sumok = cksum6(&ip6.ip6_src,
+					    &ip6.ip6_dst, nxt, m, off,
+					    plen) == 0;
+					sumchecked = true;
+				}
+				if (!sumok) {
+					xk_ipstat.ip6s_badsum++;
+					continue;
+				}
+			}
+			matched = true;
+			n = xk_m_copym(m, 0, MBUF_COPYALL, &error);
+			if (n == NULL) {
+				xk_ipstat.ip6s_rawnomem++;
+				continue;
+			}
+			/* Data starts after the headers. */
+			xk_m_adj(n, (int)off);
+			error = xk_sbappendaddr_locked(&so->so_rcv,
+			    (struct sockaddr *)&src, sizeof(src), n, NULL, 0);
+			if (error != 0) {
+				xk_ipstat.ip6s_fullsock++;
+				xk_m_freem(n);
+				continue;
+			}
+			delivered = true;
+			xk_sorwakeup_locked(so);
 		}
-		n = xk_m_copym(m, 0, MBUF_COPYALL, &error);
-		if (n == NULL) {
-			continue;
-		}
-		xk_m_adj(n, (int)off);	/* data starts after the headers */
-		error = xk_sbappendaddr_locked(&so->so_rcv,
-		    (struct sockaddr *)&src, sizeof(src), n, NULL, 0);
-		if (error != 0) {
-			xk_ipstat.ip6s_fullsock++;
-			xk_m_freem(n);
-			continue;
-		}
-		delivered = true;
-		xk_sorwakeup_locked(so);
 	}
 	if (delivered) {
 		xk_ipstat.ip6s_delivered++;
-	} else {
+	} else if (!matched) {
 		xk_ipstat.ip6s_noproto++;
 	}
 	xk_m_freem(m);

@@ -75,6 +75,7 @@ xkpi_stats(xkpi_stat_fn fn, void *ctx)
 	row(rows, s->ips_delivered, "ip.delivered");
 	row(rows, s->ips_noproto, "ip.noproto");
 	row(rows, s->ips_rawfull, "ip.rawfull");
+	row(rows, s->ips_rawnomem, "ip.rawnomem");
 	row(rows, s->ips_notforus, "ip.notforus");
 	row(rows, s->ips_hostproto, "ip.hostproto");
 	row(rows, s->ips_outseen, "ip.outseen");
@@ -83,6 +84,13 @@ xkpi_stats(xkpi_stat_fn fn, void *ctx)
 	row(rows, s->ips_noroute, "ip.noroute");
 	row(rows, s->ips_cantfrag, "ip.cantfrag");
 	row(rows, s->ips_oerrors, "ip.oerrors");
+	row(rows, s->ips_fragments, "ip.frag.in");
+	row(rows, s->ips_reassembled, "ip.frag.reassembled");
+	row(rows, s->ips_fragdropped, "ip.frag.dropped");
+	row(rows, s->ips_fragtimeout, "ip.frag.timeout");
+	row(rows, s->ips_ofragments, "ip.frag.out");
+	row(rows, s->ips_fragmented, "ip.frag.fragmented");
+	row(rows, s->ips_odropped, "ip.frag.odropped");
 	row(rows, s->ip6s_total, "ip6.in");
 	for (int i = 1; i < XK_IPDROP_COUNT; i++) {
 		row(rows, s->ip6s_drop[i], "ip6.drop.%s", xk_ipdrop_name(i));
@@ -92,9 +100,21 @@ xkpi_stats(xkpi_stat_fn fn, void *ctx)
 	row(rows, s->ip6s_notforus, "ip6.notforus");
 	row(rows, s->ip6s_badsum, "ip6.badsum");
 	row(rows, s->ip6s_fullsock, "ip6.fullsock");
+	row(rows, s->ip6s_rawnomem, "ip6.rawnomem");
+	row(rows, s->ip6s_noroute, "ip6.noroute");
+	row(rows, s->ip6s_cantfrag, "ip6.cantfrag");
 	row(rows, s->ip6s_localout, "ip6.out");
+	row(rows, s->ip6s_fragments, "ip6.frag.in");
+	row(rows, s->ip6s_reassembled, "ip6.frag.reassembled");
+	row(rows, s->ip6s_fragdropped, "ip6.frag.dropped");
+	row(rows, s->ip6s_fragtimeout, "ip6.frag.timeout");
+	row(rows, s->ip6s_atomicfrags, "ip6.frag.atomic");
+	row(rows, s->ip6s_ofragments, "ip6.frag.out");
+	row(rows, s->ip6s_fragmented, "ip6.frag.fragmented");
+	row(rows, s->ip6s_odropped, "ip6.frag.odropped");
 	xk_if_foreach_locked(if_rows, rows);
-	if ((be = xk_engine_backend()) != NULL && be->be_ops->be_stats != NULL) {
+	be = xk_engine_backend();
+	if (be != NULL && be->be_ops->be_stats != NULL) {
 		be->be_ops->be_stats(be, be_row, rows);
 	}
 	row(rows, xk_host_stats.rx_full, "host.rx_full");

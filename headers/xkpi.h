@@ -24,6 +24,11 @@
  *       none is: the host backends then receive nothing until
  *       xkpi_if_attach() is called, and `mem` has only the virtual
  *       interfaces a test creates.
+ *     - `XKPI_LINUX_RX`: how the `linux` backend receives: `ring` (the
+ *       default: a TPACKET_V3 ring per interface, the most packets for
+ *       the least CPU, but up to 1 ms of added latency on sparse
+ *       traffic) or `mmsg` (recvmmsg(2) on a packet socket: no added
+ *       latency, more CPU per packet).
  *     - `XKPI_STATS_SOCKET`: a path.  When set, the running process
  *       listens on a Unix socket there and answers every connection with
  *       its counters (xkpi_stats()) and sockets (xkpi_pcblist()) in text,
@@ -297,13 +302,26 @@ typedef void (*xkpi_stat_fn)(const char *name, uint64_t value, void *ctx);
  *     - `ip.drop.REASON`, `ip6.drop.REASON`: malformed packets, REASON
  *       one of `toosmall`, `badvers`, `badhlen`, `badsum`, `badlen`,
  *       `tooshort`, `badexthdr`;
- *     - `ip.delivered`, `ip.noproto`, `ip.rawfull`, `ip.notforus`,
- *       `ip.hostproto` (TCP and UDP of both families, which belong to
- *       the host), `ip.outseen`, `ip.badfamily`, and `ip6.delivered`,
- *       `ip6.noproto`, `ip6.notforus`, `ip6.badsum`, `ip6.fullsock`:
- *       where input went;
- *     - `ip.out`, `ip6.out`, `ip.noroute`, `ip.cantfrag`, `ip.oerrors`:
- *       output;
+ *     - `ip.delivered`, `ip.noproto`, `ip.notforus`, `ip.hostproto`
+ *       (TCP and UDP of both families, which belong to the host),
+ *       `ip.outseen`, `ip.badfamily`, and `ip6.delivered`,
+ *       `ip6.noproto`, `ip6.notforus`, `ip6.badsum`: where input went
+ *       (a packet is delivered when one copy or more was queued);
+ *     - `ip.rawfull`, `ip.rawnomem`, `ip6.fullsock`, `ip6.rawnomem`:
+ *       copies a matching raw socket could not take (buffer full, no
+ *       mbuf);
+ *     - `ip.out`, `ip6.out`, `ip.noroute`, `ip6.noroute`, `ip.cantfrag`,
+ *       `ip6.cantfrag` (over the MTU with IP_DF set, or not cuttable),
+ *       `ip.oerrors`: output;
+ *     - `ip.frag.in`, `ip.frag.reassembled`, `ip.frag.dropped`,
+ *       `ip.frag.timeout`: fragments received, packets put back together,
+ *       fragments dropped (malformed, duplicate, over the limits of 64
+ *       packets and 16 fragments each) and fragments whose packet did
+ *       not complete in 30 s; `ip.frag.fragmented`, `ip.frag.out`,
+ *       `ip.frag.odropped`: packets cut on output, fragments made, and
+ *       packets or fragments that could not go (no memory, or an earlier
+ *       fragment failed); the same under `ip6.frag.`, plus
+ *       `ip6.frag.atomic` (atomic fragments, RFC 6946, taken whole);
  *     - `if.NAME.ipackets`, `if.NAME.opackets`, `if.NAME.oerrors`: per
  *       interface;
  *     - `host.rx_full`, `host.rx_nomem`, `host.accept_fail`,

@@ -67,6 +67,8 @@ extern errno_t xkpi_mem_vif_addaddr(const char *name, int family,
  * @abstract Joins two virtual interfaces with a wire.
  * @discussion From then on what one sends, the other receives (and the
  *     sender still keeps a copy for xkpi_mem_capture()).
+ * @param a One interface's name.
+ * @param b The other's.
  * @result 0; EINVAL when both names are the same interface; ENXIO when
  *     either does not exist or the backend is not `mem`.
  */

@@ -374,11 +374,18 @@ test_send_bind_connect_errors(void **state)
 	struct sockaddr_in6 dst = sin6("2001:db8::9");
 	struct sockaddr_in6 mapped = sin6("::ffff:10.0.0.1");
 	struct sockaddr_in6 nonlocal = sin6("2001:db8::5");
+	struct sockaddr_in6 offlink = sin6("2001:db9::1");
 	struct sockaddr_in v4 = { .sin_family = AF_INET };
 	uint8_t echo[8] = { ICMP6_ECHO_REQUEST };
 	socket_t so = NULL;
 
 	(void)state;
+	/* No interface's prefix holds it, and mem has no host table. */
+	so = raw6(IPPROTO_ICMPV6);
+	send6(so, &offlink, echo, sizeof(echo), EHOSTUNREACH);
+	assert_int_equal(xk_test_ipstat().ip6s_noroute, 1);
+	assert_int_equal(xk_test_ipstat().ips_noroute, 0);
+	sock_close(so);
 	assert_int_equal(sock_socket(PF_INET6, SOCK_RAW, 259, NULL, NULL,
 	    &so), EPROTONOSUPPORT);
 	so = raw6(IPPROTO_ICMPV6);
