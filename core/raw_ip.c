@@ -50,55 +50,96 @@ struct rip_pcb {
 };
 
 /*
- * The demux index: protocol (0: any) → local address (0: any) → the PCBs
- * bound so, in creation order.  A packet looks at four chains at most,
+ * The demux index: one chain per (protocol, local address, peer address)
+ * that some PCB has, 0 standing for "any" in each, the PCBs in creation
+ * order.  A packet looks up the chains that can match it, at most eight,
  * so its cost does not grow with the number of raw sockets that cannot
- * match it (XNU walks them all).
+ * match it (XNU walks them all).  Counts per protocol and of connected
+ * PCBs let the common packet skip most of the lookups.
  */
-static GHashTable *rip_index[256];
+struct rip_key {
+	in_addr_t	 rk_laddr;
+	in_addr_t	 rk_faddr;
+	int		 rk_proto;
+};
+
+struct rip_chain {
+	struct rip_key	 rc_key;
+	GQueue		 rc_pcbs;
+};
+
+static GHashTable *rip_chains;		/* struct rip_key -> rip_chain */
+static unsigned int rip_nproto[256];	/* PCBs per protocol */
+static unsigned int rip_nconnected;	/* PCBs with a peer */
+
+static guint
+rip_key_hash(gconstpointer p)
+{
+	const struct rip_key *k = p;
+
+	return (k->rk_laddr * 2654435761u) ^ (k->rk_faddr * 40503u) ^
+	    (guint)k->rk_proto;
+}
+
+static gboolean
+rip_key_equal(gconstpointer a, gconstpointer b)
+{
+	const struct rip_key *x = a, *y = b;
+
+	return x->rk_laddr == y->rk_laddr && x->rk_faddr == y->rk_faddr &&
+	    x->rk_proto == y->rk_proto;
+}
 
 static GQueue *
-rip_chain(int proto, in_addr_t laddr, bool create)
+rip_chain_find(int proto, in_addr_t laddr, in_addr_t faddr)
 {
-	GHashTable *t = rip_index[proto];
-	GQueue *q;
+	struct rip_key k = { laddr, faddr, proto };
+	struct rip_chain *c;
 
-	if (t == NULL) {
-		if (!create) {
-			return NULL;
-		}
-		t = rip_index[proto] = g_hash_table_new_full(g_direct_hash,
-		    g_direct_equal, NULL, g_free);
+	if (rip_chains == NULL) {
+		return NULL;
 	}
-	q = g_hash_table_lookup(t, GUINT_TO_POINTER(laddr));
-	if (q == NULL && create) {
-		q = g_new0(GQueue, 1);
-		g_hash_table_insert(t, GUINT_TO_POINTER(laddr), q);
-	}
-	return q;
+	c = g_hash_table_lookup(rip_chains, &k);
+	return c != NULL ? &c->rc_pcbs : NULL;
 }
 
 static void
 rip_index_add(struct rip_pcb *rp)
 {
-	g_queue_push_tail_link(rip_chain(rp->rp_so->so_protocol,
-	    rp->rp_laddr.s_addr, true), &rp->rp_link);
+	struct rip_key k = { rp->rp_laddr.s_addr, rp->rp_faddr.s_addr,
+	    rp->rp_so->so_protocol };
+	struct rip_chain *c;
+
+	if (rip_chains == NULL) {
+		rip_chains = g_hash_table_new_full(rip_key_hash,
+		    rip_key_equal, NULL, g_free);
+	}
+	if ((c = g_hash_table_lookup(rip_chains, &k)) == NULL) {
+		c = g_new0(struct rip_chain, 1);
+		c->rc_key = k;
+		g_hash_table_insert(rip_chains, &c->rc_key, c);
+	}
+	g_queue_push_tail_link(&c->rc_pcbs, &rp->rp_link);
+	rip_nproto[k.rk_proto]++;
+	rip_nconnected += k.rk_faddr != INADDR_ANY;
 }
 
 static void
 rip_index_remove(struct rip_pcb *rp)
 {
-	int proto = rp->rp_so->so_protocol;
-	GQueue *q = rip_chain(proto, rp->rp_laddr.s_addr, false);
+	struct rip_key k = { rp->rp_laddr.s_addr, rp->rp_faddr.s_addr,
+	    rp->rp_so->so_protocol };
+	struct rip_chain *c = g_hash_table_lookup(rip_chains, &k);
 
-	g_queue_unlink(q, &rp->rp_link);
-	if (q->length == 0) {
-		g_hash_table_remove(rip_index[proto],
-		    GUINT_TO_POINTER(rp->rp_laddr.s_addr));
-		if (g_hash_table_size(rip_index[proto]) == 0) {
-			g_hash_table_destroy(rip_index[proto]);
-			rip_index[proto] = NULL;
-		}
+	g_queue_unlink(&c->rc_pcbs, &rp->rp_link);
+	if (c->rc_pcbs.length == 0) {
+		g_hash_table_remove(rip_chains, &k);
+	}
+	rip_nproto[k.rk_proto]--;
+	rip_nconnected -= k.rk_faddr != INADDR_ANY;
+	if (g_hash_table_size(rip_chains) == 0) {
+		g_hash_table_destroy(rip_chains);
+		rip_chains = NULL;
 	}
 }
 
@@ -179,7 +220,9 @@ rip_connect(struct __socket *so, const struct sockaddr *sa, socklen_t len)
 	if (sin->sin_family != AF_INET) {
 		return EAFNOSUPPORT;
 	}
+	rip_index_remove(sotorip(so));
 	sotorip(so)->rp_faddr = sin->sin_addr;
+	rip_index_add(sotorip(so));
 	xk_soisconnected_locked(so);
 	return 0;
 }
@@ -194,7 +237,9 @@ rip_disconnect(struct __socket *so)
 	if (!(so->so_state & SS_ISCONNECTED)) {
 		return ENOTCONN;
 	}
+	rip_index_remove(sotorip(so));
 	sotorip(so)->rp_faddr.s_addr = INADDR_ANY;
+	rip_index_add(sotorip(so));
 	so->so_state &= ~SS_ISCONNECTED;
 	return 0;
 }
@@ -539,7 +584,7 @@ xk_rip_input_locked(struct __mbuf *m, size_t hlen)
 {
 	struct sockaddr_in src = { .sin_family = AF_INET };
 	bool matched = false, delivered = false;
-	in_addr_t laddrs[2];
+	in_addr_t laddrs[2], faddrs[2];
 	int protos[2];
 	struct ip ip;
 
@@ -550,19 +595,29 @@ xk_rip_input_locked(struct __mbuf *m, size_t hlen)
 	protos[1] = 0;
 	laddrs[0] = ip.ip_dst.s_addr;
 	laddrs[1] = INADDR_ANY;
-	for (int p = 0; p < 2 && (p == 0 || protos[0] != 0); p++) {
-		for (int a = 0; a < 2 && (a == 0 || laddrs[0] != INADDR_ANY);
-		    a++) {
-			GQueue *q = rip_chain(protos[p], laddrs[a], false);
+	faddrs[0] = ip.ip_src.s_addr;
+	faddrs[1] = INADDR_ANY;
+	for (int p = 0; p < 2; p++) {
+		if ((p == 1 && protos[0] == 0) || rip_nproto[protos[p]] == 0) {
+			continue;
+		}
+		for (int c = 0; c < 4; c++) {
+			int a = c & 1, f = c >> 1;
+			GQueue *q;
 
+			/* Each chain once; peers only if some PCB has one. */
+			if ((a == 1 && laddrs[0] == INADDR_ANY) ||
+			    (f == 0 && (rip_nconnected == 0 ||
+			    faddrs[0] == INADDR_ANY))) {
+				continue;
+			}
+			q = rip_chain_find(protos[p], laddrs[a], faddrs[f]);
 			for (GList *l = q != NULL ? q->head : NULL; l != NULL;
 			    l = l->next) {
 				struct rip_pcb *rp = l->data;
 
-				if ((rp->rp_faddr.s_addr != INADDR_ANY &&
-				    rp->rp_faddr.s_addr != ip.ip_src.s_addr) ||
-				    (rp->rp_so->so_flags &
-				    (SOF_CLOSING | SOF_CLOSED))) {
+				if (rp->rp_so->so_flags &
+				    (SOF_CLOSING | SOF_CLOSED)) {
 					continue;
 				}
 				matched = true;

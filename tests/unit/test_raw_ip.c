@@ -562,6 +562,56 @@ test_reconnect_repoints_the_peer(void **state)
 	sock_close(so);
 }
 
+/*
+ * The demux index follows bind and connect in any order, and hundreds of
+ * sockets that cannot match change nothing for the one that does.
+ */
+static void
+test_demux_index_follows_bind_and_connect(void **state)
+{
+	struct sockaddr_in b1 = sin4("10.0.0.1"), c9 = sin4("10.0.0.9");
+	struct sockaddr_in c8 = sin4("10.0.0.8");
+	static socket_t others[300];
+	uint8_t pkt[64];
+	socket_t so;
+
+	(void)state;
+	for (int i = 0; i < 300; i++) {
+		struct sockaddr_in c = sin4("10.0.0.200");
+
+		others[i] = raw(i % 3 == 0 ? 1 + i % 250 : PROTO_EXP);
+		c.sin_addr.s_addr = htonl(0x0a000100u | (uint32_t)(i % 250));
+		if (i % 3 != 0) {
+			assert_int_equal(sock_connect(others[i],
+			    (struct sockaddr *)&c, 0), 0);
+		}
+		if (i % 3 == 2) {
+			assert_int_equal(sock_bind(others[i],
+			    (struct sockaddr *)&b1), 0);
+		}
+	}
+	so = raw(PROTO_EXP);
+	/* Connected first, bound after: (.1, .9) only. */
+	assert_int_equal(sock_connect(so, (struct sockaddr *)&c9, 0), 0);
+	assert_int_equal(sock_bind(so, (struct sockaddr *)&b1), 0);
+	inject("vx0", pkt, pkt4(pkt, "10.0.0.9", "10.0.0.1", PROTO_EXP, 4));
+	inject("vx0", pkt, pkt4(pkt, "10.0.0.9", "10.0.0.4", PROTO_EXP, 4));
+	inject("vx0", pkt, pkt4(pkt, "10.0.0.8", "10.0.0.1", PROTO_EXP, 4));
+	assert_int_equal(drain(so), 1);
+	/* Reconnected: (.1, .8). */
+	assert_int_equal(sock_connect(so, (struct sockaddr *)&c8, 0), 0);
+	inject("vx0", pkt, pkt4(pkt, "10.0.0.9", "10.0.0.1", PROTO_EXP, 4));
+	inject("vx0", pkt, pkt4(pkt, "10.0.0.8", "10.0.0.1", PROTO_EXP, 4));
+	assert_int_equal(drain(so), 1);
+	for (int i = 0; i < 300; i++) {
+		assert_int_equal(drain(others[i]), 0);
+		sock_close(others[i]);
+	}
+	assert_int_equal(xk_test_ipstat().ips_delivered, 2);
+	assert_int_equal(xk_test_ipstat().ips_noproto, 3);
+	sock_close(so);
+}
+
 static void
 test_full_buffer_drops_are_counted(void **state)
 {
@@ -746,6 +796,7 @@ main(void)
 		T(test_send_errors),
 		T(test_bind_connect_errors),
 		T(test_reconnect_repoints_the_peer),
+		T(test_demux_index_follows_bind_and_connect),
 		T(test_full_buffer_drops_are_counted),
 		T(test_read_upcall_fires_on_input),
 		T(test_linked_interfaces_carry_packets),
