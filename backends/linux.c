@@ -28,11 +28,15 @@
  * (PACKET_IGNORE_OUTGOING): they are not input, and the engine would only
  * count them.
  *
- * Send.  One raw socket per family with the IP header included
- * (IPPROTO_RAW): the kernel routes, resolves the link address and builds
- * the frame.  The interface the engine chose is pinned with an
- * IP_PKTINFO / IPV6_PKTINFO control message.  Sockets are non-blocking:
- * a full send buffer is ENOBUFS, never a wait under the core lock.
+ * Send.  As BSD's if_output, the engine's output only enqueues on the
+ * interface output queue (LX_TXQ_MAX packets; full is ENOBUFS); the loop
+ * drains it with sendmmsg(2) on one raw socket per family with the IP
+ * header included (IPPROTO_RAW): the kernel routes, resolves the link
+ * address and builds the frame.  The interface the engine chose is
+ * pinned with an IP_PKTINFO / IPV6_PKTINFO control message.  The sender
+ * pays no system call, and packets queued while the loop was busy leave
+ * in one.  Errors the host reports then (a netfilter EPERM, say) are
+ * counted (`txerrors`), as a driver's would be.
  */
 #include "core/xk.h"
 
@@ -47,6 +51,8 @@
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
 #include <poll.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +74,7 @@
 #define LX_RING_BLOCKS	16
 #define LX_RING_TOV_MS	1	/* a partial block is handed over after */
 #define LX_IOV_MAX	16	/* mbufs of a chain sent as they are */
+#define LX_TXQ_MAX	4096	/* the interface output queue, packets */
 
 enum lx_rxmode { LX_RX_MMSG, LX_RX_RING };
 
@@ -95,22 +102,86 @@ struct lx_if {
 	struct lx_ifstats li_st;
 };
 
+/* A packet waiting in the interface output queue. */
+struct lx_txent {
+	struct __mbuf	*te_m;
+	uint32_t	 te_ifindex;
+};
+
+/* One packet of a sendmmsg(2) batch, and what its msghdr points at. */
+struct lx_txmsg {
+	struct iovec	 tm_iov[LX_IOV_MAX];
+	union {
+		struct sockaddr_in  sin;
+		struct sockaddr_in6 sin6;
+	} tm_to;
+	union {
+		char		buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr	align;
+	} tm_cbuf;
+};
+
 struct lx_softc {
 	enum lx_rxmode	 ls_mode;
 	int		 ls_tx4;	/* raw IPv4, header included */
 	int		 ls_tx6;	/* raw IPv6, header included */
 	GPtrArray	*ls_ifs;	/* struct lx_if */
 	struct xk_hostif_mon *ls_mon;
-	uint64_t	 ls_txerrors;	/* the host refused a packet */
-	uint64_t	 ls_txfull;	/* the send buffer was full */
+	/* The interface output queue: a ring, under the core lock. */
+	struct lx_txent	*ls_txq;	/* LX_TXQ_MAX entries */
+	unsigned int	 ls_txq_head;
+	unsigned int	 ls_txq_n;
+	struct lx_txmsg	*ls_txmsgs;	/* LX_BATCH, loop thread only */
+	struct event	*ls_txkick;	/* packets queued */
+	struct event	*ls_txw4;	/* room again in ls_tx4 */
+	struct event	*ls_txw6;	/* room again in ls_tx6 */
+	_Atomic uint64_t ls_txerrors;	/* the host refused a packet */
+	uint64_t	 ls_txfull;	/* the output queue was full */
 };
+
+static void lx_tx_cb(evutil_socket_t fd, short what, void *arg);
+
+/* Frees what lx_open made, however far it got. */
+static void
+lx_softc_free(struct lx_softc *sc)
+{
+	while (sc->ls_txq != NULL && sc->ls_txq_n > 0) {
+		xk_m_freem(sc->ls_txq[sc->ls_txq_head].te_m);
+		sc->ls_txq_head = (sc->ls_txq_head + 1) % LX_TXQ_MAX;
+		sc->ls_txq_n--;
+	}
+	if (sc->ls_mon != NULL) {
+		xk_hostif_unfollow(sc->ls_mon);
+	}
+	if (sc->ls_txkick != NULL) {
+		event_free(sc->ls_txkick);
+	}
+	if (sc->ls_txw4 != NULL) {
+		event_free(sc->ls_txw4);
+	}
+	if (sc->ls_txw6 != NULL) {
+		event_free(sc->ls_txw6);
+	}
+	if (sc->ls_tx4 >= 0) {
+		close(sc->ls_tx4);
+	}
+	if (sc->ls_tx6 >= 0) {
+		close(sc->ls_tx6);
+	}
+	if (sc->ls_ifs != NULL) {
+		g_ptr_array_free(sc->ls_ifs, TRUE);
+	}
+	g_free(sc->ls_txq);
+	g_free(sc->ls_txmsgs);
+	g_free(sc);
+}
 
 static int
 lx_open(struct xk_backend *be)
 {
 	struct lx_softc *sc;
 	const char *mode = getenv("XKPI_LINUX_RX");
-	int one = 1;
+	int one = 1, error;
 
 	sc = g_new0(struct lx_softc, 1);
 	sc->ls_tx4 = sc->ls_tx6 = -1;
@@ -121,17 +192,15 @@ lx_open(struct xk_backend *be)
 	} else {
 		xk_log(XKPI_LOG_ERROR, "XKPI_LINUX_RX=%s: not mmsg or ring",
 		    mode);
-		g_free(sc);
-		return EINVAL;
+		error = EINVAL;
+		goto fail;
 	}
 	sc->ls_tx4 = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    IPPROTO_RAW);
 	if (sc->ls_tx4 < 0) {
-		int error = errno;
-
-		g_free(sc);
 		/* EPERM without CAP_NET_RAW, as the kernel says. */
-		return error;
+		error = errno;
+		goto fail;
 	}
 	sc->ls_tx6 = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    IPPROTO_RAW);
@@ -146,20 +215,29 @@ lx_open(struct xk_backend *be)
 		    "output will fail", strerror(errno));
 	}
 	sc->ls_ifs = g_ptr_array_new();
+	sc->ls_txq = g_new0(struct lx_txent, LX_TXQ_MAX);
+	sc->ls_txmsgs = g_new0(struct lx_txmsg, LX_BATCH);
+	sc->ls_txkick = event_new(be->be_base, -1, 0, lx_tx_cb, be);
+	sc->ls_txw4 = event_new(be->be_base, sc->ls_tx4, EV_WRITE, lx_tx_cb,
+	    be);
+	/* Without IPv6 the event waits on nothing and is never added. */
+	sc->ls_txw6 = event_new(be->be_base, sc->ls_tx6, EV_WRITE, lx_tx_cb,
+	    be);
+	if (sc->ls_txkick == NULL || sc->ls_txw4 == NULL ||
+	    sc->ls_txw6 == NULL) {
+		error = ENOMEM;
+		goto fail;
+	}
 	/* Attached interfaces follow the host's MTU and address changes. */
 	if ((sc->ls_mon = xk_hostif_follow(be->be_base, NULL, NULL)) == NULL) {
-		int error = errno;
-
-		close(sc->ls_tx4);
-		if (sc->ls_tx6 >= 0) {
-			close(sc->ls_tx6);
-		}
-		g_ptr_array_free(sc->ls_ifs, TRUE);
-		g_free(sc);
-		return error;
+		error = errno;
+		goto fail;
 	}
 	be->be_softc = sc;
 	return 0;
+fail:
+	lx_softc_free(sc);
+	return error;
 }
 
 /* Lets IPv4 and IPv6 through, by the packet's link-layer protocol. */
@@ -536,88 +614,8 @@ lx_rx_cb(evutil_socket_t fd, short what, void *arg)
 	xk_loop_leave(was);
 }
 
-/* Sends one IP packet out of interface @ifindex; 0 or an errno. */
-static int
-lx_send(struct lx_softc *sc, struct __mbuf *m, uint32_t ifindex)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-		struct cmsghdr align;
-	} cbuf;
-	struct iovec iov[LX_IOV_MAX];
-	union {
-		struct sockaddr_in sin;
-		struct sockaddr_in6 sin6;
-	} to;
-	struct msghdr mh;
-	struct cmsghdr *cm;
-	uint8_t vers;
-	int fd, niov = 0;
 
-	memset(&mh, 0, sizeof(mh));
-	memset(&to, 0, sizeof(to));
-	memset(&cbuf, 0, sizeof(cbuf));
-	for (struct __mbuf *n = m; n != NULL; n = n->m_next) {
-		if (n->m_len == 0) {
-			continue;
-		}
-		if (niov == LX_IOV_MAX) {
-			return E2BIG;	/* the caller makes it contiguous */
-		}
-		iov[niov].iov_base = n->m_data;
-		iov[niov++].iov_len = (size_t)n->m_len;
-	}
-	(void)xk_m_copydata(m, 0, 1, &vers);
-	mh.msg_iov = iov;
-	mh.msg_iovlen = (size_t)niov;
-	mh.msg_name = &to;
-	mh.msg_control = cbuf.buf;
-	cm = (struct cmsghdr *)(void *)cbuf.buf;
-	if (vers >> 4 == 4) {
-		struct in_pktinfo pi;
-		struct ip ip;
-
-		xk_m_copydata(m, 0, sizeof(ip), &ip);
-		to.sin.sin_family = AF_INET;
-		to.sin.sin_addr = ip.ip_dst;
-		mh.msg_namelen = sizeof(to.sin);
-		memset(&pi, 0, sizeof(pi));
-		pi.ipi_ifindex = (int)ifindex;
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-		fd = sc->ls_tx4;
-	} else {
-		struct in6_pktinfo pi;
-		struct ip6_hdr ip6;
-
-		xk_m_copydata(m, 0, sizeof(ip6), &ip6);
-		to.sin6.sin6_family = AF_INET6;
-		to.sin6.sin6_addr = ip6.ip6_dst;
-		to.sin6.sin6_scope_id = ifindex;
-		mh.msg_namelen = sizeof(to.sin6);
-		memset(&pi, 0, sizeof(pi));
-		pi.ipi6_ifindex = ifindex;
-		cm->cmsg_level = IPPROTO_IPV6;
-		cm->cmsg_type = IPV6_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-		fd = sc->ls_tx6;
-	}
-	if (fd < 0) {
-		return EAFNOSUPPORT;
-	}
-	if (sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-		return errno == EAGAIN || errno == EWOULDBLOCK ? ENOBUFS :
-		    errno;
-	}
-	return 0;
-}
-
-/* A contiguous copy of the packet @m (at most 64 KiB: one cluster). */
+/* A contiguous copy of the packet @m (at most 16 KiB: one cluster). */
 static struct __mbuf *
 lx_linear(const struct __mbuf *m)
 {
@@ -633,39 +631,242 @@ lx_linear(const struct __mbuf *m)
 	return c;
 }
 
+/*
+ * Fills @mh (and @tm) to send queued packet @e: its mbufs as the iovec,
+ * the destination from its header, the engine's interface pinned with
+ * IP_PKTINFO / IPV6_PKTINFO.  The family in *@family; false when the
+ * chain is too long and could not be made contiguous.
+ */
+static bool
+lx_txmsg(struct lx_txent *e, struct msghdr *mh, struct lx_txmsg *tm,
+    int *family)
+{
+	struct cmsghdr *cm = &tm->tm_cbuf.align;
+	uint8_t vers = 0;
+	size_t niov = 0;
+
+	for (struct __mbuf *n = e->te_m; n != NULL; n = n->m_next) {
+		if (n->m_len == 0) {
+			continue;
+		}
+		if (niov == LX_IOV_MAX) {
+			/* A long chain: once contiguous, then again. */
+			struct __mbuf *c = lx_linear(e->te_m);
+
+			if (c == NULL) {
+				return false;
+			}
+			xk_m_freem(e->te_m);
+			e->te_m = c;
+			return lx_txmsg(e, mh, tm, family);
+		}
+		tm->tm_iov[niov].iov_base = n->m_data;
+		tm->tm_iov[niov++].iov_len = (size_t)n->m_len;
+	}
+	memset(mh, 0, sizeof(*mh));
+	memset(&tm->tm_to, 0, sizeof(tm->tm_to));
+	memset(&tm->tm_cbuf, 0, sizeof(tm->tm_cbuf));
+	mh->msg_iov = tm->tm_iov;
+	mh->msg_iovlen = niov;
+	mh->msg_name = &tm->tm_to;
+	mh->msg_control = tm->tm_cbuf.buf;
+	(void)xk_m_copydata(e->te_m, 0, 1, &vers);
+	if (vers >> 4 == 4) {
+		struct in_pktinfo pi = { .ipi_ifindex = (int)e->te_ifindex };
+
+		*family = AF_INET;
+		xk_m_copydata(e->te_m, offsetof(struct ip, ip_dst),
+		    sizeof(struct in_addr), &tm->tm_to.sin.sin_addr);
+		tm->tm_to.sin.sin_family = AF_INET;
+		mh->msg_namelen = sizeof(tm->tm_to.sin);
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		mh->msg_controllen = CMSG_SPACE(sizeof(pi));
+	} else {
+		struct in6_pktinfo pi = { .ipi6_ifindex = e->te_ifindex };
+
+		*family = AF_INET6;
+		xk_m_copydata(e->te_m, offsetof(struct ip6_hdr, ip6_dst),
+		    sizeof(struct in6_addr), &tm->tm_to.sin6.sin6_addr);
+		tm->tm_to.sin6.sin6_family = AF_INET6;
+		tm->tm_to.sin6.sin6_scope_id = e->te_ifindex;
+		mh->msg_namelen = sizeof(tm->tm_to.sin6);
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		mh->msg_controllen = CMSG_SPACE(sizeof(pi));
+	}
+	return true;
+}
+
+/*
+ * Sends @n queued packets of one family on @fd, as few sendmmsg(2) calls
+ * as the kernel allows.  Returns how many were taken; a packet the host
+ * refuses is counted and skipped, and a full socket buffer (EAGAIN)
+ * stops the batch so the rest can wait for room.
+ */
+static unsigned int
+lx_tx_run(struct lx_softc *sc, int fd, struct mmsghdr *mm, unsigned int n,
+    bool *full)
+{
+	unsigned int done = 0;
+
+	*full = false;
+	while (done < n) {
+		int r = sendmmsg(fd, mm + done, n - done,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (r > 0) {
+			done += (unsigned int)r;
+		} else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			*full = true;
+			break;
+		} else if (r < 0 && errno == EINTR) {
+			continue;
+		} else {
+			/* This packet: EMSGSIZE, ENETUNREACH, EPERM, ... */
+			atomic_fetch_add_explicit(&sc->ls_txerrors, 1,
+			    memory_order_relaxed);
+			done++;
+		}
+	}
+	return done;
+}
+
+/*
+ * The interface output queue's drain, on the loop thread: up to LX_BATCH
+ * packets at a time, taken under the core lock and sent without it.
+ * When the kernel's buffer is full, what is left waits for the socket to
+ * be writable again, in order.
+ */
+static void
+lx_tx_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct xk_backend *be = arg;
+	struct lx_softc *sc = be->be_softc;
+	struct lx_txent ents[LX_BATCH];
+	struct mmsghdr mm[LX_BATCH];
+	struct lx_txmsg *tm = sc->ls_txmsgs;
+	bool was;
+
+	(void)fd;
+	(void)what;
+	was = xk_loop_enter();
+	for (int round = 0; round < LX_ROUNDS; round++) {
+		unsigned int n = 0, i = 0;
+		bool full = false;
+
+		xk_core_lock();
+		while (n < LX_BATCH && sc->ls_txq_n > 0) {
+			ents[n++] = sc->ls_txq[sc->ls_txq_head];
+			sc->ls_txq_head = (sc->ls_txq_head + 1) % LX_TXQ_MAX;
+			sc->ls_txq_n--;
+		}
+		xk_core_unlock();
+		if (n == 0) {
+			break;
+		}
+		while (i < n && !full) {
+			unsigned int j = i, k = 0, taken;
+			int family = 0, f;
+
+			/* A run of one family: one socket, one sendmmsg. */
+			while (j < n) {
+				if (!lx_txmsg(&ents[j], &mm[k].msg_hdr, &tm[k],
+				    &f)) {
+					atomic_fetch_add_explicit(
+					    &sc->ls_txerrors, 1,
+					    memory_order_relaxed);
+					if (k == 0) {
+						xk_m_freem(ents[j].te_m);
+						ents[j].te_m = NULL;
+						i = ++j;
+						continue;
+					}
+					break;
+				}
+				if (k > 0 && f != family) {
+					break;
+				}
+				family = f;
+				mm[k].msg_len = 0;
+				k++;
+				j++;
+			}
+			if (k == 0) {
+				continue;
+			}
+			taken = lx_tx_run(sc, family == AF_INET ? sc->ls_tx4 :
+			    sc->ls_tx6, mm, k, &full);
+			for (unsigned int t = 0; t < taken; t++) {
+				xk_m_freem(ents[i + t].te_m);
+			}
+			i += taken;
+			if (full) {
+				event_add(family == AF_INET ? sc->ls_txw4 :
+				    sc->ls_txw6, NULL);
+			}
+		}
+		if (i < n) {
+			/* Put back what waits for room, ahead of the rest. */
+			xk_core_lock();
+			for (unsigned int t = n; t > i; t--) {
+				sc->ls_txq_head = (sc->ls_txq_head +
+				    LX_TXQ_MAX - 1) % LX_TXQ_MAX;
+				sc->ls_txq[sc->ls_txq_head] = ents[t - 1];
+				sc->ls_txq_n++;
+			}
+			xk_core_unlock();
+			break;
+		}
+	}
+	xk_core_lock();
+	if (sc->ls_txq_n > 0 && !event_pending(sc->ls_txw4, EV_WRITE, NULL) &&
+	    !event_pending(sc->ls_txw6, EV_WRITE, NULL)) {
+		event_active(sc->ls_txkick, 0, 0);	/* fairness: next turn */
+	}
+	xk_core_unlock();
+	xk_loop_leave(was);
+}
+
+/*
+ * The engine's output: each packet joins the interface output queue, as
+ * BSD's if_output enqueues on the interface, and the loop sends it.  A
+ * full queue is ENOBUFS for that packet, as IFQ_ENQUEUE's drop.
+ */
 static void
 lx_output(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n,
     unsigned int *sent)
 {
 	struct lx_softc *sc = be->be_softc;
+	bool was_empty = sc->ls_txq_n == 0;
 
 	XK_LOCK_ASSERT();
 	*sent = 0;
 	for (unsigned int i = 0; i < n; i++) {
 		struct __mbuf *m = pkts[i].bp_m;
-		int error;
+		uint8_t vers = 0;
 
 		pkts[i].bp_m = NULL;
-		error = lx_send(sc, m, pkts[i].bp_ifindex);
-		if (error == E2BIG) {
-			/* A long chain: one contiguous copy, then again. */
-			struct __mbuf *c = lx_linear(m);
-
-			error = c != NULL ? lx_send(sc, c,
-			    pkts[i].bp_ifindex) : ENOBUFS;
-			xk_m_freem(c);
-		}
-		xk_m_freem(m);
-		if (error != 0) {
-			pkts[i].bp_error = error;
-			if (error == ENOBUFS) {
-				sc->ls_txfull++;
-			} else {
-				sc->ls_txerrors++;
-			}
+		(void)xk_m_copydata(m, 0, 1, &vers);
+		if (sc->ls_txq_n == LX_TXQ_MAX ||
+		    (vers >> 4 == 6 && sc->ls_tx6 < 0)) {
+			pkts[i].bp_error = sc->ls_txq_n == LX_TXQ_MAX ?
+			    ENOBUFS : EAFNOSUPPORT;
+			sc->ls_txfull += pkts[i].bp_error == ENOBUFS;
+			xk_m_freem(m);
 			continue;
 		}
+		sc->ls_txq[(sc->ls_txq_head + sc->ls_txq_n) % LX_TXQ_MAX] =
+		    (struct lx_txent){ m, pkts[i].bp_ifindex };
+		sc->ls_txq_n++;
 		(*sent)++;
+	}
+	if (was_empty && sc->ls_txq_n > 0) {
+		event_active(sc->ls_txkick, 0, 0);
 	}
 }
 
@@ -728,7 +929,8 @@ lx_stats(struct xk_backend *be, void (*fn)(void *, const char *, uint64_t),
 	fn(ctx, "linux.netlink_overruns", sc->ls_mon != NULL ?
 	    xk_hostif_overruns(sc->ls_mon) : 0);
 	fn(ctx, "linux.txfull", sc->ls_txfull);
-	fn(ctx, "linux.txerrors", sc->ls_txerrors);
+	fn(ctx, "linux.txerrors", atomic_load_explicit(&sc->ls_txerrors,
+	    memory_order_relaxed));
 }
 
 static void
@@ -741,6 +943,9 @@ lx_stop(struct xk_backend *be)
 
 		event_del(li->li_ev);
 	}
+	event_del(sc->ls_txkick);
+	event_del(sc->ls_txw4);
+	event_del(sc->ls_txw6);
 	if (sc->ls_mon != NULL) {
 		xk_hostif_unfollow(sc->ls_mon);
 		sc->ls_mon = NULL;
@@ -755,12 +960,8 @@ lx_close(struct xk_backend *be)
 	for (guint i = 0; i < sc->ls_ifs->len; i++) {
 		lx_if_free(g_ptr_array_index(sc->ls_ifs, i));
 	}
-	g_ptr_array_free(sc->ls_ifs, TRUE);
-	close(sc->ls_tx4);
-	if (sc->ls_tx6 >= 0) {
-		close(sc->ls_tx6);
-	}
-	g_free(sc);
+	/* Packets still queued go with the backend. */
+	lx_softc_free(sc);
 	be->be_softc = NULL;
 }
 
