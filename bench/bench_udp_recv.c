@@ -696,28 +696,17 @@ main(int argc, char **argv)
 	struct utsname un;
 	errno_t error;
 	long sz;
-	int ch, si, run, k, failed = 0;
+	int ch, si, run, k, failed = 0, rc;
 
 	while ((ch = getopt(argc, argv, "d:r:w:b:s:P")) != -1) {
+		if ((rc = window_opt(ch, optarg, &opt_dur, &opt_runs,
+		    &opt_warmup_ms)) != 0) {
+			if (rc < 0) {
+				usage();
+			}
+			continue;
+		}
 		switch (ch) {
-		case 'd':
-			opt_dur = atof(optarg);
-			if (opt_dur < 0.05 || opt_dur > 60) {
-				usage();
-			}
-			break;
-		case 'r':
-			opt_runs = atoi(optarg);
-			if (opt_runs < 1 || opt_runs > MAXRUNS) {
-				usage();
-			}
-			break;
-		case 'w':
-			opt_warmup_ms = atoi(optarg);
-			if (opt_warmup_ms < 0 || opt_warmup_ms > 10000) {
-				usage();
-			}
-			break;
 		case 'b':
 			opt_rcvbuf = atoi(optarg);
 			break;

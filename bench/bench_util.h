@@ -72,6 +72,30 @@ cmp_double(const void *a, const void *b)
 }
 
 /* The median of @n (at most MAXRUNS) values. */
+/*
+ * The measurement-window options four benches share: -d seconds (0.05 to
+ * 60), -r runs (1 to MAXRUNS), -w warm-up ms (0 to 10000).  1 when @ch is
+ * one of them with a good value, -1 for a bad value, 0 for another
+ * option.
+ */
+static inline int
+window_opt(int ch, const char *arg, double *dur, int *runs, int *warmup_ms)
+{
+	switch (ch) {
+	case 'd':
+		*dur = atof(arg);
+		return *dur >= 0.05 && *dur <= 60 ? 1 : -1;
+	case 'r':
+		*runs = atoi(arg);
+		return *runs >= 1 && *runs <= MAXRUNS ? 1 : -1;
+	case 'w':
+		*warmup_ms = atoi(arg);
+		return *warmup_ms >= 0 && *warmup_ms <= 10000 ? 1 : -1;
+	default:
+		return 0;
+	}
+}
+
 static inline double
 median(const double *v, int n)
 {
