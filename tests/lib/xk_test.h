@@ -108,7 +108,7 @@ void	xk_chain_check_at(mbuf_t m, size_t off, size_t len, size_t patoff);
 #include <xkpi.h>
 
 #define XK_TEST_WAIT_MS		5000	/* bound of every xk_test_await*() */
-#define XK_TEST_CLOSE_MS	3000	/* teardown: sockets detached by then */
+#define XK_TEST_CLOSE_MS	10000	/* teardown: sockets detached by then */
 
 int	xk_test_sock_setup(void **state);
 int	xk_test_sock_teardown(void **state);
