@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include "core/ip_var.h"
 
@@ -343,4 +345,40 @@ xk_ip_hdrincl_prepare(struct __mbuf *m, bool socket_has_opts)
 	(void)xk_m_copyback(m, 0, sizeof(ip), &ip);
 	xk_ip_cksum_hdr(m);
 	return 0;
+}
+
+void
+xk_ip_ctl_add(uint8_t *buf, size_t cap, size_t *len, int level, int type,
+    const void *data, size_t dlen)
+{
+	struct cmsghdr cm;
+
+	if (*len + CMSG_SPACE(dlen) > cap) {
+		return;
+	}
+	memset(buf + *len, 0, CMSG_SPACE(dlen));
+	cm.cmsg_len = CMSG_LEN(dlen);
+	cm.cmsg_level = level;
+	cm.cmsg_type = type;
+	memcpy(buf + *len, &cm, sizeof(cm));
+	memcpy(buf + *len + CMSG_LEN(0), data, dlen);
+	*len += CMSG_SPACE(dlen);
+}
+
+void
+xk_ip_ctl_timestamp(const struct __mbuf *m, uint8_t *buf, size_t cap,
+    size_t *len)
+{
+	struct timeval tv;
+
+	/* The backend's time of arrival, as BSD's microtime(). */
+	if (m->m_pkthdr.rcvts != 0) {
+		tv.tv_sec = (time_t)(m->m_pkthdr.rcvts / 1000000000u);
+		tv.tv_usec = (suseconds_t)(m->m_pkthdr.rcvts % 1000000000u /
+		    1000);
+	} else {
+		gettimeofday(&tv, NULL);
+	}
+	xk_ip_ctl_add(buf, cap, len, SOL_SOCKET, SCM_TIMESTAMP, &tv,
+	    sizeof(tv));
 }

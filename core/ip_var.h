@@ -86,6 +86,16 @@ void		 xk_ip_bsd_input_form(struct __mbuf *m, size_t hlen);
 int		 xk_ip_hdrincl_prepare(struct __mbuf *m, bool socket_has_opts);
 /* Recomputes the IPv4 header checksum; the header must be contiguous. */
 void		 xk_ip_cksum_hdr(struct __mbuf *m);
+/*
+ * Receive control messages, shared by raw IPv4 and IPv6: one message in
+ * the host's cmsghdr layout appended at *@len (left out when @cap is
+ * short), and SCM_TIMESTAMP with the backend's time of arrival.
+ */
+void	xk_ip_ctl_add(uint8_t *buf, size_t cap, size_t *len, int level,
+	    int type, const void *data, size_t dlen);
+void	xk_ip_ctl_timestamp(const struct __mbuf *m, uint8_t *buf, size_t cap,
+	    size_t *len);
+
 /* A random IPv4 identification, never 0. */
 uint16_t	 xk_ip_randomid(void);
 /* A random IPv6 Fragment header identification, never 0. */

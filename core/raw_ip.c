@@ -428,25 +428,6 @@ rip_listen(struct __socket *so, int backlog)
 	return EOPNOTSUPP;
 }
 
-/* Appends one control message (Linux layout) to @buf at *@len. */
-static void
-ctl_add(uint8_t *buf, size_t cap, size_t *len, int level, int type,
-    const void *data, size_t dlen)
-{
-	struct cmsghdr cm;
-
-	if (*len + CMSG_SPACE(dlen) > cap) {
-		return;
-	}
-	memset(buf + *len, 0, CMSG_SPACE(dlen));
-	cm.cmsg_len = CMSG_LEN(dlen);
-	cm.cmsg_level = level;
-	cm.cmsg_type = type;
-	memcpy(buf + *len, &cm, sizeof(cm));
-	memcpy(buf + *len + CMSG_LEN(0), data, dlen);
-	*len += CMSG_SPACE(dlen);
-}
-
 /* An IP_RECVIF address: BSD lets sdl_data run past its declared size. */
 union rip_sdl {
 	struct sockaddr_dl sdl;
@@ -497,33 +478,22 @@ rip_control(const struct rip_pcb *rp, const struct ip *ip,
 		return 0;
 	}
 	if (rp->rp_so->so_options & SO_OPT_TIMESTAMP) {
-		struct timeval tv;
-
-		/* The backend's time of arrival, as BSD's microtime(). */
-		if (m->m_pkthdr.rcvts != 0) {
-			tv.tv_sec = (time_t)(m->m_pkthdr.rcvts / 1000000000u);
-			tv.tv_usec = (suseconds_t)(m->m_pkthdr.rcvts %
-			    1000000000u / 1000);
-		} else {
-			gettimeofday(&tv, NULL);
-		}
-		ctl_add(buf, cap, &len, SOL_SOCKET, SCM_TIMESTAMP, &tv,
-		    sizeof(tv));
+		xk_ip_ctl_timestamp(m, buf, cap, &len);
 	}
 	if (rp->rp_flags & RIP_RECVDSTADDR) {
-		ctl_add(buf, cap, &len, IPPROTO_IP, IP_RECVDSTADDR,
+		xk_ip_ctl_add(buf, cap, &len, IPPROTO_IP, IP_RECVDSTADDR,
 		    &ip->ip_dst, sizeof(ip->ip_dst));
 	}
 	if (rp->rp_flags & RIP_RECVTTL) {
 		/* XNU gives the TTL as one byte. */
-		ctl_add(buf, cap, &len, IPPROTO_IP, IP_RECVTTL, &ip->ip_ttl,
+		xk_ip_ctl_add(buf, cap, &len, IPPROTO_IP, IP_RECVTTL, &ip->ip_ttl,
 		    sizeof(ip->ip_ttl));
 	}
 	if (rp->rp_flags & RIP_RECVIF) {
 		union rip_sdl u;
 
 		if_sockaddr_dl(m->m_pkthdr.rcvif, &u);
-		ctl_add(buf, cap, &len, IPPROTO_IP, IP_RECVIF, &u,
+		xk_ip_ctl_add(buf, cap, &len, IPPROTO_IP, IP_RECVIF, &u,
 		    u.sdl.sdl_len);
 	}
 	if (rp->rp_flags & RIP_PKTINFO) {
@@ -534,7 +504,7 @@ rip_control(const struct rip_pcb *rp, const struct ip *ip,
 		pi.ipi_ifindex = ifp != NULL ? (int)ifp->if_index : 0;
 		pi.ipi_spec_dst = ip->ip_dst;
 		pi.ipi_addr = ip->ip_dst;
-		ctl_add(buf, cap, &len, IPPROTO_IP, IP_PKTINFO, &pi,
+		xk_ip_ctl_add(buf, cap, &len, IPPROTO_IP, IP_PKTINFO, &pi,
 		    sizeof(pi));
 	}
 	return len;

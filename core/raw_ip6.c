@@ -33,6 +33,7 @@ struct rip6_pcb {
 	struct in6_addr	 r6_faddr;
 	int		 r6_cksum;	/* checksum offset, -1: none */
 	int		 r6_hlim;	/* -1: the default */
+	uint32_t	 r6_flags;	/* R6_* receive options */
 	struct icmp6_filter r6_filter;	/* host polarity: set blocks */
 	GList		 r6_link;
 };
@@ -42,6 +43,11 @@ struct rip6_pcb {
  * order, so a packet looks only at sockets that may want its next header.
  */
 static GQueue rip6_index[256];
+
+/* Receive options (RFC 3542), as ip6_savecontrol delivers them. */
+#define R6_RECVPKTINFO	0x01
+#define R6_RECVHOPLIMIT	0x02
+#define R6_RECVTCLASS	0x04
 
 static struct rip6_pcb *
 sotorip6(struct __socket *so)
@@ -317,6 +323,24 @@ rip6_ctloutput(struct __socket *so, bool set, int level, int name,
 		}
 		v = is_icmp6(so) ? 2 : rp->r6_cksum;
 		break;
+	case IPV6_RECVPKTINFO:
+	case IPV6_RECVHOPLIMIT:
+	case IPV6_RECVTCLASS: {
+		uint32_t bit = name == IPV6_RECVPKTINFO ? R6_RECVPKTINFO :
+		    name == IPV6_RECVHOPLIMIT ? R6_RECVHOPLIMIT : R6_RECVTCLASS;
+
+		if (set) {
+			if (*len < (socklen_t)sizeof(int)) {
+				return EINVAL;
+			}
+			memcpy(&v, val, sizeof(v));
+			rp->r6_flags = v ? rp->r6_flags | bit :
+			    rp->r6_flags & ~bit;
+			return 0;
+		}
+		v = (rp->r6_flags & bit) != 0;
+		break;
+	}
 	case IPV6_UNICAST_HOPS:
 		if (set) {
 			if (*len < (socklen_t)sizeof(int)) {
@@ -377,6 +401,40 @@ rip6_listen(struct __socket *so, int backlog)
 	return EOPNOTSUPP;
 }
 
+/* The receive options' control messages (XNU's ip6_savecontrol). */
+static size_t
+rip6_control(const struct rip6_pcb *rp, const struct ip6_hdr *ip6,
+    const struct __mbuf *m, uint8_t *buf, size_t cap)
+{
+	size_t len = 0;
+
+	if (rp->r6_so->so_options & SO_OPT_TIMESTAMP) {
+		xk_ip_ctl_timestamp(m, buf, cap, &len);
+	}
+	if (rp->r6_flags & R6_RECVPKTINFO) {
+		struct in6_pktinfo pi;
+		const struct __ifnet *ifp = m->m_pkthdr.rcvif;
+
+		pi.ipi6_addr = ip6->ip6_dst;
+		pi.ipi6_ifindex = ifp != NULL ? ifp->if_index : 0;
+		xk_ip_ctl_add(buf, cap, &len, IPPROTO_IPV6, IPV6_PKTINFO, &pi,
+		    sizeof(pi));
+	}
+	if (rp->r6_flags & R6_RECVHOPLIMIT) {
+		int hlim = ip6->ip6_hlim;
+
+		xk_ip_ctl_add(buf, cap, &len, IPPROTO_IPV6, IPV6_HOPLIMIT,
+		    &hlim, sizeof(hlim));
+	}
+	if (rp->r6_flags & R6_RECVTCLASS) {
+		int tclass = (int)((ntohl(ip6->ip6_flow) >> 20) & 0xff);
+
+		xk_ip_ctl_add(buf, cap, &len, IPPROTO_IPV6, IPV6_TCLASS,
+		    &tclass, sizeof(tclass));
+	}
+	return len;
+}
+
 /*
  * rip6_input and icmp6_rip6_input: a copy of the upper-layer part (from
  * @off) to every matching socket.  ICMPv6 goes only to ICMPv6 sockets,
@@ -391,7 +449,8 @@ xk_rip6_input_locked(struct __mbuf *m, uint8_t nxt, size_t off)
 	bool matched = false, delivered = false;
 	bool sumchecked = false, sumok = false;
 	GList *chains[2];
-	uint8_t type = 0;
+	uint8_t type = 0, ctl[128];
+	size_t ctllen;
 
 	xk_m_copydata(m, 0, sizeof(ip6), &ip6);
 	src.sin6_addr = ip6.ip6_src;
@@ -450,8 +509,10 @@ xk_rip6_input_locked(struct __mbuf *m, uint8_t nxt, size_t off)
 			}
 			/* Data starts after the headers. */
 			xk_m_adj(n, (int)off);
+			ctllen = rip6_control(rp, &ip6, m, ctl, sizeof(ctl));
 			error = xk_sbappendaddr_locked(&so->so_rcv,
-			    (struct sockaddr *)&src, sizeof(src), n, NULL, 0);
+			    (struct sockaddr *)&src, sizeof(src), n,
+			    ctllen != 0 ? ctl : NULL, ctllen);
 			if (error != 0) {
 				xk_ipstat.ip6s_fullsock++;
 				xk_m_freem(n);

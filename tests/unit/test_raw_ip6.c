@@ -50,6 +50,8 @@ sin6(const char *s)
 }
 
 /* vx0 2001:db8::1/64. */
+static uint32_t vx0_index;
+
 static int
 setup(void **state)
 {
@@ -57,7 +59,7 @@ setup(void **state)
 
 	xk_test_sock_setup(state);
 	xkpi_mem_reset();
-	assert_int_equal(xkpi_mem_vif_create("vx0", 1500, NULL), 0);
+	assert_int_equal(xkpi_mem_vif_create("vx0", 1500, &vx0_index), 0);
 	assert_int_equal(xkpi_mem_vif_addaddr("vx0", AF_INET6, &a, 64), 0);
 	xk_ipstat_reset();
 	return 0;
@@ -403,6 +405,93 @@ test_send_bind_connect_errors(void **state)
 	sock_close(so);
 }
 
+/*
+ * RFC 3542's receive options, as ip6_savecontrol gives them: the
+ * destination and interface (IPV6_PKTINFO), the hop limit a SeND or ND
+ * daemon must check is 255 (IPV6_HOPLIMIT), the traffic class and
+ * SO_TIMESTAMP, in the host's cmsg layout and with glibc's names.
+ */
+static void
+test_receive_options(void **state)
+{
+	uint8_t pkt[128], got[64], ctl[256];
+	struct iovec iov = { got, sizeof(got) };
+	struct msghdr msg = { 0 };
+	struct ip6_hdr *ip6 = (struct ip6_hdr *)pkt;
+	int on = 1, v = 0, vl = sizeof(v), seen = 0;
+	struct cmsghdr *cm;
+	size_t len, n = 0;
+	socket_t so;
+
+	(void)state;
+	so = raw6(IPPROTO_ICMPV6);
+	assert_int_equal(sock_getsockopt(so, IPPROTO_IPV6, IPV6_RECVPKTINFO,
+	    &v, &vl), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IPV6, IPV6_RECVPKTINFO,
+	    &on, sizeof(on)), 0);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IPV6, IPV6_RECVHOPLIMIT,
+	    &on, sizeof(on)), 0);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IPV6, IPV6_RECVTCLASS,
+	    &on, sizeof(on)), 0);
+	assert_int_equal(sock_setsockopt(so, SOL_SOCKET, SO_TIMESTAMP, &on,
+	    sizeof(on)), 0);
+	assert_int_equal(sock_getsockopt(so, IPPROTO_IPV6, IPV6_RECVHOPLIMIT,
+	    &v, &vl), 0);
+	assert_int_equal(v, 1);
+	len = icmp6_pkt(pkt, ND_NEIGHBOR_SOLICIT, 16);
+	ip6->ip6_hlim = 255;
+	ip6->ip6_flow = htonl(0x60000000u | (0xb8u << 20));
+	inject(pkt, len);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl;
+	msg.msg_controllen = sizeof(ctl);
+	assert_int_equal(sock_receive(so, &msg, MSG_DONTWAIT, &n), 0);
+	assert_int_equal(n, 24);
+	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level == IPPROTO_IPV6 &&
+		    cm->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+			struct in6_addr d = a6("2001:db8::1");
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			assert_memory_equal(&pi.ipi6_addr, &d, sizeof(d));
+			assert_int_equal(pi.ipi6_ifindex, vx0_index);
+			seen |= 1;
+		} else if (cm->cmsg_level == IPPROTO_IPV6 &&
+		    cm->cmsg_type == IPV6_HOPLIMIT) {
+			memcpy(&v, CMSG_DATA(cm), sizeof(v));
+			assert_int_equal(v, 255);
+			seen |= 2;
+		} else if (cm->cmsg_level == IPPROTO_IPV6 &&
+		    cm->cmsg_type == IPV6_TCLASS) {
+			memcpy(&v, CMSG_DATA(cm), sizeof(v));
+			assert_int_equal(v, 0xb8);
+			seen |= 4;
+		} else if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_TIMESTAMP) {
+			seen |= 8;
+		}
+	}
+	assert_int_equal(seen, 15);
+	/* Off again: no control data at all. */
+	on = 0;
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IPV6, IPV6_RECVPKTINFO,
+	    &on, sizeof(on)), 0);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IPV6, IPV6_RECVHOPLIMIT,
+	    &on, sizeof(on)), 0);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IPV6, IPV6_RECVTCLASS,
+	    &on, sizeof(on)), 0);
+	assert_int_equal(sock_setsockopt(so, SOL_SOCKET, SO_TIMESTAMP, &on,
+	    sizeof(on)), 0);
+	inject(pkt, len);
+	msg.msg_controllen = sizeof(ctl);
+	assert_int_equal(sock_receive(so, &msg, MSG_DONTWAIT, &n), 0);
+	assert_int_equal(msg.msg_controllen, 0);
+	sock_close(so);
+}
+
 static void
 test_not_for_us_and_host_protocols(void **state)
 {
@@ -434,6 +523,7 @@ main(void)
 		T(test_ipv6_checksum_option_rules),
 		T(test_output_header_and_checksums),
 		T(test_send_bind_connect_errors),
+		T(test_receive_options),
 		T(test_not_for_us_and_host_protocols),
 	};
 
