@@ -276,12 +276,13 @@ addr_name(const struct sockaddr_storage *ss, char *buf, size_t len)
  * "other".  Only the upcall calls it, so p_in is its own.
  */
 static void
-ping_input(struct ping *p, mbuf_t m, const struct sockaddr_storage *from)
+ping_input(struct ping *p, mbuf_t m, const struct sockaddr_storage *from,
+    int hlim)
 {
 	size_t total = mbuf_pkthdr_len(m), off = 0, icmplen;
 	uint64_t sent_ns = 0, rtt = 0;
 	char name[INET6_ADDRSTRLEN];
-	int ttl = -1, have_rtt = 0, dup = 0, ok;
+	int ttl = hlim, have_rtt = 0, dup = 0, ok;
 	union echo_hdr eh;
 	uint16_t seq;
 	struct ip ip;
@@ -395,12 +396,17 @@ static void
 ping_upcall(socket_t so, void *cookie, int waitf)
 {
 	struct ping *p = cookie;
+	union {
+		char		buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr	align;
+	} ctl;
 	struct sockaddr_storage from;
+	struct cmsghdr *cm;
 	struct msghdr msg;
 	errno_t error;
 	size_t len;
 	mbuf_t m;
-	int stop;
+	int stop, hlim;
 
 	(void)waitf;
 	for (int i = 0; i < DRAIN_MAX; i++) {
@@ -414,6 +420,9 @@ ping_upcall(socket_t so, void *cookie, int waitf)
 		memset(&msg, 0, sizeof(msg));
 		msg.msg_name = &from;
 		msg.msg_namelen = sizeof(from);
+		/* IPv6 hides the header: the hop limit comes as a message. */
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
 		m = NULL;
 		len = RECV_ALL;
 		error = sock_receivembuf(so, &msg, &m, MSG_DONTWAIT, &len);
@@ -430,7 +439,15 @@ ping_upcall(socket_t so, void *cookie, int waitf)
 			pthread_mutex_unlock(&p->p_lock);
 			break;
 		}
-		ping_input(p, m, &from);
+		hlim = -1;
+		for (cm = CMSG_FIRSTHDR(&msg); cm != NULL;
+		    cm = CMSG_NXTHDR(&msg, cm)) {
+			if (cm->cmsg_level == IPPROTO_IPV6 &&
+			    cm->cmsg_type == IPV6_HOPLIMIT) {
+				memcpy(&hlim, CMSG_DATA(cm), sizeof(hlim));
+			}
+		}
+		ping_input(p, m, &from, hlim);
 		mbuf_freem(m);
 	}
 }
@@ -734,7 +751,7 @@ run(struct ping *p, unsigned long interval_ms, unsigned long timeout_ms,
 	uint64_t next;
 	socket_t so = NULL;
 	errno_t error;
-	int rc;
+	int rc, on = 1;
 
 	payload = calloc(1, p->p_datalen + 1);
 	p->p_in = calloc(1, p->p_datalen + 1);
@@ -757,6 +774,12 @@ run(struct ping *p, unsigned long interval_ms, unsigned long timeout_ms,
 	if (p->p_family == AF_INET6 &&
 	    (error = icmp6_pass_only(so, ICMP6_ECHO_REPLY)) != 0) {
 		rc = fail("ICMP6_FILTER", error);
+		goto out;
+	}
+	if (p->p_family == AF_INET6 &&
+	    (error = sock_setsockopt(so, IPPROTO_IPV6, IPV6_RECVHOPLIMIT,
+	    &on, sizeof(on))) != 0) {
+		rc = fail("IPV6_RECVHOPLIMIT", error);
 		goto out;
 	}
 	/* A source of our own, as a kext that owns an address binds it. */
