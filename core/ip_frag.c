@@ -543,6 +543,71 @@ fragq_join(struct fragq *fq, uint64_t *dropped)
 	return m;
 }
 
+/*
+ * What both families do with a parsed fragment: refuse a bad length, and
+ * a packet that would pass 64 KiB (with its whole queue); keep the first
+ * fragment's @hlen header bytes (and, for IPv6, where the Fragment header
+ * was named, @prev, and what it named, @nxt); queue the data that follows
+ * @strip bytes.  @base is the part of the header the 64 KiB does not
+ * count (IPv6's fixed header).  Returns the queue once no hole is left,
+ * else NULL; what is dropped is counted in *@dropped.
+ */
+static struct fragq *
+frag_add_locked(const struct fragq_key *key, struct __mbuf *m, size_t hlen,
+    size_t strip, size_t base, uint32_t off, uint32_t len, bool more,
+    size_t prev, uint8_t nxt, uint64_t *dropped)
+{
+	struct fragq *fq;
+
+	/* Only the last fragment may hold other than 8-byte multiples. */
+	if (more && (len == 0 || (len & 7) != 0)) {
+		(*dropped)++;
+		xk_m_freem(m);
+		return NULL;
+	}
+	if (hlen - base + off + len > IP_MAXPACKET_LEN) {
+		(*dropped)++;
+		xk_m_freem(m);
+		if (frag_table != NULL &&
+		    (fq = g_hash_table_lookup(frag_table, key)) != NULL) {
+			fragq_free(fq, dropped);
+		}
+		return NULL;
+	}
+	fq = fragq_lookup(key);
+	if (off == 0 && fq->fq_hdr == NULL) {
+		/* The header (IPv6: unfragmentable part) of the first. */
+		fq->fq_hdr = g_malloc(hlen);
+		fq->fq_hlen = hlen;
+		fq->fq_prev = prev;
+		fq->fq_nxt = nxt;
+		xk_m_copydata(m, 0, hlen, fq->fq_hdr);
+	}
+	xk_m_adj(m, (int)strip);
+	if (!fragq_insert(fq, m, off, len, more, dropped)) {
+		fragq_free(fq, dropped);
+		return NULL;
+	}
+	if (!fragq_complete(fq)) {
+		return NULL;
+	}
+	if (fq->fq_hlen - base + fq->fq_end > IP_MAXPACKET_LEN) {
+		fragq_free(fq, dropped);
+		return NULL;
+	}
+	return fq;
+}
+
+/* The packet of complete queue @fq, which goes; NULL without memory. */
+static struct __mbuf *
+frag_finish_locked(struct fragq *fq, uint64_t *dropped)
+{
+	struct __mbuf *m = fragq_join(fq, dropped);
+
+	fragq_free(fq, dropped);
+	return m;
+}
+
 struct __mbuf *
 xk_ip_reass_locked(struct __mbuf *m, size_t hlen, size_t *hlenp)
 {
@@ -565,43 +630,12 @@ xk_ip_reass_locked(struct __mbuf *m, size_t hlen, size_t *hlenp)
 	key.fk_id = ip.ip_id;
 	memcpy(key.fk_src, &ip.ip_src, sizeof(ip.ip_src));
 	memcpy(key.fk_dst, &ip.ip_dst, sizeof(ip.ip_dst));
-	/* Only the last fragment may hold other than 8-byte multiples. */
-	if (more && (len == 0 || (len & 7) != 0)) {
-		(*dropped)++;
-		xk_m_freem(m);
-		return NULL;
-	}
-	if (hlen + off + len > IP_MAXPACKET_LEN) {
-		(*dropped)++;
-		xk_m_freem(m);
-		if (frag_table != NULL &&
-		    (fq = g_hash_table_lookup(frag_table, &key)) != NULL) {
-			fragq_free(fq, dropped);
-		}
-		return NULL;
-	}
-	fq = fragq_lookup(&key);
-	if (off == 0 && fq->fq_hdr == NULL) {
-		fq->fq_hdr = g_malloc(hlen);
-		fq->fq_hlen = hlen;
-		xk_m_copydata(m, 0, hlen, fq->fq_hdr);
-	}
-	xk_m_adj(m, (int)hlen);
-	if (!fragq_insert(fq, m, off, len, more, dropped)) {
-		fragq_free(fq, dropped);
-		return NULL;
-	}
-	if (!fragq_complete(fq)) {
-		return NULL;
-	}
-	if (fq->fq_hlen + fq->fq_end > IP_MAXPACKET_LEN) {
-		fragq_free(fq, dropped);
+	if ((fq = frag_add_locked(&key, m, hlen, hlen, 0, off, len, more, 0,
+	    0, dropped)) == NULL) {
 		return NULL;
 	}
 	hlen = fq->fq_hlen;
-	m = fragq_join(fq, dropped);
-	fragq_free(fq, dropped);
-	if (m == NULL) {
+	if ((m = frag_finish_locked(fq, dropped)) == NULL) {
 		return NULL;
 	}
 	xk_ipstat.ips_reassembled++;
@@ -638,46 +672,14 @@ xk_ip6_reass_locked(struct __mbuf *m, const struct xk_ip6_hdrs *h)
 	key.fk_id = fh.ip6f_ident;
 	memcpy(key.fk_src, &ip6.ip6_src, sizeof(ip6.ip6_src));
 	memcpy(key.fk_dst, &ip6.ip6_dst, sizeof(ip6.ip6_dst));
-	if (more && (len == 0 || (len & 7) != 0)) {
-		(*dropped)++;
-		xk_m_freem(m);
+	if ((fq = frag_add_locked(&key, m, hlen, hlen + sizeof(fh),
+	    sizeof(ip6), off, len, more, h->ih_fragprev, fh.ip6f_nxt,
+	    dropped)) == NULL) {
 		return NULL;
 	}
-	/* The payload length the whole packet would need. */
-	if (hlen - sizeof(ip6) + off + len > IP_MAXPACKET_LEN) {
-		(*dropped)++;
-		xk_m_freem(m);
-		if (frag_table != NULL &&
-		    (fq = g_hash_table_lookup(frag_table, &key)) != NULL) {
-			fragq_free(fq, dropped);
-		}
-		return NULL;
-	}
-	fq = fragq_lookup(&key);
-	if (off == 0 && fq->fq_hdr == NULL) {
-		/* The unfragmentable part comes from the first fragment. */
-		fq->fq_hdr = g_malloc(hlen);
-		fq->fq_hlen = hlen;
-		fq->fq_prev = h->ih_fragprev;
-		fq->fq_nxt = fh.ip6f_nxt;
-		xk_m_copydata(m, 0, hlen, fq->fq_hdr);
-	}
-	xk_m_adj(m, (int)(hlen + sizeof(fh)));
-	if (!fragq_insert(fq, m, off, len, more, dropped)) {
-		fragq_free(fq, dropped);
-		return NULL;
-	}
-	if (!fragq_complete(fq)) {
-		return NULL;
-	}
-	if (fq->fq_hlen - sizeof(ip6) + fq->fq_end > IP_MAXPACKET_LEN) {
-		fragq_free(fq, dropped);
-		return NULL;
-	}
+	/* The Fragment header goes: who named it names what it named. */
 	fq->fq_hdr[fq->fq_prev] = fq->fq_nxt;
-	m = fragq_join(fq, dropped);
-	fragq_free(fq, dropped);
-	if (m == NULL) {
+	if ((m = frag_finish_locked(fq, dropped)) == NULL) {
 		return NULL;
 	}
 	xk_ipstat.ip6s_reassembled++;
