@@ -93,7 +93,9 @@ struct lx_if {
 	uint32_t	 li_index;
 	int		 li_fd;
 	struct event	*li_ev;
-	uint32_t	 li_bufsize;	/* cluster size for mmsg receive */
+	uint32_t	 li_bufsize;	/* cluster size for mmsg receive;
+					   0: the MTU needs more (lx_rx_big) */
+	uint8_t		*li_big;	/* mmsg, MTU over 16 KiB: 64 KiB */
 	struct __mbuf	*li_spare[LX_BATCH]; /* mmsg: mbufs ready to fill */
 	uint8_t		*li_ring;	/* ring: the mapping */
 	size_t		 li_ringlen;
@@ -310,6 +312,7 @@ lx_ring_setup(struct lx_if *li)
 }
 
 static void lx_rx_cb(evutil_socket_t fd, short what, void *arg);
+static struct __mbuf *lx_copyin(const void *data, size_t len);
 
 static void
 lx_if_free(struct lx_if *li)
@@ -323,6 +326,7 @@ lx_if_free(struct lx_if *li)
 	if (li->li_ring != NULL) {
 		munmap(li->li_ring, li->li_ringlen);
 	}
+	g_free(li->li_big);
 	if (li->li_fd >= 0) {
 		close(li->li_fd);
 	}
@@ -432,6 +436,62 @@ lx_pkt(struct xk_be_pkt *p, struct lx_if *li, struct __mbuf *m,
 	p->bp_ts = *ts;
 }
 
+/*
+ * One packet of an interface whose MTU no cluster holds (loopback's
+ * 64 KiB): received whole into a buffer, then copied into a chain.
+ */
+static unsigned int
+lx_rx_big(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = { li->li_big, IP_MAXPACKET + 1 };
+	struct sockaddr_ll from;
+	struct timespec ts = { 0, 0 };
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	struct __mbuf *m;
+	ssize_t n;
+
+	*more = false;
+	if (li->li_big == NULL) {
+		li->li_big = g_malloc(IP_MAXPACKET + 1);
+		iov.iov_base = li->li_big;
+	}
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_name = &from;
+	mh.msg_namelen = sizeof(from);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf.buf;
+	mh.msg_controllen = sizeof(cbuf.buf);
+	if ((n = recvmsg(li->li_fd, &mh, MSG_DONTWAIT)) < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			li->li_st.rxerrors++;
+		}
+		return 0;
+	}
+	*more = true;
+	if ((mh.msg_flags & MSG_TRUNC) != 0) {
+		li->li_st.truncated++;
+		return 0;
+	}
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_TIMESTAMPNS) {
+			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+		}
+	}
+	if ((m = lx_copyin(li->li_big, (size_t)n)) == NULL) {
+		li->li_st.nomem++;
+		return 0;
+	}
+	lx_pkt(&pkts[0], li, m, from.sll_pkttype, &ts);
+	return 1;
+}
+
 /* One recvmmsg round into the spare mbufs; the packets go to @pkts. */
 static unsigned int
 lx_rx_mmsg(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
@@ -447,10 +507,13 @@ lx_rx_mmsg(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
 	int got;
 
 	*more = false;
+	if (li->li_bufsize == 0) {
+		return lx_rx_big(li, pkts, more);
+	}
 	for (int i = 0; i < LX_BATCH; i++) {
 		struct __mbuf *m = li->li_spare[i];
 
-		if (m == NULL && li->li_bufsize != 0) {
+		if (m == NULL) {
 			m = li->li_spare[i] = xk_m_getcl(MBUF_TYPE_DATA, true,
 			    li->li_bufsize);
 		}
@@ -602,6 +665,21 @@ lx_rx_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	was = xk_loop_enter();
+	if (sc->ls_mode == LX_RX_MMSG) {
+		uint32_t size;
+
+		/* The host may have changed the MTU: buffers to match. */
+		xk_core_lock();
+		size = lx_bufsize(li->li_ifp->if_mtu);
+		xk_core_unlock();
+		if (size != li->li_bufsize) {
+			for (int i = 0; i < LX_BATCH; i++) {
+				xk_m_freem(li->li_spare[i]);
+				li->li_spare[i] = NULL;
+			}
+			li->li_bufsize = size;
+		}
+	}
 	for (int round = 0; round < LX_ROUNDS && more; round++) {
 		unsigned int n = sc->ls_mode == LX_RX_RING ?
 		    lx_rx_ring(li, pkts, &more) : lx_rx_mmsg(li, pkts, &more);
