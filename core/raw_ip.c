@@ -32,6 +32,7 @@
 #define RIP_RECVTTL	0x08
 #define RIP_PKTINFO	0x10
 #define RIP_RECVIF	0x20
+#define RIP_DONTFRAG	0x40
 #define RIP_CONTROLOPTS	(RIP_RECVDSTADDR | RIP_RECVTTL | RIP_PKTINFO | \
     RIP_RECVIF)
 
@@ -304,6 +305,8 @@ rip_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
 	ip.ip_hl = sizeof(ip) >> 2;
 	ip.ip_tos = (uint8_t)rp->rp_tos;
 	ip.ip_len = htons((uint16_t)(len + sizeof(ip)));
+	/* XNU HEAD: IP_DONTFRAG sets DF, and a packet too big is EMSGSIZE. */
+	ip.ip_off = (rp->rp_flags & RIP_DONTFRAG) ? htons(IP_DF) : 0;
 	ip.ip_id = htons(xk_ip_randomid());
 	ip.ip_ttl = (uint8_t)rp->rp_ttl;
 	ip.ip_p = (uint8_t)so->so_protocol;
@@ -353,6 +356,10 @@ rip_ctloutput(struct __socket *so, bool set, int level, int name, void *val,
 		break;
 	case IP_RECVIF:
 		bit = RIP_RECVIF;
+		v = set ? v : (rp->rp_flags & bit) != 0;
+		break;
+	case IP_DONTFRAG:
+		bit = RIP_DONTFRAG;
 		v = set ? v : (rp->rp_flags & bit) != 0;
 		break;
 	case IP_PKTINFO:

@@ -255,6 +255,17 @@ extern "C" {
 #define	IP_RECVDSTADDR	0x1007
 #endif
 
+#ifndef IP_DONTFRAG
+/*!
+ * @abstract Raw IPv4 option (int): send with the Don't Fragment bit.
+ * @discussion Packets the socket sends without IP_HDRINCL carry IP_DF,
+ *     and one larger than the interface's MTU fails with EMSGSIZE
+ *     instead of being fragmented.  Darwin's value is 28; Linux has no
+ *     IP_DONTFRAG (it has IP_MTU_DISCOVER), hence a value of xkpi's own.
+ */
+#define	IP_DONTFRAG	0x101c
+#endif
+
 #ifndef IP_RECVIF
 /*!
  * @abstract Raw IPv4 option (int): deliver the interface each packet
@@ -1155,6 +1166,7 @@ extern int sock_iskernel(socket_t so);
 #endif
 __XKPI_SOCK_CHECK(IP_RECVDSTADDR, 0x1007);
 __XKPI_SOCK_CHECK(IP_RECVIF, 0x1014);
+__XKPI_SOCK_CHECK(IP_DONTFRAG, 0x101c);
 __XKPI_SOCK_CHECK(MSG_NBIO, 0x00200000);
 __XKPI_SOCK_CHECK(MSG_HAVEMORE, 0x00400000);
 __XKPI_SOCK_CHECK(MSG_RCVMORE, 0x00800000);

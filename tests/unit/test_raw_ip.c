@@ -417,6 +417,45 @@ send_bytes(socket_t so, const struct sockaddr_in *to, const void *p,
 	assert_int_equal(sent, want == 0 ? len : 0);
 }
 
+/*
+ * IP_DONTFRAG (XNU HEAD's rip_output): DF on what the socket sends, and
+ * EMSGSIZE (ip.cantfrag) instead of fragments past the MTU.
+ */
+static void
+test_dontfrag(void **state)
+{
+	struct sockaddr_in dst = sin4("10.0.0.9");
+	static uint8_t payload[3000], buf[3100];
+	int on = 1, v = 0, vl = sizeof(v);
+	struct ip ip;
+	socket_t so;
+
+	(void)state;
+	so = raw(PROTO_EXP);
+	assert_int_equal(sock_getsockopt(so, IPPROTO_IP, IP_DONTFRAG, &v,
+	    &vl), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_DONTFRAG, &on,
+	    sizeof(on)), 0);
+	assert_int_equal(sock_getsockopt(so, IPPROTO_IP, IP_DONTFRAG, &v,
+	    &vl), 0);
+	assert_int_equal(v, 1);
+	send_bytes(so, &dst, payload, 100, 0);
+	assert_int_equal(captured("vx0", buf, sizeof(buf), &ip), 120);
+	assert_int_equal(ntohs(ip.ip_off), IP_DF);
+	/* 3000 bytes: too big for 1500 and not to be cut. */
+	send_bytes(so, &dst, payload, 3000, EMSGSIZE);
+	assert_int_equal(xk_test_ipstat().ips_cantfrag, 1);
+	assert_int_equal(xk_test_ipstat().ips_fragmented, 0);
+	/* Off again: the same packet leaves in fragments. */
+	on = 0;
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_DONTFRAG, &on,
+	    sizeof(on)), 0);
+	send_bytes(so, &dst, payload, 3000, 0);
+	assert_int_equal(xk_test_ipstat().ips_fragmented, 1);
+	sock_close(so);
+}
+
 static void
 test_output_builds_the_header(void **state)
 {
@@ -792,6 +831,7 @@ main(void)
 		T(test_striphdr),
 		T(test_options_level_and_values),
 		T(test_output_builds_the_header),
+		T(test_dontfrag),
 		T(test_output_hdrincl),
 		T(test_send_errors),
 		T(test_bind_connect_errors),
