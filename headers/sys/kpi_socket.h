@@ -261,7 +261,8 @@ extern "C" {
  * @discussion Packets the socket sends without IP_HDRINCL carry IP_DF,
  *     and one larger than the interface's MTU fails with EMSGSIZE
  *     instead of being fragmented.  Darwin's value is 28; Linux has no
- *     IP_DONTFRAG (it has IP_MTU_DISCOVER), hence a value of xkpi's own.
+ *     IP_DONTFRAG (it has IP_MTU_DISCOVER) and may give 28 to another
+ *     option, hence a value of xkpi's own.
  */
 #define	IP_DONTFRAG	0x101c
 #endif
