@@ -1230,10 +1230,15 @@ xk_hostif_follow(struct event_base *base, xk_hostif_neigh_cb *neigh_cb,
 		(void)setsockopt(mnl_socket_get_fd(mon->hm_nl), SOL_SOCKET,
 		    SO_RCVBUF, &size, sizeof(size));
 	}
-	/* Routes only count as changes (xk_hostif_generation). */
+	/*
+	 * Neighbours and routes only for a backend that resolves next hops
+	 * itself (it passes @neigh_cb); routes only count as changes
+	 * (xk_hostif_generation).  The others are not woken by them.
+	 */
 	if (mnl_socket_bind(mon->hm_nl, RTMGRP_LINK | RTMGRP_IPV4_IFADDR |
-	    RTMGRP_IPV6_IFADDR | RTMGRP_NEIGH | RTMGRP_IPV4_ROUTE |
-	    RTMGRP_IPV6_ROUTE, MNL_SOCKET_AUTOPID) < 0) {
+	    RTMGRP_IPV6_IFADDR | (neigh_cb != NULL ? RTMGRP_NEIGH |
+	    RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE : 0),
+	    MNL_SOCKET_AUTOPID) < 0) {
 		error = errno;
 		goto fail;
 	}

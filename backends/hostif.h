@@ -104,8 +104,9 @@ struct xk_hostif_mon;
  * Starts following the host on @base: link changes (MTU, flags; an
  * interface that disappears is marked down and loses its addresses) and
  * address changes are applied to attached host interfaces under the core
- * lock; neighbour changes go to @neigh_cb (may be NULL), on the loop
- * thread, without the lock.  NULL with errno set on failure.
+ * lock; neighbour changes go to @neigh_cb, on the loop thread, without
+ * the lock.  With @neigh_cb NULL the monitor does not listen to
+ * neighbours and routes at all.  NULL with errno set on failure.
  */
 struct xk_hostif_mon *xk_hostif_follow(struct event_base *base,
 	    xk_hostif_neigh_cb *neigh_cb, void *ctx);
