@@ -463,6 +463,10 @@ link_apply_locked(struct __ifnet *ifp, const struct xk_hostif *hi)
 	}
 	ifp->if_type = hi->hi_type;
 	ifp->if_flags = hi->hi_flags;
+	/* ip link set NAME name NEW: the table says what the host says. */
+	if (hi->hi_name[0] != '\0') {
+		g_strlcpy(ifp->if_name, hi->hi_name, sizeof(ifp->if_name));
+	}
 	/* An address change (ip link set address) is a link change too. */
 	memcpy(ifp->if_hwaddr, hi->hi_hwaddr, sizeof(ifp->if_hwaddr));
 	ifp->if_hwlen = hi->hi_hwlen;

@@ -121,7 +121,7 @@ struct pc_if {
 	pcap_t		*pi_p;
 	struct event	*pi_ev;
 	uint32_t	 pi_index;
-	char		 pi_name[IF_NAMESIZE];
+	char		 pi_name[IF_NAMESIZE];	/* as attached, for the log */
 	bool		 pi_nano;	/* timestamps in nanoseconds */
 	uint64_t	 pi_ctr[PC_NCTR];
 };
@@ -1039,16 +1039,16 @@ pc_stats(struct xk_backend *be,
 
 		for (int c = 0; c < PC_NCTR; c++) {
 			snprintf(name, sizeof(name), "pcap.%s.%s",
-			    pif->pi_name, pc_ctr_names[c]);
+			    pif->pi_ifp->if_name, pc_ctr_names[c]);
 			fn(ctx, name, pif->pi_ctr[c]);
 		}
 		/* What the kernel dropped before libpcap saw it. */
 		if (pcap_stats(pif->pi_p, &ps) == 0) {
 			snprintf(name, sizeof(name), "pcap.%s.kernel_drop",
-			    pif->pi_name);
+			    pif->pi_ifp->if_name);
 			fn(ctx, name, ps.ps_drop);
 			snprintf(name, sizeof(name), "pcap.%s.if_drop",
-			    pif->pi_name);
+			    pif->pi_ifp->if_name);
 			fn(ctx, name, ps.ps_ifdrop);
 		}
 	}

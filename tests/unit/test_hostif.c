@@ -799,6 +799,18 @@ int_at_least(void *arg)
 	assert_true(drive_until(field_is, &w_));			\
 } while (0)
 
+/* Whether the engine's table has an interface called @arg. */
+static bool
+name_is_attached(void *arg)
+{
+	bool found;
+
+	xk_core_lock();
+	found = xk_if_byname_locked(arg) != NULL;
+	xk_core_unlock();
+	return found;
+}
+
 static void
 test_follow(void **state)
 {
@@ -826,6 +838,13 @@ test_follow(void **state)
 	SH_OK("ip link set xkd0 down");
 	WANT_FIELD("xkd0", if_flags, IFF_UP, 0);
 	SH_OK("ip link set xkd0 up");
+	WANT_FIELD("xkd0", if_flags, IFF_UP, IFF_UP);
+	/* Renamed (down, as the kernel asks) and back. */
+	SH_OK("ip link set xkd0 down && ip link set xkd0 name xkr0");
+	assert_true(drive_until(name_is_attached, "xkr0"));
+	assert_false(name_is_attached("xkd0"));
+	SH_OK("ip link set xkr0 name xkd0 && ip link set xkd0 up");
+	assert_true(drive_until(name_is_attached, "xkd0"));
 	WANT_FIELD("xkd0", if_flags, IFF_UP, IFF_UP);
 
 	/* A new neighbour, then its removal. */
