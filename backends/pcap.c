@@ -1054,7 +1054,8 @@ pc_stats(struct xk_backend *be,
 	}
 	fn(ctx, "pcap.noif", sc->sc_noif);
 	if (sc->sc_mon != NULL) {
-		fn(ctx, "pcap.netlink_overruns", xk_hostif_overruns(sc->sc_mon));
+		fn(ctx, "pcap.netlink_overruns",
+		    xk_hostif_overruns(sc->sc_mon));
 	}
 }
 
