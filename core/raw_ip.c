@@ -47,6 +47,8 @@ struct rip_pcb {
 	uint32_t	 rp_flags;
 	int		 rp_tos;
 	int		 rp_ttl;
+	uint8_t		 rp_optlen;	/* IP_OPTIONS, padded to 4 */
+	uint8_t		 rp_opts[MAX_IPOPTLEN];
 	GList		 rp_link;
 };
 
@@ -261,7 +263,7 @@ rip_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
 	struct rip_pcb *rp = sotorip(so);
 	struct in_addr dst;
 	struct ip ip;
-	size_t len;
+	size_t len, hlen;
 	int error;
 
 	(void)control;
@@ -287,24 +289,26 @@ rip_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
 	}
 	if (rp->rp_flags & RIP_HDRINCL) {
 		/* The header is the caller's, in BSD host-order form. */
-		if ((error = xk_ip_hdrincl_prepare(m, false)) != 0) {
+		if ((error = xk_ip_hdrincl_prepare(m,
+		    rp->rp_optlen != 0)) != 0) {
 			goto bad;
 		}
 		return xk_ip_output_locked(m);
 	}
 	len = xk_m_length(m);
-	if (len + sizeof(ip) > IP_MAXPACKET) {
+	hlen = sizeof(ip) + rp->rp_optlen;
+	if (len + hlen > IP_MAXPACKET) {
 		error = EMSGSIZE;
 		goto bad;
 	}
-	if ((m = xk_m_prepend(m, sizeof(ip))) == NULL) {
+	if ((m = xk_m_prepend(m, hlen)) == NULL) {
 		return ENOBUFS;	/* the chain went with the failure */
 	}
 	memset(&ip, 0, sizeof(ip));
 	ip.ip_v = IPVERSION;
-	ip.ip_hl = sizeof(ip) >> 2;
+	ip.ip_hl = (unsigned int)(hlen >> 2);
 	ip.ip_tos = (uint8_t)rp->rp_tos;
-	ip.ip_len = htons((uint16_t)(len + sizeof(ip)));
+	ip.ip_len = htons((uint16_t)(len + hlen));
 	/* XNU HEAD: IP_DONTFRAG sets DF, and a packet too big is EMSGSIZE. */
 	ip.ip_off = (rp->rp_flags & RIP_DONTFRAG) ? htons(IP_DF) : 0;
 	ip.ip_id = htons(xk_ip_randomid());
@@ -313,10 +317,56 @@ rip_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
 	ip.ip_src = rp->rp_laddr;
 	ip.ip_dst = dst;
 	(void)xk_m_copyback(m, 0, sizeof(ip), &ip);
+	if (rp->rp_optlen != 0) {
+		(void)xk_m_copyback(m, sizeof(ip), rp->rp_optlen, rp->rp_opts);
+	}
 	return xk_ip_output_locked(m);
 bad:
 	xk_m_freem(m);
 	return error;
+}
+
+/*
+ * IP_OPTIONS, as BSD's ip_pcbopts: at most 40 bytes of well-formed
+ * options (an EOL ends them), padded with EOL to a multiple of 4; an
+ * empty set removes them.  Source-route options are refused: BSD sends
+ * such a packet to the first hop, which raw output here cannot do.
+ */
+static int
+rip_setget_opts(struct rip_pcb *rp, bool set, void *val, socklen_t *len)
+{
+	const uint8_t *cp = val;
+	size_t n, i, olen;
+
+	if (!set) {
+		n = (size_t)*len < rp->rp_optlen ? (size_t)*len :
+		    rp->rp_optlen;
+		memcpy(val, rp->rp_opts, n);
+		*len = (socklen_t)n;
+		return 0;
+	}
+	if ((n = (size_t)*len) > MAX_IPOPTLEN) {
+		return EINVAL;
+	}
+	for (i = 0; i < n; i += olen) {
+		if (cp[i] == IPOPT_EOL) {
+			break;
+		}
+		if (cp[i] == IPOPT_NOP) {
+			olen = 1;
+			continue;
+		}
+		if (i + 1 >= n || (olen = cp[i + 1]) < 2 || olen > n - i) {
+			return EINVAL;
+		}
+		if (cp[i] == IPOPT_LSRR || cp[i] == IPOPT_SSRR) {
+			return EINVAL;
+		}
+	}
+	memset(rp->rp_opts, IPOPT_EOL, sizeof(rp->rp_opts));
+	memcpy(rp->rp_opts, cp, i);
+	rp->rp_optlen = (uint8_t)((i + 3) & ~(size_t)3);
+	return 0;
 }
 
 static int
@@ -330,6 +380,10 @@ rip_ctloutput(struct __socket *so, bool set, int level, int name, void *val,
 	/* XNU: raw IPv4 options live at IPPROTO_IP, anything else EINVAL. */
 	if (level != IPPROTO_IP) {
 		return EINVAL;
+	}
+	if (name == IP_OPTIONS) {
+		/* Bytes, not an int. */
+		return rip_setget_opts(rp, set, val, len);
 	}
 	if (set) {
 		if (*len < (socklen_t)sizeof(int)) {

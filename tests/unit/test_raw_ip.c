@@ -456,6 +456,55 @@ test_dontfrag(void **state)
 	sock_close(so);
 }
 
+/*
+ * IP_OPTIONS (ip_pcbopts): well-formed options padded to 4 go out after
+ * the header; malformed, over-long or source-route ones are EINVAL; with
+ * options set, IP_HDRINCL wants a bare 20-byte header (spec section 4.3).
+ */
+static void
+test_ip_options(void **state)
+{
+	static const uint8_t ra[] = { IPOPT_NOP, 0x94, 0x04, 0x00, 0x00 };
+	static const uint8_t bad[] = { 0x44, 0x01 };
+	static const uint8_t lsrr[] = { IPOPT_LSRR, 7, 4, 10, 0, 0, 9 };
+	struct sockaddr_in dst = sin4("10.0.0.9");
+	uint8_t payload[40] = { 0 }, buf[128], got[64], big[44] = { 0 };
+	int glen = sizeof(got);
+	struct ip ip;
+	socket_t so;
+
+	(void)state;
+	so = raw(PROTO_EXP);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_OPTIONS, ra,
+	    sizeof(ra)), 0);
+	assert_int_equal(sock_getsockopt(so, IPPROTO_IP, IP_OPTIONS, got,
+	    &glen), 0);
+	assert_int_equal(glen, 8);	/* 5 bytes, padded with EOL */
+	assert_memory_equal(got, ra, sizeof(ra));
+	assert_int_equal(got[5] | got[6] | got[7], IPOPT_EOL);
+	send_bytes(so, &dst, payload, sizeof(payload), 0);
+	assert_int_equal(captured("vx0", buf, sizeof(buf), &ip), 68);
+	assert_int_equal(ip.ip_hl, 7);
+	assert_memory_equal(buf + 20, ra, sizeof(ra));
+	assert_int_equal(ntohs(ip.ip_len), 68);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_OPTIONS, bad,
+	    sizeof(bad)), EINVAL);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_OPTIONS, lsrr,
+	    sizeof(lsrr)), EINVAL);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_OPTIONS, big,
+	    sizeof(big)), EINVAL);
+	/* None again: a plain 20-byte header. */
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_OPTIONS, ra, 0), 0);
+	glen = sizeof(got);
+	assert_int_equal(sock_getsockopt(so, IPPROTO_IP, IP_OPTIONS, got,
+	    &glen), 0);
+	assert_int_equal(glen, 0);
+	send_bytes(so, &dst, payload, sizeof(payload), 0);
+	assert_int_equal(captured("vx0", buf, sizeof(buf), &ip), 60);
+	assert_int_equal(ip.ip_hl, 5);
+	sock_close(so);
+}
+
 static void
 test_output_builds_the_header(void **state)
 {
@@ -832,6 +881,7 @@ main(void)
 		T(test_options_level_and_values),
 		T(test_output_builds_the_header),
 		T(test_dontfrag),
+		T(test_ip_options),
 		T(test_output_hdrincl),
 		T(test_send_errors),
 		T(test_bind_connect_errors),
