@@ -133,6 +133,7 @@ struct lx_softc {
 	struct lx_txent	*ls_txq;	/* LX_TXQ_MAX entries */
 	unsigned int	 ls_txq_head;
 	unsigned int	 ls_txq_n;
+	unsigned int	 ls_txq_busy;	/* taken by the drain, may come back */
 	struct lx_txmsg	*ls_txmsgs;	/* LX_BATCH, loop thread only */
 	struct event	*ls_txkick;	/* packets queued */
 	struct event	*ls_txw4;	/* room again in ls_tx4 */
@@ -843,6 +844,8 @@ lx_tx_cb(evutil_socket_t fd, short what, void *arg)
 			sc->ls_txq_head = (sc->ls_txq_head + 1) % LX_TXQ_MAX;
 			sc->ls_txq_n--;
 		}
+		/* Their places stay reserved: what waits for room returns. */
+		sc->ls_txq_busy = n;
 		xk_core_unlock();
 		if (n == 0) {
 			break;
@@ -888,16 +891,17 @@ lx_tx_cb(evutil_socket_t fd, short what, void *arg)
 				    sc->ls_txw6, NULL);
 			}
 		}
+		xk_core_lock();
+		/* Put back what waits for room, ahead of the rest. */
+		for (unsigned int t = n; t > i; t--) {
+			sc->ls_txq_head = (sc->ls_txq_head + LX_TXQ_MAX - 1) %
+			    LX_TXQ_MAX;
+			sc->ls_txq[sc->ls_txq_head] = ents[t - 1];
+			sc->ls_txq_n++;
+		}
+		sc->ls_txq_busy = 0;
+		xk_core_unlock();
 		if (i < n) {
-			/* Put back what waits for room, ahead of the rest. */
-			xk_core_lock();
-			for (unsigned int t = n; t > i; t--) {
-				sc->ls_txq_head = (sc->ls_txq_head +
-				    LX_TXQ_MAX - 1) % LX_TXQ_MAX;
-				sc->ls_txq[sc->ls_txq_head] = ents[t - 1];
-				sc->ls_txq_n++;
-			}
-			xk_core_unlock();
 			break;
 		}
 	}
@@ -927,13 +931,13 @@ lx_output(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n,
 	for (unsigned int i = 0; i < n; i++) {
 		struct __mbuf *m = pkts[i].bp_m;
 		uint8_t vers = 0;
+		bool full;
 
 		pkts[i].bp_m = NULL;
 		(void)xk_m_copydata(m, 0, 1, &vers);
-		if (sc->ls_txq_n == LX_TXQ_MAX ||
-		    (vers >> 4 == 6 && sc->ls_tx6 < 0)) {
-			pkts[i].bp_error = sc->ls_txq_n == LX_TXQ_MAX ?
-			    ENOBUFS : EAFNOSUPPORT;
+		full = sc->ls_txq_n + sc->ls_txq_busy >= LX_TXQ_MAX;
+		if (full || (vers >> 4 == 6 && sc->ls_tx6 < 0)) {
+			pkts[i].bp_error = full ? ENOBUFS : EAFNOSUPPORT;
 			sc->ls_txfull += pkts[i].bp_error == ENOBUFS;
 			xk_m_freem(m);
 			continue;
