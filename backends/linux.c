@@ -264,19 +264,6 @@ lx_attach_filter(int fd)
 	    sizeof(prog)) == 0 ? 0 : errno;
 }
 
-/* The cluster size that holds a whole packet of @mtu, or 0 if none. */
-static uint32_t
-lx_bufsize(uint32_t mtu)
-{
-	if (mtu <= XK_MCLBYTES) {
-		return XK_MCLBYTES;
-	}
-	if (mtu <= XK_MBIGCLBYTES) {
-		return XK_MBIGCLBYTES;
-	}
-	return mtu <= XK_M16KCLBYTES ? XK_M16KCLBYTES : 0;
-}
-
 static int
 lx_ring_setup(struct lx_if *li)
 {
@@ -313,7 +300,6 @@ lx_ring_setup(struct lx_if *li)
 }
 
 static void lx_rx_cb(evutil_socket_t fd, short what, void *arg);
-static struct __mbuf *lx_copyin(const void *data, size_t len);
 
 static void
 lx_if_free(struct lx_if *li)
@@ -398,7 +384,7 @@ lx_attach(struct xk_backend *be, const char *name, struct __ifnet **ifpp)
 	li->li_be = be;
 	li->li_index = hi.hi_index;
 	li->li_fd = -1;
-	li->li_bufsize = lx_bufsize(hi.hi_mtu);
+	li->li_bufsize = xk_m_clsize_for(hi.hi_mtu);
 	if ((error = lx_if_open(sc, li)) != 0) {
 		lx_if_free(li);
 		return error;
@@ -485,7 +471,7 @@ lx_rx_big(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
 			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
 		}
 	}
-	if ((m = lx_copyin(li->li_big, (size_t)n)) == NULL) {
+	if ((m = xk_m_devget(li->li_big, (size_t)n)) == NULL) {
 		li->li_st.nomem++;
 		return 0;
 	}
@@ -579,28 +565,6 @@ lx_rx_mmsg(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
 	return n;
 }
 
-/* A copy of @len bytes at @data in a new packet mbuf (chain). */
-static struct __mbuf *
-lx_copyin(const void *data, size_t len)
-{
-	uint32_t size = lx_bufsize((uint32_t)len);
-	struct __mbuf *m;
-
-	m = size != 0 ? xk_m_getcl(MBUF_TYPE_DATA, true, size) :
-	    xk_m_get(MBUF_TYPE_DATA, true);
-	if (m == NULL) {
-		return NULL;
-	}
-	if (size != 0) {
-		memcpy(m->m_data, data, len);
-		m->m_len = m->m_pkthdr.len = (int32_t)len;
-	} else if (xk_m_copyback(m, 0, len, data) != 0) {
-		xk_m_freem(m);
-		return NULL;
-	}
-	return m;
-}
-
 /*
  * One ring block, if the kernel has handed it over, into @pkts (at most
  * LX_BATCH at a time: the block stays ours until every frame is read).
@@ -633,7 +597,7 @@ lx_rx_ring(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
 
 		if (h->tp_snaplen < h->tp_len) {
 			li->li_st.truncated++;
-		} else if ((m = lx_copyin((uint8_t *)h + h->tp_net,
+		} else if ((m = xk_m_devget((uint8_t *)h + h->tp_net,
 		    h->tp_snaplen)) == NULL) {
 			li->li_st.nomem++;
 		} else {
@@ -671,7 +635,7 @@ lx_rx_cb(evutil_socket_t fd, short what, void *arg)
 
 		/* The host may have changed the MTU: buffers to match. */
 		xk_core_lock();
-		size = lx_bufsize(li->li_ifp->if_mtu);
+		size = xk_m_clsize_for(li->li_ifp->if_mtu);
 		xk_core_unlock();
 		if (size != li->li_bufsize) {
 			for (int i = 0; i < LX_BATCH; i++) {

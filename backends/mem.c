@@ -364,9 +364,7 @@ xkpi_mem_inject(const char *name, const void *pkt, size_t len)
 		xk_core_unlock();
 		return ENXIO;
 	}
-	if ((m = xk_m_get(MBUF_TYPE_DATA, true)) == NULL ||
-	    xk_m_copyback(m, 0, len, pkt) != 0) {
-		xk_m_freem(m);
+	if ((m = xk_m_devget(pkt, len)) == NULL) {
 		xk_core_unlock();
 		return ENOBUFS;
 	}

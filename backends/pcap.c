@@ -167,19 +167,6 @@ pc_addrlen(int family)
 	    sizeof(struct in6_addr);
 }
 
-/* The smallest cluster that holds @len bytes (copyback chains beyond). */
-static uint32_t
-pc_clsize(size_t len)
-{
-	if (len <= XK_MCLBYTES) {
-		return XK_MCLBYTES;
-	}
-	if (len <= XK_MBIGCLBYTES) {
-		return XK_MBIGCLBYTES;
-	}
-	return XK_M16KCLBYTES;
-}
-
 /* Receive. */
 
 static void
@@ -220,11 +207,7 @@ pc_rx_frame(u_char *arg, const struct pcap_pkthdr *h, const u_char *bytes)
 		return;
 	}
 	len = h->caplen - ETHER_HDR_LEN;
-	m = xk_m_getcl(MBUF_TYPE_DATA, true, pc_clsize(len));
-	if (m == NULL || xk_m_copyback(m, 0, len, bytes + ETHER_HDR_LEN) != 0) {
-		if (m != NULL) {
-			xk_m_freem(m);
-		}
+	if ((m = xk_m_devget(bytes + ETHER_HDR_LEN, len)) == NULL) {
 		pif->pi_ctr[PC_NOMEM]++;
 		return;
 	}

@@ -293,9 +293,8 @@ cl_zone(uint32_t size)
 	}
 }
 
-/* The smallest cluster size that holds @len bytes, or 0 if none does. */
-static uint32_t
-cl_size_for(size_t len)
+uint32_t
+xk_m_clsize_for(size_t len)
 {
 	if (len <= XK_MCLBYTES) {
 		return XK_MCLBYTES;
@@ -307,6 +306,28 @@ cl_size_for(size_t len)
 		return XK_M16KCLBYTES;
 	}
 	return 0;
+}
+
+struct __mbuf *
+xk_m_devget(const void *data, size_t len)
+{
+	uint32_t size = xk_m_clsize_for(len);
+	struct __mbuf *m;
+
+	m = size != 0 ? xk_m_getcl(MBUF_TYPE_DATA, true, size) :
+	    xk_m_get(MBUF_TYPE_DATA, true);
+	if (m == NULL) {
+		return NULL;
+	}
+	if (size != 0) {
+		/* The common case: one cluster, one copy. */
+		memcpy(m->m_data, data, len);
+		m->m_len = m->m_pkthdr.len = (int32_t)len;
+	} else if (xk_m_copyback(m, 0, len, data) != 0) {
+		xk_m_freem(m);
+		return NULL;
+	}
+	return m;
 }
 
 int
@@ -581,7 +602,7 @@ xk_m_dup(const struct __mbuf *m)
 			n->m_flags |= (uint16_t)(m->m_flags & M_EOR);
 		}
 		if ((size_t)m->m_len > cap &&
-		    xk_m_clget(n, cl_size_for((size_t)m->m_len)) != 0) {
+		    xk_m_clget(n, xk_m_clsize_for((size_t)m->m_len)) != 0) {
 			goto nomem;
 		}
 		memcpy(n->m_data, m->m_data, (size_t)m->m_len);
@@ -686,7 +707,7 @@ xk_m_prepend(struct __mbuf *m, size_t len)
 			goto fail;
 		}
 		cap = hdr ? XK_MHLEN : XK_MLEN;
-		if (len > cap && xk_m_clget(n, cl_size_for(len)) != 0) {
+		if (len > cap && xk_m_clget(n, xk_m_clsize_for(len)) != 0) {
 			xk_m_free(n);
 			goto fail;
 		}

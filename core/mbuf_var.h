@@ -112,6 +112,13 @@ _Static_assert(sizeof(struct __mbuf) == XK_MSIZE, "mbuf size is MSIZE");
 struct __mbuf	*xk_m_get(int type, bool pkthdr);
 int		 xk_m_clget(struct __mbuf *m, uint32_t size);
 struct __mbuf	*xk_m_getcl(int type, bool pkthdr, uint32_t size);
+/* The smallest cluster size that holds @len bytes, or 0 if none does. */
+uint32_t	 xk_m_clsize_for(size_t len);
+/*
+ * A received buffer as a new packet (BSD's m_devget): one cluster when
+ * one holds it, a chain beyond; NULL when memory runs out.
+ */
+struct __mbuf	*xk_m_devget(const void *data, size_t len);
 struct __mbuf	*xk_m_free(struct __mbuf *m);
 void		 xk_m_freem(struct __mbuf *m);
 void		 xk_m_pkthdr_init(struct __mbuf *m);

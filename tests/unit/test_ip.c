@@ -22,6 +22,7 @@
 #include <sys/kpi_mbuf.h>
 
 #include "core/ip_var.h"
+#include "core/mbuf_var.h"
 #include "tests/lib/xk_test.h"
 
 /* Loads @len bytes into a packet whose first mbuf holds @first bytes. */
@@ -462,6 +463,43 @@ test_ip6_check_endless_chain_is_bounded(void **state)
 	mbuf_freem(m);
 }
 
+/*
+ * A received buffer as a packet (the backends' m_devget): one cluster of
+ * the smallest fitting size, a chain past 16 KiB, the bytes intact.
+ */
+static void
+test_devget(void **state)
+{
+	static uint8_t buf[40000], out[40000];
+	static const struct {
+		size_t	len;
+		size_t	ext;	/* cluster size, 0 for a chain */
+	} cases[] = {
+		{ 1, 2048 }, { 2048, 2048 }, { 2049, 4096 }, { 16384, 16384 },
+		{ 16385, 0 }, { 40000, 0 },
+	};
+
+	(void)state;
+	xk_pattern_fill(buf, 0, sizeof(buf));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct __mbuf *m = xk_m_devget(buf, cases[i].len);
+
+		assert_non_null(m);
+		assert_int_equal(xk_m_length(m), cases[i].len);
+		assert_int_equal(m->m_pkthdr.len, (int32_t)cases[i].len);
+		if (cases[i].ext != 0) {
+			assert_null(m->m_next);
+			assert_int_equal(m->m_ext.ext_size, cases[i].ext);
+		} else {
+			assert_non_null(m->m_next);
+		}
+		assert_int_equal(xk_m_copydata(m, 0, cases[i].len, out), 0);
+		xk_test_check_pattern(out, cases[i].len, 0);
+		xk_m_freem(m);
+	}
+	assert_int_equal(xk_m_clsize_for(16385), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, xk_test_setup, \
     xk_test_teardown)
 
@@ -484,6 +522,7 @@ main(void)
 		T(test_ip6_check_ah_length_in_words),
 		T(test_ip6_check_drop_reasons),
 		T(test_ip6_check_endless_chain_is_bounded),
+		T(test_devget),
 	};
 
 	return cmocka_run_group_tests_name("ip", tests, NULL, NULL);
