@@ -509,15 +509,19 @@ xk_m_copym(struct __mbuf *m, size_t off, size_t len, int *error)
 {
 	struct __mbuf *src = m, *top = NULL, **np = &top, *n;
 	bool copyhdr = off == 0 && (m->m_flags & M_PKTHDR);
-	size_t off0 = off;
+	size_t off0 = off, rest;
 
 	/* Find the mbuf holding @off; the chain must reach past it. */
 	while (m != NULL && off > 0 && off >= (size_t)m->m_len) {
 		off -= (size_t)m->m_len;
 		m = m->m_next;
 	}
-	if (m == NULL || len == 0 || (len != MBUF_COPYALL &&
-	    len > xk_m_length(m) - off)) {
+	/*
+	 * Some byte must follow @off: empty mbufs at the end of the chain
+	 * (XNU panics on an offset at or past the end) do not count.
+	 */
+	rest = m != NULL ? xk_m_length(m) - off : 0;
+	if (rest == 0 || len == 0 || (len != MBUF_COPYALL && len > rest)) {
 		*error = EINVAL;
 		return NULL;
 	}

@@ -237,11 +237,20 @@ mbuf_allocpacket(mbuf_how_t how, size_t len, unsigned int *maxchunks,
 		clsize = XK_MBIGCLBYTES;
 		nsegs = 1;
 	} else {
+		/* Rounded up without len + 16383, which wraps near SIZE_MAX. */
 		clsize = XK_M16KCLBYTES;
-		nsegs = (len + XK_M16KCLBYTES - 1) / XK_M16KCLBYTES;
+		nsegs = len / XK_M16KCLBYTES + (len % XK_M16KCLBYTES != 0);
 	}
 	if (limit != 0 && nsegs > limit) {
 		return ENOBUFS;
+	}
+	/*
+	 * A packet's length is an int32_t: no pool holds more.  XNU fails
+	 * such a request with ENOMEM as well (its segment count, an
+	 * unsigned int, wraps to nothing allocatable).
+	 */
+	if (len > INT32_MAX) {
+		return ENOMEM;
 	}
 	for (size_t i = 0; i < nsegs; i++) {
 		m = clsize != 0 ? xk_m_getcl(MBUF_TYPE_DATA, i == 0, clsize) :
@@ -579,7 +588,9 @@ XK_EXPORT void
 mbuf_pkthdr_adjustlen(mbuf_t m, int amount)
 {
 	if (m != NULL && (m->m_flags & M_PKTHDR)) {
-		m->m_pkthdr.len += amount;
+		/* Wraps as XNU's int would, without signed overflow. */
+		m->m_pkthdr.len = (int32_t)((uint32_t)m->m_pkthdr.len +
+		    (uint32_t)amount);
 	}
 }
 

@@ -322,7 +322,8 @@ extern errno_t mbuf_getcluster(mbuf_how_t how, mbuf_type_t type, size_t size,
  * @param mbuf Receives the packet, or NULL on failure.
  * @result 0; EINVAL if @p packetlen is 0 or @p mbuf is NULL; ENOBUFS if
  *     more than @p *maxchunks segments are needed; ENOMEM when the pool
- *     is exhausted.
+ *     is exhausted, or at once, allocating nothing, when @p packetlen is
+ *     over INT32_MAX (the most a packet length holds).
  * @ownership The caller owns the new packet.
  */
 extern errno_t mbuf_allocpacket(mbuf_how_t how, size_t packetlen,
@@ -446,9 +447,11 @@ extern errno_t mbuf_copyback(mbuf_t mbuf, size_t offset, size_t length,
  * @param len Bytes to copy, or MBUF_COPYALL.
  * @param how MBUF_WAITOK or MBUF_DONTWAIT (neither waits).
  * @param new_mbuf Receives the copy, or NULL on failure.
- * @result 0; EINVAL if @p src or @p new_mbuf is NULL or the chain is
- *     shorter than @p offset + @p len (XNU panics); ENOMEM when the pool
- *     is exhausted.
+ * @result 0; EINVAL if @p src or @p new_mbuf is NULL, @p len is 0,
+ *     @p offset is not inside the chain (at or past its last byte, empty
+ *     mbufs at its end notwithstanding) or the chain is shorter than
+ *     @p offset + @p len (XNU panics on each); ENOMEM when the pool is
+ *     exhausted.
  * @ownership The caller owns the copy; @p src stays the caller's.
  */
 extern errno_t mbuf_copym(mbuf_t src, size_t offset, size_t len,
@@ -655,6 +658,8 @@ extern void mbuf_pkthdr_setlen(mbuf_t mbuf, size_t len);
 /*!
  * @function mbuf_pkthdr_adjustlen
  * @abstract Adds to or subtracts from the packet length, without check.
+ * @discussion The length is an int32_t and wraps as XNU's does: a length
+ *     that goes negative reads as 0 through mbuf_pkthdr_len().
  * @param mbuf The first mbuf of a packet.
  * @param amount The change.
  */

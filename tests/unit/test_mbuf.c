@@ -734,6 +734,63 @@ test_allocpacket_errors(void **state)
 	assert_null(m);
 }
 
+/*
+ * Sizes past what a packet length holds: the 16 KB segment count once
+ * wrapped (len + 16383) to 0 for SIZE_MAX, and 0 with a NULL packet came
+ * back.  Now ENOBUFS under a segment limit, else ENOMEM at once.
+ */
+static void
+test_allocpacket_huge_sizes(void **state)
+{
+	static const size_t sizes[] = { SIZE_MAX, SIZE_MAX - 16383,
+	    SIZE_MAX - 16384, (size_t)INT32_MAX + 1 };
+	struct mbuf_stat before, after;
+	unsigned int chunks;
+	mbuf_t m;
+
+	(void)state;
+	mbuf_stats(&before);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		m = SENTINEL;
+		assert_int_equal(mbuf_allocpacket(MBUF_DONTWAIT, sizes[i],
+		    NULL, &m), ENOMEM);
+		assert_null(m);
+		m = SENTINEL;
+		chunks = 0;
+		assert_int_equal(mbuf_allocpacket(MBUF_WAITOK, sizes[i],
+		    &chunks, &m), ENOMEM);
+		assert_null(m);
+		m = SENTINEL;
+		chunks = 1000;
+		assert_int_equal(mbuf_allocpacket(MBUF_WAITOK, sizes[i],
+		    &chunks, &m), ENOBUFS);
+		assert_null(m);
+		m = SENTINEL;
+		chunks = UINT_MAX;
+		assert_int_equal(mbuf_allocpacket(MBUF_WAITOK, sizes[i],
+		    &chunks, &m), sizes[i] > (size_t)UINT_MAX * 16384 ?
+		    ENOBUFS : ENOMEM);
+		assert_null(m);
+	}
+	/* Refused without allocating anything. */
+	mbuf_stats(&after);
+	assert_int_equal(after.drops, before.drops);
+	assert_int_equal(live_now().mbufs, 0);
+	assert_int_equal(live_now().clusters, 0);
+
+	/* The largest packet length still rounds up correctly. */
+	chunks = 1;
+	assert_int_equal(mbuf_allocpacket(MBUF_WAITOK, INT32_MAX, &chunks,
+	    &m), ENOBUFS);
+	assert_int_equal(mbuf_allocpacket(MBUF_WAITOK, 3 * 16384 + 1,
+	    &chunks, &m), ENOBUFS);
+	chunks = 4;
+	assert_int_equal(mbuf_allocpacket(MBUF_WAITOK, 3 * 16384 + 1,
+	    &chunks, &m), 0);
+	assert_int_equal(chunks, 4);
+	mbuf_freem(m);
+}
+
 static void
 test_free_returns_next(void **state)
 {
@@ -1211,6 +1268,11 @@ test_pkthdr_setlen_clamps_to_int32_max(void **state)
 	assert_int_equal(mbuf_pkthdr_len(m), INT32_MAX);
 	mbuf_pkthdr_setlen(m, SIZE_MAX);
 	assert_int_equal(mbuf_pkthdr_len(m), INT32_MAX);
+	/* adjustlen past INT32_MAX wraps negative (no signed overflow). */
+	mbuf_pkthdr_adjustlen(m, 1);
+	assert_int_equal(mbuf_pkthdr_len(m), 0);
+	mbuf_pkthdr_adjustlen(m, -1);
+	assert_int_equal(mbuf_pkthdr_len(m), INT32_MAX);
 	mbuf_freem(m);
 }
 
@@ -1667,6 +1729,70 @@ test_copym_einval(void **state)
 	assert_int_equal(live_now().mbufs, 2);
 	assert_int_equal(mbuf_pkthdr_len(m), 110);
 	xk_chain_check(m, 0, 110);
+	mbuf_freem(m);
+}
+
+/*
+ * An offset at the end of the chain is EINVAL even when empty mbufs
+ * follow the last byte (the copy once succeeded there, empty); the same
+ * edge for copydata, split and adj.
+ */
+static void
+test_copym_offset_at_end_with_empty_tail(void **state)
+{
+	mbuf_t m, c, t, e = NULL;
+	uint8_t b;
+
+	(void)state;
+	m = XK_CHAIN(0, 50, 60);
+	assert_int_equal(mbuf_get(MBUF_WAITOK, MBUF_TYPE_DATA, &e), 0);
+	assert_int_equal(mbuf_setnext(chain_at(m, 1), e), 0);
+	assert_int_equal(xk_chain_count(m), 3);
+	c = SENTINEL;
+	assert_int_equal(mbuf_copym(m, 110, MBUF_COPYALL, MBUF_WAITOK, &c),
+	    EINVAL);
+	assert_null(c);
+	c = SENTINEL;
+	assert_int_equal(mbuf_copym(m, 110, 1, MBUF_WAITOK, &c), EINVAL);
+	assert_null(c);
+	c = SENTINEL;
+	assert_int_equal(mbuf_copym(m, 111, MBUF_COPYALL, MBUF_WAITOK, &c),
+	    EINVAL);
+	assert_null(c);
+	assert_int_equal(live_now().mbufs, 3);
+
+	/* The last byte is still copied, with the empty mbuf behind it. */
+	assert_int_equal(mbuf_copym(m, 109, MBUF_COPYALL, MBUF_WAITOK, &c), 0);
+	assert_int_equal(xk_chain_len(c), 1);
+	xk_chain_check_at(c, 0, 1, 109);
+	mbuf_freem(c);
+
+	/* copydata: nothing to read at the end. */
+	assert_int_equal(mbuf_copydata(m, 110, 1, &b), EINVAL);
+	assert_int_equal(mbuf_copydata(m, 109, 1, &b), 0);
+	assert_int_equal(b, xk_pattern(109));
+
+	/* split at the end: an empty tail, as documented. */
+	t = NULL;
+	assert_int_equal(mbuf_split(m, 110, MBUF_WAITOK, &t), 0);
+	assert_non_null(t);
+	assert_int_equal(xk_chain_len(t), 0);
+	assert_int_equal(mbuf_pkthdr_len(t), 0);
+	assert_int_equal(mbuf_pkthdr_len(m), 110);
+	mbuf_freem(t);
+	t = SENTINEL;
+	assert_int_equal(mbuf_split(m, 111, MBUF_WAITOK, &t), ENOMEM);
+	assert_null(t);
+	xk_chain_check(m, 0, 110);
+
+	/* adj of the whole chain empties it; more does no harm. */
+	mbuf_adj(m, 200);
+	assert_int_equal(xk_chain_len(m), 0);
+	assert_int_equal(mbuf_pkthdr_len(m), 0);
+	c = SENTINEL;
+	assert_int_equal(mbuf_copym(m, 0, MBUF_COPYALL, MBUF_WAITOK, &c),
+	    EINVAL);
+	assert_null(c);
 	mbuf_freem(m);
 }
 
@@ -3331,6 +3457,7 @@ main(void)
 		T(test_allocpacket_two_mbufs_up_to_minclsize),
 		T(test_allocpacket_cluster_size_by_length),
 		T(test_allocpacket_errors),
+		T(test_allocpacket_huge_sizes),
 		T(test_free_returns_next),
 		T(test_freem_frees_chain_not_nextpkt),
 		T(test_freem_list_returns_packet_count),
@@ -3369,6 +3496,7 @@ main(void)
 		T(test_copyback_fills_allocpacket_40000),
 		T(test_copyback_in_place_after_allocpacket_setlen),
 		T(test_copym_einval),
+		T(test_copym_offset_at_end_with_empty_tail),
 		T(test_copym_shares_clusters),
 		T(test_copym_copies_small_mbufs),
 		T(test_copym_offset0_moves_tags),
