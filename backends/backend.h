@@ -119,6 +119,11 @@ const struct xk_backend_ops *xk_backend_lookup(const char *name);
 bool	xk_backend_known(const char *name);
 
 extern const struct xk_backend_ops xk_be_mem_ops;
+/*
+ * Test hook of the mem backend: the receive queue's bound and each
+ * interface's capture bound, in packets (0: the defaults, 65536 and 4096).
+ */
+void	xk_mem_set_limits(unsigned int rxq, unsigned int capq);
 extern const struct xk_backend_ops xk_be_linux_ops;
 extern const struct xk_backend_ops xk_be_pcap_ops;
 

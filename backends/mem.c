@@ -5,7 +5,15 @@
  * The in-memory backend: virtual interfaces and links inside the process.
  * Packets injected (or sent over a link) wait in a receive queue that the
  * loop thread drains in batches into the engine; packets sent out of an
- * interface are kept for capture.  State is guarded by the core lock.
+ * interface are kept for capture, the newest MEM_CAPQ_MAX of them.  State
+ * is guarded by the core lock.
+ *
+ * Nothing is lost unseen.  A full receive queue refuses the packet with
+ * ENOBUFS, to the sender over a link (as a full interface output queue
+ * would: the engine counts it in if.NAME.oerrors and ip.oerrors) and to
+ * the caller of xkpi_mem_inject(); either way `be.mem.rxq_full` counts
+ * it.  Capture copies overwritten or never made, and received packets a
+ * reset discards, have counters of their own (mem_stats).
  */
 #include "core/xk.h"
 
@@ -24,11 +32,14 @@
 #define MEM_CAPQ_MAX	4096	/* captured packets kept per interface */
 #define MEM_RXQ_MAX	65536	/* packets waiting for the engine */
 
+/* The bounds in force (xk_mem_set_limits); read under the core lock. */
+static unsigned int mem_capq_max = MEM_CAPQ_MAX;
+static unsigned int mem_rxq_max = MEM_RXQ_MAX;
+
 struct mem_vif {
 	struct __ifnet	*mv_ifp;
 	struct mem_vif	*mv_peer;
 	GQueue		 mv_capq;	/* sent packets, oldest first */
-	uint64_t	 mv_capdrops;	/* capture queue full */
 };
 
 struct mem_rx {
@@ -39,9 +50,13 @@ struct mem_rx {
 struct mem_softc {
 	GQueue		 ms_vifs;
 	GQueue		 ms_rxq;	/* struct mem_rx, oldest first */
-	uint64_t	 ms_rxdrops;	/* receive queue full */
 	struct event	*ms_rxev;
 	uint32_t	 ms_nextindex;
+	/* Counters, shown by xkpi_stats() as be.mem.<name>. */
+	uint64_t	 ms_rxq_full;	/* refused: receive queue full */
+	uint64_t	 ms_rxq_flushed; /* waiting when a reset came */
+	uint64_t	 ms_cap_overwritten; /* oldest capture made room */
+	uint64_t	 ms_cap_nomem;	/* no mbuf for the capture copy */
 };
 
 static struct xk_backend *mem_be;	/* the open instance */
@@ -98,6 +113,7 @@ mem_reset_locked(struct mem_softc *sc)
 	struct mem_rx *rx;
 
 	while ((rx = g_queue_pop_head(&sc->ms_rxq)) != NULL) {
+		sc->ms_rxq_flushed++;
 		xk_m_freem(rx->mr_m);
 		g_free(rx);
 	}
@@ -120,22 +136,25 @@ mem_close(struct xk_backend *be)
 	mem_be = NULL;
 }
 
-/* Queues a packet for the engine; consumes it. */
-static void
+/*
+ * Queues a packet for the engine; ENOBUFS (counted, and the packet left
+ * to the caller) when the queue is full.
+ */
+static int
 rx_enqueue_locked(struct mem_softc *sc, struct __mbuf *m, uint32_t ifindex)
 {
 	struct mem_rx *rx;
 
-	if (sc->ms_rxq.length >= MEM_RXQ_MAX) {
-		sc->ms_rxdrops++;
-		xk_m_freem(m);
-		return;
+	if (sc->ms_rxq.length >= mem_rxq_max) {
+		sc->ms_rxq_full++;
+		return ENOBUFS;
 	}
 	rx = g_new(struct mem_rx, 1);
 	rx->mr_m = m;
 	rx->mr_ifindex = ifindex;
 	g_queue_push_tail(&sc->ms_rxq, rx);
 	event_active(sc->ms_rxev, 0, 0);
+	return 0;
 }
 
 static void
@@ -181,6 +200,17 @@ vif_byindex_locked(uint32_t index)
 	return ifp != NULL ? ifp->if_besc : NULL;
 }
 
+/* Keeps @m (consumed) as the newest capture of @v, dropping the oldest. */
+static void
+capture_locked(struct mem_softc *sc, struct mem_vif *v, struct __mbuf *m)
+{
+	while (v->mv_capq.length >= mem_capq_max) {
+		sc->ms_cap_overwritten++;
+		xk_m_freem(g_queue_pop_head(&v->mv_capq));
+	}
+	g_queue_push_tail(&v->mv_capq, m);
+}
+
 static void
 mem_output(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n,
     unsigned int *sent)
@@ -200,20 +230,42 @@ mem_output(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n,
 			continue;
 		}
 		if (v->mv_peer != NULL) {
-			/* The wire carries the packet; capture keeps a copy. */
+			/*
+			 * The wire carries the packet, unless the far end's
+			 * queue is full: then it does not leave (ENOBUFS,
+			 * as from a full output queue).  Capture keeps a copy
+			 * of what left.
+			 */
 			copy = xk_m_dup(m);
-			rx_enqueue_locked(sc, m, v->mv_peer->mv_ifp->if_index);
+			if (rx_enqueue_locked(sc, m,
+			    v->mv_peer->mv_ifp->if_index) != 0) {
+				pkts[i].bp_error = ENOBUFS;
+				xk_m_freem(copy);
+				xk_m_freem(m);
+				continue;
+			}
+			if (copy == NULL) {
+				sc->ms_cap_nomem++;
+			}
 		}
 		if (copy != NULL) {
-			if (v->mv_capq.length >= MEM_CAPQ_MAX) {
-				v->mv_capdrops++;
-				xk_m_freem(copy);
-			} else {
-				g_queue_push_tail(&v->mv_capq, copy);
-			}
+			capture_locked(sc, v, copy);
 		}
 		(*sent)++;
 	}
+}
+
+static void
+mem_stats(struct xk_backend *be, void (*fn)(void *, const char *, uint64_t),
+    void *ctx)
+{
+	struct mem_softc *sc = be->be_softc;
+
+	XK_LOCK_ASSERT();
+	fn(ctx, "mem.rxq_full", sc->ms_rxq_full);
+	fn(ctx, "mem.rxq_flushed", sc->ms_rxq_flushed);
+	fn(ctx, "mem.capture_overwritten", sc->ms_cap_overwritten);
+	fn(ctx, "mem.capture_nomem", sc->ms_cap_nomem);
 }
 
 /* Creates a virtual interface; the caller holds the core lock. */
@@ -255,9 +307,19 @@ const struct xk_backend_ops xk_be_mem_ops = {
 	.be_open = mem_open,
 	.be_attach = mem_attach,
 	.be_output = mem_output,
+	.be_stats = mem_stats,
 	.be_stop = mem_stop,
 	.be_close = mem_close,
 };
+
+void
+xk_mem_set_limits(unsigned int rxq, unsigned int capq)
+{
+	xk_core_lock();
+	mem_rxq_max = rxq != 0 ? rxq : MEM_RXQ_MAX;
+	mem_capq_max = capq != 0 ? capq : MEM_CAPQ_MAX;
+	xk_core_unlock();
+}
 
 /* The control API. */
 
@@ -293,7 +355,7 @@ xkpi_mem_vif_create(const char *name, uint32_t mtu, uint32_t *ifindex)
 	struct __ifnet *ifp;
 	int error;
 
-	if (name == NULL || mtu < 68) {
+	if (name == NULL || *name == '\0' || mtu < 68) {
 		return EINVAL;
 	}
 	if ((error = mem_enter(&sc)) != 0) {
@@ -315,6 +377,9 @@ xkpi_mem_vif_addaddr(const char *name, int family, const void *addr,
 	struct mem_vif *v;
 	int error;
 
+	if (name == NULL || addr == NULL) {
+		return EINVAL;
+	}
 	if ((error = mem_enter(&sc)) != 0) {
 		return error;
 	}
@@ -331,6 +396,9 @@ xkpi_mem_link(const char *a, const char *b)
 	struct mem_softc *sc;
 	int error;
 
+	if (a == NULL || b == NULL) {
+		return EINVAL;
+	}
 	if ((error = mem_enter(&sc)) != 0) {
 		return error;
 	}
@@ -354,7 +422,7 @@ xkpi_mem_inject(const char *name, const void *pkt, size_t len)
 	struct mem_vif *v;
 	int error;
 
-	if (pkt == NULL || len == 0 || len > 65535) {
+	if (name == NULL || pkt == NULL || len == 0 || len > 65535) {
 		return EINVAL;
 	}
 	if ((error = mem_enter(&sc)) != 0) {
@@ -368,9 +436,11 @@ xkpi_mem_inject(const char *name, const void *pkt, size_t len)
 		xk_core_unlock();
 		return ENOBUFS;
 	}
-	rx_enqueue_locked(sc, m, v->mv_ifp->if_index);
+	if ((error = rx_enqueue_locked(sc, m, v->mv_ifp->if_index)) != 0) {
+		xk_m_freem(m);
+	}
 	xk_core_unlock();
-	return 0;
+	return error;
 }
 
 XK_EXPORT errno_t
@@ -382,6 +452,9 @@ xkpi_mem_capture(const char *name, void *buf, size_t cap, size_t *len)
 	size_t n;
 	int error;
 
+	if (name == NULL || len == NULL || (buf == NULL && cap > 0)) {
+		return EINVAL;
+	}
 	if ((error = mem_enter(&sc)) != 0) {
 		return error;
 	}
