@@ -239,6 +239,34 @@ rcv_resume_locked(struct __socket *so)
 	}
 }
 
+/*
+ * Control messages copied into a buffer that was too short: the one that
+ * was cut keeps only what was copied, its cmsg_len lowered to fit, or
+ * goes when not even its header fits, as Linux's recvmsg does.  (XNU
+ * leaves the cut message's cmsg_len whole, and a caller that trusts it
+ * reads past its buffer.)  Returns the length to report.
+ */
+static size_t
+ctl_cut(void *ctl, size_t len)
+{
+	struct cmsghdr cm;
+	size_t off = 0;
+
+	while (off + sizeof(cm) <= len) {
+		memcpy(&cm, (char *)ctl + off, sizeof(cm));
+		if (cm.cmsg_len < sizeof(cm)) {
+			break;
+		}
+		if (cm.cmsg_len > len - off) {
+			cm.cmsg_len = len - off;
+			memcpy((char *)ctl + off, &cm, sizeof(cm));
+			return len;
+		}
+		off += CMSG_ALIGN(cm.cmsg_len);
+	}
+	return off < len ? off : len;
+}
+
 static int
 soreceive_dgram_locked(struct __socket *so, struct msghdr *msg,
     struct __mbuf **mp, size_t *resid, int flags, int *rflags)
@@ -274,7 +302,8 @@ soreceive_dgram_locked(struct __socket *so, struct msghdr *msg,
 		ctlcopied += n;
 	}
 	if (msg != NULL && msg->msg_control != NULL) {
-		msg->msg_controllen = ctlcopied;
+		msg->msg_controllen = (*rflags & MSG_CTRUNC) ?
+		    ctl_cut(msg->msg_control, ctlcopied) : ctlcopied;
 	}
 	data = m;
 	dlen = xk_m_length(data);

@@ -672,7 +672,9 @@ extern errno_t sock_listen(socket_t so, int backlog);
  *     Control messages are written to `msg_control` in the Linux layout,
  *     so glibc's CMSG_FIRSTHDR() and CMSG_NXTHDR() walk them, with glibc's
  *     levels and types; `msg_controllen` becomes the number of bytes
- *     written, and MSG_CTRUNC is set when they did not fit.
+ *     written, and MSG_CTRUNC is set when they did not fit: the message
+ *     cut short then has its `cmsg_len` lowered to what was written, as
+ *     on Linux, and one whose header does not fit is left out.
  * @param so The socket.
  * @param msg The buffers.  Only the first iovec is checked: it must have
  *     a non-NULL base and a non-zero length.

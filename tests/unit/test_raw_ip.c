@@ -863,6 +863,62 @@ test_receive_control_messages(void **state)
 	sock_close(so);
 }
 
+/*
+ * A control message cut by a short buffer says how much of it is there,
+ * as Linux's recvmsg does: a caller that reads cmsg_len bytes stays in
+ * its buffer.  (XNU leaves the cut message's cmsg_len whole.)  The fuzz
+ * harness fuzz_input found this.
+ */
+static void
+test_cut_control_message_fits_the_buffer(void **state)
+{
+	uint8_t pkt[64], got[64], ctl[64];
+	struct msghdr msg = { 0 };
+	struct iovec iov = { got, sizeof(got) };
+	int on = 1;
+	struct cmsghdr *cm;
+	size_t n = 0;
+	socket_t so;
+
+	(void)state;
+	so = raw(PROTO_EXP);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_RECVDSTADDR, &on,
+	    sizeof(on)), 0);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_RECVTTL, &on,
+	    sizeof(on)), 0);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl;
+	/* Room for the first message's header only, then for 1.5 messages. */
+	for (size_t cap = CMSG_LEN(0); cap <= CMSG_SPACE(4) + CMSG_LEN(0);
+	    cap += CMSG_SPACE(4)) {
+		inject("vx0", pkt, pkt4(pkt, "10.0.0.9", "10.0.0.4",
+		    PROTO_EXP, 8));
+		memset(ctl, 0xee, sizeof(ctl));
+		msg.msg_controllen = cap;
+		msg.msg_flags = 0;
+		assert_int_equal(sock_receive(so, &msg, MSG_DONTWAIT, &n), 0);
+		assert_int_equal(msg.msg_flags & MSG_CTRUNC, MSG_CTRUNC);
+		assert_int_equal(msg.msg_controllen, cap);
+		for (cm = CMSG_FIRSTHDR(&msg); cm != NULL;
+		    cm = CMSG_NXTHDR(&msg, cm)) {
+			size_t at = (size_t)((uint8_t *)cm - ctl);
+
+			assert_true(cm->cmsg_len >= CMSG_LEN(0));
+			assert_true(at + cm->cmsg_len <= msg.msg_controllen);
+		}
+	}
+	/* Not even a header fits: nothing is written. */
+	inject("vx0", pkt, pkt4(pkt, "10.0.0.9", "10.0.0.4", PROTO_EXP, 8));
+	msg.msg_controllen = CMSG_LEN(0) - 1;
+	msg.msg_flags = 0;
+	assert_int_equal(sock_receive(so, &msg, MSG_DONTWAIT, &n), 0);
+	assert_int_equal(msg.msg_flags & MSG_CTRUNC, MSG_CTRUNC);
+	assert_int_equal(msg.msg_controllen, 0);
+	assert_null(CMSG_FIRSTHDR(&msg));
+	sock_close(so);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -891,6 +947,7 @@ main(void)
 		T(test_read_upcall_fires_on_input),
 		T(test_linked_interfaces_carry_packets),
 		T(test_receive_control_messages),
+		T(test_cut_control_message_fits_the_buffer),
 	};
 
 	return cmocka_run_group_tests_name("raw_ip", tests, NULL,
