@@ -121,7 +121,8 @@ open_other(int i, socket_t *sop)
 static int
 measure(int nothers, struct result *res)
 {
-	struct xkpi_config cfg = { .backend = "linux", .ifaces = env.re_ifa };
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.backend = "linux",
+	    .ifaces = env.re_ifa);
 	struct raw_xkstats xs0, xs1;
 	struct raw_gen g;
 	struct rx r;

@@ -261,7 +261,7 @@ xk_upcall(socket_t so, void *cookie, int waitf)
 static errno_t
 xk_start(enum method m, struct rx *r, socket_t *sop)
 {
-	struct xkpi_config cfg = { .ifaces = env.re_ifa };
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.ifaces = env.re_ifa);
 	errno_t error;
 
 	cfg.backend = m == M_XK_PCAP ? "pcap" : "linux";

@@ -371,7 +371,7 @@ send_xk(enum method m, struct window *w, size_t size, uint64_t *errors,
     struct raw_xkstats *xs)
 {
 	static char payload[RAW_MAXPAY];
-	struct xkpi_config cfg = { .ifaces = env.re_ifa };
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.ifaces = env.re_ifa);
 	struct raw_xkstats xs0, xs1;
 	struct sockaddr_in dst;
 	struct msghdr msg;

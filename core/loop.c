@@ -237,14 +237,71 @@ engine_start(const char *backend, const char *ifaces)
 	return error;
 }
 
+/*
+ * What a `size` of 0 stands for: the fields the structure had when `size`
+ * came, backend to mbuf_limit_bytes.  Never to grow with the structure.
+ */
+#define CFG_SIZE0	(offsetof(struct xkpi_config, mbuf_limit_bytes) + \
+	sizeof(((struct xkpi_config *)0)->mbuf_limit_bytes))
+
+/* Copies field @f of @in to @out when it lies wholly within @size bytes. */
+#define CFG_FIELD(out, in, size, f) do {				\
+	if (offsetof(struct xkpi_config, f) + sizeof((in)->f) <=	\
+	    (size)) {							\
+		memcpy(&(out)->f, &(in)->f, sizeof((in)->f));		\
+	}								\
+} while (0)
+
+/*
+ * Reads the caller's configuration into @out, a whole structure: only
+ * the fields within the caller's `size` (0: CFG_SIZE0), every other one
+ * left 0, its default.  Bytes past our structure must be 0 (E2BIG).
+ */
 static int
-lib_start_locked(struct event_base *base, const struct xkpi_config *cfg)
+config_read(const struct xkpi_config *in, struct xkpi_config *out)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t size;
+
+	memset(out, 0, sizeof(*out));
+	if (in == NULL) {
+		return 0;
+	}
+	size = in->size != 0 ? in->size : CFG_SIZE0;
+	if (size < sizeof(in->size)) {
+		return EINVAL;
+	}
+	for (size_t i = sizeof(*out); i < size; i++) {
+		if (p[i] != 0) {
+			return E2BIG;
+		}
+	}
+	CFG_FIELD(out, in, size, backend);
+	CFG_FIELD(out, in, size, ifaces);
+	CFG_FIELD(out, in, size, log_level);
+	CFG_FIELD(out, in, size, upcall_mode);
+	CFG_FIELD(out, in, size, mbuf_limit_bytes);
+	out->size = sizeof(*out);
+	return 0;
+}
+
+static int
+lib_start_locked(struct event_base *base, const struct xkpi_config *ucfg)
 {
 	const char *env, *backend, *ifaces;
+	struct xkpi_config cfgbuf;
+	const struct xkpi_config *cfg = &cfgbuf;
 	int error;
 
 	int level = XKPI_LOG_WARN, mode = XKPI_UPCALL_X86_64;
 
+	/* From here on only the fields the caller's size covers. */
+	if ((error = config_read(ucfg, &cfgbuf)) != 0) {
+		xk_log(XKPI_LOG_ERROR, "struct xkpi_config: %s size %zu",
+		    error == E2BIG ? "unknown fields set in" : "bad",
+		    ucfg->size);
+		return error;
+	}
 	backend = cfg != NULL && cfg->backend != NULL ? cfg->backend :
 	    getenv("XKPI_BACKEND");
 	if (backend == NULL || *backend == '\0') {

@@ -640,7 +640,7 @@ mem_setup(int family, struct responder *r, socket_t *rso,
 	const char *mine = family == AF_INET ? MEM_PINGER4 : MEM_PINGER6;
 	const char *theirs = family == AF_INET ? MEM_PEER4 : MEM_PEER6;
 	unsigned int plen = family == AF_INET ? 24 : 64;
-	struct xkpi_config cfg = { .backend = "mem" };
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.backend = "mem");
 	struct sockaddr_in6 *sin6;
 	struct sockaddr_in *sin;
 	const void *a;

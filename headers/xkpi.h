@@ -111,9 +111,30 @@ enum xkpi_log_level {
  *     xkpi_init_with_base().
  * @discussion A zeroed structure means "everything from the environment",
  *     as a NULL pointer does; set only the fields you want to choose, with
- *     designated initializers.
+ *     designated initializers, in XKPI_CONFIG_INIT():
+ *
+ *     <pre>struct xkpi_config cfg = XKPI_CONFIG_INIT(.backend = "mem");</pre>
+ *
+ *     <b>Size.</b> The first field, `size`, tells the library how large
+ *     the caller's structure is, so that fields can be added in later
+ *     versions without breaking programs built before them: the library
+ *     reads only the fields that lie wholly within `size` bytes, and takes
+ *     every other field as 0, its default.  XKPI_CONFIG_INIT() sets `size`
+ *     to sizeof(struct xkpi_config) as the caller's header declares it.
+ *     A `size` of 0 (a zeroed structure, or designated initializers
+ *     without XKPI_CONFIG_INIT()) stands for the fields of this version,
+ *     `backend` to `mbuf_limit_bytes`; fields added later are read only
+ *     from a structure whose `size` covers them.  A `size` larger than the
+ *     library's own structure (a program built against a newer header) is
+ *     accepted when every byte the library does not know is 0, and refused
+ *     with E2BIG otherwise: the program asked for something this library
+ *     cannot do.
  */
 struct xkpi_config {
+	size_t		 size;		/*!< sizeof(struct xkpi_config) as
+					     the caller compiled it, set by
+					     XKPI_CONFIG_INIT(); 0: this
+					     version's fields. */
 	const char	*backend;	/*!< Backend name (`mem`, `linux`,
 					     `pcap`, `nfqueue`); NULL: from
 					     XKPI_BACKEND, else `mem`. */
@@ -132,7 +153,17 @@ struct xkpi_config {
 					     beyond it allocations fail as
 					     the mbuf KPI documents.  0: the
 					     library's default bound. */
+	/* New fields go here, at the end, and only here. */
 };
+
+/*!
+ * @defined XKPI_CONFIG_INIT
+ * @abstract An initializer for struct xkpi_config: its `size` set, the
+ *     fields given as designated initializers, every other field 0.
+ * @discussion XKPI_CONFIG_INIT() alone is the default configuration.
+ */
+#define	XKPI_CONFIG_INIT(...) \
+	{ .size = sizeof(struct xkpi_config), __VA_ARGS__ }
 
 /*!
  * @abstract Receives the library's log messages.
@@ -206,11 +237,15 @@ extern void xkpi_set_panic_hook(xkpi_panic_hook hook, void *ctx);
  *     environment.
  * @result 0 on success; EINVAL for an unknown backend name, an unknown
  *     upcall mode or log level, or a malformed interface list (in `cfg`
- *     or in the environment); ENOTSUP for a backend this build does not
- *     include (see `configure --with-backends`); ENXIO when a listed
- *     interface does not exist; EEXIST when the list names one twice;
- *     or any error of xkpi_if_attach() for a listed interface; ENOMEM when memory runs out; or the error of a backend that
- *     cannot start (EPERM without the privilege it needs, for example).
+ *     or in the environment), or a `size` other than 0 that does not
+ *     hold the `size` field itself; E2BIG for a `size` beyond the
+ *     library's structure with a non-zero byte the library does not
+ *     know; ENOTSUP for a backend this build does not include (see
+ *     `configure --with-backends`); ENXIO when a listed interface does
+ *     not exist; EEXIST when the list names one twice; or any error of
+ *     xkpi_if_attach() for a listed interface; ENOMEM when memory runs
+ *     out; or the error of a backend that cannot start (EPERM without
+ *     the privilege it needs, for example).
  * @locking Call it from any thread but the event-loop thread (not from
  *     an upcall or callback).
  * @ownership `cfg` and its strings are read during the call only.

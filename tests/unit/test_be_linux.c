@@ -82,7 +82,7 @@ has_stat(const char *name)
 static void
 test_attach(void **state)
 {
-	struct xkpi_config cfg = { .backend = "linux" };
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.backend = "linux");
 	struct __ifnet *ifp;
 
 	(void)state;
@@ -116,7 +116,8 @@ test_attach(void **state)
 static void
 test_rx_mode(void **state)
 {
-	struct xkpi_config cfg = { .backend = "linux", .ifaces = "xkl0" };
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.backend = "linux",
+	    .ifaces = "xkl0");
 
 	(void)state;
 	NEED_NS();
@@ -181,7 +182,8 @@ send1(socket_t so, const struct sockaddr_in *to)
 static void
 test_output_queue_full(void **state)
 {
-	struct xkpi_config cfg = { .backend = "linux", .ifaces = "xkl0" };
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.backend = "linux",
+	    .ifaces = "xkl0");
 	struct sockaddr_in to = { .sin_family = AF_INET };
 	struct event_base *base;
 	errno_t error = 0;
@@ -223,7 +225,7 @@ test_output_queue_full(void **state)
 static void
 test_needs_privilege(void **state)
 {
-	struct xkpi_config cfg = { .backend = "linux" };
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.backend = "linux");
 	pid_t pid;
 	int error, st;
 

@@ -138,7 +138,7 @@ static const char *skip_why;
 static int
 group_setup(void **state)
 {
-	struct xkpi_config cfg = { .backend = "pcap" };
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.backend = "pcap");
 	const int pid = (int)getpid();
 
 	(void)state;
@@ -518,8 +518,8 @@ eperm_child(const char *ifname)
 		.version = _LINUX_CAPABILITY_VERSION_3,
 	};
 	struct __user_cap_data_struct data[2];
-	struct xkpi_config cfg = { .backend = "pcap", .ifaces = ifname,
-	    .log_level = XKPI_LOG_OFF };
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.backend = "pcap",
+	    .ifaces = ifname, .log_level = XKPI_LOG_OFF);
 	int error;
 
 	if (syscall(SYS_capget, &hdr, data) != 0) {

@@ -198,7 +198,7 @@ ns_links(void)
 static int
 group_setup(void **state)
 {
-	struct xkpi_config cfg = { .backend = "mem" };
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.backend = "mem");
 
 	(void)state;
 	if (!have_ns) {

@@ -4122,7 +4122,7 @@ test_kpi_calls_inside_upcall(void **state)
 static errno_t
 restore_default_config(void)
 {
-	struct xkpi_config cfg = { .log_level = XKPI_LOG_WARN };
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.log_level = XKPI_LOG_WARN);
 
 	xkpi_shutdown();
 	return (xkpi_init(getenv("XKPI_LOG") != NULL ? NULL : &cfg));
@@ -4132,7 +4132,8 @@ restore_default_config(void)
 static void
 test_init_again_changes_nothing(void **state)
 {
-	struct xkpi_config arm = { .upcall_mode = XKPI_UPCALL_ARM64 };
+	struct xkpi_config arm = XKPI_CONFIG_INIT(
+	    .upcall_mode = XKPI_UPCALL_ARM64);
 	struct xk_test_upcall u = { 0 };
 	errno_t e1, e2, e3;
 	socket_t so;
@@ -4410,7 +4411,8 @@ test_thread_that_ran_base_is_ordinary_afterwards(void **state)
 static void
 test_arm64_mode_installs_both_sides(void **state)
 {
-	struct xkpi_config cfg = { .upcall_mode = XKPI_UPCALL_ARM64 };
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(
+	    .upcall_mode = XKPI_UPCALL_ARM64);
 	struct xk_test_upcall su = { 0 }, ru = { 0 }, cu = { 0 }, au = { 0 };
 	struct sockaddr_storage la;
 	int setup_w, reads_only, connect_calls, shut_calls, accept_w;
@@ -4485,7 +4487,7 @@ init_bad(const struct xkpi_config *cfg)
 static void
 test_init_unknown_backend_is_einval(void **state)
 {
-	struct xkpi_config cfg = { .backend = "no-such-backend" };
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.backend = "no-such-backend");
 
 	(void)state;
 	xk_test_restart_after();
@@ -4495,7 +4497,8 @@ test_init_unknown_backend_is_einval(void **state)
 static void
 test_init_unknown_upcall_mode_is_einval(void **state)
 {
-	struct xkpi_config cfg = { .upcall_mode = (enum xkpi_upcall_mode)7 };
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(
+	    .upcall_mode = (enum xkpi_upcall_mode)7);
 
 	(void)state;
 	xk_test_restart_after();
@@ -4505,7 +4508,7 @@ test_init_unknown_upcall_mode_is_einval(void **state)
 static void
 test_init_unknown_log_level_is_einval(void **state)
 {
-	struct xkpi_config cfg = { .log_level = 42 };
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.log_level = 42);
 
 	(void)state;
 	xk_test_restart_after();

@@ -187,7 +187,8 @@ test_pcblist_reports_every_socket(void **state)
 static void
 test_ifaces_attach(void **state)
 {
-	struct xkpi_config cfg = { .backend = "mem", .ifaces = "m0, m1" };
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.backend = "mem",
+	    .ifaces = "m0, m1");
 
 	(void)state;
 	xkpi_shutdown();
@@ -243,7 +244,8 @@ statsd_read(const char *path, char *buf, size_t cap)
 static void
 test_stats_socket(void **state)
 {
-	struct xkpi_config cfg = { .backend = "mem", .ifaces = "s0" };
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.backend = "mem",
+	    .ifaces = "s0");
 	static char buf[65536];
 	char path[64];
 	socket_t so;
