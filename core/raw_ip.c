@@ -519,9 +519,14 @@ if_sockaddr_dl(const struct __ifnet *ifp, union rip_sdl *u)
 	nlen = strnlen(ifp->if_name, IF_NAMESIZE);
 	sdl->sdl_nlen = (unsigned char)nlen;
 	sdl->sdl_alen = ifp->if_hwlen;
-	memcpy(sdl->sdl_data, ifp->if_name, nlen);
-	memcpy(sdl->sdl_data + nlen, ifp->if_hwaddr, ifp->if_hwlen);
-	len = offsetof(struct sockaddr_dl, sdl_data) + nlen + ifp->if_hwlen;
+	/*
+	 * Through raw[]: a name and address longer than sdl_data's 12 bytes
+	 * run past that array, which indexing it cannot do (UBSan).
+	 */
+	len = offsetof(struct sockaddr_dl, sdl_data);
+	memcpy(u->raw + len, ifp->if_name, nlen);
+	memcpy(u->raw + len + nlen, ifp->if_hwaddr, ifp->if_hwlen);
+	len += nlen + ifp->if_hwlen;
 	if (len > sizeof(*sdl)) {
 		sdl->sdl_len = (unsigned char)len;
 	}
@@ -607,8 +612,9 @@ rip_deliver1(struct rip_pcb *rp, struct __mbuf *m, size_t hlen,
  * the bound address and the connected address.  The packet is turned to
  * BSD form (ip_len host order minus the header, ip_off host order) once;
  * copies share its clusters.  The packet ends delivered (one copy queued
- * or more), unwanted (`ips_noproto`), or in the per-copy counters of the
- * sockets that could not take it (`ips_rawfull`, `ips_rawnomem`).
+ * or more), unwanted (`ips_noproto`), or, when every matching socket
+ * failed to take its copy, in `ips_rawdropped`; each failed copy is in
+ * `ips_rawfull` or `ips_rawnomem` too.
  */
 void
 xk_rip_input_locked(struct __mbuf *m, size_t hlen)
@@ -661,6 +667,8 @@ xk_rip_input_locked(struct __mbuf *m, size_t hlen)
 		xk_ipstat.ips_noproto++;
 	} else if (delivered) {
 		xk_ipstat.ips_delivered++;
+	} else {
+		xk_ipstat.ips_rawdropped++;
 	}
 	xk_m_freem(m);
 }

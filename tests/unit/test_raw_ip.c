@@ -15,6 +15,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <string.h>
@@ -864,6 +865,52 @@ test_receive_control_messages(void **state)
 }
 
 /*
+ * IP_RECVIF on an interface whose name (15 characters) runs past
+ * sdl_data's 12 bytes: all of it arrives, sdl_len counting it.  clang's
+ * UBSan flagged the copy that indexed sdl_data past its end (fuzz_input
+ * found it; gcc's does not see it).
+ */
+static void
+test_recvif_long_interface_name(void **state)
+{
+	static const char name[] = "vxlongname01234";
+	uint8_t pkt[64], got[64], ctl[256];
+	struct msghdr msg = { 0 };
+	struct iovec iov = { got, sizeof(got) };
+	struct in_addr a = a4("10.0.7.1");
+	struct sockaddr_dl *sdl;
+	struct cmsghdr *cm;
+	int on = 1;
+	size_t n = 0;
+	socket_t so;
+
+	(void)state;
+	assert_int_equal(strlen(name), IF_NAMESIZE - 1);
+	assert_int_equal(xkpi_mem_vif_create(name, 1500, NULL), 0);
+	assert_int_equal(xkpi_mem_vif_addaddr(name, AF_INET, &a, 24), 0);
+	so = raw(PROTO_EXP);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_RECVIF, &on,
+	    sizeof(on)), 0);
+	inject(name, pkt, pkt4(pkt, "10.0.7.9", "10.0.7.1", PROTO_EXP, 8));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl;
+	msg.msg_controllen = sizeof(ctl);
+	assert_int_equal(sock_receive(so, &msg, MSG_DONTWAIT, &n), 0);
+	cm = CMSG_FIRSTHDR(&msg);
+	assert_non_null(cm);
+	assert_int_equal(cm->cmsg_type, IP_RECVIF);
+	sdl = (struct sockaddr_dl *)CMSG_DATA(cm);
+	assert_int_equal(sdl->sdl_nlen, IF_NAMESIZE - 1);
+	assert_int_equal(sdl->sdl_len,
+	    offsetof(struct sockaddr_dl, sdl_data) + IF_NAMESIZE - 1);
+	assert_true(cm->cmsg_len >= CMSG_LEN(sdl->sdl_len));
+	assert_memory_equal((uint8_t *)sdl +
+	    offsetof(struct sockaddr_dl, sdl_data), name, IF_NAMESIZE - 1);
+	sock_close(so);
+}
+
+/*
  * A control message cut by a short buffer says how much of it is there,
  * as Linux's recvmsg does: a caller that reads cmsg_len bytes stays in
  * its buffer.  (XNU leaves the cut message's cmsg_len whole.)  The fuzz
@@ -948,6 +995,7 @@ main(void)
 		T(test_linked_interfaces_carry_packets),
 		T(test_receive_control_messages),
 		T(test_cut_control_message_fits_the_buffer),
+		T(test_recvif_long_interface_name),
 	};
 
 	return cmocka_run_group_tests_name("raw_ip", tests, NULL,
