@@ -150,6 +150,12 @@ struct xk_ip_stats {
 	uint64_t	ip6s_fragmented;
 	uint64_t	ip6s_ofragments;
 	uint64_t	ip6s_odropped;
+	/*
+	 * Packets that matched raw sockets none of which took a copy (each
+	 * copy is in rawfull/fullsock or rawnomem as well).
+	 */
+	uint64_t	ips_rawdropped;
+	uint64_t	ip6s_rawdropped;
 };
 extern struct xk_ip_stats xk_ipstat;	/* under the core lock */
 

@@ -612,8 +612,9 @@ rip_deliver1(struct rip_pcb *rp, struct __mbuf *m, size_t hlen,
  * the bound address and the connected address.  The packet is turned to
  * BSD form (ip_len host order minus the header, ip_off host order) once;
  * copies share its clusters.  The packet ends delivered (one copy queued
- * or more), unwanted (`ips_noproto`), or in the per-copy counters of the
- * sockets that could not take it (`ips_rawfull`, `ips_rawnomem`).
+ * or more), unwanted (`ips_noproto`), or, when every matching socket
+ * failed to take its copy, in `ips_rawdropped`; each failed copy is in
+ * `ips_rawfull` or `ips_rawnomem` too.
  */
 void
 xk_rip_input_locked(struct __mbuf *m, size_t hlen)
@@ -666,6 +667,8 @@ xk_rip_input_locked(struct __mbuf *m, size_t hlen)
 		xk_ipstat.ips_noproto++;
 	} else if (delivered) {
 		xk_ipstat.ips_delivered++;
+	} else {
+		xk_ipstat.ips_rawdropped++;
 	}
 	xk_m_freem(m);
 }

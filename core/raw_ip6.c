@@ -439,6 +439,11 @@ rip6_control(const struct rip6_pcb *rp, const struct ip6_hdr *ip6,
  * rip6_input and icmp6_rip6_input: a copy of the upper-layer part (from
  * @off) to every matching socket.  ICMPv6 goes only to ICMPv6 sockets,
  * through their filter; other protocols to sockets of that protocol or 0.
+ * The packet ends delivered (one copy queued or more), unwanted
+ * (`ip6s_noproto`: no socket, or every one skipped it for its filter or a
+ * bad checksum, `ip6s_badsum` counting each), or, when every socket that
+ * wanted it failed to take its copy, in `ip6s_rawdropped`; each failed
+ * copy is in `ip6s_fullsock` or `ip6s_rawnomem` too.
  */
 void
 xk_rip6_input_locked(struct __mbuf *m, uint8_t nxt, size_t off)
@@ -526,6 +531,8 @@ xk_rip6_input_locked(struct __mbuf *m, uint8_t nxt, size_t off)
 		xk_ipstat.ip6s_delivered++;
 	} else if (!matched) {
 		xk_ipstat.ip6s_noproto++;
+	} else {
+		xk_ipstat.ip6s_rawdropped++;
 	}
 	xk_m_freem(m);
 }

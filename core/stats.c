@@ -76,6 +76,7 @@ xkpi_stats(xkpi_stat_fn fn, void *ctx)
 	row(rows, s->ips_noproto, "ip.noproto");
 	row(rows, s->ips_rawfull, "ip.rawfull");
 	row(rows, s->ips_rawnomem, "ip.rawnomem");
+	row(rows, s->ips_rawdropped, "ip.rawdropped");
 	row(rows, s->ips_notforus, "ip.notforus");
 	row(rows, s->ips_hostproto, "ip.hostproto");
 	row(rows, s->ips_outseen, "ip.outseen");
@@ -101,6 +102,7 @@ xkpi_stats(xkpi_stat_fn fn, void *ctx)
 	row(rows, s->ip6s_badsum, "ip6.badsum");
 	row(rows, s->ip6s_fullsock, "ip6.fullsock");
 	row(rows, s->ip6s_rawnomem, "ip6.rawnomem");
+	row(rows, s->ip6s_rawdropped, "ip6.rawdropped");
 	row(rows, s->ip6s_noroute, "ip6.noroute");
 	row(rows, s->ip6s_cantfrag, "ip6.cantfrag");
 	row(rows, s->ip6s_localout, "ip6.out");

@@ -344,7 +344,10 @@ typedef void (*xkpi_stat_fn)(const char *name, uint64_t value, void *ctx);
  *       (a packet is delivered when one copy or more was queued);
  *     - `ip.rawfull`, `ip.rawnomem`, `ip6.fullsock`, `ip6.rawnomem`:
  *       copies a matching raw socket could not take (buffer full, no
- *       mbuf);
+ *       mbuf); `ip.rawdropped`, `ip6.rawdropped`: packets that matched
+ *       raw sockets of which none took its copy, so that every packet
+ *       that reached the raw demux is in exactly one of `delivered`,
+ *       `noproto` and `rawdropped`;
  *     - `ip.out`, `ip6.out`, `ip.noroute`, `ip6.noroute`, `ip.cantfrag`,
  *       `ip6.cantfrag` (over the MTU with IP_DF set, or not cuttable),
  *       `ip.oerrors`: output;
@@ -359,6 +362,9 @@ typedef void (*xkpi_stat_fn)(const char *name, uint64_t value, void *ctx);
  *       `ip6.frag.atomic` (atomic fragments, RFC 6946, taken whole);
  *     - `if.NAME.ipackets`, `if.NAME.opackets`, `if.NAME.oerrors`: per
  *       interface;
+ *     - `be.BACKEND.NAME`: the backend's own counters, packets it refused
+ *       or lost before or after the engine (`be.mem.*` are listed in
+ *       xkpi_mem.h);
  *     - `host.rx_full`, `host.rx_nomem`, `host.accept_fail`,
  *       `host.tx_lost`: host TCP/UDP/local sockets (datagrams dropped on
  *       a full buffer or without memory, failed accepts, bytes unsent at
