@@ -335,6 +335,7 @@ lib_start_locked(struct event_base *base, const struct xkpi_config *ucfg)
 	}
 	lib_log_level = level;
 	lib_upcall_mode = mode;
+	xk_mb_set_byte_limit(cfg != NULL ? cfg->mbuf_limit_bytes : 0);
 	ifaces = cfg != NULL && cfg->ifaces != NULL ? cfg->ifaces :
 	    getenv("XKPI_IFACES");
 	if (base != NULL) {

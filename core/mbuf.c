@@ -8,7 +8,15 @@
  * bounded number of objects obtained from the heap and a cache of free
  * ones.  Clusters carry an atomic reference count in front of their bytes
  * so that copies can share them.  Nothing here sleeps: when a zone is at
- * its bound, allocation fails and the caller maps that to XNU's errno.
+ * its bound, or all zones together at the byte bound of
+ * xkpi_config.mbuf_limit_bytes, allocation fails and the caller maps that
+ * to XNU's errno.
+ *
+ * A freed mbuf keeps MBUF_TYPE_FREE and waits in a quarantine ring before
+ * its memory can serve again (from the cache or the heap), so that a
+ * stale mbuf_t still finds an mbuf that says it is free: the KPI's entry
+ * check (xk_m_check) and xk_m_free catch it.  Under pressure (a zone or
+ * byte bound reached) the quarantine gives up its oldest first.
  */
 #include "core/xk.h"
 
@@ -16,6 +24,7 @@
 #include <glib.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +56,15 @@ static uint64_t cache_max = 4096;
 static pthread_once_t zones_once = PTHREAD_ONCE_INIT;
 
 static _Atomic uint64_t live_mbufs, live_clusters;
+
+/* Bytes of the objects every zone holds from the heap; their bound. */
+static _Atomic uint64_t heap_bytes;
+static _Atomic uint64_t byte_limit;	/* 0: none */
+static _Atomic uint64_t stat_limit;	/* allocations the bound refused */
+
+/* Freed mbufs, oldest first, under zones[XK_ZONE_MBUF].z_lock. */
+static struct __mbuf *mq_ring[XK_MB_QUARANTINE];
+static unsigned int mq_head, mq_len;
 static _Atomic uint32_t stat_drops, stat_mcfail, stat_mpfail;
 static _Atomic uint32_t stat_mtypes[256];
 
@@ -113,15 +131,69 @@ xk_mb_inject_failures(unsigned int skip, unsigned int count)
 	pthread_mutex_unlock(&inj_lock);
 }
 
+/* Room for one more object of @z under the byte bound, taken or not. */
+static bool
+bytes_take(const struct xk_zone *z)
+{
+	uint64_t lim = atomic_load_explicit(&byte_limit, memory_order_relaxed);
+	uint64_t was = atomic_fetch_add(&heap_bytes, z->z_size);
+
+	if (lim != 0 && was + z->z_size > lim) {
+		atomic_fetch_sub(&heap_bytes, z->z_size);
+		return false;
+	}
+	return true;
+}
+
+/* Hides a quarantined mbuf from the sanitizers, all but its m_type. */
+static void
+mq_poison(struct __mbuf *m)
+{
+	size_t t = offsetof(struct xk_mhdr, mh_type);
+
+	XK_ASAN_POISON(m, offsetof(struct xk_mhdr, mh_len));
+	XK_ASAN_POISON((char *)m + sizeof(struct xk_mhdr),
+	    XK_MSIZE - sizeof(struct xk_mhdr));
+	XK_VG_NOACCESS(m, t);
+	XK_VG_NOACCESS((char *)m + t + sizeof(m->m_type),
+	    XK_MSIZE - t - sizeof(m->m_type));
+}
+
+static void
+mq_unpoison(struct __mbuf *m)
+{
+	XK_ASAN_UNPOISON(m, XK_MSIZE);
+	XK_VG_DEFINED(m, XK_MSIZE);
+}
+
+/* The oldest quarantined mbuf, or NULL; the mbuf zone's lock held. */
+static struct __mbuf *
+mq_take_locked(void)
+{
+	struct __mbuf *m;
+
+	if (mq_len == 0) {
+		return NULL;
+	}
+	m = mq_ring[mq_head];
+	mq_ring[mq_head] = NULL;
+	mq_head = (mq_head + 1) % XK_MB_QUARANTINE;
+	mq_len--;
+	mq_unpoison(m);
+	return m;
+}
+
 static void *
 zone_alloc(struct xk_zone *z)
 {
+	bool mbufs = z == &zones[XK_ZONE_MBUF], reclaimed = false, full;
 	void *p;
 
 	zones_ready();
 	if (xk_mb_inject_fail()) {
 		goto fail;
 	}
+again:
 	pthread_mutex_lock(&z->z_lock);
 	if ((p = z->z_free) != NULL) {
 		z->z_free = *(void **)p;
@@ -129,8 +201,23 @@ zone_alloc(struct xk_zone *z)
 		pthread_mutex_unlock(&z->z_lock);
 		return p;
 	}
-	if (z->z_total >= z->z_limit) {
+	full = z->z_total >= z->z_limit;
+	if (full || !bytes_take(z)) {
+		/* At a bound: the quarantine's oldest serves before failing. */
+		p = mbufs ? mq_take_locked() : NULL;
 		pthread_mutex_unlock(&z->z_lock);
+		if (p != NULL) {
+			return p;
+		}
+		if (!full && !reclaimed) {
+			/* The byte bound: what other zones cache counts too. */
+			reclaimed = true;
+			xk_mb_reclaim();
+			goto again;
+		}
+		if (!full) {
+			atomic_fetch_add(&stat_limit, 1);
+		}
 		goto fail;
 	}
 	z->z_total++;
@@ -139,6 +226,7 @@ zone_alloc(struct xk_zone *z)
 		pthread_mutex_lock(&z->z_lock);
 		z->z_total--;
 		pthread_mutex_unlock(&z->z_lock);
+		atomic_fetch_sub(&heap_bytes, z->z_size);
 		goto fail;
 	}
 	return p;
@@ -147,20 +235,57 @@ fail:
 	return NULL;
 }
 
-static void
-zone_free(struct xk_zone *z, void *p)
+/* Caches @p, or returns it for free(); z_lock held. */
+static void *
+zone_put_locked(struct xk_zone *z, void *p)
 {
-	pthread_mutex_lock(&z->z_lock);
 	if (z->z_nfree < cache_max && z->z_total <= z->z_limit) {
 		*(void **)p = z->z_free;
 		z->z_free = p;
 		z->z_nfree++;
-		pthread_mutex_unlock(&z->z_lock);
-		return;
+		return NULL;
 	}
 	z->z_total--;
+	atomic_fetch_sub(&heap_bytes, z->z_size);
+	return p;
+}
+
+static void
+zone_free(struct xk_zone *z, void *p)
+{
+	pthread_mutex_lock(&z->z_lock);
+	p = zone_put_locked(z, p);
 	pthread_mutex_unlock(&z->z_lock);
 	free(p);
+}
+
+/* Quarantines a freed mbuf; the oldest one leaves for the zone. */
+static void
+mq_put(struct __mbuf *m)
+{
+	struct xk_zone *z = &zones[XK_ZONE_MBUF];
+	struct __mbuf *old = NULL;
+	void *p = NULL;
+
+	mq_poison(m);
+	pthread_mutex_lock(&z->z_lock);
+	if (mq_len == XK_MB_QUARANTINE) {
+		old = mq_take_locked();
+	}
+	mq_ring[(mq_head + mq_len) % XK_MB_QUARANTINE] = m;
+	mq_len++;
+	if (old != NULL) {
+		p = zone_put_locked(z, old);
+	}
+	pthread_mutex_unlock(&z->z_lock);
+	free(p);
+}
+
+int
+xk_m_misuse(const struct __mbuf *m, const char *fn)
+{
+	xk_panic("%s: mbuf %p is free", fn, (const void *)m);
+	return EINVAL;
 }
 
 void
@@ -185,14 +310,35 @@ xk_mb_reclaim(void)
 		void *p;
 
 		pthread_mutex_lock(&z->z_lock);
+		while (i == XK_ZONE_MBUF && (p = mq_take_locked()) != NULL) {
+			z->z_total--;
+			atomic_fetch_sub(&heap_bytes, z->z_size);
+			free(p);
+		}
 		while ((p = z->z_free) != NULL) {
 			z->z_free = *(void **)p;
 			z->z_nfree--;
 			z->z_total--;
+			atomic_fetch_sub(&heap_bytes, z->z_size);
 			free(p);
 		}
 		pthread_mutex_unlock(&z->z_lock);
 	}
+}
+
+void
+xk_mb_set_byte_limit(size_t bytes)
+{
+	zones_ready();
+	atomic_store(&byte_limit, (uint64_t)bytes);
+	/* Cached objects count against the bound: give them back. */
+	xk_mb_reclaim();
+}
+
+uint64_t
+xk_mb_limit_drops(void)
+{
+	return atomic_load(&stat_limit);
 }
 
 void
@@ -403,7 +549,7 @@ xk_m_free(struct __mbuf *m)
 	m->m_type = MBUF_TYPE_FREE;
 	m->m_next = NULL;
 	m->m_nextpkt = NULL;
-	zone_free(&zones[XK_ZONE_MBUF], m);
+	mq_put(m);
 	return n;
 }
 

@@ -108,6 +108,24 @@ _Static_assert(sizeof(struct __mbuf) == XK_MSIZE, "mbuf size is MSIZE");
 
 #define mtod(m, t)	((t)(void *)((m)->m_data))
 
+/*
+ * The misuse detector: a KPI entry given a freed mbuf calls the panic
+ * hook, then fails (EINVAL, or NULL, 0 or nothing where it returns no
+ * errno).  A freed mbuf keeps MBUF_TYPE_FREE in a quarantine of
+ * XK_MB_QUARANTINE mbufs, then in the zone's cache, until it is
+ * allocated again (core/mbuf.c).  One compare on the fast path.
+ */
+#define XK_MB_QUARANTINE	256
+int		 xk_m_misuse(const struct __mbuf *m, const char *fn);
+static inline int
+xk_m_check(const struct __mbuf *m, const char *fn)
+{
+	if (__builtin_expect(m->m_type != MBUF_TYPE_FREE, 1)) {
+		return 0;
+	}
+	return xk_m_misuse(m, fn);
+}
+
 /* Allocation and release. */
 struct __mbuf	*xk_m_get(int type, bool pkthdr);
 int		 xk_m_clget(struct __mbuf *m, uint32_t size);
@@ -187,8 +205,15 @@ void	xk_mb_count_failure(int which);	/* XK_MB_FAIL_* */
 void	xk_mb_inject_failures(unsigned int skip, unsigned int count);
 /* Bound a zone to @limit objects obtained from the heap (0: default). */
 void	xk_mb_set_limit(enum xk_mb_zone zone, uint64_t limit);
-/* Returns cached free objects to the heap. */
+/* Returns cached free objects, and the quarantine, to the heap. */
 void	xk_mb_reclaim(void);
+/*
+ * Bounds the bytes of every zone's objects taken from the heap together
+ * (struct xkpi_config.mbuf_limit_bytes); 0 removes the bound.
+ */
+void	xk_mb_set_byte_limit(size_t bytes);
+/* Allocations refused by that bound. */
+uint64_t xk_mb_limit_drops(void);
 void	xk_mb_fill_stats(struct mbuf_stat *st);
 
 #endif /* _XK_CORE_MBUF_VAR_H_ */

@@ -128,6 +128,7 @@ xkpi_stats(xkpi_stat_fn fn, void *ctx)
 	row(rows, xk_so_stats.rcv_full, "so.rcv_full");
 	xk_core_unlock();
 	row(rows, mst.drops, "mbuf.drops");
+	row(rows, xk_mb_limit_drops(), "mbuf.limit");
 	for (guint i = 0; i < rows->len; i++) {
 		struct stat_row *r = &g_array_index(rows, struct stat_row, i);
 

@@ -25,18 +25,25 @@ type_ok(mbuf_type_t type)
 	return type != MBUF_TYPE_FREE && type < 256;
 }
 
+/* An mbuf the caller may use: not NULL, and not freed (that panics). */
+static inline bool
+m_ok(mbuf_t m, const char *fn)
+{
+	return m != NULL && xk_m_check(m, fn) == 0;
+}
+
 /* Data access */
 
 XK_EXPORT void *
 mbuf_data(mbuf_t m)
 {
-	return m != NULL ? m->m_data : NULL;
+	return m_ok(m, __func__) ? m->m_data : NULL;
 }
 
 XK_EXPORT void *
 mbuf_datastart(mbuf_t m)
 {
-	return m != NULL ? xk_m_datastart(m) : NULL;
+	return m_ok(m, __func__) ? xk_m_datastart(m) : NULL;
 }
 
 XK_EXPORT errno_t
@@ -45,7 +52,7 @@ mbuf_setdata(mbuf_t m, void *data, size_t len)
 	char *start, *p = data;
 	size_t max;
 
-	if (m == NULL || p == NULL) {
+	if (!m_ok(m, __func__) || p == NULL) {
 		return EINVAL;
 	}
 	start = xk_m_datastart(m);
@@ -62,13 +69,13 @@ mbuf_setdata(mbuf_t m, void *data, size_t len)
 XK_EXPORT size_t
 mbuf_len(mbuf_t m)
 {
-	return m != NULL ? (size_t)m->m_len : 0;
+	return m_ok(m, __func__) ? (size_t)m->m_len : 0;
 }
 
 XK_EXPORT void
 mbuf_setlen(mbuf_t m, size_t len)
 {
-	if (m != NULL) {
+	if (m_ok(m, __func__)) {
 		m->m_len = (int32_t)len;
 	}
 }
@@ -76,7 +83,7 @@ mbuf_setlen(mbuf_t m, size_t len)
 XK_EXPORT errno_t
 mbuf_adjustlen(mbuf_t m, int amount)
 {
-	if (m == NULL) {
+	if (!m_ok(m, __func__)) {
 		return EINVAL;
 	}
 	if (amount > 0) {
@@ -93,19 +100,19 @@ mbuf_adjustlen(mbuf_t m, int amount)
 XK_EXPORT size_t
 mbuf_maxlen(mbuf_t m)
 {
-	return m != NULL ? xk_m_maxlen(m) : 0;
+	return m_ok(m, __func__) ? xk_m_maxlen(m) : 0;
 }
 
 XK_EXPORT size_t
 mbuf_leadingspace(mbuf_t m)
 {
-	return m != NULL ? xk_m_leadingspace(m) : 0;
+	return m_ok(m, __func__) ? xk_m_leadingspace(m) : 0;
 }
 
 XK_EXPORT size_t
 mbuf_trailingspace(mbuf_t m)
 {
-	return m != NULL ? xk_m_trailingspace(m) : 0;
+	return m_ok(m, __func__) ? xk_m_trailingspace(m) : 0;
 }
 
 /* Allocation */
@@ -186,7 +193,7 @@ XK_EXPORT errno_t
 mbuf_mclget(mbuf_how_t how, mbuf_type_t type, mbuf_t *mp)
 {
 	(void)how;
-	if (mp == NULL) {
+	if (mp == NULL || (*mp != NULL && xk_m_check(*mp, __func__) != 0)) {
 		return EINVAL;
 	}
 	return cluster_attach(type, XK_MCLBYTES, mp);
@@ -196,7 +203,7 @@ XK_EXPORT errno_t
 mbuf_getcluster(mbuf_how_t how, mbuf_type_t type, size_t size, mbuf_t *mp)
 {
 	(void)how;
-	if (mp == NULL) {
+	if (mp == NULL || (*mp != NULL && xk_m_check(*mp, __func__) != 0)) {
 		return EINVAL;
 	}
 	if (size != XK_MCLBYTES && size != XK_MBIGCLBYTES &&
@@ -288,6 +295,9 @@ mbuf_freem_list(mbuf_t m)
 	int count = 0;
 
 	for (; m != NULL; m = next) {
+		if (xk_m_check(m, __func__) != 0) {
+			break;
+		}
 		next = m->m_nextpkt;
 		m->m_nextpkt = NULL;
 		xk_m_freem(m);
@@ -301,17 +311,17 @@ mbuf_freem_list(mbuf_t m)
 XK_EXPORT mbuf_t
 mbuf_next(mbuf_t m)
 {
-	return m != NULL ? m->m_next : NULL;
+	return m_ok(m, __func__) ? m->m_next : NULL;
 }
 
 XK_EXPORT errno_t
 mbuf_setnext(mbuf_t m, mbuf_t next)
 {
-	if (m == NULL) {
+	if (!m_ok(m, __func__)) {
 		return EINVAL;
 	}
-	if (next != NULL && (next->m_nextpkt != NULL ||
-	    next->m_type == MBUF_TYPE_FREE)) {
+	if (next != NULL && (xk_m_check(next, __func__) != 0 ||
+	    next->m_nextpkt != NULL)) {
 		return EINVAL;
 	}
 	m->m_next = next;
@@ -321,13 +331,14 @@ mbuf_setnext(mbuf_t m, mbuf_t next)
 XK_EXPORT mbuf_t
 mbuf_nextpkt(mbuf_t m)
 {
-	return m != NULL ? m->m_nextpkt : NULL;
+	return m_ok(m, __func__) ? m->m_nextpkt : NULL;
 }
 
 XK_EXPORT void
 mbuf_setnextpkt(mbuf_t m, mbuf_t nextpkt)
 {
-	if (m != NULL) {
+	if (m_ok(m, __func__) && (nextpkt == NULL ||
+	    xk_m_check(nextpkt, __func__) == 0)) {
 		m->m_nextpkt = nextpkt;
 	}
 }
@@ -336,6 +347,9 @@ XK_EXPORT errno_t
 mbuf_copydata(mbuf_t m, size_t off, size_t len, void *out)
 {
 	if (off >= INT32_MAX || len >= INT32_MAX) {
+		return EINVAL;
+	}
+	if (m != NULL && xk_m_check(m, __func__) != 0) {
 		return EINVAL;
 	}
 	if (out == NULL || len == 0) {
@@ -349,7 +363,7 @@ mbuf_copyback(mbuf_t m, size_t off, size_t len, const void *data,
     mbuf_how_t how)
 {
 	(void)how;
-	if (m == NULL || data == NULL || len == 0) {
+	if (!m_ok(m, __func__) || data == NULL || len == 0) {
 		return EINVAL;
 	}
 	/* The packet length is an int32_t. */
@@ -370,7 +384,7 @@ mbuf_copym(mbuf_t src, size_t off, size_t len, mbuf_how_t how,
 		return EINVAL;
 	}
 	*new_mbuf = NULL;
-	if (src == NULL) {
+	if (!m_ok(src, __func__)) {
 		return EINVAL;
 	}
 	*new_mbuf = xk_m_copym(src, off, len, &error);
@@ -385,7 +399,7 @@ mbuf_dup(mbuf_t src, mbuf_how_t how, mbuf_t *new_mbuf)
 		return EINVAL;
 	}
 	*new_mbuf = NULL;
-	if (src == NULL) {
+	if (!m_ok(src, __func__)) {
 		return EINVAL;
 	}
 	if ((*new_mbuf = xk_m_dup(src)) == NULL) {
@@ -398,7 +412,7 @@ XK_EXPORT errno_t
 mbuf_prepend(mbuf_t *mp, size_t len, mbuf_how_t how)
 {
 	(void)how;
-	if (mp == NULL || *mp == NULL) {
+	if (mp == NULL || !m_ok(*mp, __func__)) {
 		return EINVAL;
 	}
 	if (len > XK_M16KCLBYTES) {
@@ -420,7 +434,7 @@ mbuf_split(mbuf_t src, size_t off, mbuf_how_t how, mbuf_t *new_mbuf)
 		return EINVAL;
 	}
 	*new_mbuf = NULL;
-	if (src == NULL) {
+	if (!m_ok(src, __func__)) {
 		return EINVAL;
 	}
 	if ((*new_mbuf = xk_m_split(src, off)) == NULL) {
@@ -432,7 +446,7 @@ mbuf_split(mbuf_t src, size_t off, mbuf_how_t how, mbuf_t *new_mbuf)
 XK_EXPORT errno_t
 mbuf_pullup(mbuf_t *mp, size_t len)
 {
-	if (mp == NULL || *mp == NULL) {
+	if (mp == NULL || !m_ok(*mp, __func__)) {
 		return EINVAL;
 	}
 	if ((*mp = xk_m_pullup(*mp, len)) == NULL) {
@@ -448,7 +462,7 @@ mbuf_pulldown(mbuf_t src, size_t *offset, size_t len, mbuf_t *location)
 		return EINVAL;
 	}
 	*location = NULL;
-	if (src == NULL || offset == NULL) {
+	if (!m_ok(src, __func__) || offset == NULL) {
 		return EINVAL;
 	}
 	if ((*location = xk_m_pulldown(src, *offset, len, offset)) == NULL) {
@@ -460,7 +474,7 @@ mbuf_pulldown(mbuf_t src, size_t *offset, size_t len, mbuf_t *location)
 XK_EXPORT void
 mbuf_adj(mbuf_t m, int len)
 {
-	if (m != NULL) {
+	if (m_ok(m, __func__)) {
 		xk_m_adj(m, len);
 	}
 }
@@ -468,7 +482,8 @@ mbuf_adj(mbuf_t m, int len)
 XK_EXPORT mbuf_t
 mbuf_concatenate(mbuf_t dst, mbuf_t src)
 {
-	if (dst == NULL) {
+	if (!m_ok(dst, __func__) ||
+	    (src != NULL && xk_m_check(src, __func__) != 0)) {
 		return NULL;
 	}
 	if (src != NULL) {
@@ -482,13 +497,13 @@ mbuf_concatenate(mbuf_t dst, mbuf_t src)
 XK_EXPORT mbuf_type_t
 mbuf_type(mbuf_t m)
 {
-	return m != NULL ? m->m_type : MBUF_TYPE_FREE;
+	return m_ok(m, __func__) ? m->m_type : MBUF_TYPE_FREE;
 }
 
 XK_EXPORT errno_t
 mbuf_settype(mbuf_t m, mbuf_type_t new_type)
 {
-	if (m == NULL || !type_ok(new_type)) {
+	if (!m_ok(m, __func__) || !type_ok(new_type)) {
 		return EINVAL;
 	}
 	xk_m_settype(m, (int)new_type);
@@ -498,7 +513,8 @@ mbuf_settype(mbuf_t m, mbuf_type_t new_type)
 XK_EXPORT mbuf_flags_t
 mbuf_flags(mbuf_t m)
 {
-	return m != NULL ? (mbuf_flags_t)(m->m_flags & M_PUBLICFLAGS) : 0;
+	return m_ok(m, __func__) ?
+	    (mbuf_flags_t)(m->m_flags & M_PUBLICFLAGS) : 0;
 }
 
 /* Installs @nflags, re-initialising the packet header when it toggles. */
@@ -531,7 +547,7 @@ flags_apply(mbuf_t m, mbuf_flags_t nflags)
 XK_EXPORT errno_t
 mbuf_setflags(mbuf_t m, mbuf_flags_t flags)
 {
-	if (m == NULL) {
+	if (!m_ok(m, __func__)) {
 		return EINVAL;
 	}
 	if (((flags ^ m->m_flags) & M_EXT) || (flags & ~M_PUBLICFLAGS)) {
@@ -543,7 +559,7 @@ mbuf_setflags(mbuf_t m, mbuf_flags_t flags)
 XK_EXPORT errno_t
 mbuf_setflags_mask(mbuf_t m, mbuf_flags_t flags, mbuf_flags_t mask)
 {
-	if (m == NULL) {
+	if (!m_ok(m, __func__)) {
 		return EINVAL;
 	}
 	if (mask & (~(mbuf_flags_t)M_PUBLICFLAGS | M_EXT)) {
@@ -558,7 +574,8 @@ mbuf_setflags_mask(mbuf_t m, mbuf_flags_t flags, mbuf_flags_t mask)
 XK_EXPORT errno_t
 mbuf_copy_pkthdr(mbuf_t dest, mbuf_t src)
 {
-	if (dest == NULL || src == NULL || !(src->m_flags & M_PKTHDR)) {
+	if (!m_ok(dest, __func__) || !m_ok(src, __func__) ||
+	    !(src->m_flags & M_PKTHDR)) {
 		return EINVAL;
 	}
 	if (dest != src) {
@@ -570,7 +587,8 @@ mbuf_copy_pkthdr(mbuf_t dest, mbuf_t src)
 XK_EXPORT size_t
 mbuf_pkthdr_len(mbuf_t m)
 {
-	if (m == NULL || !(m->m_flags & M_PKTHDR) || m->m_pkthdr.len < 0) {
+	if (!m_ok(m, __func__) || !(m->m_flags & M_PKTHDR) ||
+	    m->m_pkthdr.len < 0) {
 		return 0;
 	}
 	return (size_t)m->m_pkthdr.len;
@@ -579,7 +597,7 @@ mbuf_pkthdr_len(mbuf_t m)
 XK_EXPORT void
 mbuf_pkthdr_setlen(mbuf_t m, size_t len)
 {
-	if (m != NULL && (m->m_flags & M_PKTHDR)) {
+	if (m_ok(m, __func__) && (m->m_flags & M_PKTHDR)) {
 		m->m_pkthdr.len = (int32_t)(len > INT32_MAX ? INT32_MAX : len);
 	}
 }
@@ -587,7 +605,7 @@ mbuf_pkthdr_setlen(mbuf_t m, size_t len)
 XK_EXPORT void
 mbuf_pkthdr_adjustlen(mbuf_t m, int amount)
 {
-	if (m != NULL && (m->m_flags & M_PKTHDR)) {
+	if (m_ok(m, __func__) && (m->m_flags & M_PKTHDR)) {
 		/* Wraps as XNU's int would, without signed overflow. */
 		m->m_pkthdr.len = (int32_t)((uint32_t)m->m_pkthdr.len +
 		    (uint32_t)amount);
@@ -597,7 +615,7 @@ mbuf_pkthdr_adjustlen(mbuf_t m, int amount)
 XK_EXPORT ifnet_t
 mbuf_pkthdr_rcvif(mbuf_t m)
 {
-	if (m == NULL || !(m->m_flags & M_PKTHDR)) {
+	if (!m_ok(m, __func__) || !(m->m_flags & M_PKTHDR)) {
 		return NULL;
 	}
 	return m->m_pkthdr.rcvif;
@@ -606,7 +624,7 @@ mbuf_pkthdr_rcvif(mbuf_t m)
 XK_EXPORT errno_t
 mbuf_pkthdr_setrcvif(mbuf_t m, ifnet_t ifp)
 {
-	if (m == NULL || !(m->m_flags & M_PKTHDR)) {
+	if (!m_ok(m, __func__) || !(m->m_flags & M_PKTHDR)) {
 		return EINVAL;
 	}
 	m->m_pkthdr.rcvif = ifp;
@@ -616,7 +634,7 @@ mbuf_pkthdr_setrcvif(mbuf_t m, ifnet_t ifp)
 XK_EXPORT void *
 mbuf_pkthdr_header(mbuf_t m)
 {
-	if (m == NULL || !(m->m_flags & M_PKTHDR)) {
+	if (!m_ok(m, __func__) || !(m->m_flags & M_PKTHDR)) {
 		return NULL;
 	}
 	return m->m_pkthdr.header;
@@ -625,7 +643,7 @@ mbuf_pkthdr_header(mbuf_t m)
 XK_EXPORT void
 mbuf_pkthdr_setheader(mbuf_t m, void *header)
 {
-	if (m != NULL && (m->m_flags & M_PKTHDR)) {
+	if (m_ok(m, __func__) && (m->m_flags & M_PKTHDR)) {
 		m->m_pkthdr.header = header;
 	}
 }
@@ -652,8 +670,8 @@ mbuf_tag_allocate(mbuf_t m, mbuf_tag_id_t id, mbuf_tag_type_t type,
 		return EINVAL;
 	}
 	*data_p = NULL;
-	if (m == NULL || !(m->m_flags & M_PKTHDR) || !xk_m_tag_id_valid(id) ||
-	    len == 0 || len > TAG_LEN_MAX) {
+	if (!m_ok(m, __func__) || !(m->m_flags & M_PKTHDR) ||
+	    !xk_m_tag_id_valid(id) || len == 0 || len > TAG_LEN_MAX) {
 		return EINVAL;
 	}
 	if (xk_m_tag_locate(m, id, type) != NULL) {
@@ -679,7 +697,7 @@ mbuf_tag_find(mbuf_t m, mbuf_tag_id_t id, mbuf_tag_type_t type,
 	if (data_p != NULL) {
 		*data_p = NULL;
 	}
-	if (m == NULL || length == NULL || data_p == NULL ||
+	if (!m_ok(m, __func__) || length == NULL || data_p == NULL ||
 	    !(m->m_flags & M_PKTHDR) || !xk_m_tag_id_valid(id)) {
 		return EINVAL;
 	}
@@ -696,7 +714,7 @@ mbuf_tag_free(mbuf_t m, mbuf_tag_id_t id, mbuf_tag_type_t type)
 {
 	struct xk_mtag *t;
 
-	if (m == NULL || !(m->m_flags & M_PKTHDR)) {
+	if (!m_ok(m, __func__) || !(m->m_flags & M_PKTHDR)) {
 		return;
 	}
 	if ((t = xk_m_tag_locate(m, id, type)) != NULL) {
