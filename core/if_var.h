@@ -37,8 +37,11 @@ struct __ifnet {
 	GArray		*if_addrs;	/* struct xk_ifaddr */
 	void		*if_besc;	/* the backend's per-interface state */
 	uint64_t	 if_ipackets;	/* handed to the input path */
-	uint64_t	 if_opackets;	/* handed to the backend */
-	uint64_t	 if_oerrors;	/* the backend could not send */
+	uint64_t	 if_opackets;	/* left (handed to the backend, or as
+					   XK_BEF_OCOUNT says) */
+	uint64_t	 if_oerrors;	/* the backend refused them */
+	uint64_t	 if_oqdrops;	/* the backend accepted them, then
+					   discarded them (XK_BEF_OCOUNT) */
 	GList		 if_link;
 };
 

@@ -80,6 +80,8 @@ xk_engine_close(void)
 	if (!engine_open) {
 		return;
 	}
+	/* What the backend accepted leaves first, or is counted. */
+	xk_engine_drain("shutdown");
 	engine_be.be_ops->be_stop(&engine_be);
 	/* No input now: the reassembly queues and their timer can go. */
 	xk_ip_frag_close();
@@ -88,6 +90,18 @@ xk_engine_close(void)
 	xk_if_detach_all_locked();
 	xk_core_unlock();
 	engine_open = false;
+}
+
+void
+xk_engine_drain(const char *why)
+{
+	int64_t deadline;
+
+	if (!engine_open || engine_be.be_ops->be_drain == NULL) {
+		return;
+	}
+	deadline = g_get_monotonic_time() + XK_DRAIN_MS * 1000;
+	engine_be.be_ops->be_drain(&engine_be, deadline, why);
 }
 
 int
@@ -312,7 +326,9 @@ if_send_locked(struct __ifnet *ifp, struct __mbuf *m)
 		xk_ipstat.ips_oerrors++;
 		return pkt.bp_error != 0 ? pkt.bp_error : ENOBUFS;
 	}
-	ifp->if_opackets++;
+	if ((engine_be.be_ops->be_features & XK_BEF_OCOUNT) == 0) {
+		ifp->if_opackets++;
+	}
 	return 0;
 }
 

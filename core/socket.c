@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,14 @@
 
 static GQueue all_sockets = G_QUEUE_INIT;
 struct xk_so_counters xk_so_stats;
+
+/*
+ * Freed sockets, oldest first, under the core lock: their memory goes
+ * back to the heap only when XK_SO_QUARANTINE later frees push it out, or
+ * at xkpi_shutdown().
+ */
+static struct __socket *so_quar[XK_SO_QUARANTINE];
+static unsigned int so_quar_head, so_quar_len;
 
 static void kick_cb(evutil_socket_t fd, short what, void *arg);
 
@@ -89,7 +98,12 @@ xk_pru_notsupp(void)
 socklen_t
 xk_sa_len(const struct sockaddr *sa)
 {
-	switch (sa->sa_family) {
+	sa_family_t fam;
+
+	/* A caller's address may be misaligned: no member access. */
+	memcpy(&fam, (const char *)sa + offsetof(struct sockaddr, sa_family),
+	    sizeof(fam));
+	switch (fam) {
 	case AF_INET:
 		return sizeof(struct sockaddr_in);
 	case AF_INET6:
@@ -106,6 +120,7 @@ so_alloc_locked(const struct xk_protosw *pr, int protocol)
 {
 	struct __socket *so = g_new0(struct __socket, 1);
 
+	atomic_store_explicit(&so->so_magic, XK_SO_LIVE, memory_order_relaxed);
 	so->so_domain = pr->pr_domain;
 	so->so_type = pr->pr_type;
 	so->so_protocol = protocol != 0 || pr->pr_protocol == XK_PR_ANY ?
@@ -132,9 +147,21 @@ so_events_new(struct __socket *so)
 	return so->so_kick != NULL ? 0 : ENOMEM;
 }
 
+/* Hands a quarantined socket's memory back to the heap. */
+static void
+so_quar_release(struct __socket *so)
+{
+	XK_ASAN_UNPOISON(so, sizeof(*so));
+	XK_VG_DEFINED(so, sizeof(*so));
+	g_free(so);
+}
+
 static void
 so_free_locked(struct __socket *so)
 {
+	struct __socket *old = NULL;
+	unsigned int at;
+
 	g_queue_unlink(&all_sockets, &so->so_link);
 	xk_sbflush_locked(&so->so_rcv);
 	xk_sbflush_locked(&so->so_snd);
@@ -142,7 +169,58 @@ so_free_locked(struct __socket *so)
 		event_free(so->so_kick);
 	}
 	pthread_cond_destroy(&so->so_cv);
-	g_free(so);
+	/*
+	 * Not to the heap yet: a stale socket_t must still find memory that
+	 * says "freed".  Only so_magic stays readable to the sanitizers.
+	 */
+	atomic_store_explicit(&so->so_magic, XK_SO_FREED,
+	    memory_order_relaxed);
+	XK_ASAN_POISON((char *)so + 8, sizeof(*so) - 8);
+	XK_VG_NOACCESS((char *)so + sizeof(so->so_magic),
+	    sizeof(*so) - sizeof(so->so_magic));
+	if (so_quar_len == XK_SO_QUARANTINE) {
+		old = so_quar[so_quar_head];
+		so_quar_head = (so_quar_head + 1) % XK_SO_QUARANTINE;
+		so_quar_len--;
+	}
+	at = (so_quar_head + so_quar_len) % XK_SO_QUARANTINE;
+	so_quar[at] = so;
+	so_quar_len++;
+	if (old != NULL) {
+		so_quar_release(old);
+	}
+}
+
+/* Empties the quarantine (xkpi_shutdown). */
+static void
+so_quar_drain_locked(void)
+{
+	while (so_quar_len > 0) {
+		so_quar_release(so_quar[so_quar_head]);
+		so_quar[so_quar_head] = NULL;
+		so_quar_head = (so_quar_head + 1) % XK_SO_QUARANTINE;
+		so_quar_len--;
+	}
+	so_quar_head = 0;
+}
+
+int
+xk_so_misuse(const struct __socket *so, const char *fn)
+{
+	uint32_t magic;
+
+	magic = atomic_load_explicit(&so->so_magic, memory_order_relaxed);
+	if (magic == XK_SO_CLOSED) {
+		xk_panic("%s: socket %p used after sock_close", fn,
+		    (const void *)so);
+	} else if (magic == XK_SO_FREED) {
+		xk_panic("%s: socket %p used after it was freed", fn,
+		    (const void *)so);
+	} else {
+		xk_panic("%s: %p is not a socket (freed long ago?)", fn,
+		    (const void *)so);
+	}
+	return EBADF;
 }
 
 int
@@ -501,6 +579,8 @@ xk_soclose_locked(struct __socket *so)
 	}
 	so->so_flags |= SOF_CLOSED;
 	so->so_state |= SS_NOFDREF;
+	atomic_store_explicit(&so->so_magic, XK_SO_CLOSED,
+	    memory_order_relaxed);
 	/* Connections nobody accepted go with their listener. */
 	while ((child = g_queue_pop_head(&so->so_comp)) != NULL) {
 		child->so_head = NULL;
@@ -529,6 +609,8 @@ xk_so_shutdown_all(void)
 	for (l = all_sockets.head; l != NULL; l = l->next) {
 		so = l->data;
 		so->so_flags |= SOF_CLOSED;
+		atomic_store_explicit(&so->so_magic, XK_SO_CLOSED,
+		    memory_order_relaxed);
 		so->so_head = NULL;
 		g_queue_clear(&so->so_comp);
 		pthread_cond_broadcast(&so->so_cv);
@@ -544,6 +626,7 @@ xk_so_shutdown_all(void)
 		so->so_refs = 0;
 		so_free_locked(so);
 	}
+	so_quar_drain_locked();
 	xk_core_unlock();
 }
 

@@ -13,6 +13,7 @@
 
 #include <glib.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -54,6 +55,7 @@
 #define SOF_NOADDRAVAIL		0x0002
 #define SOF_CLOSEWAIT		0x0010
 #define SOF_UPCALLCLOSEWAIT	0x0800
+#define SOF_KPICLOSED		0x04000000	/* sock_close() was called */
 #define SOF_CLOSING		0x08000000	/* close begun: no new upcalls */
 #define SOF_CLOSED		0x10000000	/* really closed: calls get EBADF */
 #define SOF_DETACHED		0x20000000	/* protocol state gone */
@@ -81,7 +83,20 @@ struct xk_sockbuf {
 
 struct xk_protosw;
 
+/*
+ * so_magic: what the memory behind a socket_t says it is.  Checked at
+ * every KPI entry (xk_so_check); a freed socket's memory waits in a
+ * quarantine of XK_SO_QUARANTINE sockets before it goes back to the
+ * heap, still saying XK_SO_FREED, so a stale handle is caught.
+ */
+#define XK_SO_LIVE		0x6b636f73u	/* open */
+#define XK_SO_CLOSED		0x6c636f73u	/* really closed, memory held */
+#define XK_SO_FREED		0x6664656bu	/* in the quarantine */
+#define XK_SO_QUARANTINE	64
+
 struct __socket {
+	_Atomic uint32_t so_magic;	/* first: the quarantine keeps it */
+
 	/* Identity, fixed at creation. */
 	int		 so_domain;
 	int		 so_type;
@@ -225,6 +240,21 @@ void	xk_statsd_stop(void);
 int	xk_lib_upcall_mode(void);
 
 /* Sockets (core/socket.c). */
+/*
+ * The misuse detector: a KPI entry given a socket_t that is not open
+ * (closed, freed, or not a socket) calls the panic hook and fails with
+ * EBADF.  One relaxed load on the fast path.
+ */
+int	xk_so_misuse(const struct __socket *so, const char *fn);
+static inline int
+xk_so_check(const struct __socket *so, const char *fn)
+{
+	if (__builtin_expect(atomic_load_explicit(&so->so_magic,
+	    memory_order_relaxed) == XK_SO_LIVE, 1)) {
+		return 0;
+	}
+	return xk_so_misuse(so, fn);
+}
 int	xk_so_create(int domain, int type, int protocol,
 	    struct __socket **sop);
 struct __socket *xk_so_alloc_child_locked(struct __socket *head, int fd);

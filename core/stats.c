@@ -46,6 +46,7 @@ if_rows(struct __ifnet *ifp, void *ctx)
 	row(rows, ifp->if_ipackets, "if.%s.ipackets", ifp->if_name);
 	row(rows, ifp->if_opackets, "if.%s.opackets", ifp->if_name);
 	row(rows, ifp->if_oerrors, "if.%s.oerrors", ifp->if_name);
+	row(rows, ifp->if_oqdrops, "if.%s.oqdrops", ifp->if_name);
 }
 
 static void

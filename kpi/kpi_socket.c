@@ -23,6 +23,7 @@
 #include "core/socket_var.h"
 
 #define HZ	100	/* XNU's clock, for sock_connectwait's bound */
+#define XK_UIO_MAXIOV	1024	/* BSD's and Linux's UIO_MAXIOV */
 
 /* Installs @cb as a single-callback function does: XNU's arch rule. */
 static void
@@ -33,6 +34,51 @@ setupcall_locked(struct __socket *so, sock_upcall cb, void *ctx)
 	} else {
 		xk_so_setupcalls_locked(so, cb, ctx, NULL, NULL);
 	}
+}
+
+/*
+ * Copies the caller's address into aligned storage: a struct sockaddr
+ * may sit at any address, and the protocols read its fields through
+ * struct sockaddr_in and sockaddr_in6.  Returns the length the family
+ * gives, or 0 (nothing copied) for a family without one.
+ */
+static socklen_t
+copy_addr_in(const struct sockaddr *sa, struct sockaddr_storage *ss)
+{
+	socklen_t len = xk_sa_len(sa);
+
+	if (len != 0) {
+		memcpy(ss, sa, len);
+	}
+	return len;
+}
+
+/*
+ * The iovec array of a send or a receive, checked as BSD's uio setup
+ * and copyin would: more than UIO_MAXIOV entries is EMSGSIZE; a NULL
+ * base under a non-zero length is EFAULT (a bad address); a total over
+ * INT_MAX is EINVAL.  Nothing past msg_iovlen entries is read.
+ */
+static int
+iov_check(const struct msghdr *msg, size_t *total)
+{
+	const struct iovec *iov;
+
+	*total = 0;
+	if ((size_t)msg->msg_iovlen > XK_UIO_MAXIOV) {
+		return EMSGSIZE;
+	}
+	for (size_t i = 0; i < (size_t)msg->msg_iovlen; i++) {
+		iov = &msg->msg_iov[i];
+		if (iov->iov_len > (size_t)INT_MAX - *total) {
+			return EINVAL;
+		}
+		if (iov->iov_base == NULL && iov->iov_len != 0) {
+			return EFAULT;
+		}
+		*total += iov->iov_len;
+	}
+	return 0;
 }
 
 static void
@@ -73,7 +119,7 @@ sock_socket(int domain, int type, int protocol, sock_upcall cb, void *cookie,
 XK_EXPORT void
 sock_retain(socket_t so)
 {
-	if (so == NULL) {
+	if (so == NULL || xk_so_check(so, __func__) != 0) {
 		return;
 	}
 	xk_core_lock();
@@ -85,7 +131,7 @@ sock_retain(socket_t so)
 XK_EXPORT void
 sock_release(socket_t so)
 {
-	if (so == NULL) {
+	if (so == NULL || xk_so_check(so, __func__) != 0) {
 		return;
 	}
 	xk_core_lock();
@@ -116,10 +162,17 @@ sock_release(socket_t so)
 XK_EXPORT void
 sock_close(socket_t so)
 {
-	if (so == NULL) {
+	if (so == NULL || xk_so_check(so, __func__) != 0) {
 		return;
 	}
 	xk_core_lock();
+	/* A retained socket stays open: only this flag tells a 2nd close. */
+	if (so->so_flags & SOF_KPICLOSED) {
+		xk_core_unlock();
+		xk_panic("sock_close: socket %p closed twice", (void *)so);
+		return;
+	}
+	so->so_flags |= SOF_KPICLOSED;
 	so->so_usecount--;
 	if (so->so_retaincnt == 0) {
 		xk_soclose_locked(so);
@@ -133,18 +186,22 @@ sock_close(socket_t so)
 XK_EXPORT errno_t
 sock_bind(socket_t so, const struct sockaddr *to)
 {
+	struct sockaddr_storage ss;
 	socklen_t len;
 	int error;
 
 	if (so == NULL || to == NULL) {
 		return EINVAL;
 	}
-	if ((len = xk_sa_len(to)) == 0) {
+	if (xk_so_check(so, __func__) != 0) {
+		return EBADF;
+	}
+	if ((len = copy_addr_in(to, &ss)) == 0) {
 		return EAFNOSUPPORT;
 	}
 	xk_core_lock();
 	error = (so->so_flags & SOF_CLOSED) ? EBADF :
-	    so->so_proto->pr_bind(so, to, len);
+	    so->so_proto->pr_bind(so, (struct sockaddr *)&ss, len);
 	xk_core_unlock();
 	return error;
 }
@@ -152,15 +209,19 @@ sock_bind(socket_t so, const struct sockaddr *to)
 XK_EXPORT errno_t
 sock_connect(socket_t so, const struct sockaddr *to, int flags)
 {
+	struct sockaddr_storage ss;
 	socklen_t len;
 
 	if (so == NULL || to == NULL) {
 		return EINVAL;
 	}
-	if ((len = xk_sa_len(to)) == 0) {
+	if (xk_so_check(so, __func__) != 0) {
+		return EBADF;
+	}
+	if ((len = copy_addr_in(to, &ss)) == 0) {
 		return EAFNOSUPPORT;
 	}
-	return xk_soconnect(so, to, len, flags);
+	return xk_soconnect(so, (struct sockaddr *)&ss, len, flags);
 }
 
 XK_EXPORT errno_t
@@ -171,6 +232,9 @@ sock_connectwait(socket_t so, const struct timeval *tv)
 
 	if (so == NULL || tv == NULL) {
 		return EINVAL;
+	}
+	if (xk_so_check(so, __func__) != 0) {
+		return EBADF;
 	}
 	xk_core_lock();
 	xk_so_ref_locked(so);
@@ -242,6 +306,9 @@ sock_getpeername(socket_t so, struct sockaddr *peer, int peerlen)
 	if (so == NULL || peer == NULL || peerlen < 0) {
 		return EINVAL;
 	}
+	if (xk_so_check(so, __func__) != 0) {
+		return EBADF;
+	}
 	if ((error = get_addr(so, true, &ss, &len)) == 0) {
 		copy_addr_out(peer, peerlen, &ss, len);
 	}
@@ -257,6 +324,9 @@ sock_getsockname(socket_t so, struct sockaddr *name, int namelen)
 
 	if (so == NULL || name == NULL || namelen < 0) {
 		return EINVAL;
+	}
+	if (xk_so_check(so, __func__) != 0) {
+		return EBADF;
 	}
 	if ((error = get_addr(so, false, &ss, &len)) == 0) {
 		copy_addr_out(name, namelen, &ss, len);
@@ -275,6 +345,9 @@ sock_getaddr(socket_t so, struct sockaddr **psa, int peer)
 		return EINVAL;
 	}
 	*psa = NULL;
+	if (xk_so_check(so, __func__) != 0) {
+		return EBADF;
+	}
 	error = get_addr(so, false, &ss, &len);
 	if (error == 0 && peer) {
 		/* XNU: an unconnected peer reads as the zero address. */
@@ -316,6 +389,9 @@ sock_getsockopt(socket_t so, int level, int name, void *val, int *len)
 	if (so == NULL || val == NULL || len == NULL || *len < 0) {
 		return EINVAL;
 	}
+	if (xk_so_check(so, __func__) != 0) {
+		return EBADF;
+	}
 	l = (socklen_t)*len;
 	if ((error = xk_sogetopt(so, level, name, val, &l)) == 0) {
 		*len = (int)l;
@@ -329,6 +405,9 @@ sock_setsockopt(socket_t so, int level, int name, const void *val, int len)
 	if (so == NULL || val == NULL || len < 0) {
 		return EINVAL;
 	}
+	if (xk_so_check(so, __func__) != 0) {
+		return EBADF;
+	}
 	return xk_sosetopt(so, level, name, val, (socklen_t)len);
 }
 
@@ -339,6 +418,9 @@ sock_ioctl(socket_t so, unsigned long request, void *argp)
 
 	if (so == NULL) {
 		return EINVAL;
+	}
+	if (xk_so_check(so, __func__) != 0) {
+		return EBADF;
 	}
 	xk_core_lock();
 	if (so->so_flags & SOF_CLOSED) {
@@ -457,6 +539,9 @@ sock_settclassopt(socket_t so, const void *val, size_t len)
 	if (so == NULL || val == NULL || len != sizeof(int)) {
 		return EINVAL;
 	}
+	if (xk_so_check(so, __func__) != 0) {
+		return EBADF;
+	}
 	if (so->so_domain != AF_INET && so->so_domain != AF_INET6) {
 		return EINVAL;
 	}
@@ -496,6 +581,9 @@ sock_gettclassopt(socket_t so, void *val, size_t *len)
 	if (so == NULL || val == NULL || len == NULL) {
 		return EINVAL;
 	}
+	if (xk_so_check(so, __func__) != 0) {
+		return EBADF;
+	}
 	if (so->so_domain != AF_INET && so->so_domain != AF_INET6) {
 		return EINVAL;
 	}
@@ -517,6 +605,9 @@ sock_listen(socket_t so, int backlog)
 	if (so == NULL) {
 		return EINVAL;
 	}
+	if (xk_so_check(so, __func__) != 0) {
+		return EBADF;
+	}
 	xk_core_lock();
 	error = (so->so_flags & SOF_CLOSED) ? EBADF :
 	    so->so_proto->pr_listen(so, backlog);
@@ -537,6 +628,9 @@ sock_accept(socket_t so, struct sockaddr *from, int fromlen, int flags,
 		return EINVAL;
 	}
 	*new_so = NULL;
+	if (xk_so_check(so, __func__) != 0) {
+		return EBADF;
+	}
 	if (flags & ~(MSG_DONTWAIT | (int)MSG_USEUPCALL)) {
 		return ENOTSUP;
 	}
@@ -569,7 +663,7 @@ sock_accept(socket_t so, struct sockaddr *from, int fromlen, int flags,
 XK_EXPORT errno_t
 sock_receive(socket_t so, struct msghdr *msg, int flags, size_t *recvdlen)
 {
-	size_t total = 0;
+	size_t total;
 	int error;
 
 	if (recvdlen != NULL) {
@@ -582,11 +676,11 @@ sock_receive(socket_t so, struct msghdr *msg, int flags, size_t *recvdlen)
 	if (so == NULL) {
 		return EINVAL;
 	}
-	for (size_t i = 0; i < (size_t)msg->msg_iovlen; i++) {
-		if (msg->msg_iov[i].iov_len > (size_t)INT_MAX - total) {
-			return EINVAL;
-		}
-		total += msg->msg_iov[i].iov_len;
+	if (xk_so_check(so, __func__) != 0) {
+		return EBADF;
+	}
+	if ((error = iov_check(msg, &total)) != 0) {
+		return error;
 	}
 	error = xk_soreceive(so, msg, NULL, &total, flags);
 	if (error == 0 && recvdlen != NULL) {
@@ -616,6 +710,10 @@ sock_receivembuf(socket_t so, struct msghdr *msg, mbuf_t *data, int flags,
 		*recvlen = 0;
 		return EINVAL;
 	}
+	if (xk_so_check(so, __func__) != 0) {
+		*recvlen = 0;
+		return EBADF;
+	}
 	want = *recvlen;
 	error = xk_soreceive(so, msg, data, &want, flags);
 	*recvlen = error == 0 ? want : 0;
@@ -636,24 +734,30 @@ control_ok(const struct msghdr *msg)
 	return 0;
 }
 
+/* The destination of a send, copied to @ss; *@top NULL for none. */
 static int
-send_dest(const struct msghdr *msg, socklen_t *len)
+send_dest(const struct msghdr *msg, struct sockaddr_storage *ss,
+    const struct sockaddr **top, socklen_t *len)
 {
+	*top = NULL;
 	*len = 0;
 	if (msg == NULL || msg->msg_name == NULL) {
 		return 0;
 	}
-	if ((*len = xk_sa_len(msg->msg_name)) == 0) {
+	if ((*len = copy_addr_in(msg->msg_name, ss)) == 0) {
 		return EAFNOSUPPORT;
 	}
+	*top = (const struct sockaddr *)ss;
 	return 0;
 }
 
 XK_EXPORT errno_t
 sock_send(socket_t so, const struct msghdr *msg, int flags, size_t *sentlen)
 {
+	const struct sockaddr *to;
+	struct sockaddr_storage ss;
 	struct __mbuf *m;
-	size_t total = 0, at = 0, sent;
+	size_t total, at = 0, sent;
 	socklen_t tolen;
 	int error;
 
@@ -664,14 +768,12 @@ sock_send(socket_t so, const struct msghdr *msg, int flags, size_t *sentlen)
 	    so == NULL) {
 		return EINVAL;
 	}
-	for (size_t i = 0; i < (size_t)msg->msg_iovlen; i++) {
-		if (msg->msg_iov[i].iov_len > (size_t)INT_MAX - total) {
-			return EINVAL;
-		}
-		total += msg->msg_iov[i].iov_len;
+	if (xk_so_check(so, __func__) != 0) {
+		return EBADF;
 	}
-	if ((error = control_ok(msg)) != 0 ||
-	    (error = send_dest(msg, &tolen)) != 0) {
+	if ((error = iov_check(msg, &total)) != 0 ||
+	    (error = control_ok(msg)) != 0 ||
+	    (error = send_dest(msg, &ss, &to, &tolen)) != 0) {
 		return error;
 	}
 	/* Copy the data into a packet, as sosend's uiomove does. */
@@ -694,7 +796,7 @@ sock_send(socket_t so, const struct msghdr *msg, int flags, size_t *sentlen)
 		}
 		at += msg->msg_iov[i].iov_len;
 	}
-	error = xk_sosend(so, msg->msg_name, tolen, m, msg->msg_control,
+	error = xk_sosend(so, to, tolen, m, msg->msg_control,
 	    msg->msg_control != NULL ? msg->msg_controllen : 0, flags, false,
 	    &sent);
 	if (error == 0 && sentlen != NULL) {
@@ -705,8 +807,10 @@ sock_send(socket_t so, const struct msghdr *msg, int flags, size_t *sentlen)
 
 static errno_t
 sendmbuf_common(socket_t so, const struct msghdr *msg, mbuf_t data, int flags,
-    size_t *sentlen, bool atomic)
+    size_t *sentlen, bool atomic, const char *fn)
 {
+	const struct sockaddr *to;
+	struct sockaddr_storage ss;
 	socklen_t tolen;
 	size_t sent;
 	int error;
@@ -718,17 +822,24 @@ sendmbuf_common(socket_t so, const struct msghdr *msg, mbuf_t data, int flags,
 	if (data == NULL) {
 		return EINVAL;
 	}
+	if (xk_m_check(data, fn) != 0) {
+		return EINVAL;	/* freed already: nothing to consume */
+	}
 	if (so == NULL || !(data->m_flags & M_PKTHDR) ||
 	    (msg != NULL && (msg->msg_iov != NULL || msg->msg_iovlen != 0))) {
 		xk_m_freem(data);
 		return EINVAL;
 	}
+	if (xk_so_check(so, fn) != 0) {
+		xk_m_freem(data);
+		return EBADF;
+	}
 	if ((error = control_ok(msg)) != 0 ||
-	    (error = send_dest(msg, &tolen)) != 0) {
+	    (error = send_dest(msg, &ss, &to, &tolen)) != 0) {
 		xk_m_freem(data);
 		return error;
 	}
-	error = xk_sosend(so, msg != NULL ? msg->msg_name : NULL, tolen, data,
+	error = xk_sosend(so, to, tolen, data,
 	    msg != NULL ? msg->msg_control : NULL,
 	    msg != NULL && msg->msg_control != NULL ? msg->msg_controllen : 0,
 	    flags, atomic, &sent);
@@ -742,14 +853,15 @@ XK_EXPORT errno_t
 sock_sendmbuf(socket_t so, const struct msghdr *msg, mbuf_t data, int flags,
     size_t *sentlen)
 {
-	return sendmbuf_common(so, msg, data, flags, sentlen, true);
+	return sendmbuf_common(so, msg, data, flags, sentlen, true, __func__);
 }
 
 XK_EXPORT errno_t
 sock_sendmbuf_can_wait(socket_t so, const struct msghdr *msg, mbuf_t data,
     int flags, size_t *sentlen)
 {
-	return sendmbuf_common(so, msg, data, flags, sentlen, false);
+	return sendmbuf_common(so, msg, data, flags, sentlen, false,
+	    __func__);
 }
 
 XK_EXPORT errno_t
@@ -758,6 +870,9 @@ sock_shutdown(socket_t so, int how)
 	if (so == NULL || (how != SHUT_RD && how != SHUT_WR &&
 	    how != SHUT_RDWR)) {
 		return EINVAL;
+	}
+	if (xk_so_check(so, __func__) != 0) {
+		return EBADF;
 	}
 	return xk_soshutdown(so, how);
 }
@@ -769,6 +884,9 @@ sock_setpriv(socket_t so, int on)
 {
 	if (so == NULL) {
 		return EINVAL;
+	}
+	if (xk_so_check(so, __func__) != 0) {
+		return EBADF;
 	}
 	xk_core_lock();
 	if (on) {
@@ -785,7 +903,7 @@ sock_isconnected(socket_t so)
 {
 	int r;
 
-	if (so == NULL) {
+	if (so == NULL || xk_so_check(so, __func__) != 0) {
 		return 0;
 	}
 	xk_core_lock();
@@ -799,7 +917,7 @@ sock_isnonblocking(socket_t so)
 {
 	int r;
 
-	if (so == NULL) {
+	if (so == NULL || xk_so_check(so, __func__) != 0) {
 		return 0;
 	}
 	xk_core_lock();
@@ -813,6 +931,9 @@ sock_gettype(socket_t so, int *domain, int *type, int *protocol)
 {
 	if (so == NULL) {
 		return EINVAL;
+	}
+	if (xk_so_check(so, __func__) != 0) {
+		return EBADF;
 	}
 	if (domain != NULL) {
 		*domain = so->so_domain;
@@ -832,6 +953,9 @@ sock_nointerrupt(socket_t so, int on)
 	if (so == NULL) {
 		return EINVAL;
 	}
+	if (xk_so_check(so, __func__) != 0) {
+		return EBADF;
+	}
 	xk_core_lock();
 	if (on) {
 		so->so_rcv.sb_flags |= SB_NOINTR;
@@ -849,7 +973,7 @@ sock_getlistener(socket_t so)
 {
 	socket_t head;
 
-	if (so == NULL) {
+	if (so == NULL || xk_so_check(so, __func__) != 0) {
 		return NULL;
 	}
 	xk_core_lock();
@@ -862,7 +986,7 @@ XK_EXPORT int
 sock_iskernel(socket_t so)
 {
 	/* Every socket of xkpi is made through the KPI. */
-	return so != NULL;
+	return so != NULL && xk_so_check(so, __func__) == 0;
 }
 
 /* Upcalls and events */
@@ -872,6 +996,9 @@ sock_setupcall(socket_t so, sock_upcall cb, void *ctx)
 {
 	if (so == NULL) {
 		return EINVAL;
+	}
+	if (xk_so_check(so, __func__) != 0) {
+		return EBADF;
 	}
 	xk_core_lock();
 	setupcall_locked(so, cb, ctx);
@@ -886,6 +1013,9 @@ sock_setupcalls(socket_t so, sock_upcall rcb, void *rctx, sock_upcall wcb,
 	if (so == NULL) {
 		return EINVAL;
 	}
+	if (xk_so_check(so, __func__) != 0) {
+		return EBADF;
+	}
 	xk_core_lock();
 	xk_so_setupcalls_locked(so, rcb, rctx, wcb, wctx);
 	xk_core_unlock();
@@ -897,6 +1027,9 @@ sock_setupcalls_locked(socket_t so, sock_upcall rcb, void *rctx,
     sock_upcall wcb, void *wctx, int locked)
 {
 	(void)locked;
+	if (so == NULL || xk_so_check(so, __func__) != 0) {
+		return;
+	}
 	(void)sock_setupcalls(so, rcb, rctx, wcb, wctx);
 }
 
@@ -905,6 +1038,9 @@ sock_catchevents(socket_t so, sock_evupcall ecb, void *ectx, uint32_t mask)
 {
 	if (so == NULL) {
 		return EINVAL;
+	}
+	if (xk_so_check(so, __func__) != 0) {
+		return EBADF;
 	}
 	xk_core_lock();
 	if (!(so->so_flags & (SOF_CLOSING | SOF_CLOSED))) {
@@ -920,5 +1056,8 @@ XK_EXPORT void
 sock_catchevents_locked(socket_t so, sock_evupcall ecb, void *ectx,
     uint32_t mask)
 {
+	if (so == NULL || xk_so_check(so, __func__) != 0) {
+		return;
+	}
 	(void)sock_catchevents(so, ecb, ectx, mask);
 }
