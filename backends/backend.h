@@ -33,6 +33,13 @@
 #define XK_BEF_INTERCEPT	0x0001	/* holds a host packet until a verdict */
 #define XK_BEF_COPIES		0x0002	/* sees copies of the host's traffic */
 #define XK_BEF_VIRTUAL		0x0004	/* its interfaces exist in-process only */
+/*
+ * be_output may keep a packet it accepted (an output queue, a hold queue
+ * waiting for a link address): the backend counts if_opackets itself
+ * when the packet leaves, and if_oqdrops when it is discarded instead.
+ * Without the bit, the core counts if_opackets when be_output accepts.
+ */
+#define XK_BEF_OCOUNT		0x0008
 
 /* Direction of a received packet. */
 enum xk_dir {
@@ -101,6 +108,17 @@ struct xk_backend_ops {
 	void		(*be_stats)(struct xk_backend *be,
 			    void (*fn)(void *ctx, const char *name,
 			    uint64_t value), void *ctx);
+	/*
+	 * Optional, for a backend that keeps packets it accepted
+	 * (XK_BEF_OCOUNT): sends what it still keeps, waiting for the host
+	 * until @deadline_us (g_get_monotonic_time()); what has not left by
+	 * then is discarded, counted (if_oqdrops, and a counter of the
+	 * backend's) and logged, naming @why ("shutdown", "exit").  Called
+	 * without the core lock: by xkpi_shutdown() before be_stop, and by
+	 * the exit hook, while the loop and other threads may still run.
+	 */
+	void		(*be_drain)(struct xk_backend *be, int64_t deadline_us,
+			    const char *why);
 	void		(*be_stop)(struct xk_backend *be);
 	void		(*be_close)(struct xk_backend *be);
 };

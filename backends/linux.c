@@ -51,6 +51,7 @@
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -84,7 +85,10 @@ struct lx_ifstats {
 	uint64_t	truncated;	/* larger than the receive buffer */
 	uint64_t	nomem;		/* no mbuf for a packet */
 	uint64_t	kdrops;		/* the kernel dropped (socket full) */
-	uint64_t	rxerrors;	/* receive calls that failed */
+	uint64_t	rxerrors;	/* the host reported a receive error */
+	uint64_t	gone;		/* the interface was deleted */
+	uint64_t	neigh_failed;	/* the host failed to resolve a
+					   neighbour (core lock) */
 };
 
 struct lx_if {
@@ -134,15 +138,50 @@ struct lx_softc {
 	unsigned int	 ls_txq_head;
 	unsigned int	 ls_txq_n;
 	unsigned int	 ls_txq_busy;	/* taken by the drain, may come back */
-	struct lx_txmsg	*ls_txmsgs;	/* LX_BATCH, loop thread only */
+	bool		 ls_draining;	/* a thread sends a batch */
+	pthread_cond_t	 ls_txcv;	/* ls_draining went false */
+	struct lx_txmsg	*ls_txmsgs;	/* LX_BATCH, the sending thread's */
 	struct event	*ls_txkick;	/* packets queued */
 	struct event	*ls_txw4;	/* room again in ls_tx4 */
 	struct event	*ls_txw6;	/* room again in ls_tx6 */
 	_Atomic uint64_t ls_txerrors;	/* the host refused a packet */
 	uint64_t	 ls_txfull;	/* the output queue was full */
+	uint64_t	 ls_txlost;	/* queued, not sent by shutdown or exit */
 };
 
 static void lx_tx_cb(evutil_socket_t fd, short what, void *arg);
+
+#define LX_NUD_FAILED	0x20		/* linux/neighbour.h NUD_FAILED */
+
+/*
+ * A neighbour changed on the host.  The host resolves link addresses for
+ * what this backend sends, and when it gives up on a neighbour it drops
+ * the packets that waited, without telling the sender: the failure is
+ * counted on the interface (neigh_failed), the one trace of that loss.
+ */
+static void
+lx_neigh_cb(void *ctx, int family, uint32_t ifindex, const void *addr,
+    const uint8_t *lladdr, size_t lllen, uint16_t state)
+{
+	struct lx_softc *sc = ctx;
+
+	(void)family;
+	(void)addr;
+	(void)lladdr;
+	(void)lllen;
+	if ((state & LX_NUD_FAILED) == 0) {
+		return;
+	}
+	xk_core_lock();
+	for (guint i = 0; i < sc->ls_ifs->len; i++) {
+		struct lx_if *li = g_ptr_array_index(sc->ls_ifs, i);
+
+		if (li->li_index == ifindex) {
+			li->li_st.neigh_failed++;
+		}
+	}
+	xk_core_unlock();
+}
 
 /* Frees what lx_open made, however far it got. */
 static void
@@ -176,6 +215,7 @@ lx_softc_free(struct lx_softc *sc)
 	}
 	g_free(sc->ls_txq);
 	g_free(sc->ls_txmsgs);
+	pthread_cond_destroy(&sc->ls_txcv);
 	g_free(sc);
 }
 
@@ -188,6 +228,7 @@ lx_open(struct xk_backend *be)
 
 	sc = g_new0(struct lx_softc, 1);
 	sc->ls_tx4 = sc->ls_tx6 = -1;
+	xk_cond_init(&sc->ls_txcv);
 	if (mode == NULL || *mode == '\0' || strcmp(mode, "ring") == 0) {
 		sc->ls_mode = LX_RX_RING;
 	} else if (strcmp(mode, "mmsg") == 0) {
@@ -424,6 +465,52 @@ lx_pkt(struct xk_be_pkt *p, struct lx_if *li, struct __mbuf *m,
 }
 
 /*
+ * The host reported an error on @li's packet socket (@error, from
+ * recvmmsg or SO_ERROR): counted in rxerrors.  The kernel says ENETDOWN
+ * both when the interface goes down, after which the socket receives
+ * again once it is up, and when the interface is deleted, after which it
+ * never will: then the socket's event is removed, so that nothing wakes
+ * for it again.
+ */
+static void
+lx_rx_error(struct lx_if *li, int error)
+{
+	char name[IF_NAMESIZE];
+
+	li->li_st.rxerrors++;
+	if (error != ENETDOWN && error != ENODEV && error != ENXIO) {
+		return;
+	}
+	if (if_indextoname(li->li_index, name) == NULL && errno == ENXIO) {
+		li->li_st.gone++;
+		event_del(li->li_ev);
+		xk_core_lock();
+		g_strlcpy(name, li->li_ifp->if_name, sizeof(name));
+		xk_core_unlock();
+		xk_log(XKPI_LOG_WARN, "linux: %s is gone; receive on it stops",
+		    name);
+	}
+}
+
+/*
+ * Reads and clears the packet socket's pending error.  A ring socket is
+ * never read, so nothing else clears it, and while it is set the socket
+ * polls readable (EPOLLERR): the loop would spin.
+ */
+static void
+lx_rx_sockerr(struct lx_if *li)
+{
+	socklen_t len;
+	int error = 0;
+
+	len = sizeof(error);
+	if (getsockopt(li->li_fd, SOL_SOCKET, SO_ERROR, &error, &len) == 0 &&
+	    error != 0) {
+		lx_rx_error(li, error);
+	}
+}
+
+/*
  * One packet of an interface whose MTU no cluster holds (loopback's
  * 64 KiB): received whole into a buffer, then copied into a chain.
  */
@@ -456,7 +543,7 @@ lx_rx_big(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
 	mh.msg_controllen = sizeof(cbuf.buf);
 	if ((n = recvmsg(li->li_fd, &mh, MSG_DONTWAIT)) < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			li->li_st.rxerrors++;
+			lx_rx_error(li, errno);
 		}
 		return 0;
 	}
@@ -526,7 +613,7 @@ lx_rx_mmsg(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
 	got = recvmmsg(li->li_fd, msgs, n, MSG_DONTWAIT, NULL);
 	if (got <= 0) {
 		if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-			li->li_st.rxerrors++;
+			lx_rx_error(li, errno);
 		}
 		return 0;
 	}
@@ -653,6 +740,10 @@ lx_rx_cb(evutil_socket_t fd, short what, void *arg)
 			li->li_st.rx += n;
 			be->be_input(be, pkts, n);
 		}
+		if (round == 0 && !more && sc->ls_mode == LX_RX_RING) {
+			/* Woken with no block ready: an error, most likely. */
+			lx_rx_sockerr(li);
+		}
 	}
 	xk_loop_leave(was);
 }
@@ -748,12 +839,12 @@ lx_txmsg(struct lx_txent *e, struct msghdr *mh, struct lx_txmsg *tm,
 /*
  * Sends @n queued packets of one family on @fd, as few sendmmsg(2) calls
  * as the kernel allows.  Returns how many were taken; a packet the host
- * refuses is counted and skipped, and a full socket buffer (EAGAIN)
- * stops the batch so the rest can wait for room.
+ * refuses is counted, marked in @failed and skipped, and a full socket
+ * buffer (EAGAIN) stops the batch so the rest can wait for room.
  */
 static unsigned int
 lx_tx_run(struct lx_softc *sc, int fd, struct mmsghdr *mm, unsigned int n,
-    bool *full)
+    bool *failed, bool *full)
 {
 	unsigned int done = 0;
 
@@ -773,109 +864,222 @@ lx_tx_run(struct lx_softc *sc, int fd, struct mmsghdr *mm, unsigned int n,
 			/* This packet: EMSGSIZE, ENETUNREACH, EPERM, ... */
 			atomic_fetch_add_explicit(&sc->ls_txerrors, 1,
 			    memory_order_relaxed);
-			done++;
+			failed[done++] = true;
 		}
 	}
 	return done;
 }
 
+/* What one lx_tx_batch() did. */
+enum lx_txr {
+	LX_TX_EMPTY,		/* nothing was queued */
+	LX_TX_SENT,		/* a batch went */
+	LX_TX_FULL,		/* the host's buffer is full: wait for room */
+	LX_TX_BUSY		/* another thread sends */
+};
+
 /*
- * The interface output queue's drain, on the loop thread: up to LX_BATCH
- * packets at a time, taken under the core lock and sent without it.
- * When the kernel's buffer is full, what is left waits for the socket to
- * be writable again, in order.
+ * Counts the packets of @ents that the host took (if_opackets) or
+ * refused (if_oqdrops), by their interface.  Core lock held.
+ */
+static void
+lx_tx_count_locked(const struct lx_txent *ents, const bool *failed,
+    unsigned int n)
+{
+	struct __ifnet *ifp = NULL;
+
+	XK_LOCK_ASSERT();
+	for (unsigned int t = 0; t < n; t++) {
+		if (ifp == NULL || ifp->if_index != ents[t].te_ifindex) {
+			ifp = xk_if_byindex_locked(ents[t].te_ifindex);
+		}
+		if (ifp == NULL) {
+			continue;	/* detached meanwhile: txerrors only */
+		}
+		if (failed[t]) {
+			ifp->if_oqdrops++;
+		} else {
+			ifp->if_opackets++;
+		}
+	}
+}
+
+/*
+ * One batch of the interface output queue: up to LX_BATCH packets taken
+ * under the core lock, sent without it, counted under it again.  One
+ * thread sends at a time (ls_draining): the loop's lx_tx_cb, or
+ * lx_drain for xkpi_shutdown() and the exit hook.  Another thread's
+ * batch is waited for until @wait_until (0: not at all; LX_TX_BUSY).
+ * LX_TX_FULL when the host's buffer is full, with the socket to wait on
+ * in *@wfd: what is left went back to the head of the queue, in order.
+ */
+static enum lx_txr
+lx_tx_batch(struct lx_softc *sc, gint64 wait_until, int *wfd)
+{
+	struct lx_txent ents[LX_BATCH];
+	struct mmsghdr mm[LX_BATCH];
+	bool failed[LX_BATCH];
+	struct lx_txmsg *tm = sc->ls_txmsgs;
+	unsigned int n = 0, i = 0;
+	bool full = false;
+
+	xk_core_lock();
+	while (sc->ls_draining) {
+		if (wait_until == 0 || g_get_monotonic_time() >= wait_until) {
+			xk_core_unlock();
+			return LX_TX_BUSY;
+		}
+		(void)xk_cond_wait(&sc->ls_txcv, wait_until);
+	}
+	while (n < LX_BATCH && sc->ls_txq_n > 0) {
+		ents[n++] = sc->ls_txq[sc->ls_txq_head];
+		sc->ls_txq_head = (sc->ls_txq_head + 1) % LX_TXQ_MAX;
+		sc->ls_txq_n--;
+	}
+	/* Their places stay reserved: what waits for room returns. */
+	sc->ls_txq_busy = n;
+	sc->ls_draining = n > 0;
+	xk_core_unlock();
+	if (n == 0) {
+		return LX_TX_EMPTY;
+	}
+	memset(failed, 0, sizeof(failed));
+	while (i < n && !full) {
+		unsigned int j = i, k = 0;
+		int family = 0, f, fd;
+
+		/* A run of one family: one socket, one sendmmsg. */
+		while (j < n) {
+			if (!lx_txmsg(&ents[j], &mm[k].msg_hdr, &tm[k], &f)) {
+				atomic_fetch_add_explicit(&sc->ls_txerrors, 1,
+				    memory_order_relaxed);
+				if (k == 0) {
+					failed[j] = true;
+					i = ++j;
+					continue;
+				}
+				break;
+			}
+			if (k > 0 && f != family) {
+				break;
+			}
+			family = f;
+			mm[k].msg_len = 0;
+			k++;
+			j++;
+		}
+		if (k == 0) {
+			continue;
+		}
+		fd = family == AF_INET ? sc->ls_tx4 : sc->ls_tx6;
+		i += lx_tx_run(sc, fd, mm, k, failed + i, &full);
+		if (full) {
+			*wfd = fd;
+		}
+	}
+	xk_core_lock();
+	lx_tx_count_locked(ents, failed, i);
+	/* Put back what waits for room, ahead of the rest. */
+	for (unsigned int t = n; t > i; t--) {
+		sc->ls_txq_head = (sc->ls_txq_head + LX_TXQ_MAX - 1) %
+		    LX_TXQ_MAX;
+		sc->ls_txq[sc->ls_txq_head] = ents[t - 1];
+		sc->ls_txq_n++;
+	}
+	sc->ls_txq_busy = 0;
+	sc->ls_draining = false;
+	pthread_cond_broadcast(&sc->ls_txcv);
+	xk_core_unlock();
+	for (unsigned int t = 0; t < i; t++) {
+		xk_m_freem(ents[t].te_m);
+	}
+	return full ? LX_TX_FULL : LX_TX_SENT;
+}
+
+/*
+ * The interface output queue's drain, on the loop thread: up to
+ * LX_ROUNDS batches, then the next turn of the loop.  When the kernel's
+ * buffer is full, what is left waits for the socket to be writable
+ * again, in order.
  */
 static void
 lx_tx_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct xk_backend *be = arg;
 	struct lx_softc *sc = be->be_softc;
-	struct lx_txent ents[LX_BATCH];
-	struct mmsghdr mm[LX_BATCH];
-	struct lx_txmsg *tm = sc->ls_txmsgs;
+	enum lx_txr r = LX_TX_SENT;
+	int wfd = -1;
 	bool was;
 
 	(void)fd;
 	(void)what;
 	was = xk_loop_enter();
-	for (int round = 0; round < LX_ROUNDS; round++) {
-		unsigned int n = 0, i = 0;
-		bool full = false;
-
-		xk_core_lock();
-		while (n < LX_BATCH && sc->ls_txq_n > 0) {
-			ents[n++] = sc->ls_txq[sc->ls_txq_head];
-			sc->ls_txq_head = (sc->ls_txq_head + 1) % LX_TXQ_MAX;
-			sc->ls_txq_n--;
-		}
-		/* Their places stay reserved: what waits for room returns. */
-		sc->ls_txq_busy = n;
-		xk_core_unlock();
-		if (n == 0) {
-			break;
-		}
-		while (i < n && !full) {
-			unsigned int j = i, k = 0, taken;
-			int family = 0, f;
-
-			/* A run of one family: one socket, one sendmmsg. */
-			while (j < n) {
-				if (!lx_txmsg(&ents[j], &mm[k].msg_hdr, &tm[k],
-				    &f)) {
-					atomic_fetch_add_explicit(
-					    &sc->ls_txerrors, 1,
-					    memory_order_relaxed);
-					if (k == 0) {
-						xk_m_freem(ents[j].te_m);
-						ents[j].te_m = NULL;
-						i = ++j;
-						continue;
-					}
-					break;
-				}
-				if (k > 0 && f != family) {
-					break;
-				}
-				family = f;
-				mm[k].msg_len = 0;
-				k++;
-				j++;
-			}
-			if (k == 0) {
-				continue;
-			}
-			taken = lx_tx_run(sc, family == AF_INET ? sc->ls_tx4 :
-			    sc->ls_tx6, mm, k, &full);
-			for (unsigned int t = 0; t < taken; t++) {
-				xk_m_freem(ents[i + t].te_m);
-			}
-			i += taken;
-			if (full) {
-				event_add(family == AF_INET ? sc->ls_txw4 :
-				    sc->ls_txw6, NULL);
-			}
-		}
-		xk_core_lock();
-		/* Put back what waits for room, ahead of the rest. */
-		for (unsigned int t = n; t > i; t--) {
-			sc->ls_txq_head = (sc->ls_txq_head + LX_TXQ_MAX - 1) %
-			    LX_TXQ_MAX;
-			sc->ls_txq[sc->ls_txq_head] = ents[t - 1];
-			sc->ls_txq_n++;
-		}
-		sc->ls_txq_busy = 0;
-		xk_core_unlock();
-		if (i < n) {
-			break;
-		}
+	for (int round = 0; round < LX_ROUNDS && r == LX_TX_SENT; round++) {
+		r = lx_tx_batch(sc, 0, &wfd);
 	}
+	if (r == LX_TX_FULL) {
+		event_add(wfd == sc->ls_tx4 ? sc->ls_txw4 : sc->ls_txw6, NULL);
+	}
+	/* Another thread sending (lx_drain) sends the rest. */
 	xk_core_lock();
-	if (sc->ls_txq_n > 0 && !event_pending(sc->ls_txw4, EV_WRITE, NULL) &&
+	if (r == LX_TX_SENT && sc->ls_txq_n > 0 &&
+	    !event_pending(sc->ls_txw4, EV_WRITE, NULL) &&
 	    !event_pending(sc->ls_txw6, EV_WRITE, NULL)) {
 		event_active(sc->ls_txkick, 0, 0);	/* fairness: next turn */
 	}
 	xk_core_unlock();
 	xk_loop_leave(was);
+}
+
+/*
+ * be_drain: sends the output queue from this thread, waiting in poll(2)
+ * while the host's buffer is full, until @deadline; what is still queued
+ * then is discarded and counted (if_oqdrops, linux.txlost).
+ */
+static void
+lx_drain(struct xk_backend *be, int64_t deadline, const char *why)
+{
+	struct lx_softc *sc = be->be_softc;
+	struct __ifnet *ifp = NULL;
+	enum lx_txr r;
+	unsigned int lost = 0;
+
+	do {
+		int wfd = -1;
+
+		r = lx_tx_batch(sc, deadline, &wfd);
+		if (r == LX_TX_FULL) {
+			struct pollfd pfd = { .fd = wfd, .events = POLLOUT };
+			gint64 left = deadline - g_get_monotonic_time();
+
+			if (left > 0) {
+				(void)poll(&pfd, 1, (int)((left + 999) / 1000));
+			}
+		}
+	} while (r != LX_TX_EMPTY && r != LX_TX_BUSY &&
+	    g_get_monotonic_time() < deadline);
+	xk_core_lock();
+	while (sc->ls_txq_n > 0) {
+		struct lx_txent *e = &sc->ls_txq[sc->ls_txq_head];
+
+		if (ifp == NULL || ifp->if_index != e->te_ifindex) {
+			ifp = xk_if_byindex_locked(e->te_ifindex);
+		}
+		if (ifp != NULL) {
+			ifp->if_oqdrops++;
+		}
+		xk_m_freem(e->te_m);
+		e->te_m = NULL;
+		sc->ls_txq_head = (sc->ls_txq_head + 1) % LX_TXQ_MAX;
+		sc->ls_txq_n--;
+		sc->ls_txlost++;
+		lost++;
+	}
+	xk_core_unlock();
+	if (lost > 0) {
+		xk_log(XKPI_LOG_WARN, "linux: %u queued packet(s) did not "
+		    "leave by %s (if.*.oqdrops, be.linux.txlost)", lost, why);
+	}
 }
 
 /*
@@ -963,6 +1167,8 @@ lx_stats(struct xk_backend *be, void (*fn)(void *, const char *, uint64_t),
 			{ "nomem", li->li_st.nomem },
 			{ "kdrops", li->li_st.kdrops },
 			{ "rxerrors", li->li_st.rxerrors },
+			{ "gone", li->li_st.gone },
+			{ "neigh_failed", li->li_st.neigh_failed },
 		};
 
 		lx_kdrops(li);
@@ -977,6 +1183,7 @@ lx_stats(struct xk_backend *be, void (*fn)(void *, const char *, uint64_t),
 	fn(ctx, "linux.txfull", sc->ls_txfull);
 	fn(ctx, "linux.txerrors", atomic_load_explicit(&sc->ls_txerrors,
 	    memory_order_relaxed));
+	fn(ctx, "linux.txlost", sc->ls_txlost);
 }
 
 static void
@@ -1014,12 +1221,13 @@ lx_close(struct xk_backend *be)
 const struct xk_backend_ops xk_be_linux_ops = {
 	.be_version = XK_BACKEND_OPS_VERSION,
 	.be_name = "linux",
-	.be_features = XK_BEF_COPIES,
+	.be_features = XK_BEF_COPIES | XK_BEF_OCOUNT,
 	.be_open = lx_open,
 	.be_attach = lx_attach,
 	.be_output = lx_output,
 	.be_route = lx_route,
 	.be_stats = lx_stats,
+	.be_drain = lx_drain,
 	.be_stop = lx_stop,
 	.be_close = lx_close,
 };

@@ -71,6 +71,7 @@ enum pc_ctr {
 	PC_HELD,		/* packets that waited for resolution */
 	PC_HOLD_DROP,		/* pushed out of a full hold queue */
 	PC_HOLD_TIMEOUT,	/* still unresolved after PC_HOLD_US */
+	PC_HOLD_LOST,		/* still held at xkpi_shutdown() or exit */
 	PC_NCTR
 };
 
@@ -90,6 +91,7 @@ static const char *const pc_ctr_names[PC_NCTR] = {
 	[PC_HELD] = "held",
 	[PC_HOLD_DROP] = "hold_drop",
 	[PC_HOLD_TIMEOUT] = "hold_timeout",
+	[PC_HOLD_LOST] = "hold_lost",
 };
 
 union pc_addr {
@@ -312,13 +314,17 @@ pc_hold_gc_locked(struct pc_softc *sc, struct pc_hold *ho)
 	}
 }
 
-/* Drops the oldest packet of @ho, counting it under @ctr. */
+/*
+ * Drops the oldest packet of @ho, counting it under @ctr and, as output
+ * that was accepted but did not leave, in the interface's if_oqdrops.
+ */
 static void
 pc_hold_drop1_locked(struct pc_softc *sc, struct pc_hold *ho, enum pc_ctr ctr)
 {
 	pc_held_free(g_queue_pop_head(&ho->ho_pkts));
 	sc->sc_nheld--;
 	ho->ho_pif->pi_ctr[ctr]++;
+	ho->ho_pif->pi_ifp->if_oqdrops++;
 }
 
 /* Drops every packet of @ho (which is freed), counting under @ctr. */
@@ -364,6 +370,8 @@ pc_send_locked(struct pc_if *pif, struct __mbuf *m, int family,
 		return error;
 	}
 	pif->pi_ctr[PC_SENT]++;
+	/* Sent only now, held or not (XK_BEF_OCOUNT). */
+	pif->pi_ifp->if_opackets++;
 	return 0;
 }
 
@@ -376,8 +384,11 @@ pc_hold_flush_locked(struct pc_softc *sc, struct pc_hold *ho,
 
 	while ((hp = g_queue_pop_head(&ho->ho_pkts)) != NULL) {
 		sc->sc_nheld--;
-		(void)pc_send_locked(ho->ho_pif, hp->hp_m, ho->ho_family,
-		    lladdr);
+		if (pc_send_locked(ho->ho_pif, hp->hp_m, ho->ho_family,
+		    lladdr) != 0) {
+			/* Accepted when held: nobody else counts it. */
+			ho->ho_pif->pi_ifp->if_oqdrops++;
+		}
 		g_free(hp);
 	}
 	pc_hold_gc_locked(sc, ho);
@@ -656,7 +667,10 @@ pc_output1_locked(struct pc_softc *sc, struct __mbuf *m, uint32_t ifindex)
 		}
 		return pc_send_locked(pif, m, family, lladdr);
 	case ENOENT:
-		/* As BSD does with la_hold: the packet counts as sent. */
+		/*
+		 * As BSD does with la_hold, the send succeeds; the packet
+		 * counts in if_opackets when it leaves, else if_oqdrops.
+		 */
 		pc_hold_locked(pif, m, family, &nh);
 		return 0;
 	default:
@@ -689,6 +703,25 @@ pc_output(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n,
 }
 
 /*
+ * Asks the host's neighbour table for @ho's next hop: when it has the
+ * link address, sends what @ho holds and frees @ho (true).
+ */
+static bool
+pc_hold_ask_locked(struct pc_softc *sc, struct pc_hold *ho)
+{
+	uint8_t lladdr[16];
+	size_t lllen = 0;
+
+	if (xk_hostif_neigh(ho->ho_family, ho->ho_pif->pi_index,
+	    &ho->ho_addr, lladdr, sizeof(lladdr), &lllen) == 0 &&
+	    lllen == ETHER_ADDR_LEN) {
+		pc_hold_flush_locked(sc, ho, lladdr);
+		return true;
+	}
+	return false;
+}
+
+/*
  * Ages the holds: drops what waited PC_HOLD_US, and sends what the host
  * has resolved meanwhile (should a neighbour report have been missed).
  */
@@ -706,14 +739,9 @@ pc_sweep_cb(evutil_socket_t fd, short what, void *arg)
 	for (l = sc->sc_holds.head; l != NULL; l = next) {
 		struct pc_hold *ho = l->data;
 		struct pc_held *hp;
-		uint8_t lladdr[16];
-		size_t lllen = 0;
 
 		next = l->next;
-		if (xk_hostif_neigh(ho->ho_family, ho->ho_pif->pi_index,
-		    &ho->ho_addr, lladdr, sizeof(lladdr), &lllen) == 0 &&
-		    lllen == ETHER_ADDR_LEN) {
-			pc_hold_flush_locked(sc, ho, lladdr);
+		if (pc_hold_ask_locked(sc, ho)) {
 			continue;
 		}
 		while ((hp = g_queue_peek_head(&ho->ho_pkts)) != NULL &&
@@ -755,6 +783,46 @@ pc_neigh_cb(void *ctx, int family, uint32_t ifindex, const void *addr,
 		}
 	}
 	xk_core_unlock();
+}
+
+/*
+ * be_drain: held packets whose next hop the host resolves before
+ * @deadline leave (the neighbour table is asked every 10 ms); the rest
+ * are dropped and counted (hold_lost, if_oqdrops).
+ */
+static void
+pc_drain(struct xk_backend *be, int64_t deadline, const char *why)
+{
+	struct pc_softc *sc = be->be_softc;
+	struct pc_hold *ho;
+	unsigned int lost;
+
+	for (;;) {
+		GList *l, *next;
+		bool left;
+
+		xk_core_lock();
+		for (l = sc->sc_holds.head; l != NULL; l = next) {
+			next = l->next;
+			(void)pc_hold_ask_locked(sc, l->data);
+		}
+		left = sc->sc_nheld > 0;
+		xk_core_unlock();
+		if (!left || g_get_monotonic_time() >= deadline) {
+			break;
+		}
+		g_usleep(10 * 1000);
+	}
+	xk_core_lock();
+	lost = sc->sc_nheld;
+	while ((ho = g_queue_peek_head(&sc->sc_holds)) != NULL) {
+		pc_hold_drain_locked(sc, ho, PC_HOLD_LOST);
+	}
+	xk_core_unlock();
+	if (lost > 0) {
+		xk_log(XKPI_LOG_WARN, "pcap: %u held packet(s) did not leave by "
+		    "%s (if.*.oqdrops, be.pcap.*.hold_lost)", lost, why);
+	}
 }
 
 static int
@@ -1045,12 +1113,13 @@ pc_stats(struct xk_backend *be,
 const struct xk_backend_ops xk_be_pcap_ops = {
 	.be_version = XK_BACKEND_OPS_VERSION,
 	.be_name = "pcap",
-	.be_features = XK_BEF_COPIES,
+	.be_features = XK_BEF_COPIES | XK_BEF_OCOUNT,
 	.be_open = pc_open,
 	.be_attach = pc_attach,
 	.be_output = pc_output,
 	.be_route = pc_route,
 	.be_stats = pc_stats,
+	.be_drain = pc_drain,
 	.be_stop = pc_stop,
 	.be_close = pc_close,
 };

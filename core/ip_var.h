@@ -168,6 +168,13 @@ struct xk_backend;
 
 int	xk_engine_open(const char *name, struct event_base *base);
 void	xk_engine_close(void);
+/*
+ * Lets what the backend accepted for output leave, waiting for the host
+ * up to XK_DRAIN_MS; the rest is discarded and counted (be_drain).  From
+ * xk_engine_close() and the exit hook, without the core lock.
+ */
+#define XK_DRAIN_MS	1000
+void	xk_engine_drain(const char *why);
 /* Attaches interface @name through the open backend (be_attach). */
 int	xk_engine_attach(const char *name);
 struct xk_backend *xk_engine_backend(void);

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <xkpi.h>
 
@@ -40,6 +41,8 @@ static bool lib_own_base;
 static pthread_t lib_thread;
 static struct event *lib_stop_ev;
 static int lib_upcall_mode;
+static pid_t lib_pid;		/* the process that started the library */
+static pid_t lib_hook_pid;	/* the process that registered lib_atexit */
 static int lib_log_level = XKPI_LOG_WARN;
 
 static pthread_mutex_t log_mtx = PTHREAD_MUTEX_INITIALIZER;
@@ -238,6 +241,43 @@ engine_start(const char *backend, const char *ifaces)
 }
 
 /*
+ * At exit() (or a return from main), while the library runs: what the
+ * backend accepted for output leaves, within XK_DRAIN_MS, or is counted
+ * and logged (xk_engine_drain).  Nothing is torn down: other threads,
+ * the loop among them, may still run.  Not in a child that inherited the
+ * library through fork(): those packets are its parent's to send.  Not
+ * when this thread holds the core lock (a panic or log hook that exits),
+ * nor while xkpi_init() or xkpi_shutdown() runs elsewhere (which drains).
+ */
+static void
+lib_atexit(void)
+{
+	if (getpid() != lib_pid || xk_core_owned() ||
+	    pthread_mutex_trylock(&lib_mtx) != 0) {
+		return;
+	}
+	if (atomic_load(&lib_running)) {
+		xk_engine_drain("exit");
+	}
+	pthread_mutex_unlock(&lib_mtx);
+}
+
+/*
+ * The library started: arm the exit hook, once per process (a child of
+ * fork() arms its own, so that it runs before the exit handlers the
+ * child registered before starting the library, as in its parent).
+ */
+static void
+lib_started_locked(void)
+{
+	lib_pid = getpid();
+	if (lib_hook_pid != lib_pid && atexit(lib_atexit) == 0) {
+		lib_hook_pid = lib_pid;
+	}
+	atomic_store(&lib_running, true);
+}
+
+/*
  * What a `size` of 0 stands for: the fields the structure had when `size`
  * came, backend to mbuf_limit_bytes.  Never to grow with the structure.
  */
@@ -345,7 +385,7 @@ lib_start_locked(struct event_base *base, const struct xkpi_config *ucfg)
 			lib_base = NULL;
 			return error;
 		}
-		atomic_store(&lib_running, true);
+		lib_started_locked();
 		return 0;
 	}
 	if (evthread_use_pthreads() != 0) {
@@ -367,7 +407,7 @@ lib_start_locked(struct event_base *base, const struct xkpi_config *ucfg)
 		xk_engine_close();
 		goto fail;
 	}
-	atomic_store(&lib_running, true);
+	lib_started_locked();
 	xk_log(XKPI_LOG_INFO, "started, backend %s", backend);
 	return 0;
 fail:

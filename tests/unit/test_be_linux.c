@@ -1,9 +1,12 @@
 /*
  * The linux backend's edges, in a network namespace of the test's own
  * (root only; the cases skip otherwise): attaching (ENXIO, EEXIST, the
- * host's index and MTU), its counters by name, a bad XKPI_LINUX_RX, and
- * EPERM for a process without CAP_NET_RAW.  Traffic itself is checked
- * end to end by tests/integration/rawnet.sh and bignet.sh.
+ * host's index and MTU), its counters by name, a bad XKPI_LINUX_RX,
+ * EPERM for a process without CAP_NET_RAW, an interface that goes down
+ * or away under the receive socket (no spinning loop), and the output
+ * queue at xkpi_shutdown() and at exit (drained, or counted).  Traffic
+ * itself is checked end to end by tests/integration/rawnet.sh, bignet.sh
+ * and faults.sh.
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "config.h"
@@ -22,11 +25,15 @@
 #include <event2/thread.h>
 #include <net/if.h>
 #include <net/if_arp.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +42,7 @@
 
 #include "core/if_var.h"
 #include "core/socket_var.h"
+#include "tests/lib/xk_test.h"
 
 static bool have_ns;
 
@@ -209,10 +217,401 @@ test_output_queue_full(void **state)
 		event_base_loop(base, EVLOOP_NONBLOCK);
 	}
 	assert_int_equal(error, 0);
+	/* Counted as sent when they leave, not when queued. */
+	for (i = 0; i < 2000 && stat_value("if.xkl0.opackets") < 4097; i++) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+	}
 	assert_int_equal(stat_value("if.xkl0.opackets"), 4097);
+	assert_int_equal(stat_value("if.xkl0.oqdrops"), 0);
 	sock_close(so);
 	xkpi_shutdown();
 	event_base_free(base);
+}
+
+/* The loop's turns until a timer of @ms fires: thousands if it spins. */
+static void
+timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	*(bool *)arg = true;
+}
+
+static int
+turns_until(struct event_base *base, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct event *t;
+	bool fired = false;
+	int turns = 0;
+
+	assert_non_null(t = evtimer_new(base, timer_cb, &fired));
+	assert_int_equal(evtimer_add(t, &tv), 0);
+	while (!fired && turns < 100000) {
+		event_base_loop(base, EVLOOP_ONCE);
+		turns++;
+	}
+	event_free(t);
+	return turns;
+}
+
+/* The library on a base of the test's own, XKPI_LINUX_RX=@rx. */
+static struct event_base *test_base;
+
+static struct event_base *
+start_on_base(const char *rx, const char *ifaces)
+{
+	struct xkpi_config cfg = { .backend = "linux", .ifaces = ifaces };
+
+	setenv("XKPI_LINUX_RX", rx, 1);
+	assert_int_equal(evthread_use_pthreads(), 0);
+	assert_non_null(test_base = event_base_new());
+	assert_int_equal(xkpi_init_with_base(test_base, &cfg), 0);
+	unsetenv("XKPI_LINUX_RX");
+	return test_base;
+}
+
+static void
+stop_on_base(struct event_base *base)
+{
+	xkpi_shutdown();
+	event_base_free(base);
+	test_base = NULL;
+}
+
+/* After a failed case too: the next one starts afresh. */
+static int
+teardown_base(void **state)
+{
+	(void)state;
+	if (test_base != NULL) {
+		stop_on_base(test_base);
+	}
+	unsetenv("XKPI_LINUX_RX");
+	(void)sh("tc qdisc del dev xkl0 root 2>/dev/null; "
+	    "ip link del xkl2 2>/dev/null");
+	return 0;
+}
+
+/*
+ * The interface goes down and up under the receive socket: the kernel
+ * leaves an error pending on it (ENETDOWN), which keeps it polling
+ * readable until read.  Read once and counted (rxerrors), in both
+ * receive modes; the loop then sleeps: a few turns for the host's
+ * notifications in a third of a second, where a spinning loop turns
+ * thousands of times.
+ */
+static void
+test_down_up_no_spin(void **state)
+{
+	static const char *const modes[] = { "ring", "mmsg" };
+
+	(void)state;
+	NEED_NS();
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		struct event_base *base = start_on_base(modes[i], "xkl0");
+		int turns;
+
+		(void)turns_until(base, 100);
+		assert_int_equal(stat_value("be.linux.xkl0.rxerrors"), 0);
+		assert_int_equal(sh("ip link set xkl0 down && "
+		    "ip link set xkl0 up"), 0);
+		turns = turns_until(base, 300);
+		print_message("%s: %d turns\n", modes[i], turns);
+		assert_true(turns < 50);
+		assert_int_equal(stat_value("be.linux.xkl0.rxerrors"), 1);
+		assert_int_equal(stat_value("be.linux.xkl0.gone"), 0);
+		stop_on_base(base);
+	}
+}
+
+/*
+ * An attached interface deleted: the error is read and counted once,
+ * the socket's event removed (gone), and the loop sleeps.
+ */
+static void
+test_deleted_no_spin(void **state)
+{
+	static const char *const modes[] = { "ring", "mmsg" };
+
+	(void)state;
+	NEED_NS();
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		struct event_base *base;
+		int turns;
+
+		assert_int_equal(sh("ip link add xkl2 type veth peer name xkl3 "
+		    "&& ip link set xkl2 up && ip link set xkl3 up"), 0);
+		base = start_on_base(modes[i], "xkl2");
+		(void)turns_until(base, 100);
+		assert_int_equal(sh("ip link del xkl2"), 0);
+		turns = turns_until(base, 300);
+		print_message("%s: %d turns\n", modes[i], turns);
+		assert_true(turns < 50);
+		assert_int_equal(stat_value("be.linux.xkl2.rxerrors"), 1);
+		assert_int_equal(stat_value("be.linux.xkl2.gone"), 1);
+		stop_on_base(base);
+	}
+}
+
+/* A host raw socket of protocol 253 in the namespace: what arrives. */
+static int
+sink_open(void)
+{
+	int fd, size = 4 << 20;
+
+	assert_true((fd = socket(AF_INET, SOCK_RAW, 253)) >= 0);
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	return fd;
+}
+
+/* Counts arrivals from 10.206.0.1 until @want, or 10 s (liveness). */
+static unsigned int
+sink_count(int fd, unsigned int want)
+{
+	int64_t end = xk_test_now_us() + 10 * 1000 * 1000;
+	unsigned int got = 0;
+	uint8_t buf[2048];
+	ssize_t n;
+
+	while (got < want && xk_test_now_us() < end) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, 100) <= 0) {
+			continue;
+		}
+		while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+			const struct ip *ip = (const void *)buf;
+
+			if ((size_t)n >= sizeof(*ip) &&
+			    ip->ip_src.s_addr == htonl(0x0ace0001)) {
+				got++;
+			}
+		}
+	}
+	return got;
+}
+
+/* Queues @n packets to 10.206.0.2; the loop is not run. */
+static void
+queue_n(int n)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	socket_t so;
+
+	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, 253, NULL, NULL, &so),
+	    0);
+	inet_pton(AF_INET, "10.206.0.2", &to.sin_addr);
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(send1(so, &to), 0);
+	}
+	sock_close(so);
+}
+
+/*
+ * xkpi_shutdown() sends what the output queue holds before it frees it:
+ * 1000 packets queued with the loop held still all arrive.
+ */
+static void
+test_shutdown_drains(void **state)
+{
+	struct event_base *base;
+	int fd;
+
+	(void)state;
+	NEED_NS();
+	fd = sink_open();
+	base = start_on_base("ring", "xkl0");
+	queue_n(1000);
+	/* Queued, not sent: not counted as sent yet. */
+	assert_int_equal(stat_value("if.xkl0.opackets"), 0);
+	stop_on_base(base);
+	assert_int_equal(sink_count(fd, 1000), 1000);
+	close(fd);
+}
+
+/* Log messages, kept for the test to read. */
+static char log_seen[4096];
+
+static void
+log_keep(int level, const char *msg, void *ctx)
+{
+	(void)level;
+	(void)ctx;
+	if (strlen(log_seen) + strlen(msg) + 2 < sizeof(log_seen)) {
+		strcat(log_seen, msg);
+		strcat(log_seen, "\n");
+	}
+}
+
+/* A queue discipline that lets 1 kB a second out of xkl0. */
+#define SLOW_QDISC	"tc qdisc add dev xkl0 root tbf rate 8kbit " \
+			"burst 1600 limit 1000000"
+
+/*
+ * The host holds the packets back: xkpi_shutdown() waits its bound
+ * (XK_DRAIN_MS), then discards the rest and says how many.
+ */
+static void
+test_shutdown_bound(void **state)
+{
+	struct event_base *base;
+	unsigned int lost = 0;
+	const char *p;
+
+	(void)state;
+	NEED_NS();
+	assert_int_equal(sh(SLOW_QDISC), 0);
+	base = start_on_base("ring", "xkl0");
+	queue_n(1000);
+	log_seen[0] = '\0';
+	xkpi_set_log_hook(log_keep, NULL);
+	stop_on_base(base);
+	xkpi_set_log_hook(NULL, NULL);
+	print_message("%s", log_seen);
+	assert_non_null(p = strstr(log_seen, "linux: "));
+	assert_int_equal(sscanf(p, "linux: %u queued packet(s) did not leave "
+	    "by shutdown", &lost), 1);
+	assert_true(lost > 0 && lost < 1000);
+}
+
+/* The child's counters, written to a pipe after the library's hook. */
+static int report_fd = -1;
+
+static void
+report_cb(const char *name, uint64_t value, void *ctx)
+{
+	char line[128];
+	int len;
+
+	(void)ctx;
+	if (strcmp(name, "if.xkl0.opackets") == 0 ||
+	    strcmp(name, "if.xkl0.oqdrops") == 0 ||
+	    strcmp(name, "be.linux.txlost") == 0) {
+		len = snprintf(line, sizeof(line), "%s %llu\n", name,
+		    (unsigned long long)value);
+		if (write(report_fd, line, (size_t)len) != len) {
+			_exit(4);
+		}
+	}
+}
+
+static void
+report_at_exit(void)
+{
+	(void)xkpi_stats(report_cb, NULL);
+	close(report_fd);
+}
+
+/* In a child: sends @n packets and calls exit() at once. */
+static void
+child_send_exit(int n)
+{
+	struct xkpi_config cfg = { .backend = "linux", .ifaces = "xkl0" };
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	socket_t so;
+
+	/* Registered before the library's own hook: runs after it. */
+	if (atexit(report_at_exit) != 0 || xkpi_init(&cfg) != 0 ||
+	    sock_socket(PF_INET, SOCK_RAW, 253, NULL, NULL, &so) != 0) {
+		_exit(2);
+	}
+	inet_pton(AF_INET, "10.206.0.2", &to.sin_addr);
+	for (int i = 0; i < n; i++) {
+		if (send1(so, &to) != 0) {
+			_exit(3);
+		}
+	}
+	exit(0);
+}
+
+struct exit_counts {
+	uint64_t	opackets;
+	uint64_t	oqdrops;
+	uint64_t	txlost;
+};
+
+/* Runs child_send_exit(@n) in a child; its counters after exit. */
+static void
+run_exit_child(int n, struct exit_counts *c)
+{
+	char buf[512], name[64];
+	unsigned long long v;
+	int fds[2], st;
+	size_t have = 0;
+	ssize_t r;
+	FILE *f;
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	if ((pid = fork()) == 0) {
+		close(fds[0]);
+		report_fd = fds[1];
+		child_send_exit(n);
+	}
+	assert_true(pid > 0);
+	close(fds[1]);
+	while (have < sizeof(buf) - 1 &&
+	    (r = read(fds[0], buf + have, sizeof(buf) - 1 - have)) > 0) {
+		have += (size_t)r;
+	}
+	buf[have] = '\0';
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	print_message("%s", buf);
+	c->opackets = c->oqdrops = c->txlost = UINT64_MAX;
+	assert_non_null(f = fmemopen(buf, have + 1, "r"));
+	while (fscanf(f, "%63s %llu", name, &v) == 2) {
+		if (strcmp(name, "if.xkl0.opackets") == 0) {
+			c->opackets = v;
+		} else if (strcmp(name, "if.xkl0.oqdrops") == 0) {
+			c->oqdrops = v;
+		} else if (strcmp(name, "be.linux.txlost") == 0) {
+			c->txlost = v;
+		}
+	}
+	fclose(f);
+}
+
+/*
+ * A program that sends and calls exit() at once: the exit hook sends
+ * what was queued, and the counters say so.
+ */
+static void
+test_exit_drains(void **state)
+{
+	struct exit_counts c;
+	int fd;
+
+	(void)state;
+	NEED_NS();
+	fd = sink_open();
+	run_exit_child(10, &c);
+	assert_int_equal(sink_count(fd, 10), 10);
+	assert_int_equal(c.opackets, 10);
+	assert_int_equal(c.oqdrops, 0);
+	assert_int_equal(c.txlost, 0);
+	close(fd);
+}
+
+/*
+ * At exit, with the host holding packets back: the hook's bound passes,
+ * and every packet is counted, as sent or as lost.
+ */
+static void
+test_exit_bound(void **state)
+{
+	struct exit_counts c;
+
+	(void)state;
+	NEED_NS();
+	assert_int_equal(sh(SLOW_QDISC), 0);
+	run_exit_child(1000, &c);
+	assert_int_equal(c.opackets + c.oqdrops, 1000);
+	assert_true(c.oqdrops > 0);
+	assert_int_equal(c.txlost, c.oqdrops);
 }
 
 /*
@@ -256,6 +655,12 @@ main(void)
 		cmocka_unit_test(test_rx_mode),
 		cmocka_unit_test(test_output_queue_full),
 		cmocka_unit_test(test_needs_privilege),
+		cmocka_unit_test_teardown(test_down_up_no_spin, teardown_base),
+		cmocka_unit_test_teardown(test_deleted_no_spin, teardown_base),
+		cmocka_unit_test_teardown(test_shutdown_drains, teardown_base),
+		cmocka_unit_test_teardown(test_shutdown_bound, teardown_base),
+		cmocka_unit_test_teardown(test_exit_drains, teardown_base),
+		cmocka_unit_test_teardown(test_exit_bound, teardown_base),
 	};
 
 	/* Before any thread: a namespace of our own, with a veth pair. */
@@ -264,7 +669,18 @@ main(void)
 	    "ip link add xkl0 mtu 1400 type veth peer name xkl1 && "
 	    "ip link set xkl0 up && ip link set xkl1 up && "
 	    "ip addr add 10.206.0.1/24 dev xkl0 && "
-	    "ip addr add 10.206.0.2/24 dev xkl1") == 0;
+	    "ip addr add 10.206.0.2/24 dev xkl1 && "
+	    /*
+	     * Sent out of xkl0 (IP_PKTINFO), packets to 10.206.0.2 cross
+	     * the pair: its link address is given, as ARP between two
+	     * addresses of one host is refused, and xkl1 takes packets
+	     * from a local source.
+	     */
+	    "ip neigh replace 10.206.0.2 dev xkl0 nud permanent lladdr "
+	    "$(ip -br link show dev xkl1 | awk '{ print $3 }') && "
+	    "sysctl -qw net.ipv4.conf.all.rp_filter=0 && "
+	    "sysctl -qw net.ipv4.conf.xkl1.rp_filter=0 && "
+	    "sysctl -qw net.ipv4.conf.xkl1.accept_local=1") == 0;
 	if (!have_ns) {
 		fprintf(stderr, "test_be_linux: not root or no namespaces: "
 		    "every case skips\n");
