@@ -331,8 +331,10 @@ xk_mb_set_byte_limit(size_t bytes)
 {
 	zones_ready();
 	atomic_store(&byte_limit, (uint64_t)bytes);
-	/* Cached objects count against the bound: give them back. */
-	xk_mb_reclaim();
+	if (bytes != 0) {
+		/* Cached objects count against the bound: give them back. */
+		xk_mb_reclaim();
+	}
 }
 
 uint64_t

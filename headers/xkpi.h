@@ -41,10 +41,13 @@
  *       side, as XNU on Apple silicon does; anything else, or none, keeps
  *       XNU x86_64's read side only.  The `upcall_mode` field, when set to
  *       XKPI_UPCALL_ARM64, wins.
- *     - `XKPI_MBUF_CACHE`: `0` frees every mbuf and cluster to the heap at
- *       once, so that valgrind and the sanitizers see each use after free;
- *       any other value, or none, keeps freed buffers in a cache for
- *       reuse.
+ *     - `XKPI_MBUF_CACHE`: `0` frees every cluster to the heap at once,
+ *       and every mbuf once it leaves the quarantine that keeps the last
+ *       256 freed mbufs marked free (see kpi_mbuf.h; the library makes
+ *       quarantined mbufs inaccessible to valgrind and AddressSanitizer,
+ *       but for their type), so that those tools see each use after
+ *       free; any other value, or none, keeps freed buffers in a cache
+ *       for reuse.
  *
  *     <b>Versions.</b> The XKPI_VERSION_* macros give the version of the
  *     headers; the shared library's soname follows the major number.
@@ -149,10 +152,15 @@ struct xkpi_config {
 					     XKPI_UPCALL_X86_64 (0) by
 					     default. */
 	size_t		 mbuf_limit_bytes; /*!< Most memory mbufs and
-					     clusters may hold together;
-					     beyond it allocations fail as
-					     the mbuf KPI documents.  0: the
-					     library's default bound. */
+					     clusters may hold together,
+					     counted as 256 bytes an mbuf
+					     and a cluster's size plus 32,
+					     free ones kept for reuse
+					     included; beyond it allocations
+					     fail as the mbuf KPI documents,
+					     counted in `mbuf.limit`.  0: no
+					     byte bound, only the library's
+					     default bounds per size. */
 	/* New fields go here, at the end, and only here. */
 };
 
@@ -194,8 +202,9 @@ extern void xkpi_set_log_hook(xkpi_log_hook hook, void *ctx);
 /*!
  * @abstract Receives the library's panics.
  * @discussion A panic is an impossible state the caller has caused, where
- *     XNU would panic the kernel: a sock_release() without a
- *     sock_retain(), an mbuf freed twice.
+ *     XNU would panic the kernel or use freed memory: a sock_release()
+ *     without a sock_retain(), a socket used after it was closed or
+ *     closed twice, an mbuf used after it was freed or freed twice.
  * @param msg What went wrong: one line, valid during the call only.
  * @param ctx The context pointer given to xkpi_set_panic_hook().
  * @locking Called on the thread of the offending call, possibly with the
@@ -210,10 +219,12 @@ typedef void (*xkpi_panic_hook)(const char *msg, void *ctx);
  * @discussion The default hook prints the message to standard error and
  *     calls abort().  If a hook returns, the offending call returns
  *     without doing anything further (a release without a retain changes
- *     no count; a second free of an mbuf frees nothing), so a test can
- *     record the panic and go on.  The hook stays in place across
- *     xkpi_shutdown().  May be called at any time, before initialisation
- *     too.
+ *     no count; a second free of an mbuf frees nothing): a call given a
+ *     closed or freed socket fails with EBADF, one given a freed mbuf
+ *     with EINVAL (0, NULL or nothing where the call returns no errno),
+ *     so a test can record the panic and go on.  The hook stays in place
+ *     across xkpi_shutdown().  May be called at any time, before
+ *     initialisation too.
  * @param hook The hook, or NULL to restore the default.
  * @param ctx A context pointer passed to the hook.
  * @ownership `ctx` stays the caller's; it must remain valid while the hook
@@ -371,7 +382,8 @@ typedef void (*xkpi_stat_fn)(const char *name, uint64_t value, void *ctx);
  *       close);
  *     - `so.upcalls`, `so.events`, `so.rcv_full`: upcalls and event
  *       callbacks made, times a receive buffer filled;
- *     - `mbuf.drops`: failed allocations.
+ *     - `mbuf.drops`: failed allocations; `mbuf.limit`: those of them
+ *       refused by the `mbuf_limit_bytes` bound.
  *     Names may be added in later versions; code must ignore names it
  *     does not know.
  * @param fn Called once per counter.

@@ -20,7 +20,21 @@
  *
  *     Memory comes from a bounded pool.  An allocation that the pool
  *     cannot satisfy fails at once with the errno XNU returns for that
- *     function, whatever the mbuf_how_t: MBUF_WAITOK never sleeps.
+ *     function, whatever the mbuf_how_t: MBUF_WAITOK never sleeps.  The
+ *     pool's bound can be set in bytes (`mbuf_limit_bytes` in struct
+ *     xkpi_config, xkpi.h).
+ *
+ *     <b>A freed mbuf.</b> An mbuf must not be used once freed, as in
+ *     XNU.  A freed mbuf is marked MBUF_TYPE_FREE, and its memory is not
+ *     reused before 256 more mbufs were freed (sooner only when the pool
+ *     is at a bound, at xkpi_init() with a byte bound, and at
+ *     xkpi_shutdown()), so every function here that takes an mbuf_t
+ *     finds the mark and hands the misuse, a second free included, to
+ *     the panic hook (xkpi_set_panic_hook() in xkpi.h), whose default
+ *     prints and aborts.  When a hook returns, the call changes nothing
+ *     and fails with EINVAL (returns NULL, 0 or MBUF_TYPE_FREE, or
+ *     nothing, where it returns no errno).  Only the mbuf passed is
+ *     checked, not the rest of its chain.
  *
  * @locking Every function may be called from any thread, including from
  *     upcalls.  A chain must not be used by two threads at once; distinct
@@ -375,7 +389,8 @@ extern mbuf_t mbuf_next(mbuf_t mbuf);
  * @param mbuf The mbuf.
  * @param next The mbuf to link after it, or NULL to end the chain there.
  * @result 0, or EINVAL if @p mbuf is NULL, or @p next heads a packet of
- *     a packet list (its mbuf_nextpkt() is set) or is a freed mbuf.
+ *     a packet list (its mbuf_nextpkt() is set) or is a freed mbuf (a
+ *     misuse that also goes to the panic hook).
  * @ownership On success the chain owns @p next.
  */
 extern errno_t mbuf_setnext(mbuf_t mbuf, mbuf_t next);

@@ -77,6 +77,20 @@
  *     sock_sendmbuf(): only FIONBIO or MSG_NBIO avoid that one.  Waits
  *     honour SO_RCVTIMEO and SO_SNDTIMEO (EWOULDBLOCK on expiry) and end
  *     with EBADF if the socket is closed meanwhile.
+ *
+ *     <b>A socket used after it is closed.</b> Once sock_close() has
+ *     closed a socket (or the last sock_release() has, for a retained
+ *     one), its handle is dead, as in XNU.  Where XNU would use freed
+ *     memory, every function here that takes a `socket_t` checks a word
+ *     at the start of the socket first and hands a closed socket, a
+ *     socket whose memory was freed, or a second sock_close() by its
+ *     creator to the panic hook (xkpi_set_panic_hook() in xkpi.h), whose
+ *     default prints and aborts.  When a hook returns, the call does
+ *     nothing and fails with EBADF (returns 0, NULL or nothing where it
+ *     returns no errno).  A freed socket's memory goes back to the heap
+ *     only after 64 more sockets were freed (or at xkpi_shutdown()), so
+ *     that the check finds memory that says "freed" rather than another
+ *     socket; a handle kept past that is beyond the check.
  */
 #ifndef _XKPI_SYS_KPI_SOCKET_H_
 #define _XKPI_SYS_KPI_SOCKET_H_
@@ -676,15 +690,18 @@ extern errno_t sock_listen(socket_t so, int backlog);
  *     cut short then has its `cmsg_len` lowered to what was written, as
  *     on Linux, and one whose header does not fit is left out.
  * @param so The socket.
- * @param msg The buffers.  Only the first iovec is checked: it must have
- *     a non-NULL base and a non-zero length.
+ * @param msg The buffers: at most 1024 iovecs (UIO_MAXIOV).  The first
+ *     must have a non-NULL base and a non-zero length; any other may be
+ *     empty, but one with a length needs a base.
  * @param flags Receive flags: MSG_DONTWAIT, MSG_NBIO, MSG_PEEK, MSG_OOB,
  *     MSG_WAITALL, MSG_NEEDSA.
  * @param recvdlen Where to store the number of bytes received, or NULL.
  *     Set to 0 first and to the count on success only.
  * @result 0 on success; EINVAL when `so` or `msg` is NULL, `msg_iovlen`
  *     is less than 1, the first iovec is empty or has a NULL base, or the
- *     total length exceeds INT_MAX; EWOULDBLOCK when nothing is queued and
+ *     total length exceeds INT_MAX; EMSGSIZE when `msg_iovlen` is over
+ *     1024; EFAULT when a later iovec has a NULL base and a non-zero
+ *     length (nothing is received); EWOULDBLOCK when nothing is queued and
  *     the call may not wait, or when a receive timeout expires; EBADF when
  *     the socket is closed during the wait; or a pending socket error.
  * @locking Blocks only off the loop thread; on the loop thread it returns
@@ -749,7 +766,10 @@ extern errno_t sock_receivembuf(socket_t so, struct msghdr *msg, mbuf_t *data,
  * @result 0 on success; EINVAL when `so`, `msg` or `msg_iov` is NULL,
  *     `msg_iovlen` is less than 1, the total length is negative, or
  *     `msg_controllen` is below `sizeof(struct cmsghdr)` or above
- *     mbuf_get_mlen(); ENOMEM when control data cannot be buffered;
+ *     mbuf_get_mlen(); EMSGSIZE when `msg_iovlen` is over 1024
+ *     (UIO_MAXIOV); EFAULT when an iovec has a NULL base and a non-zero
+ *     length (nothing is sent); ENOMEM when control data cannot be
+ *     buffered;
  *     EWOULDBLOCK when there is no room and the call may not wait; EPIPE
  *     after a shutdown for writing (no SIGPIPE is raised); EDESTADDRREQ
  *     for an unconnected socket without destination (ENOTCONN for a
@@ -795,7 +815,9 @@ extern errno_t sock_send(socket_t so, const struct msghdr *msg, int flags,
  * @ownership The chain is always consumed: the library owns `data` from
  *     the moment of the call, and frees it on every error, early or late.
  *     The caller must not touch `data` after the call, whatever it
- *     returns.  `msg` is read during the call only.
+ *     returns.  (A chain that was already freed goes to the panic hook
+ *     and, if the hook returns, fails with EINVAL and is not freed
+ *     again.)  `msg` is read during the call only.
  */
 extern errno_t sock_sendmbuf(socket_t so, const struct msghdr *msg, mbuf_t data,
     int flags, size_t *sentlen);
@@ -902,7 +924,8 @@ extern errno_t sock_socket(int domain, int type, int protocol, sock_upcall cb,
  *     upcall takes while calling it off the loop thread.
  * @ownership The caller gives up its reference: `so` must not be used
  *     after the call unless the caller also holds a retain.  Closing the
- *     same socket twice is undefined, as in XNU.
+ *     same socket twice, undefined in XNU, goes to the panic hook and
+ *     changes nothing (see the header's discussion).
  * @deviation XNU waits for running upcalls only when SO_UPCALLCLOSEWAIT
  *     is set; xkpi always waits off the loop thread.
  */
