@@ -272,8 +272,12 @@ lx_open(struct xk_backend *be)
 		error = ENOMEM;
 		goto fail;
 	}
-	/* Attached interfaces follow the host's MTU and address changes. */
-	if ((sc->ls_mon = xk_hostif_follow(be->be_base, NULL, NULL)) == NULL) {
+	/*
+	 * Attached interfaces follow the host's MTU and address changes;
+	 * neighbours the host fails to resolve are counted (lx_neigh_cb).
+	 */
+	if ((sc->ls_mon = xk_hostif_follow(be->be_base, lx_neigh_cb, sc)) ==
+	    NULL) {
 		error = errno;
 		goto fail;
 	}
