@@ -165,7 +165,6 @@ struct xkpi_config {
 };
 
 /*!
- * @defined XKPI_CONFIG_INIT
  * @abstract An initializer for struct xkpi_config: its `size` set, the
  *     fields given as designated initializers, every other field 0.
  * @discussion XKPI_CONFIG_INIT() alone is the default configuration.
