@@ -36,7 +36,16 @@
  * pinned with an IP_PKTINFO / IPV6_PKTINFO control message.  The sender
  * pays no system call, and packets queued while the loop was busy leave
  * in one.  Errors the host reports then (a netfilter EPERM, say) are
- * counted (`txerrors`), as a driver's would be.
+ * counted (`txerrors`), as a driver's would be.  A packet counts in the
+ * interface's opackets when the host takes it, in its oqdrops when it
+ * does not (XK_BEF_OCOUNT); xkpi_shutdown() and the exit hook send what
+ * is still queued (lx_drain), within a bound.
+ *
+ * Faults.  The kernel says ENETDOWN on the packet socket when the
+ * interface goes down or is deleted; it is read and counted, and a
+ * deleted interface's socket is no longer watched (lx_rx_error).  The
+ * host resolves next hops itself and drops the packets of a neighbour it
+ * gives up on: those failures are counted (lx_neigh_cb).
  */
 #include "core/xk.h"
 

@@ -9,6 +9,9 @@
  * table, and the frame leaves through pcap_inject().  A packet whose next
  * hop is still resolving waits in a small hold queue (BSD's la_hold) until
  * the neighbour monitor reports the address, or is dropped after 3 s.
+ * A packet counts in the interface's opackets when it is injected, in
+ * its oqdrops when it was held and dropped (XK_BEF_OCOUNT); at
+ * xkpi_shutdown() and exit, held packets get a last chance (pc_drain).
  *
  * A pcap_t is not safe to share between threads, and output runs on any
  * thread that holds the core lock: so every use of a handle, receive

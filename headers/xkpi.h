@@ -315,13 +315,39 @@ extern errno_t xkpi_if_attach(const char *name);
  * @function xkpi_shutdown
  * @abstract Closes everything and frees everything.
  * @discussion Closes every socket (no upcall or event callback is called
- *     after it returns), detaches the backend and its interfaces, stops
- *     the library's own event-loop thread, or removes the library's events
- *     from the caller's base, and frees every mbuf and buffer the library
- *     holds.  Sockets and mbufs the application still holds become
- *     invalid.  Afterwards the library can be initialised again, by
- *     xkpi_init() or by the next KPI call.  Does nothing when the library
- *     is not initialised.  The log and panic hooks stay in place.
+ *     after it returns), then lets out the packets the backend accepted
+ *     for output and still keeps (the `linux` backend's interface output
+ *     queue, the `pcap` backend's packets waiting for a link address),
+ *     waiting for the host up to one second; packets that have not left
+ *     by then are discarded, counted (`if.NAME.oqdrops`, and
+ *     `be.linux.txlost` or `be.pcap.NAME.hold_lost`) and reported in a
+ *     log message at the warning level, which says how many.  Then it
+ *     detaches the backend and its interfaces, stops the library's own
+ *     event-loop thread, or removes the library's events from the
+ *     caller's base, and frees every mbuf and buffer the library holds.
+ *     Sockets and mbufs the application still holds become invalid.
+ *     Afterwards the library can be initialised again, by xkpi_init() or
+ *     by the next KPI call.  Does nothing when the library is not
+ *     initialised.  The log and panic hooks stay in place.
+ *
+ *     <b>At exit.</b> A program that calls exit() (or returns from
+ *     main()) without xkpi_shutdown() loses nothing silently either:
+ *     when the library first starts in a process it registers an
+ *     atexit() handler that, while the library runs, lets the queued
+ *     packets out within the same bound and counts and logs the rest, as
+ *     above; it tears nothing down.  Handlers the program registered before the library
+ *     started run after it, and see the final counters.  The handler
+ *     does nothing in a child of fork() that has not started the library
+ *     itself, nor while another thread is in xkpi_init() or
+ *     xkpi_shutdown().  A process that ends any other way (_exit(), a
+ *     signal) loses what was queued, uncounted.
+ *
+ *     <b>Output counters.</b> `if.NAME.opackets` counts a packet when it
+ *     leaves: when the host takes it (`linux`, `pcap`), or joins the
+ *     link (`mem`).  A packet that a send accepted (returned 0 for) but
+ *     that never left is in `if.NAME.oqdrops`, with the reason in a
+ *     backend counter; one refused at once is in `if.NAME.oerrors`, and
+ *     the send returned the error.
  * @locking Call it from any thread but the event-loop thread (not from an
  *     upcall or callback), with no other thread inside a KPI call.  It
  *     waits for upcalls already running.
@@ -370,8 +396,10 @@ typedef void (*xkpi_stat_fn)(const char *name, uint64_t value, void *ctx);
  *       packets or fragments that could not go (no memory, or an earlier
  *       fragment failed); the same under `ip6.frag.`, plus
  *       `ip6.frag.atomic` (atomic fragments, RFC 6946, taken whole);
- *     - `if.NAME.ipackets`, `if.NAME.opackets`, `if.NAME.oerrors`: per
- *       interface;
+ *     - `if.NAME.ipackets`, `if.NAME.opackets`, `if.NAME.oerrors`,
+ *       `if.NAME.oqdrops`: per interface, packets received, packets that
+ *       left, packets the backend refused, and packets it accepted that
+ *       never left (see xkpi_shutdown());
  *     - `be.BACKEND.NAME`: the backend's own counters, packets it refused
  *       or lost before or after the engine (`be.mem.*` are listed in
  *       xkpi_mem.h);
