@@ -27,10 +27,15 @@
 set -u
 
 ex=./examples
-limit=30		# seconds any one program may run
+# XK_LIVE: how long, in seconds, to wait for an event before giving up
+# (the test suite's liveness bound; each wait ends when its event comes).
+xk_lib=$(cd "$(dirname "$0")/../tests/lib" && pwd)
+. "$xk_lib/xk_test.sh"
+limit=$((XK_LIVE + 10))	# seconds any one program may run
 udp_count=200		# datagrams the UDP client sends
 tcp_bytes=1048576	# size of the file streamed over TCP
-ping_args="-c 3 -i 200"	# three echo requests, 200 ms apart
+# Three echo requests, 200 ms apart; the replies awaited up to XK_LIVE.
+ping_args="-c 3 -i 200 -W $((XK_LIVE * 1000))"
 
 pids=""
 tmp=""
@@ -83,11 +88,11 @@ forget() {
 	pids=$rest
 }
 
-# port_of NAME LOG PID: wait (5 s at most) for NAME to print the port it
-# listens on, and print it.
+# port_of NAME LOG PID: wait (XK_LIVE at most) for NAME to print the port
+# it listens on, and print it.
 port_of() {
 	i=0
-	while [ $i -lt 50 ]; do
+	while [ $i -lt $((XK_LIVE * 10)) ]; do
 		port=$(sed -n \
 		    "s/^$1: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p" "$2")
 		if [ -n "$port" ]; then
@@ -129,7 +134,7 @@ server=$!
 pids="$pids $server"
 if port=$(port_of udp_echo "$tmp/udp_server.out" $server); then
 	echo "    server on 127.0.0.1:$port"
-	timeout $limit "$ex/udp_echo" -c -p "$port" -n $udp_count -t 20 \
+	timeout $limit "$ex/udp_echo" -c -p "$port" -n $udp_count -t $XK_LIVE \
 	    >"$tmp/udp_client.out" 2>&1
 	client_rc=$?
 	wait $server
@@ -253,9 +258,9 @@ netns_up() {
 	ip -n "$ns_b" link set "$veth_b" up || return 1
 	# The kernel adds the multicast routes a moment after the link comes
 	# up; a neighbour solicitation that arrives before is dropped and the
-	# first echo waits a second.  Wait for them (3 s at most).
+	# first echo waits a second.  Wait for them (XK_LIVE at most).
 	i=0
-	while [ $have_v6 -eq 1 ] && [ $i -lt 60 ]; do
+	while [ $have_v6 -eq 1 ] && [ $i -lt $((XK_LIVE * 20)) ]; do
 		if [ -n "$(ip -n "$ns_a" -6 route show table local ff00::/8 \
 		    dev "$veth_a" 2>/dev/null)" ] &&
 		    [ -n "$(ip -n "$ns_b" -6 route show table local ff00::/8 \

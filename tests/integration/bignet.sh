@@ -18,9 +18,13 @@
 # SPDX-License-Identifier: BSD-2-Clause
 
 builddir=$(pwd)
+xk_lib=$(cd "$(dirname "$0")/../lib" && pwd)
+. "$xk_lib/xk_test.sh"		# XK_LIVE: the liveness bound, seconds
 PING=$builddir/examples/ping
 WRAP=${XK_TEST_WRAPPER:-}
-LIMIT=30
+LIMIT=$((XK_LIVE * 2))		# a program's whole run
+# The last replies: ping waits for them as long as the suite waits.
+REPLY_MS=$((XK_LIVE * 1000))
 CASES="linux: fragmented echo v4
 linux: fragmented echo v6
 pcap: fragmented echo v4
@@ -93,8 +97,8 @@ ip netns add "$a" && nslist="$a" && ip netns add "$b" &&
     skip_all "cannot make network namespaces here"
 # The peer's IPv6 multicast routes arrive a moment after the link is up.
 i=0
-while [ $i -lt 60 ] && [ -z "$(ip -n "$b" -6 route show table local \
-    ff00::/8 dev "$vb" 2>/dev/null)" ]; do
+while [ $i -lt $((XK_LIVE * 20)) ] && [ -z "$(ip -n "$b" -6 route show \
+    table local ff00::/8 dev "$vb" 2>/dev/null)" ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
@@ -104,17 +108,19 @@ for be in linux pcap; do
 	case_run "$be: fragmented echo v4" "ip.frag.fragmented 2
 ip.frag.out 6
 ip.frag.reassembled 2" "$a" XKPI_BACKEND=$be XKPI_IFACES="$va" \
-	    timeout $LIMIT $WRAP "$PING" -s 4000 -c 2 -i 100 10.205.0.2
+	    timeout $LIMIT $WRAP "$PING" -s 4000 -c 2 -i 100 -W $REPLY_MS \
+	    10.205.0.2
 	case_run "$be: fragmented echo v6" "ip6.frag.fragmented 2
 ip6.frag.out 6
 ip6.frag.reassembled 2" "$a" XKPI_BACKEND=$be XKPI_IFACES="$va" \
-	    timeout $LIMIT $WRAP "$PING" -6 -s 4000 -c 2 -i 100 fd00:205::2
+	    timeout $LIMIT $WRAP "$PING" -6 -s 4000 -c 2 -i 100 -W $REPLY_MS \
+	    fd00:205::2
 done
 # Loopback: the requests loop back as input too (counted as "other").
 for mode in ring mmsg; do
 	case_run "linux $mode: loopback" "ip.delivered 4" "$a" \
 	    XKPI_BACKEND=linux XKPI_LINUX_RX=$mode XKPI_IFACES=lo \
-	    timeout $LIMIT $WRAP "$PING" -c 2 -i 100 127.0.0.1
+	    timeout $LIMIT $WRAP "$PING" -c 2 -i 100 -W $REPLY_MS 127.0.0.1
 done
 echo "1..$n"
 exit $failed

@@ -10,7 +10,7 @@
  *	rawnet demux ADDR4 ADDR4B ADDR6 PEER4 PEER6 [SECONDS]
  *	rawnet emit ADDR4 PEER4 ADDR6 PEER6 COUNT
  *	rawnet watch6 ADDR6 PEER6 COUNT [SECONDS]
- *	rawnet ping6 ADDR6 PEER6 COUNT
+ *	rawnet ping6 ADDR6 PEER6 COUNT [SECONDS]
  *
  * In the peer's namespace, with the host's own sockets (no library):
  *
@@ -25,6 +25,8 @@
  * sniff, on the peer, checks each of them as the peer's kernel sees it.
  * watch6 counts the echo requests a plain ping(8) on the peer sends to the
  * library's host; ping6 is a minimal ICMPv6 echo client over the library.
+ * SECONDS bounds the wait for what a run expects (the end marker, the
+ * packets, the replies); each run ends as soon as it has it.
  *
  * Every payload this program sends starts with a header of its own
  * (magic, kind, sequence number, length) followed by a pattern that
@@ -207,7 +209,7 @@ usage(void)
 	    "       rawnet demux ADDR4 ADDR4B ADDR6 PEER4 PEER6 [SECONDS]\n"
 	    "       rawnet emit ADDR4 PEER4 ADDR6 PEER6 COUNT\n"
 	    "       rawnet watch6 ADDR6 PEER6 COUNT [SECONDS]\n"
-	    "       rawnet ping6 ADDR6 PEER6 COUNT\n"
+	    "       rawnet ping6 ADDR6 PEER6 COUNT [SECONDS]\n"
 	    "       rawnet send ADDR4 ADDR4B ADDR6 PEER4 PEER6\n"
 	    "       rawnet sniff ADDR4 PEER4 ADDR6 PEER6 COUNT [SECONDS]\n");
 	exit(2);
@@ -943,11 +945,15 @@ run_ping6(int argc, char **argv)
 	};
 	struct timespec deadline;
 	uint8_t buf[PKT_MAX];
+	unsigned long seconds = 20;
 	unsigned int count;
 	int failed = 0, got;
 
-	if (argc != 3) {
+	if (argc != 3 && argc != 4) {
 		usage();
+	}
+	if (argc == 4) {
+		seconds = number(argv[3], 3600);
 	}
 	set_addr(A_ADDR6, argv[0]);
 	set_addr(A_PEER6, argv[1]);
@@ -964,7 +970,7 @@ run_ping6(int argc, char **argv)
 		    "echo request");
 		sleep_ms(100);
 	}
-	deadline_in(&deadline, 3000);
+	deadline_in(&deadline, seconds * 1000);
 	do {
 		pthread_mutex_lock(&lock);
 		got = rs.rs_count + rs.rs_bad >= count;

@@ -16,12 +16,16 @@
 #                           in a (rawnet watch6) sees each request once
 # A backend this build lacks is skipped (rawnet probe exits 77); so is
 # everything without root, ip(8) or timeout(1), the tshark case without
-# tshark and the b->a case without ping(8).  Every wait is bounded; the namespaces and processes
+# tshark and the b->a case without ping(8).  Every wait is for its event,
+# bounded by the suite's liveness bound (tests/lib/xk_test.sh); the
+# namespaces and processes
 # this script made are removed by name and pid on any exit.
 # XK_TEST_WRAPPER (valgrind, say) is put in front of the programs that
 # use the library; the peer's side runs bare.
 
 builddir=$(pwd)
+xk_lib=$(cd "$(dirname "$0")/../lib" && pwd)
+. "$xk_lib/xk_test.sh"		# XK_LIVE: the liveness bound, seconds
 RAWNET=${RAWNET:-$builddir/tests/integration/rawnet}
 PING=$builddir/examples/ping
 BACKENDS=${RAWNET_BACKENDS:-linux pcap}
@@ -180,7 +184,7 @@ netns_up() {
 	until ip -n "$nsa" link show xka0 | grep -q LOWER_UP &&
 	    ip -n "$nsb" link show xkb0 | grep -q LOWER_UP; do
 		i=$((i + 1))
-		[ "$i" -lt 50 ] || return 1
+		[ "$i" -lt $((XK_LIVE * 10)) ] || return 1
 		sleep 0.1
 	done
 	return 0
@@ -200,9 +204,10 @@ netns_down() {
 
 case_demux() {
 	bg demux "$nsa" env XKPI_BACKEND="$be" XKPI_IFACES=xka0 \
-	    timeout 45 $WRAP "$RAWNET" demux $A4 $A4B $A6 $B4 $B6 30
+	    timeout $((XK_LIVE * 3)) $WRAP "$RAWNET" demux $A4 $A4B $A6 $B4 \
+	    $B6 $((XK_LIVE * 2))
 	dpid=$bgpid
-	if ! wait_for "$tmp/demux.out" '^ready' "$dpid" 100; then
+	if ! wait_for "$tmp/demux.out" '^ready' "$dpid" $((XK_LIVE * 10)); then
 		kill "$dpid" 2>/dev/null
 		reap "$dpid"
 		diag "demux did not get ready (status $rc)"
@@ -211,7 +216,8 @@ case_demux() {
 		tap_fail "$be: demux matrix"
 		return
 	fi
-	ip netns exec "$nsb" timeout 30 "$RAWNET" send $A4 $A4B $A6 $B4 $B6 \
+	ip netns exec "$nsb" timeout $((XK_LIVE * 2)) \
+	    "$RAWNET" send $A4 $A4B $A6 $B4 $B6 \
 	    >"$tmp/send.out" 2>"$tmp/send.err"
 	src=$?
 	reap "$dpid"
@@ -245,19 +251,21 @@ case_emit() {
 	filter="$filter ip6 dst $B6 and (ip6 proto 253 or"
 	filter="$filter (icmp6 and ip6[40] == 128)))"
 
-	bg sniff "$nsb" timeout 40 "$RAWNET" sniff $A4 $B4 $A6 $B6 $COUNT 30
+	bg sniff "$nsb" timeout $((XK_LIVE * 3)) "$RAWNET" sniff $A4 $B4 \
+	    $A6 $B6 $COUNT $((XK_LIVE * 2))
 	spid=$bgpid
 	tpid=
 	if [ "$have_tshark" -eq 1 ]; then
-		bg tshark "$nsb" timeout 40 tshark -n -i xkb0 -f "$filter" \
-		    -c "$total" -a duration:30 -w "$cap"
+		bg tshark "$nsb" timeout $((XK_LIVE * 3)) tshark -n -i xkb0 \
+		    -f "$filter" -c "$total" -a duration:$((XK_LIVE * 2)) \
+		    -w "$cap"
 		tpid=$bgpid
 	fi
 	ready=0
-	if wait_for "$tmp/sniff.out" '^ready' "$spid" 100; then
+	if wait_for "$tmp/sniff.out" '^ready' "$spid" $((XK_LIVE * 10)); then
 		ready=1
 		if [ -n "$tpid" ] && ! wait_for "$tmp/tshark.err" \
-		    'Capturing on' "$tpid" 150; then
+		    'Capturing on' "$tpid" $((XK_LIVE * 10)); then
 			diag "tshark did not start capturing"
 			ready=0
 		fi
@@ -267,7 +275,8 @@ case_emit() {
 	erc=1
 	if [ "$ready" -eq 1 ]; then
 		ip netns exec "$nsa" env XKPI_BACKEND="$be" XKPI_IFACES=xka0 \
-		    timeout 30 $WRAP "$RAWNET" emit $A4 $B4 $A6 $B6 $COUNT \
+		    timeout $((XK_LIVE * 2)) $WRAP "$RAWNET" emit $A4 $B4 \
+		    $A6 $B6 $COUNT \
 		    >"$tmp/emit.out" 2>"$tmp/emit.err"
 		erc=$?
 	else
@@ -320,13 +329,15 @@ case_emit() {
 case_ping_ab() {
 	if [ -x "$PING" ]; then
 		ip netns exec "$nsa" env XKPI_BACKEND="$be" XKPI_IFACES=xka0 \
-		    timeout 30 $WRAP "$PING" -6 -c $PINGS -i 200 $B6 \
+		    timeout $((XK_LIVE * 2)) $WRAP "$PING" -6 -c $PINGS -i 200 \
+		    -W $((XK_LIVE * 1000)) $B6 \
 		    >"$tmp/ping.out" 2>&1
 		rc=$?
 	else
 		diag "examples/ping not built: rawnet ping6 instead"
 		ip netns exec "$nsa" env XKPI_BACKEND="$be" XKPI_IFACES=xka0 \
-		    timeout 30 $WRAP "$RAWNET" ping6 $A6 $B6 $PINGS \
+		    timeout $((XK_LIVE * 2)) $WRAP "$RAWNET" ping6 $A6 $B6 \
+		    $PINGS $XK_LIVE \
 		    >"$tmp/ping.out" 2>&1
 		rc=$?
 	fi
@@ -341,12 +352,13 @@ case_ping_ba() {
 		return
 	fi
 	bg watch6 "$nsa" env XKPI_BACKEND="$be" XKPI_IFACES=xka0 \
-	    timeout 30 $WRAP "$RAWNET" watch6 $A6 $B6 $PINGS 15
+	    timeout $((XK_LIVE * 3)) $WRAP "$RAWNET" watch6 $A6 $B6 $PINGS \
+	    $((XK_LIVE * 2))
 	wpid=$bgpid
 	prc=1
-	if wait_for "$tmp/watch6.out" '^ready' "$wpid" 100; then
-		ip netns exec "$nsb" timeout 20 ping -6 -n -c $PINGS -i 0.2 \
-		    -W 2 $A6 >"$tmp/ping6.out" 2>&1
+	if wait_for "$tmp/watch6.out" '^ready' "$wpid" $((XK_LIVE * 10)); then
+		ip netns exec "$nsb" timeout $((XK_LIVE * 2)) ping -6 -n \
+		    -c $PINGS -i 0.2 -W $XK_LIVE $A6 >"$tmp/ping6.out" 2>&1
 		prc=$?
 	else
 		diag "watch6 did not get ready"
@@ -376,7 +388,8 @@ for be in $BACKENDS; do
 		continue
 	fi
 	ip netns exec "$nsa" env XKPI_BACKEND="$be" XKPI_IFACES=xka0 \
-	    timeout 20 $WRAP "$RAWNET" probe >"$tmp/probe.out" 2>&1
+	    timeout $((XK_LIVE * 2)) $WRAP "$RAWNET" probe >"$tmp/probe.out" \
+	    2>&1
 	prc=$?
 	if [ "$prc" -eq 77 ]; then
 		netns_down

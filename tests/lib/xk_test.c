@@ -270,6 +270,46 @@ xk_test_sleep_ms(int ms)
 	}
 }
 
+int
+xk_test_liveness_ms(void)
+{
+	static atomic_int ms;
+	const char *env;
+	int v;
+
+	if ((v = atomic_load(&ms)) == 0) {
+		env = getenv("XK_TEST_LIVENESS_MS");
+		v = env != NULL ? atoi(env) : 0;
+		if (v <= 0) {
+			v = XK_TEST_LIVENESS_DEFAULT_MS;
+		}
+		atomic_store(&ms, v);
+	}
+	return (v);
+}
+
+bool
+xk_test_wait_until(bool (*cond)(void *), void *arg, int timeout_ms)
+{
+	int64_t deadline = xk_test_now_us() + (int64_t)timeout_ms * 1000;
+
+	while (!cond(arg)) {
+		if (xk_test_now_us() >= deadline) {
+			return (false);
+		}
+		xk_test_sleep_ms(1);
+	}
+	return (true);
+}
+
+void
+xk_test_await_until(bool (*cond)(void *), void *arg, const char *what)
+{
+	if (!xk_test_wait_until(cond, arg, XK_TEST_WAIT_MS)) {
+		fail_msg("%s: not within %d ms", what, XK_TEST_WAIT_MS);
+	}
+}
+
 bool
 xk_test_on_main(void)
 {

@@ -107,8 +107,28 @@ void	xk_chain_check_at(mbuf_t m, size_t off, size_t len, size_t patoff);
 #include "core/ip_var.h"
 #include <xkpi.h>
 
-#define XK_TEST_WAIT_MS		5000	/* bound of every xk_test_await*() */
-#define XK_TEST_CLOSE_MS	10000	/* teardown: sockets detached by then */
+/*
+ * The liveness bound: the longest a test waits for an event it needs (a
+ * datagram, an upcall, a socket detaching, the kernel's answer) before
+ * it fails.  Every wait ends as soon as its condition holds, so the bound
+ * is no guess at speed: it only has to outlast a loaded machine.
+ * XK_TEST_LIVENESS_MS in the environment replaces it (the fault-injection
+ * runs shorten it: there most waits are for what a fault prevented).
+ * Tests use it through these names, or xk_test_liveness_ms() itself.
+ */
+#define XK_TEST_LIVENESS_DEFAULT_MS	20000
+int	xk_test_liveness_ms(void);
+#define XK_TEST_WAIT_MS		xk_test_liveness_ms()	/* xk_test_await*() */
+#define XK_TEST_CLOSE_MS	xk_test_liveness_ms()	/* sockets detached */
+
+/*
+ * Polls @cond(@arg) every millisecond until it holds, at most
+ * @timeout_ms; whether it held.  xk_test_await_until() fails the test
+ * (naming @what) when it did not hold within the liveness bound.
+ */
+bool	xk_test_wait_until(bool (*cond)(void *), void *arg, int timeout_ms);
+void	xk_test_await_until(bool (*cond)(void *), void *arg,
+	    const char *what);
 
 int	xk_test_sock_setup(void **state);
 int	xk_test_sock_teardown(void **state);

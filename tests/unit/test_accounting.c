@@ -46,7 +46,8 @@
 #define DEFAULT_PACKETS	1000000
 #define SMALL_PACKETS	100000	/* under valgrind */
 #define SAN_PACKETS	250000	/* under ASan or TSan */
-#define STALL_MS	10000	/* liveness: no progress for this long fails */
+/* Liveness: no progress for this long fails. */
+#define STALL_MS	XK_TEST_WAIT_MS
 #define RXQ_LIMIT	4096	/* the mem receive queue, packets */
 
 /* The kinds of packet injected; a fragment pair counts as two packets. */

@@ -33,7 +33,7 @@
 #include "tests/lib/xk_test.h"
 
 #define PROTO_EXP	253
-#define WAIT_MS		2000
+#define WAIT_MS		XK_TEST_WAIT_MS	/* the liveness bound */
 #define BIG		3000	/* payload of the big packets */
 #define FRAG_ID		0x4242
 
@@ -143,9 +143,10 @@ inject(const char *ifname, const uint8_t *pkt, size_t len)
 {
 	struct xk_ip_stats s = xk_test_ipstat();
 	uint64_t before = s.ips_total + s.ip6s_total;
+	int64_t end = xk_test_now_us() + (int64_t)WAIT_MS * 1000;
 
 	assert_int_equal(xkpi_mem_inject(ifname, pkt, len), 0);
-	for (int i = 0; i < WAIT_MS; i++) {
+	while (xk_test_now_us() < end) {
 		s = xk_test_ipstat();
 		if (s.ips_total + s.ip6s_total > before) {
 			break;
@@ -161,11 +162,13 @@ inject(const char *ifname, const uint8_t *pkt, size_t len)
 static bool
 wait_no_queues(int timeout_ms)
 {
-	for (int i = 0; i < timeout_ms / 5; i++) {
+	int64_t end = xk_test_now_us() + (int64_t)timeout_ms * 1000;
+
+	while (xk_test_now_us() < end) {
 		if (xk_ip_frag_queues() == 0) {
 			return true;
 		}
-		xk_test_sleep_ms(5);
+		xk_test_sleep_ms(1);
 	}
 	return xk_ip_frag_queues() == 0;
 }

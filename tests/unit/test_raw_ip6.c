@@ -29,7 +29,7 @@
 #include "tests/lib/xk_test.h"
 
 #define PROTO_EXP	253
-#define WAIT_MS		2000
+#define WAIT_MS		XK_TEST_WAIT_MS	/* the liveness bound */
 
 static struct in6_addr
 a6(const char *s)
@@ -146,9 +146,11 @@ static void
 inject(const uint8_t *pkt, size_t len)
 {
 	uint64_t before = xk_test_ipstat().ip6s_total;
+	int64_t end = xk_test_now_us() + (int64_t)WAIT_MS * 1000;
 
 	assert_int_equal(xkpi_mem_inject("vx0", pkt, len), 0);
-	for (int i = 0; i < WAIT_MS && xk_test_ipstat().ip6s_total == before; i++) {
+	while (xk_test_ipstat().ip6s_total == before &&
+	    xk_test_now_us() < end) {
 		xk_test_sleep_ms(1);
 	}
 	xk_test_loop_barrier();

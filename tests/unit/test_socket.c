@@ -30,10 +30,11 @@
 #include "tests/lib/xk_test.h"
 
 #include "core/mbuf_var.h"
+#include "core/socket_var.h"
 
 #define SA(ss)		((struct sockaddr *)(ss))
 #define CSA(ss)		((const struct sockaddr *)(ss))
-#define SAFETY_MS	3000	/* receive timeout that keeps a test bounded */
+#define SAFETY_MS	XK_TEST_WAIT_MS	/* receive timeout: liveness bound */
 
 /* Stored in out parameters that a call must overwrite. */
 static char sentinel_obj;
@@ -184,7 +185,8 @@ recv_stream_expect(socket_t so, size_t len, size_t patoff)
  * socket listening with backlog 0, its queue filled by plain connects
  * that are never accepted.  A KPI connect to it stays in progress (the
  * host drops its SYN and retries after a second), so EALREADY and
- * sock_connectwait() can be tested without a race.
+ * sock_connectwait() can be tested without a race.  The queue is known
+ * full from the kernel (TCP_INFO), not from a connect that seems slow.
  */
 struct full_listener {
 	int	lfd;
@@ -193,10 +195,27 @@ struct full_listener {
 	struct sockaddr_storage addr;
 };
 
+/* Connections in @lfd's accept queue; whether the queue is full. */
+static bool
+accept_queue(int lfd, unsigned int *queued)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	assert_int_equal(getsockopt(lfd, IPPROTO_TCP, TCP_INFO, &ti, &len),
+	    0);
+	/* On a listener: the queue's length, and the backlog. */
+	*queued = ti.tcpi_unacked;
+	return (ti.tcpi_unacked > ti.tcpi_sacked);
+}
+
 static void
 full_listener_open(struct full_listener *fl)
 {
 	socklen_t len = sizeof(fl->addr);
+	unsigned int queued, now;
+	int64_t deadline;
 
 	memset(fl, 0, sizeof(*fl));
 	fl->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -208,25 +227,36 @@ full_listener_open(struct full_listener *fl)
 	assert_int_equal(listen(fl->lfd, 0), 0);
 	for (;;) {
 		struct pollfd p;
+		bool full;
 		int fd;
 
 		if (fl->nfd == (int)(sizeof(fl->fds) / sizeof(fl->fds[0]))) {
 			fail_msg("could not fill the listen queue");
 		}
+		full = accept_queue(fl->lfd, &queued);
 		fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);
 		assert_true(fd >= 0);
 		fl->fds[fl->nfd++] = fd;
-		if (connect(fd, SA(&fl->addr), sizeof(struct sockaddr_in)) ==
+		if (connect(fd, SA(&fl->addr), sizeof(struct sockaddr_in)) !=
 		    0) {
-			continue;
+			assert_int_equal(errno, EINPROGRESS);
 		}
-		assert_int_equal(errno, EINPROGRESS);
+		if (full) {
+			return;	/* this one hangs: the queue is full */
+		}
+		/* It completes, and joins the queue. */
 		p.fd = fd;
 		p.events = POLLOUT;
 		p.revents = 0;
-		if (poll(&p, 1, 200) == 0) {
-			return;	/* this one hangs: the queue is full */
+		assert_int_equal(poll(&p, 1, XK_TEST_WAIT_MS), 1);
+		deadline = xk_test_now_us() + (int64_t)XK_TEST_WAIT_MS * 1000;
+		while (!accept_queue(fl->lfd, &now) && now <= queued) {
+			if (xk_test_now_us() >= deadline) {
+				fail_msg("a connection did not join the "
+				    "listen queue");
+			}
+			xk_test_sleep_ms(1);
 		}
 	}
 }
@@ -2209,6 +2239,20 @@ test_connect_blocked_then_closed_is_ebadf(void **state)
 	full_listener_close(&fl);
 }
 
+/* The first connection waiting on listener @arg holds 12 bytes. */
+static bool
+queued_before_accept(void *arg)
+{
+	socket_t l = arg, child;
+	bool done;
+
+	xk_core_lock();
+	child = g_queue_peek_head(&l->so_comp);
+	done = child != NULL && child->so_rcv.sb_cc >= 12;
+	xk_core_unlock();
+	return (done);
+}
+
 /*
  * Data that came before the accept: the new socket's read upcall is
  * called once it is installed (docs/deviations.md).
@@ -2226,11 +2270,11 @@ test_accept_data_before_accept_calls_upcall(void **state)
 	assert_int_equal(sock_connect(c, CSA(&la), 0), 0);
 	xk_test_send_ok(c, NULL, 12, 0);
 	/*
-	 * Give the loop time to queue the data on the connection before it
-	 * is accepted (were it slower, the upcall would come on arrival and
-	 * the test would pass without proving anything, never fail).
+	 * The loop has queued the data on the connection before it is
+	 * accepted (else the upcall would come on arrival and the test
+	 * would prove nothing).
 	 */
-	xk_test_sleep_ms(50);
+	xk_test_await_until(queued_before_accept, l, "data before accept");
 	s = xk_test_accept(l, 0, xk_test_upcall_cb, &u);
 	xk_test_await(&u.calls, 1, "read upcall for data queued before accept");
 	assert_ptr_equal(atomic_load(&u.last_so), s);
@@ -3028,8 +3072,9 @@ test_send_gathers_iovecs(void **state)
 /*
  * Fills the stream from @c to @s (which never reads) with pattern bytes
  * sent with MSG_NBIO until nothing moves any more: a send fails
- * EWOULDBLOCK, the loop is given time to move what it can, again, until
- * the first send after a pause fails.  Returns the bytes acknowledged.
+ * EWOULDBLOCK, the loop handles every event pending then (two loop
+ * barriers), again, until the first send after that fails.  Returns the
+ * bytes acknowledged.
  */
 static size_t
 fill_stream(socket_t c, socket_t s)
@@ -3067,7 +3112,9 @@ fill_stream(socket_t c, socket_t s)
 		if (sends == 0) {
 			return (total);
 		}
-		xk_test_sleep_ms(20);
+		/* Every event pending now handled: what could move, moved. */
+		xk_test_loop_barrier();
+		xk_test_loop_barrier();
 	}
 	fail_msg("the stream never filled up");
 	return (0);
@@ -4431,7 +4478,7 @@ test_arm64_mode_installs_both_sides(void **state)
 	u = xk_test_udp(AF_INET, NULL, NULL, NULL);
 	assert_int_equal(sock_setupcall(u, xk_test_upcall_cb, &su), 0);
 	setopt_int(u, SOL_SOCKET, SO_SNDBUF, 4000);
-	(void)xk_test_wait_atomic(&su.calls, 1, 1000);
+	(void)xk_test_wait_atomic(&su.calls, 1, XK_TEST_WAIT_MS);
 	setup_w = atomic_load(&su.calls);
 	/* sock_setupcalls still installs exactly what it is given. */
 	u2 = xk_test_udp(AF_INET, NULL, NULL, NULL);
@@ -4443,18 +4490,19 @@ test_arm64_mode_installs_both_sides(void **state)
 	assert_int_equal(sock_socket(PF_INET, SOCK_STREAM, IPPROTO_TCP,
 	    xk_test_upcall_cb, &cu, &c), 0);
 	assert_int_equal(sock_connect(c, CSA(&la), 0), 0);
-	(void)xk_test_wait_atomic(&cu.calls, 2, 1000);
+	(void)xk_test_wait_atomic(&cu.calls, 2, XK_TEST_WAIT_MS);
 	xk_test_loop_barrier();
 	connect_calls = atomic_load(&cu.calls);
 	assert_int_equal(sock_shutdown(c, SHUT_WR), 0);	/* write only */
-	(void)xk_test_wait_atomic(&cu.calls, connect_calls + 1, 1000);
+	(void)xk_test_wait_atomic(&cu.calls, connect_calls + 1,
+	    XK_TEST_WAIT_MS);
 	shut_calls = atomic_load(&cu.calls) - connect_calls;
 	/* sock_accept's callback too. */
 	s = xk_test_accept(l, 0, xk_test_upcall_cb, &au);
 	xk_test_loop_barrier();
 	int abefore = atomic_load(&au.calls);
 	setopt_int(s, SOL_SOCKET, SO_SNDBUF, 4000);
-	(void)xk_test_wait_atomic(&au.calls, abefore + 1, 1000);
+	(void)xk_test_wait_atomic(&au.calls, abefore + 1, XK_TEST_WAIT_MS);
 	accept_w = atomic_load(&au.calls) - abefore;
 	xk_test_loop_barrier();
 	reads_only = atomic_load(&ru.calls);

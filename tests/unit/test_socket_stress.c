@@ -30,7 +30,7 @@
 #define TCP_EVERY	4	/* one TCP iteration in this many */
 #define TCP_BYTES	3000
 #define TIME_LIMIT_MS	60000	/* per thread; the loop stops early */
-#define WAIT_MS		5000	/* any single wait */
+#define WAIT_MS		XK_TEST_WAIT_MS	/* any single wait */
 #define HDR		32	/* datagram length = HDR + sequence */
 
 /* What a receiving socket's upcall sees. */

@@ -83,8 +83,10 @@ teardown(void **state)
 static void
 inject_wait(const uint8_t *pkt, size_t len, uint64_t want_in)
 {
+	int64_t end = xk_test_now_us() + (int64_t)XK_TEST_WAIT_MS * 1000;
+
 	assert_int_equal(xkpi_mem_inject("st0", pkt, len), 0);
-	for (int i = 0; i < 2000 && stat_value("ip.in") < want_in; i++) {
+	while (stat_value("ip.in") < want_in && xk_test_now_us() < end) {
 		xk_test_sleep_ms(1);
 	}
 	assert_int_equal(stat_value("ip.in"), want_in);
