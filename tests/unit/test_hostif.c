@@ -47,8 +47,6 @@
 #include "core/socket_var.h"
 #include "tests/lib/xk_test.h"
 
-#define DRIVE_ROUNDS	400	/* loop turns a change may take ... */
-#define DRIVE_SLEEP_MS	5	/* ... this far apart: two seconds */
 #define PEER_MAC	"02:00:00:00:77:02"
 
 static bool have_ns;		/* in our own namespace, with the peer */
@@ -56,6 +54,12 @@ static pid_t peer_pid = -1;
 static int peer_go = -1;	/* write: configure; close: exit */
 static int peer_done = -1;	/* read: one byte when configured */
 static struct event_base *base;
+/*
+ * The monitor the running test follows, stopped by the teardown if the
+ * test failed before it could: its callback's context is on that test's
+ * stack.
+ */
+static struct xk_hostif_mon *left_mon;
 
 /* Runs a shell command; its status. */
 static int
@@ -234,18 +238,26 @@ group_teardown(void **state)
 	}								\
 } while (0)
 
-/* Turns the loop until @done(@arg) holds; whether it did. */
+/*
+ * Turns the loop until @done(@arg) holds, at most the liveness bound (the
+ * kernel's answer, a neighbour's reply, can take long on a loaded
+ * machine); whether it did.
+ */
 static bool
 drive_until(bool (*done)(void *), void *arg)
 {
-	for (int i = 0; i < DRIVE_ROUNDS; i++) {
+	int64_t end = xk_test_now_us() + (int64_t)XK_TEST_WAIT_MS * 1000;
+
+	for (;;) {
 		event_base_loop(base, EVLOOP_NONBLOCK);
 		if (done(arg)) {
 			return true;
 		}
-		xk_test_sleep_ms(DRIVE_SLEEP_MS);
+		if (xk_test_now_us() >= end) {
+			return false;
+		}
+		xk_test_sleep_ms(1);
 	}
-	return false;
 }
 
 /* Reading links. */
@@ -823,6 +835,7 @@ test_follow(void **state)
 	NEED_NS();
 	assert_int_equal(xk_hostif_attach("xkd0", NULL, &ifp), 0);
 	assert_non_null(mon = xk_hostif_follow(base, nrec_cb, &rec));
+	left_mon = mon;
 
 	SH_OK("ip addr add 10.77.1.1/24 dev xkd0");
 	WANT_ADDR("xkd0", "10.77.1.1", 24, true);
@@ -869,6 +882,7 @@ test_follow(void **state)
 	WANT_ADDR("xkd0", "10.77.0.1", 24, true);
 	WANT_FIELD("xkd0", if_mtu, 0xffffffff, 1400);
 	assert_int_equal(xk_hostif_overruns(mon), 0);
+	left_mon = NULL;
 	xk_hostif_unfollow(mon);
 	detach("xkd0");
 }
@@ -891,6 +905,7 @@ test_follow_dellink(void **state)
 	assert_int_equal(xk_hostif_attach("xkd1", NULL, &ifp), 0);
 	assert_true(has_addr("xkd1", "10.79.0.1", 24));
 	assert_non_null(mon = xk_hostif_follow(base, NULL, NULL));
+	left_mon = mon;
 	WANT_FIELD("xkd1", if_flags, IFF_UP | IFF_RUNNING,
 	    IFF_UP | IFF_RUNNING);
 	/* Not attached: no trace in the table. */
@@ -904,6 +919,7 @@ test_follow_dellink(void **state)
 	assert_int_equal(ifp->if_addrs->len, 0);
 	assert_null(xk_if_byname_locked("xkd1p"));
 	xk_core_unlock();
+	left_mon = NULL;
 	xk_hostif_unfollow(mon);
 	detach("xkd1");
 }
@@ -924,6 +940,7 @@ test_follow_overrun(void **state)
 	NEED_NS();
 	assert_int_equal(xk_hostif_attach("xkd0", NULL, &ifp), 0);
 	assert_non_null(mon = xk_hostif_follow(base, NULL, NULL));
+	left_mon = mon;
 	/* Each MTU change is a full link message: a few MB in all. */
 	assert_non_null(f = popen("ip -batch -", "w"));
 	for (int i = 0; i < 12000; i++) {
@@ -937,6 +954,7 @@ test_follow_overrun(void **state)
 	assert_true(xk_hostif_overruns(mon) >= 1);
 	SH_OK("ip link set xkd0 mtu 1400 && ip addr del 10.77.2.1/24 dev xkd0");
 	WANT_ADDR("xkd0", "10.77.2.1", 24, false);
+	left_mon = NULL;
 	xk_hostif_unfollow(mon);
 	detach("xkd0");
 }
@@ -947,14 +965,18 @@ test_unfollow_in_cb(void **state)
 {
 	struct nrec rec = { .want = a4("10.77.0.10"), .on_loop = true };
 	struct xk_hostif_mon *mon;
+	bool called;
 
 	(void)state;
 	NEED_NS();
 	assert_non_null(mon = xk_hostif_follow(base, nrec_cb, &rec));
+	left_mon = mon;
 	rec.unfollow = mon;
 	SH_OK("ip neigh add 10.77.0.10 lladdr 02:00:00:00:00:0a dev xkd0 && "
 	    "ip neigh add 10.77.0.11 lladdr 02:00:00:00:00:0b dev xkd0");
-	assert_true(drive_until(int_at_least, &rec.total));
+	called = drive_until(int_at_least, &rec.total);
+	left_mon = rec.unfollow;	/* NULL: the callback stopped it */
+	assert_true(called);
 	assert_null(rec.unfollow);
 	/* Nothing was read after the first call. */
 	for (int i = 0; i < 20; i++) {
@@ -975,8 +997,26 @@ test_follow_errors(void **state)
 	xk_hostif_unfollow(NULL);
 }
 
-#define T(f)	cmocka_unit_test_setup_teardown(f, xk_test_setup, \
-		    xk_test_teardown)
+/*
+ * After a test that failed half-way: no monitor left running, nothing
+ * left attached, so that the next test starts as the group set it up.
+ */
+static int
+teardown(void **state)
+{
+	if (left_mon != NULL) {
+		xk_hostif_unfollow(left_mon);
+		left_mon = NULL;
+	}
+	if (have_ns) {
+		detach("xkd0");
+		detach("xkd1");
+		detach("xkr0");
+	}
+	return xk_test_teardown(state);
+}
+
+#define T(f)	cmocka_unit_test_setup_teardown(f, xk_test_setup, teardown)
 
 int
 main(void)
