@@ -578,6 +578,10 @@ mbuf_copy_pkthdr(mbuf_t dest, mbuf_t src)
 	    !(src->m_flags & M_PKTHDR)) {
 		return EINVAL;
 	}
+	if (!(dest->m_flags & (M_PKTHDR | M_EXT)) && dest->m_len > 0) {
+		/* The header would overlay the data (XNU's would run past). */
+		return EBUSY;
+	}
 	if (dest != src) {
 		xk_m_copy_pkthdr(dest, src);
 	}

@@ -645,10 +645,14 @@ extern errno_t mbuf_setflags_mask(mbuf_t mbuf, mbuf_flags_t flags,
  * @discussion Length, receive interface, frame header pointer and the
  *     copyable flags are copied; the tags are @em moved, as in XNU: @p dest
  *     loses its old tags and receives those of @p src, which is left with
- *     none.
+ *     none.  The data pointer of a small @p dest goes to the start of
+ *     its buffer's packet-header area, as in XNU.
  * @param dest The mbuf to receive the header.
  * @param src The packet-header mbuf to take it from.
- * @result 0, or EINVAL if either is NULL or @p src has no packet header.
+ * @result 0; EINVAL if either is NULL or @p src has no packet header;
+ *     EBUSY if @p dest is a small mbuf without packet header that holds
+ *     data (the header would overlay it; XNU moves the data pointer and
+ *     the data then runs past the buffer).  On error nothing changes.
  */
 extern errno_t mbuf_copy_pkthdr(mbuf_t dest, mbuf_t src);
 

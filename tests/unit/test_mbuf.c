@@ -2073,6 +2073,42 @@ test_copy_pkthdr_to_plain_mbuf(void **state)
 	mbuf_freem(dst);
 }
 
+/*
+ * A small mbuf without header that holds data has it where the header
+ * would go: XNU's m_copy_pkthdr moves the data pointer onto the header
+ * area without moving the data, and a full mbuf's data then runs past
+ * its buffer.  Refused with EBUSY, as mbuf_setflags() refuses the same
+ * (fuzz_mbuf's model found the gap).
+ */
+static void
+test_copy_pkthdr_onto_plain_mbuf_with_data(void **state)
+{
+	mbuf_t src = NULL, dst = NULL;
+	uint8_t buf[256];
+
+	(void)state;
+	assert_int_equal(mbuf_gethdr(MBUF_WAITOK, MBUF_TYPE_DATA, &src), 0);
+	assert_int_equal(mbuf_get(MBUF_WAITOK, MBUF_TYPE_DATA, &dst), 0);
+	mbuf_pkthdr_setlen(src, 33);
+	xk_pattern_fill(mbuf_data(dst), 0, mbuf_get_mlen());
+	mbuf_setlen(dst, mbuf_get_mlen());
+	assert_int_equal(mbuf_copy_pkthdr(dst, src), EBUSY);
+	/* Nothing changed: no header, the same data in the same place. */
+	assert_int_equal(mbuf_flags(dst) & MBUF_PKTHDR, 0);
+	assert_int_equal(mbuf_len(dst), mbuf_get_mlen());
+	assert_true((uint8_t *)mbuf_data(dst) + mbuf_len(dst) <=
+	    (uint8_t *)mbuf_datastart(dst) + mbuf_maxlen(dst));
+	assert_int_equal(mbuf_copydata(dst, 0, mbuf_len(dst), buf), 0);
+	xk_test_check_pattern(buf, mbuf_len(dst), 0);
+	assert_int_equal(mbuf_pkthdr_len(src), 33);
+	/* Emptied, it takes the header. */
+	mbuf_setlen(dst, 0);
+	assert_int_equal(mbuf_copy_pkthdr(dst, src), 0);
+	assert_int_equal(mbuf_pkthdr_len(dst), 33);
+	mbuf_freem(src);
+	mbuf_freem(dst);
+}
+
 static void
 test_copy_pkthdr_einval(void **state)
 {
@@ -3502,6 +3538,7 @@ main(void)
 		T(test_copy_pkthdr_moves_tags),
 		T(test_copy_pkthdr_to_plain_mbuf),
 		T(test_copy_pkthdr_einval),
+		T(test_copy_pkthdr_onto_plain_mbuf_with_data),
 		T(test_prepend_uses_leading_space),
 		T(test_prepend_new_head_takes_pkthdr),
 		T(test_prepend_large_gets_cluster),
