@@ -88,16 +88,20 @@
 
 enum lx_rxmode { LX_RX_MMSG, LX_RX_RING };
 
-/* Per-interface counters (be.linux.<if>.*). */
+/*
+ * Per-interface counters (be.linux.<if>.*).  The loop thread counts
+ * receive without the core lock while xkpi_stats() reads them on another
+ * thread: atomic.
+ */
 struct lx_ifstats {
-	uint64_t	rx;		/* handed to the engine */
-	uint64_t	truncated;	/* larger than the receive buffer */
-	uint64_t	nomem;		/* no mbuf for a packet */
-	uint64_t	kdrops;		/* the kernel dropped (socket full) */
-	uint64_t	rxerrors;	/* the host reported a receive error */
-	uint64_t	gone;		/* the interface was deleted */
-	uint64_t	neigh_failed;	/* the host failed to resolve a
-					   neighbour (core lock) */
+	_Atomic uint64_t rx;		/* handed to the engine */
+	_Atomic uint64_t truncated;	/* larger than the receive buffer */
+	_Atomic uint64_t nomem;		/* no mbuf for a packet */
+	_Atomic uint64_t kdrops;	/* the kernel dropped (socket full) */
+	_Atomic uint64_t rxerrors;	/* the host reported a receive error */
+	_Atomic uint64_t gone;		/* the interface was deleted */
+	_Atomic uint64_t neigh_failed;	/* the host failed to resolve a
+					   neighbour */
 };
 
 struct lx_if {
