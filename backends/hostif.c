@@ -96,7 +96,10 @@ nl_query(struct nlmsghdr *req, mnl_cb_t cb, void *arg)
 		error = errno;
 		goto out;
 	}
-	buf = g_malloc(NL_BUFSIZE);
+	if ((buf = g_try_malloc(NL_BUFSIZE)) == NULL) {
+		error = ENOMEM;
+		goto out;
+	}
 	for (;;) {
 		if ((n = mnl_socket_recvfrom(nl, buf, NL_BUFSIZE)) < 0) {
 			if (errno == EINTR) {
@@ -1213,7 +1216,10 @@ xk_hostif_follow(struct event_base *base, xk_hostif_neigh_cb *neigh_cb,
 		errno = EINVAL;
 		return NULL;
 	}
-	mon = g_new0(struct xk_hostif_mon, 1);
+	if ((mon = g_try_new0(struct xk_hostif_mon, 1)) == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	mon->hm_neigh_cb = neigh_cb;
 	mon->hm_ctx = ctx;
 	mon->hm_nl = mnl_socket_open2(NETLINK_ROUTE,
@@ -1246,10 +1252,11 @@ xk_hostif_follow(struct event_base *base, xk_hostif_neigh_cb *neigh_cb,
 		error = errno;
 		goto fail;
 	}
-	mon->hm_buf = g_malloc(NL_BUFSIZE);
+	mon->hm_buf = g_try_malloc(NL_BUFSIZE);
 	mon->hm_ev = event_new(base, mnl_socket_get_fd(mon->hm_nl),
 	    EV_READ | EV_PERSIST, mon_cb, mon);
-	if (mon->hm_ev == NULL || event_add(mon->hm_ev, NULL) != 0) {
+	if (mon->hm_buf == NULL || mon->hm_ev == NULL ||
+	    event_add(mon->hm_ev, NULL) != 0) {
 		error = ENOMEM;
 		goto fail;
 	}

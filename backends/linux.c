@@ -239,7 +239,9 @@ lx_open(struct xk_backend *be)
 	const char *mode = getenv("XKPI_LINUX_RX");
 	int one = 1, error;
 
-	sc = g_new0(struct lx_softc, 1);
+	if ((sc = g_try_new0(struct lx_softc, 1)) == NULL) {
+		return ENOMEM;
+	}
 	sc->ls_tx4 = sc->ls_tx6 = -1;
 	xk_cond_init(&sc->ls_txcv);
 	if (mode == NULL || *mode == '\0' || strcmp(mode, "ring") == 0) {
@@ -272,15 +274,16 @@ lx_open(struct xk_backend *be)
 		    "output will fail", strerror(errno));
 	}
 	sc->ls_ifs = g_ptr_array_new();
-	sc->ls_txq = g_new0(struct lx_txent, LX_TXQ_MAX);
-	sc->ls_txmsgs = g_new0(struct lx_txmsg, LX_BATCH);
+	sc->ls_txq = g_try_new0(struct lx_txent, LX_TXQ_MAX);
+	sc->ls_txmsgs = g_try_new0(struct lx_txmsg, LX_BATCH);
 	sc->ls_txkick = event_new(be->be_base, -1, 0, lx_tx_cb, be);
 	sc->ls_txw4 = event_new(be->be_base, sc->ls_tx4, EV_WRITE, lx_tx_cb,
 	    be);
 	/* Without IPv6 the event waits on nothing and is never added. */
 	sc->ls_txw6 = event_new(be->be_base, sc->ls_tx6, EV_WRITE, lx_tx_cb,
 	    be);
-	if (sc->ls_txkick == NULL || sc->ls_txw4 == NULL ||
+	if (sc->ls_txq == NULL || sc->ls_txmsgs == NULL ||
+	    sc->ls_txkick == NULL || sc->ls_txw4 == NULL ||
 	    sc->ls_txw6 == NULL) {
 		error = ENOMEM;
 		goto fail;
@@ -438,7 +441,9 @@ lx_attach(struct xk_backend *be, const char *name, struct __ifnet **ifpp)
 	if (error != 0) {
 		return error;
 	}
-	li = g_new0(struct lx_if, 1);
+	if ((li = g_try_new0(struct lx_if, 1)) == NULL) {
+		return ENOMEM;
+	}
 	li->li_be = be;
 	li->li_index = hi.hi_index;
 	li->li_fd = -1;
@@ -547,10 +552,16 @@ lx_rx_big(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
 	ssize_t n;
 
 	*more = false;
-	if (li->li_big == NULL) {
-		li->li_big = g_malloc(IP_MAXPACKET + 1);
-		iov.iov_base = li->li_big;
+	if (li->li_big == NULL &&
+	    (li->li_big = g_try_malloc(IP_MAXPACKET + 1)) == NULL) {
+		/* No buffer: drop the packet rather than be woken by it. */
+		if (recv(li->li_fd, &cbuf, 0, MSG_DONTWAIT | MSG_TRUNC) >= 0) {
+			li->li_st.nomem++;
+			*more = true;
+		}
+		return 0;
 	}
+	iov.iov_base = li->li_big;
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_name = &from;
 	mh.msg_namelen = sizeof(from);

@@ -57,6 +57,7 @@ struct mem_softc {
 	uint64_t	 ms_rxq_flushed; /* waiting when a reset came */
 	uint64_t	 ms_cap_overwritten; /* oldest capture made room */
 	uint64_t	 ms_cap_nomem;	/* no mbuf for the capture copy */
+	uint64_t	 ms_rxq_nomem;	/* refused: no memory to queue it */
 };
 
 static struct xk_backend *mem_be;	/* the open instance */
@@ -66,8 +67,11 @@ static void mem_rx_cb(evutil_socket_t fd, short what, void *arg);
 static int
 mem_open(struct xk_backend *be)
 {
-	struct mem_softc *sc = g_new0(struct mem_softc, 1);
+	struct mem_softc *sc;
 
+	if ((sc = g_try_new0(struct mem_softc, 1)) == NULL) {
+		return ENOMEM;
+	}
 	sc->ms_nextindex = 1;
 	sc->ms_rxev = event_new(be->be_base, -1, 0, mem_rx_cb, be);
 	if (sc->ms_rxev == NULL) {
@@ -138,7 +142,7 @@ mem_close(struct xk_backend *be)
 
 /*
  * Queues a packet for the engine; ENOBUFS (counted, and the packet left
- * to the caller) when the queue is full.
+ * to the caller) when the queue is full or there is no memory for it.
  */
 static int
 rx_enqueue_locked(struct mem_softc *sc, struct __mbuf *m, uint32_t ifindex)
@@ -149,7 +153,10 @@ rx_enqueue_locked(struct mem_softc *sc, struct __mbuf *m, uint32_t ifindex)
 		sc->ms_rxq_full++;
 		return ENOBUFS;
 	}
-	rx = g_new(struct mem_rx, 1);
+	if ((rx = g_try_new(struct mem_rx, 1)) == NULL) {
+		sc->ms_rxq_nomem++;
+		return ENOBUFS;
+	}
 	rx->mr_m = m;
 	rx->mr_ifindex = ifindex;
 	g_queue_push_tail(&sc->ms_rxq, rx);
@@ -266,6 +273,7 @@ mem_stats(struct xk_backend *be, void (*fn)(void *, const char *, uint64_t),
 	fn(ctx, "mem.rxq_flushed", sc->ms_rxq_flushed);
 	fn(ctx, "mem.capture_overwritten", sc->ms_cap_overwritten);
 	fn(ctx, "mem.capture_nomem", sc->ms_cap_nomem);
+	fn(ctx, "mem.rxq_nomem", sc->ms_rxq_nomem);
 }
 
 /* Creates a virtual interface; the caller holds the core lock. */
@@ -273,9 +281,12 @@ static int
 vif_create_locked(struct mem_softc *sc, const char *name, uint32_t mtu,
     struct __ifnet **ifpp)
 {
-	struct mem_vif *v = g_new0(struct mem_vif, 1);
+	struct mem_vif *v;
 	int error;
 
+	if ((v = g_try_new0(struct mem_vif, 1)) == NULL) {
+		return ENOMEM;
+	}
 	error = xk_if_attach_locked(name, sc->ms_nextindex, mtu, v,
 	    &v->mv_ifp);
 	if (error != 0) {

@@ -66,7 +66,7 @@ enum pc_ctr {
 	PC_RUNT,		/* too short for a link header and data */
 	PC_TRUNCATED,		/* cut by the snapshot length */
 	PC_RXERRORS,		/* pcap_dispatch() failed: receive stopped */
-	PC_NOMEM,		/* no mbuf for the packet */
+	PC_NOMEM,		/* no memory (mbuf, hold entry) for it */
 	PC_SENT,		/* frames injected */
 	PC_OERRORS,		/* pcap_inject() refused the frame */
 	PC_NOROUTE,		/* no host route out of this interface */
@@ -445,7 +445,11 @@ pc_hold_locked(struct pc_if *pif, struct __mbuf *m, int family,
 	}
 	if ((ho = pc_hold_find_locked(sc, pif->pi_index, family, nh)) ==
 	    NULL) {
-		ho = g_new0(struct pc_hold, 1);
+		if ((ho = g_try_new0(struct pc_hold, 1)) == NULL) {
+			pif->pi_ctr[PC_NOMEM]++;
+			xk_m_freem(m);
+			return;
+		}
 		ho->ho_pif = pif;
 		ho->ho_family = family;
 		memcpy(&ho->ho_addr, nh, pc_addrlen(family));
@@ -455,7 +459,11 @@ pc_hold_locked(struct pc_if *pif, struct __mbuf *m, int family,
 	if (ho->ho_pkts.length >= PC_HOLD_HOP) {
 		pc_hold_drop1_locked(sc, ho, PC_HOLD_DROP);
 	}
-	hp = g_new(struct pc_held, 1);
+	if ((hp = g_try_new(struct pc_held, 1)) == NULL) {
+		pif->pi_ctr[PC_NOMEM]++;
+		xk_m_freem(m);
+		return;
+	}
 	hp->hp_m = m;
 	hp->hp_since = now;
 	g_queue_push_tail(&ho->ho_pkts, hp);
@@ -962,7 +970,9 @@ pc_attach(struct xk_backend *be, const char *name, struct __ifnet **ifpp)
 	if (ifp != NULL) {
 		return EEXIST;
 	}
-	pif = g_new0(struct pc_if, 1);
+	if ((pif = g_try_new0(struct pc_if, 1)) == NULL) {
+		return ENOMEM;
+	}
 	pif->pi_sc = sc;
 	pif->pi_index = hi.hi_index;
 	g_strlcpy(pif->pi_name, name, sizeof(pif->pi_name));
@@ -998,14 +1008,17 @@ fail:
 static int
 pc_open(struct xk_backend *be)
 {
-	struct pc_softc *sc = g_new0(struct pc_softc, 1);
+	struct pc_softc *sc;
 	int error;
 
+	if ((sc = g_try_new0(struct pc_softc, 1)) == NULL) {
+		return ENOMEM;
+	}
 	sc->sc_be = be;
 	g_queue_init(&sc->sc_ifs);
 	g_queue_init(&sc->sc_holds);
-	sc->sc_frame = g_malloc(PC_FRAME_MAX);
-	if ((sc->sc_sweep = evtimer_new(be->be_base, pc_sweep_cb, sc)) ==
+	if ((sc->sc_frame = g_try_malloc(PC_FRAME_MAX)) == NULL ||
+	    (sc->sc_sweep = evtimer_new(be->be_base, pc_sweep_cb, sc)) ==
 	    NULL) {
 		error = ENOMEM;
 		goto fail;

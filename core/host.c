@@ -152,18 +152,29 @@ host_want_read(const struct __socket *so)
 	return xk_sbspace(&so->so_rcv) > 0;
 }
 
+/*
+ * Watches the descriptor again.  If the loop cannot (no memory for the
+ * event), the socket fails with ENOBUFS rather than wait for nothing.
+ */
 static void
 host_loop(struct __socket *so, uint32_t pend)
 {
 	if ((pend & XK_PEND_REARM_READ) && so->so_rev != NULL &&
 	    host_want_read(so)) {
 		so->so_rcv.sb_flags &= ~SB_STOPPED;
-		event_add(so->so_rev, NULL);
+		if (event_add(so->so_rev, NULL) != 0) {
+			so->so_error = ENOBUFS;
+			xk_sorwakeup_locked(so);
+		}
 	}
 	if ((pend & XK_PEND_WANT_WRITE) && so->so_wev != NULL &&
 	    !so->so_wev_on) {
 		so->so_wev_on = true;
-		event_add(so->so_wev, NULL);
+		if (event_add(so->so_wev, NULL) != 0) {
+			so->so_wev_on = false;
+			so->so_error = ENOBUFS;
+			xk_sowwakeup_locked(so);
+		}
 	}
 }
 
@@ -395,8 +406,10 @@ host_accept_locked(struct __socket *so)
 			}
 			break;
 		}
+		/* Read events from the start: the data may come before. */
 		child = xk_so_alloc_child_locked(so, cfd);
-		if (child == NULL || host_events_new(child) != 0) {
+		if (child == NULL || host_events_new(child) != 0 ||
+		    event_add(child->so_rev, NULL) != 0) {
 			if (child != NULL) {
 				xk_soclose_locked(child);
 			} else {
@@ -407,7 +420,6 @@ host_accept_locked(struct __socket *so)
 		}
 		child->so_state |= SS_ISCONNECTED;
 		g_queue_push_tail(&so->so_comp, child);
-		event_add(child->so_rev, NULL);
 		xk_sorwakeup_locked(so);
 	}
 }
@@ -596,7 +608,9 @@ host_disconnect(struct __socket *so)
 
 	if (!is_stream(so)) {
 		/* A datagram socket forgets its peer. */
-		(void)connect(so->so_fd, &sa, sizeof(sa));
+		if (connect(so->so_fd, &sa, sizeof(sa)) != 0) {
+			return errno;
+		}
 		so->so_state &= ~SS_ISCONNECTED;
 		return 0;
 	}

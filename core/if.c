@@ -31,7 +31,9 @@ xk_if_attach_locked(const char *name, uint32_t index, uint32_t mtu,
 	    xk_if_byindex_locked(index) != NULL) {
 		return EEXIST;
 	}
-	ifp = g_new0(struct __ifnet, 1);
+	if ((ifp = g_try_new0(struct __ifnet, 1)) == NULL) {
+		return ENOMEM;
+	}
 	strcpy(ifp->if_name, name);
 	ifp->if_index = index;
 	ifp->if_mtu = mtu;

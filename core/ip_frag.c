@@ -256,7 +256,11 @@ xk_ip6_fragment_locked(struct __mbuf *m, size_t mtu, struct __mbuf **listp)
 		xk_m_freem(m);
 		return EMSGSIZE;
 	}
-	hdr = g_malloc(unfrag + sizeof(fh));
+	if ((hdr = g_try_malloc(unfrag + sizeof(fh))) == NULL) {
+		xk_m_freem(m);
+		xk_ipstat.ip6s_odropped++;
+		return ENOBUFS;
+	}
 	xk_m_copydata(m, 0, unfrag, hdr);
 	memset(&fh, 0, sizeof(fh));
 	fh.ip6f_nxt = hdr[prev];
@@ -378,7 +382,10 @@ dropped_counter(int family)
 	    &xk_ipstat.ip6s_fragdropped;
 }
 
-/* The queue of @key, made (the oldest of its family evicted) if new. */
+/*
+ * The queue of @key, made (the oldest of its family evicted) if new; NULL
+ * when there is no memory for it.
+ */
 static struct fragq *
 fragq_lookup(const struct fragq_key *key)
 {
@@ -402,7 +409,9 @@ fragq_lookup(const struct fragq_key *key)
 			}
 		}
 	}
-	fq = g_new0(struct fragq, 1);
+	if ((fq = g_try_new0(struct fragq, 1)) == NULL) {
+		return NULL;
+	}
 	fq->fq_key = *key;
 	fq->fq_born = g_get_monotonic_time();
 	fq->fq_link.data = fq;
@@ -574,10 +583,19 @@ frag_add_locked(const struct fragq_key *key, struct __mbuf *m, size_t hlen,
 		}
 		return NULL;
 	}
-	fq = fragq_lookup(key);
+	if ((fq = fragq_lookup(key)) == NULL) {
+		(*dropped)++;
+		xk_m_freem(m);
+		return NULL;
+	}
 	if (off == 0 && fq->fq_hdr == NULL) {
 		/* The header (IPv6: unfragmentable part) of the first. */
-		fq->fq_hdr = g_malloc(hlen);
+		if ((fq->fq_hdr = g_try_malloc(hlen)) == NULL) {
+			(*dropped)++;
+			xk_m_freem(m);
+			fragq_free(fq, dropped);
+			return NULL;
+		}
 		fq->fq_hlen = hlen;
 		fq->fq_prev = prev;
 		fq->fq_nxt = nxt;

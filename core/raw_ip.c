@@ -107,7 +107,7 @@ rip_chain_find(int proto, in_addr_t laddr, in_addr_t faddr)
 }
 
 static void
-rip_index_add(struct rip_pcb *rp)
+rip_index_add(struct rip_pcb *rp, struct rip_chain *spare)
 {
 	struct rip_key k = { rp->rp_laddr.s_addr, rp->rp_faddr.s_addr,
 	    rp->rp_so->so_protocol };
@@ -118,9 +118,11 @@ rip_index_add(struct rip_pcb *rp)
 		    rip_key_equal, NULL, g_free);
 	}
 	if ((c = g_hash_table_lookup(rip_chains, &k)) == NULL) {
-		c = g_new0(struct rip_chain, 1);
+		c = spare;
 		c->rc_key = k;
 		g_hash_table_insert(rip_chains, &c->rc_key, c);
+	} else {
+		g_free(spare);
 	}
 	g_queue_push_tail_link(&c->rc_pcbs, &rp->rp_link);
 	rip_nproto[k.rk_proto]++;
@@ -152,9 +154,29 @@ sotorip(struct __socket *so)
 	return so->so_pcb;
 }
 
+/*
+ * Files @rp under new addresses.  The chain the new key may need is
+ * allocated first, so that running out of memory changes nothing.
+ */
+static int
+rip_rekey(struct rip_pcb *rp, struct in_addr laddr, struct in_addr faddr)
+{
+	struct rip_chain *spare;
+
+	if ((spare = g_try_new0(struct rip_chain, 1)) == NULL) {
+		return ENOMEM;
+	}
+	rip_index_remove(rp);
+	rp->rp_laddr = laddr;
+	rp->rp_faddr = faddr;
+	rip_index_add(rp, spare);
+	return 0;
+}
+
 static int
 rip_attach(struct __socket *so)
 {
+	struct rip_chain *spare;
 	struct rip_pcb *rp;
 
 	/* XNU's rip_attach: no SS_PRIV, EPERM (ip(4) says EACCES). */
@@ -164,11 +186,15 @@ rip_attach(struct __socket *so)
 	if (so->so_protocol < 0 || so->so_protocol > 255) {
 		return EINVAL;
 	}
-	rp = g_new0(struct rip_pcb, 1);
+	if ((rp = g_try_new0(struct rip_pcb, 1)) == NULL ||
+	    (spare = g_try_new0(struct rip_chain, 1)) == NULL) {
+		g_free(rp);
+		return ENOMEM;
+	}
 	rp->rp_so = so;
 	rp->rp_ttl = IPDEFTTL;
 	rp->rp_link.data = rp;
-	rip_index_add(rp);
+	rip_index_add(rp, spare);
 	so->so_pcb = rp;
 	return 0;
 }
@@ -203,16 +229,14 @@ rip_bind(struct __socket *so, const struct sockaddr *sa, socklen_t len)
 	    xk_if_withaddr_locked(AF_INET, &sin->sin_addr) == NULL) {
 		return EADDRNOTAVAIL;
 	}
-	rip_index_remove(sotorip(so));
-	sotorip(so)->rp_laddr = sin->sin_addr;
-	rip_index_add(sotorip(so));
-	return 0;
+	return rip_rekey(sotorip(so), sin->sin_addr, sotorip(so)->rp_faddr);
 }
 
 static int
 rip_connect(struct __socket *so, const struct sockaddr *sa, socklen_t len)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+	int error;
 
 	if (len != sizeof(struct sockaddr_in)) {
 		return EINVAL;
@@ -223,9 +247,10 @@ rip_connect(struct __socket *so, const struct sockaddr *sa, socklen_t len)
 	if (sin->sin_family != AF_INET) {
 		return EAFNOSUPPORT;
 	}
-	rip_index_remove(sotorip(so));
-	sotorip(so)->rp_faddr = sin->sin_addr;
-	rip_index_add(sotorip(so));
+	if ((error = rip_rekey(sotorip(so), sotorip(so)->rp_laddr,
+	    sin->sin_addr)) != 0) {
+		return error;
+	}
 	xk_soisconnected_locked(so);
 	return 0;
 }
@@ -237,12 +262,15 @@ rip_connect(struct __socket *so, const struct sockaddr *sa, socklen_t len)
 static int
 rip_disconnect(struct __socket *so)
 {
+	int error;
+
 	if (!(so->so_state & SS_ISCONNECTED)) {
 		return ENOTCONN;
 	}
-	rip_index_remove(sotorip(so));
-	sotorip(so)->rp_faddr.s_addr = INADDR_ANY;
-	rip_index_add(sotorip(so));
+	if ((error = rip_rekey(sotorip(so), sotorip(so)->rp_laddr,
+	    (struct in_addr){ .s_addr = INADDR_ANY })) != 0) {
+		return error;
+	}
 	so->so_state &= ~SS_ISCONNECTED;
 	return 0;
 }

@@ -72,7 +72,9 @@ rip6_attach(struct __socket *so)
 	if (so->so_protocol < 0 || so->so_protocol > 255) {
 		return EINVAL;
 	}
-	rp = g_new0(struct rip6_pcb, 1);
+	if ((rp = g_try_new0(struct rip6_pcb, 1)) == NULL) {
+		return ENOMEM;
+	}
 	rp->r6_so = so;
 	rp->r6_cksum = -1;
 	rp->r6_hlim = -1;

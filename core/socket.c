@@ -71,7 +71,10 @@ cap_net_raw(void)
 		fclose(f);
 	}
 	v = (int)((eff >> 13) & 1);	/* CAP_NET_RAW */
-	cap_cached = v;
+	/* Unread (no descriptor left, say): not for good, ask again. */
+	if (found) {
+		cap_cached = v;
+	}
 	return v;
 }
 
@@ -118,8 +121,11 @@ xk_sa_len(const struct sockaddr *sa)
 static struct __socket *
 so_alloc_locked(const struct xk_protosw *pr, int protocol)
 {
-	struct __socket *so = g_new0(struct __socket, 1);
+	struct __socket *so;
 
+	if ((so = g_try_new0(struct __socket, 1)) == NULL) {
+		return NULL;
+	}
 	atomic_store_explicit(&so->so_magic, XK_SO_LIVE, memory_order_relaxed);
 	so->so_domain = pr->pr_domain;
 	so->so_type = pr->pr_type;
@@ -237,7 +243,10 @@ xk_so_create(int domain, int type, int protocol, struct __socket **sop)
 		return error;
 	}
 	xk_core_lock();
-	so = so_alloc_locked(pr, protocol);
+	if ((so = so_alloc_locked(pr, protocol)) == NULL) {
+		xk_core_unlock();
+		return ENOMEM;
+	}
 	if (so_privileged()) {
 		so->so_state |= SS_PRIV;
 	}
@@ -265,7 +274,9 @@ xk_so_alloc_child_locked(struct __socket *head, int fd)
 	struct __socket *so;
 
 	XK_LOCK_ASSERT();
-	so = so_alloc_locked(head->so_proto, head->so_protocol);
+	if ((so = so_alloc_locked(head->so_proto, head->so_protocol)) == NULL) {
+		return NULL;
+	}
 	so->so_fd = fd;
 	/* The child inherits the listener's state: NBIO and PRIV. */
 	so->so_state = (head->so_state & (SS_NBIO | SS_PRIV)) | SS_COMP;

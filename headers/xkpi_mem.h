@@ -36,7 +36,9 @@
  *     - `be.mem.capture_overwritten`: captured packets discarded, oldest
  *       first, to keep the newest 4096 of an interface;
  *     - `be.mem.capture_nomem`: packets sent over a link whose capture
- *       copy could not be made (no mbuf).
+ *       copy could not be made (no mbuf);
+ *     - `be.mem.rxq_nomem`: packets refused, as when the queue is full,
+ *       because there was no memory to queue them.
  */
 #ifndef _XKPI_XKPI_MEM_H_
 #define _XKPI_XKPI_MEM_H_
