@@ -148,7 +148,8 @@ fz_fix_ip6(uint8_t *p, size_t len, int cksum_off)
 			off += ((size_t)p[off + 1] + 2) * 4;
 		} else if (nxt == 44) {
 			/* Only an atomic fragment holds the whole message. */
-			if (off + 8 > end || (p[off + 2] << 8 | p[off + 3]) != 0) {
+			if (off + 8 > end ||
+			    (p[off + 2] << 8 | p[off + 3]) != 0) {
 				return;
 			}
 			nxt = p[off];

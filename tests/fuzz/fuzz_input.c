@@ -11,9 +11,10 @@
  * most seeds), injects its packets (IPv4, IPv6, extension headers,
  * fragments: see fuzz.h for the layout), runs the event loop by hand
  * on this thread until every packet reached the engine, and drains every
- * socket.  Then nothing may be left: every socket empty, no fragment
- * queue (the ones left are flushed, so that inputs do not depend on one
- * another), no captured packet, and not one mbuf, cluster or tag alive.
+ * socket.  Then every packet must be in exactly one per-packet counter,
+ * and nothing may be left: every socket empty, no fragment queue (the
+ * ones left are flushed, so that inputs do not depend on one another), no
+ * captured packet, and not one mbuf, cluster or tag alive.
  * A failed check aborts, which libFuzzer reports as a crash.
  */
 #include "config.h"
@@ -82,15 +83,7 @@ static struct event_base *fz_base;
 static struct xk_mb_live fz_live0;	/* alive after the set-up */
 static uint64_t fz_injected;		/* packets handed to the backend */
 static uint8_t fz_pkt[65536];
-
-static void
-fz_fail(const char *fmt, const char *what, long a, long b)
-{
-	fprintf(stderr, "fuzz_input: ");
-	fprintf(stderr, fmt, what, a, b);
-	fprintf(stderr, "\n");
-	abort();
-}
+static struct xk_ip_stats fz_st0;	/* the counters before the input */
 
 static void
 fz_panic(const char *msg, void *ctx)
@@ -100,11 +93,13 @@ fz_panic(const char *msg, void *ctx)
 	abort();
 }
 
+/* A failed check: the message names it and two values that tell more. */
 static void
 fz_check(bool ok, const char *what, long a, long b)
 {
 	if (!ok) {
-		fz_fail("%s (%ld, %ld)", what, a, b);
+		fprintf(stderr, "fuzz_input: %s (%ld, %ld)\n", what, a, b);
+		abort();
 	}
 }
 
@@ -118,24 +113,22 @@ fz_addr(const char *ifname, int family, const char *s, unsigned int plen)
 	    "xkpi_mem_vif_addaddr", family, (long)plen);
 }
 
-static socklen_t
+static void
 fz_sockaddr(int family, const char *s, struct sockaddr_storage *ss)
 {
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
 	memset(ss, 0, sizeof(*ss));
 	if (family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
 		sin->sin_family = AF_INET;
 		fz_check(inet_pton(AF_INET, s, &sin->sin_addr) == 1,
 		    "inet_pton", 0, 0);
-		return sizeof(*sin);
+		return;
 	}
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
 	sin6->sin6_family = AF_INET6;
 	fz_check(inet_pton(AF_INET6, s, &sin6->sin6_addr) == 1, "inet_pton",
 	    0, 0);
-	return sizeof(*sin6);
 }
 
 int
@@ -264,6 +257,28 @@ fz_options(const uint8_t *h)
 		fz_check(e == (v == 2 ? 0 : EINVAL), "IPV6_CHECKSUM on ICMPv6",
 		    v, e);
 	}
+}
+
+/*
+ * Every packet that reached the engine ends in exactly one per-packet
+ * counter, a fragment in ip.frag.in (the whole packet it ends in, if
+ * any, is counted once more and once as reassembled): the identity of
+ * tests/unit/test_accounting.c, over one input.
+ */
+static uint64_t
+fz_ends(const struct xk_ip_stats *s)
+{
+	uint64_t n;
+
+	n = s->ips_badfamily + s->ips_notforus + s->ip6s_notforus +
+	    s->ips_hostproto + s->ips_noproto + s->ip6s_noproto +
+	    s->ips_delivered + s->ip6s_delivered + s->ips_rawdropped +
+	    s->ip6s_rawdropped + s->ips_fragments + s->ip6s_fragments -
+	    s->ips_reassembled - s->ip6s_reassembled;
+	for (int i = 0; i < XK_IPDROP_COUNT; i++) {
+		n += s->ips_drop[i] + s->ip6s_drop[i];
+	}
+	return n;
 }
 
 static uint64_t
@@ -431,10 +446,38 @@ fz_drain(uint8_t how)
 	}
 }
 
+/*
+ * Every fragment received ended dropped, timed out or in a reassembled
+ * packet, which took 2 to XK_IPFRAG_MAXFRAGS of them.
+ */
+static void
+fz_frag_check(const struct xk_ip_stats *a, const struct xk_ip_stats *b,
+    int family)
+{
+	uint64_t in, out, whole;
+
+	if (family == AF_INET) {
+		in = b->ips_fragments - a->ips_fragments;
+		out = b->ips_fragdropped - a->ips_fragdropped +
+		    b->ips_fragtimeout - a->ips_fragtimeout;
+		whole = b->ips_reassembled - a->ips_reassembled;
+	} else {
+		in = b->ip6s_fragments - a->ip6s_fragments;
+		out = b->ip6s_fragdropped - a->ip6s_fragdropped +
+		    b->ip6s_fragtimeout - a->ip6s_fragtimeout;
+		whole = b->ip6s_reassembled - a->ip6s_reassembled;
+	}
+	fz_check(out <= in && in - out >= 2 * whole &&
+	    in - out <= XK_IPFRAG_MAXFRAGS * whole,
+	    family == AF_INET ? "IPv4 fragments unaccounted for" :
+	    "IPv6 fragments unaccounted for", (long)in, (long)(out + whole));
+}
+
 /* Forgets what the input left behind, so that the next starts afresh. */
 static void
-fz_reset(void)
+fz_reset(uint64_t ends0, uint64_t injected0)
 {
+	struct xk_ip_stats st;
 	struct xk_mb_live live;
 	uint8_t pkt[64];
 	size_t len;
@@ -444,6 +487,13 @@ fz_reset(void)
 		fz_check(xk_ip_frag_open(fz_base) == 0, "xk_ip_frag_open", 0,
 		    0);
 	}
+	/* The fragments flushed are counted: now every packet has ended. */
+	xk_ipstat_snapshot(&st);
+	fz_check(fz_ends(&st) - ends0 == fz_injected - injected0,
+	    "packets not in exactly one counter", (long)(fz_ends(&st) - ends0),
+	    (long)(fz_injected - injected0));
+	fz_frag_check(&fz_st0, &st, AF_INET);
+	fz_frag_check(&fz_st0, &st, AF_INET6);
 	for (size_t i = 0; i < 3; i++) {
 		while (xkpi_mem_capture(fz_ifs[i], pkt, sizeof(pkt),
 		    &len) != ENOENT) {
@@ -464,6 +514,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t off = FZ_HDRLEN, len;
+	uint64_t ends0, injected0 = fz_injected;
 	uint8_t how, ctl;
 	int cksum_off;
 	errno_t e;
@@ -471,6 +522,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < FZ_HDRLEN) {
 		return 0;
 	}
+	xk_ipstat_snapshot(&fz_st0);
+	ends0 = fz_ends(&fz_st0);
 	fz_options(data);
 	how = data[4];
 	cksum_off = FZ_CKSUM_OFF(data[2]);
@@ -503,6 +556,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	fz_pump();
 	fz_drain(how);
-	fz_reset();
+	fz_reset(ends0, injected0);
 	return 0;
 }

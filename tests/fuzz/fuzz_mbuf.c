@@ -14,8 +14,10 @@
  * chain, the header flag as expected); after every eighth and at the end
  * (after every one with FZ_MBUF_EVERYOP set in the environment, to find
  * the operation that broke a chain) also the data against the model and
- * every tag, found with its length and bytes.  An operation may make the next allocations fail (the pool's
- * fault injection), and every result must be one the header documents.
+ * every tag, found with its length and bytes.  FZ_MBUF_TRACE prints each
+ * operation and the chains after it.  An operation may make
+ * the next allocations fail (the pool's fault injection), and every
+ * result must be one the header documents.
  * At the end everything is freed, and no mbuf, cluster or tag may be
  * left alive.  A failed check aborts, which libFuzzer reports.
  *
@@ -65,6 +67,7 @@ struct fz_slot {
 	bool		 hdr;		/* the first mbuf has MBUF_PKTHDR */
 	struct fz_tag	 tags[NIDS][NTYPES];
 	int		 group;		/* slots that may share clusters */
+	bool		 alias;		/* may hold one cluster twice */
 };
 
 struct fz_rd {
@@ -76,7 +79,8 @@ static struct fz_slot slots[NSLOT];
 static mbuf_tag_id_t fz_ids[NIDS];
 static struct xk_mb_live fz_live0;
 static bool fz_injecting;		/* allocations may fail this op */
-static bool fz_everyop;			/* FZ_MBUF_EVERYOP: full checks each op */
+static bool fz_everyop;			/* FZ_MBUF_EVERYOP set */
+static bool fz_trace;			/* FZ_MBUF_TRACE set */
 static uint8_t fz_buf[FZ_MAXLEN + 16];
 static unsigned int fz_op;		/* number of the running op */
 static const char *fz_opname = "";
@@ -122,6 +126,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		sh_reserve(&slots[i], 1);
 	}
 	fz_everyop = getenv("FZ_MBUF_EVERYOP") != NULL;
+	fz_trace = getenv("FZ_MBUF_TRACE") != NULL;
 	xk_mb_live(&fz_live0);
 	return 0;
 }
@@ -223,6 +228,7 @@ sh_forget(struct fz_slot *s)
 	s->hdr = false;
 	sh_clear_tags(s);
 	s->group = (int)(s - slots);
+	s->alias = false;
 }
 
 static void
@@ -247,10 +253,18 @@ sh_join(struct fz_slot *a, struct fz_slot *b)
 	}
 }
 
-/* An in-place write into @s: its group's other chains may have changed. */
+/*
+ * An in-place write into [@off, @off + @len) of @s: its group's other
+ * chains may have changed, and so may the rest of @s if it holds a
+ * cluster twice.
+ */
 static void
-sh_touched(struct fz_slot *s)
+sh_touched(struct fz_slot *s, size_t off, size_t len)
 {
+	if (s->alias && off + len <= s->len) {
+		memset(s->known, 0, off);
+		memset(s->known + off + len, 0, s->len - off - len);
+	}
 	for (int i = 0; i < NSLOT; i++) {
 		if (&slots[i] != s && slots[i].group == s->group &&
 		    slots[i].m != NULL) {
@@ -340,8 +354,8 @@ check_tags(struct fz_slot *s)
 				continue;
 			}
 			if (!g->on) {
-				FZ_CHECK(e == ENOENT, "tag found, none expected",
-				    e, t);
+				FZ_CHECK(e == ENOENT,
+				    "tag found, none expected", e, t);
 				continue;
 			}
 			FZ_CHECK(e == 0, "tag lost", e, t);
@@ -657,7 +671,7 @@ op_copyback(struct fz_rd *r)
 			    mbuf_pkthdr_len(s->m), s->len);
 		}
 		if (over > 0) {
-			sh_touched(s);
+			sh_touched(s, off, 0);
 		}
 		return;
 	}
@@ -676,11 +690,11 @@ op_copyback(struct fz_rd *r)
 	if (end > s->len) {
 		sh_insert(s, s->len, end - s->len, NULL);
 	}
+	if (over > 0) {
+		sh_touched(s, off, len);
+	}
 	memcpy(s->data + off, fz_buf, len);
 	memset(s->known + off, 1, len);
-	if (over > 0) {
-		sh_touched(s);
-	}
 }
 
 static void
@@ -745,6 +759,7 @@ op_copym(struct fz_rd *r)
 	}
 	d->m = m;
 	sh_copy(d, s, off, n);
+	d->alias = s->alias;
 	d->hdr = off == 0 && s->hdr;
 	if (d->hdr) {
 		/* The header, tags and all, moves to the copy. */
@@ -845,6 +860,7 @@ op_split(struct fz_rd *r)
 	}
 	sh_copy(d, s, off, s->len - off);
 	s->len = off;
+	d->alias = s->alias;
 	if (s->hdr) {
 		FZ_CHECK(mbuf_flags(m) & MBUF_PKTHDR, "split tail without "
 		    "a header", 0, 0);
@@ -975,6 +991,8 @@ op_concatenate(struct fz_rd *r)
 	}
 	sh_insert(d, d->len, s->len, s->data);
 	memcpy(d->known + d->len - s->len, s->known, s->len);
+	/* Two chains sharing a cluster make one that may hold it twice. */
+	d->alias = d->alias || s->alias || d->group == s->group;
 	sh_join(d, s);
 	sh_forget(s);
 }
@@ -1183,21 +1201,20 @@ op_copy_pkthdr(struct fz_rd *r)
 {
 	unsigned int a = rd8(r) % NSLOT, b = rd8(r) % NSLOT;
 	struct fz_slot *d = &slots[a], *s = &slots[b];
-	errno_t e;
+	errno_t e, want = 0;
 
 	if (d->m == NULL || s->m == NULL) {
 		return;
 	}
-	/*
-	 * A small mbuf without a header has its data where the header
-	 * would go: XNU's m_copy_pkthdr moves the data pointer without
-	 * moving the data, which only a caller's mistake asks for.
-	 */
-	if (!d->hdr && !(mbuf_flags(d->m) & MBUF_EXT) && mbuf_len(d->m) > 0) {
-		return;
+	/* A small mbuf without a header has its data where it would go. */
+	if (!s->hdr) {
+		want = EINVAL;
+	} else if (!d->hdr && !(mbuf_flags(d->m) & MBUF_EXT) &&
+	    mbuf_len(d->m) > 0) {
+		want = EBUSY;
 	}
 	e = mbuf_copy_pkthdr(d->m, s->m);
-	FZ_CHECK(e == (s->hdr ? 0 : EINVAL), "copy_pkthdr", e, s->hdr);
+	FZ_CHECK(e == want, "copy_pkthdr", e, want);
 	if (e != 0 || a == b) {
 		return;
 	}
@@ -1261,6 +1278,7 @@ op_setnext(struct fz_rd *r)
 		mbuf_pkthdr_setlen(s->m, s->len);
 	}
 	slot_adopt(d, tail);
+	d->alias = s->alias;
 	sh_join(s, d);
 }
 
@@ -1350,6 +1368,30 @@ static const struct fz_opdef fz_ops[FZM_NOPS] = {
 	[FZM_INJECT] = { "inject", op_inject },
 };
 
+/* FZ_MBUF_TRACE: each operation and the slots after it, to stderr. */
+static void
+fz_trace_op(const char *name, long at)
+{
+	fprintf(stderr, "op %u %s (to byte %ld):", fz_op, name, at);
+	for (int i = 0; i < NSLOT; i++) {
+		const struct fz_slot *s = &slots[i];
+
+		if (s->m == NULL) {
+			fprintf(stderr, " [-]");
+			continue;
+		}
+		fprintf(stderr, " [%zu%s g%d:", s->len, s->hdr ? " hdr" : "",
+		    s->group);
+		for (mbuf_t m = s->m; m != NULL; m = mbuf_next(m)) {
+			fprintf(stderr, " %zu%s/%zu", mbuf_len(m),
+			    (mbuf_flags(m) & MBUF_EXT) ? "c" : "",
+			    mbuf_maxlen(m));
+		}
+		fprintf(stderr, "]");
+	}
+	fprintf(stderr, "\n");
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -1366,6 +1408,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!inject) {
 			xk_mb_inject_failures(0, 0);
 			fz_injecting = false;
+		}
+		if (fz_trace) {
+			fz_trace_op(op->name, r.p - data);
 		}
 		check_all(fz_everyop || fz_op % 8 == 7);
 	}
