@@ -162,9 +162,10 @@ bg() {
 	pids="$pids $bgpid"
 }
 
-# reap PID: waits for it, forgets it; the status in $rc.
+# reap PID: waits for it, forgets it; the status in $rc (the shell's
+# note of a job killed by a signal is not TAP: it goes).
 reap() {
-	wait "$1"
+	wait "$1" 2>/dev/null
 	rc=$?
 	rest=
 	for p in $pids; do
