@@ -254,16 +254,15 @@ sh_join(struct fz_slot *a, struct fz_slot *b)
 }
 
 /*
- * An in-place write into [@off, @off + @len) of @s: its group's other
- * chains may have changed, and so may the rest of @s if it holds a
- * cluster twice.
+ * After an in-place write into the first @old bytes of @s: its group's
+ * other chains may have changed, and so may all of those bytes of @s
+ * if it holds a cluster twice (a byte written twice keeps the last).
  */
 static void
-sh_touched(struct fz_slot *s, size_t off, size_t len)
+sh_touched(struct fz_slot *s, size_t old)
 {
-	if (s->alias && off + len <= s->len) {
-		memset(s->known, 0, off);
-		memset(s->known + off + len, 0, s->len - off - len);
+	if (s->alias) {
+		memset(s->known, 0, old < s->len ? old : s->len);
 	}
 	for (int i = 0; i < NSLOT; i++) {
 		if (&slots[i] != s && slots[i].group == s->group &&
@@ -671,7 +670,7 @@ op_copyback(struct fz_rd *r)
 			    mbuf_pkthdr_len(s->m), s->len);
 		}
 		if (over > 0) {
-			sh_touched(s, off, 0);
+			sh_touched(s, old);
 		}
 		return;
 	}
@@ -690,11 +689,11 @@ op_copyback(struct fz_rd *r)
 	if (end > s->len) {
 		sh_insert(s, s->len, end - s->len, NULL);
 	}
-	if (over > 0) {
-		sh_touched(s, off, len);
-	}
 	memcpy(s->data + off, fz_buf, len);
 	memset(s->known + off, 1, len);
+	if (over > 0) {
+		sh_touched(s, old);
+	}
 }
 
 static void

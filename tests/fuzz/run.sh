@@ -29,8 +29,13 @@ for h in "$@"; do
 	    -print_final_stats=1 -artifact_prefix="artifacts/$name-" \
 	    ${FUZZ_ARGS:-} $dirs >"log/$name.log" 2>&1
 	rc=$?
+	# "Done N runs", or after a crash the last progress line's "#N".
 	runs=$(sed -n 's/^Done \([0-9]*\) runs in.*/\1/p' "log/$name.log" |
 	    tail -n 1)
+	if [ -z "$runs" ]; then
+		runs=$(sed -n 's/^#\([0-9]*\)[[:space:]].*/\1/p' \
+		    "log/$name.log" | tail -n 1)
+	fi
 	runs=${runs:-0}
 	total=$(cat "stats/$name" 2>/dev/null || echo 0)
 	total=$((total + runs))
