@@ -216,8 +216,10 @@ case_demux() {
 		tap_fail "$be: demux matrix"
 		return
 	fi
-	ip netns exec "$nsb" timeout $((XK_LIVE * 2)) \
-	    "$RAWNET" send $A4 $A4B $A6 $B4 $B6 \
+	pace=5
+	[ -z "$WRAP" ] || pace=100
+	ip netns exec "$nsb" env XK_RAWNET_PACE_MS=$pace \
+	    timeout $((XK_LIVE * 2)) "$RAWNET" send $A4 $A4B $A6 $B4 $B6 \
 	    >"$tmp/send.out" 2>"$tmp/send.err"
 	src=$?
 	reap "$dpid"
