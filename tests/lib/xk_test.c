@@ -805,3 +805,46 @@ xk_test_ipstat(void)
 	xk_ipstat_snapshot(&s);
 	return s;
 }
+
+struct xk_stat_find {
+	const char	*name;
+	uint64_t	 value;
+	int		 seen;
+};
+
+static void
+xk_stat_find_cb(const char *name, uint64_t value, void *ctx)
+{
+	struct xk_stat_find *f = ctx;
+
+	if (strcmp(name, f->name) == 0) {
+		f->value = value;
+		f->seen++;
+	}
+}
+
+bool
+xk_test_stat_find(const char *name, uint64_t *value)
+{
+	struct xk_stat_find f = { .name = name };
+
+	assert_int_equal(xkpi_stats(xk_stat_find_cb, &f), 0);
+	if (f.seen > 1) {
+		fail_msg("counter %s listed %d times", name, f.seen);
+	}
+	if (f.seen == 1 && value != NULL) {
+		*value = f.value;
+	}
+	return (f.seen == 1);
+}
+
+uint64_t
+xk_test_stat(const char *name)
+{
+	uint64_t value = 0;
+
+	if (!xk_test_stat_find(name, &value)) {
+		fail_msg("no counter %s", name);
+	}
+	return (value);
+}

@@ -6,7 +6,8 @@
  * prove every test leaves nothing alive, packet builders and checkers
  * that work through the public mbuf KPI only, and, for the socket tests,
  * fixtures that also wait for closed sockets to go, loopback sockets made
- * through the KPI, bounded waits, recording upcalls and a panic catcher.
+ * through the KPI, bounded waits, recording upcalls and a panic catcher;
+ * and counters by name.
  */
 #ifndef _XK_TESTS_LIB_XK_TEST_H_
 #define _XK_TESTS_LIB_XK_TEST_H_
@@ -256,5 +257,15 @@ void	xk_test_rcvtimeo(socket_t so, int ms);
 
 /* The engine's packet counters, read under its lock. */
 struct xk_ip_stats xk_test_ipstat(void);
+
+/*
+ * Counters of xkpi_stats() by name.  xk_test_stat_find() returns whether
+ * the counter @name is listed, and its value in *@value (when @value is
+ * not NULL and it is).  xk_test_stat() returns its value and fails the
+ * test when it is not listed.  Both fail the test when xkpi_stats() fails
+ * or lists @name more than once (it calls its function once a counter).
+ */
+bool	xk_test_stat_find(const char *name, uint64_t *value);
+uint64_t xk_test_stat(const char *name);
 
 #endif /* _XK_TESTS_LIB_XK_TEST_H_ */

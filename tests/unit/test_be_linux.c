@@ -55,32 +55,6 @@ sh(const char *cmd)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* Whether xkpi_stats() has a counter called @name. */
-struct find {
-	const char	*name;
-	bool		 seen;
-};
-
-static void
-find_cb(const char *name, uint64_t value, void *ctx)
-{
-	struct find *f = ctx;
-
-	(void)value;
-	if (strcmp(name, f->name) == 0) {
-		f->seen = true;
-	}
-}
-
-static bool
-has_stat(const char *name)
-{
-	struct find f = { .name = name };
-
-	assert_int_equal(xkpi_stats(find_cb, &f), 0);
-	return f.seen;
-}
-
 #define NEED_NS() do {							\
 	if (!have_ns) {							\
 		skip();							\
@@ -107,10 +81,10 @@ test_attach(void **state)
 	assert_int_equal(ifp->if_type, ARPHRD_ETHER);
 	assert_int_equal(ifp->if_hwlen, 6);
 	xk_core_unlock();
-	assert_true(has_stat("be.linux.xkl0.rx"));
-	assert_true(has_stat("be.linux.xkl0.kdrops"));
-	assert_true(has_stat("be.linux.txfull"));
-	assert_true(has_stat("be.linux.txerrors"));
+	assert_true(xk_test_stat_find("be.linux.xkl0.rx", NULL));
+	assert_true(xk_test_stat_find("be.linux.xkl0.kdrops", NULL));
+	assert_true(xk_test_stat_find("be.linux.txfull", NULL));
+	assert_true(xk_test_stat_find("be.linux.txerrors", NULL));
 	xkpi_shutdown();
 	/* XKPI_IFACES: all or nothing. */
 	cfg.ifaces = "xkl0,xkl-none";
@@ -138,31 +112,6 @@ test_rx_mode(void **state)
 	assert_int_equal(xkpi_init(&cfg), 0);
 	xkpi_shutdown();
 	unsetenv("XKPI_LINUX_RX");
-}
-
-/* Counter @name's value (0 when absent). */
-struct get {
-	const char	*name;
-	uint64_t	 value;
-};
-
-static void
-get_cb(const char *name, uint64_t value, void *ctx)
-{
-	struct get *g = ctx;
-
-	if (strcmp(name, g->name) == 0) {
-		g->value = value;
-	}
-}
-
-static uint64_t
-stat_value(const char *name)
-{
-	struct get g = { .name = name };
-
-	assert_int_equal(xkpi_stats(get_cb, &g), 0);
-	return g.value;
 }
 
 /* One raw datagram of protocol 253 to @to; sock_send's result. */
@@ -211,18 +160,18 @@ test_output_queue_full(void **state)
 	}
 	assert_int_equal(error, ENOBUFS);
 	assert_int_equal(i, 4096);
-	assert_int_equal(stat_value("be.linux.txfull"), 1);
+	assert_int_equal(xk_test_stat("be.linux.txfull"), 1);
 	/* The loop drains it, a batch at a time (bounded). */
 	for (i = 0; i < 2000 && (error = send1(so, &to)) == ENOBUFS; i++) {
 		event_base_loop(base, EVLOOP_NONBLOCK);
 	}
 	assert_int_equal(error, 0);
 	/* Counted as sent when they leave, not when queued. */
-	for (i = 0; i < 2000 && stat_value("if.xkl0.opackets") < 4097; i++) {
+	for (i = 0; i < 2000 && xk_test_stat("if.xkl0.opackets") < 4097; i++) {
 		event_base_loop(base, EVLOOP_NONBLOCK);
 	}
-	assert_int_equal(stat_value("if.xkl0.opackets"), 4097);
-	assert_int_equal(stat_value("if.xkl0.oqdrops"), 0);
+	assert_int_equal(xk_test_stat("if.xkl0.opackets"), 4097);
+	assert_int_equal(xk_test_stat("if.xkl0.oqdrops"), 0);
 	sock_close(so);
 	xkpi_shutdown();
 	event_base_free(base);
@@ -313,14 +262,14 @@ test_down_up_no_spin(void **state)
 		int turns;
 
 		(void)turns_until(base, 100);
-		assert_int_equal(stat_value("be.linux.xkl0.rxerrors"), 0);
+		assert_int_equal(xk_test_stat("be.linux.xkl0.rxerrors"), 0);
 		assert_int_equal(sh("ip link set xkl0 down && "
 		    "ip link set xkl0 up"), 0);
 		turns = turns_until(base, 300);
 		print_message("%s: %d turns\n", modes[i], turns);
 		assert_true(turns < 50);
-		assert_int_equal(stat_value("be.linux.xkl0.rxerrors"), 1);
-		assert_int_equal(stat_value("be.linux.xkl0.gone"), 0);
+		assert_int_equal(xk_test_stat("be.linux.xkl0.rxerrors"), 1);
+		assert_int_equal(xk_test_stat("be.linux.xkl0.gone"), 0);
 		stop_on_base(base);
 	}
 }
@@ -348,8 +297,8 @@ test_deleted_no_spin(void **state)
 		turns = turns_until(base, 300);
 		print_message("%s: %d turns\n", modes[i], turns);
 		assert_true(turns < 50);
-		assert_int_equal(stat_value("be.linux.xkl2.rxerrors"), 1);
-		assert_int_equal(stat_value("be.linux.xkl2.gone"), 1);
+		assert_int_equal(xk_test_stat("be.linux.xkl2.rxerrors"), 1);
+		assert_int_equal(xk_test_stat("be.linux.xkl2.gone"), 1);
 		stop_on_base(base);
 	}
 }
@@ -424,7 +373,7 @@ test_shutdown_drains(void **state)
 	base = start_on_base("ring", "xkl0");
 	queue_n(1000);
 	/* Queued, not sent: not counted as sent yet. */
-	assert_int_equal(stat_value("if.xkl0.opackets"), 0);
+	assert_int_equal(xk_test_stat("if.xkl0.opackets"), 0);
 	stop_on_base(base);
 	assert_int_equal(sink_count(fd, 1000), 1000);
 	close(fd);

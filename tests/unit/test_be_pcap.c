@@ -236,36 +236,14 @@ teardown(void **state)
 
 /* Counters. */
 
-struct stat_get {
-	const char	*name;
-	uint64_t	 value;
-	bool		 found;
-};
-
-static void
-stat_cb(const char *name, uint64_t value, void *ctx)
-{
-	struct stat_get *g = ctx;
-
-	if (strcmp(name, g->name) == 0) {
-		g->value = value;
-		g->found = true;
-	}
-}
-
 /* Counter pcap.<@ifname>.@what; fails the test when there is none. */
 static uint64_t
 pcap_ifstat(const char *ifname, const char *what)
 {
 	char name[64];
-	struct stat_get g = { .name = name };
 
 	snprintf(name, sizeof(name), "be.pcap.%s.%s", ifname, what);
-	assert_int_equal(xkpi_stats(stat_cb, &g), 0);
-	if (!g.found) {
-		fail_msg("no counter %s", name);
-	}
-	return g.value;
+	return xk_test_stat(name);
 }
 
 static uint64_t

@@ -24,30 +24,14 @@
 #include "core/socket_var.h"
 #include "tests/lib/xk_test.h"
 
-struct find {
-	const char	*name;
-	int		 seen;
-};
-
-static void
-find_cb(const char *name, uint64_t value, void *ctx)
-{
-	struct find *f = ctx;
-
-	(void)value;
-	f->seen += strcmp(name, f->name) == 0;
-}
-
 /* Whether xkpi_stats() shows interface @ifname (attached from ifaces). */
 static bool
 has_if(const char *ifname)
 {
 	char name[64];
-	struct find f = { .name = name };
 
 	snprintf(name, sizeof(name), "if.%s.ipackets", ifname);
-	assert_int_equal(xkpi_stats(find_cb, &f), 0);
-	return f.seen == 1;
+	return xk_test_stat_find(name, NULL);
 }
 
 /* Restarts the library with @cfg; the teardown restarts it afresh. */

@@ -62,33 +62,6 @@ teardown(void **state)
 	return xk_test_sock_teardown(state);
 }
 
-struct stat_find {
-	const char	*name;
-	uint64_t	 value;
-	int		 seen;
-};
-
-static void
-stat_cb(const char *name, uint64_t value, void *ctx)
-{
-	struct stat_find *f = ctx;
-
-	if (strcmp(name, f->name) == 0) {
-		f->value = value;
-		f->seen++;
-	}
-}
-
-static uint64_t
-stat_value(const char *name)
-{
-	struct stat_find f = { .name = name };
-
-	assert_int_equal(xkpi_stats(stat_cb, &f), 0);
-	assert_int_equal(f.seen, 1);
-	return f.value;
-}
-
 /* The socket itself: ENOMEM, no socket made. */
 static void
 test_socket_nomem(void **state)
@@ -203,7 +176,7 @@ test_frag_queue_nomem(void **state)
 		assert_int_equal(xk_fault_pending(), 0);
 		assert_int_equal(xk_ip_frag_queues(), 0);
 	}
-	assert_int_equal(stat_value("ip.frag.dropped"), 2);
+	assert_int_equal(xk_test_stat("ip.frag.dropped"), 2);
 }
 
 /* The mem backend's receive queue without memory: refused, counted. */
@@ -217,7 +190,7 @@ test_mem_inject_nomem(void **state)
 	assert_int_equal(xkpi_mem_inject("vx0", pkt, frag4(pkt, 9, 0, 16)),
 	    ENOBUFS);
 	assert_int_equal(xk_fault_pending(), 0);
-	assert_int_equal(stat_value("be.mem.rxq_nomem"), 1);
+	assert_int_equal(xk_test_stat("be.mem.rxq_nomem"), 1);
 }
 
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)

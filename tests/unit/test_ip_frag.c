@@ -880,23 +880,6 @@ test_input_v6_timeout_and_malformed(void **state)
 	sock_close(so);
 }
 
-struct stat_find {
-	const char	*name;
-	uint64_t	 value;
-	int		 seen;
-};
-
-static void
-stat_cb(const char *name, uint64_t value, void *ctx)
-{
-	struct stat_find *f = ctx;
-
-	if (strcmp(name, f->name) == 0) {
-		f->value = value;
-		f->seen++;
-	}
-}
-
 static void
 test_counters_by_name(void **state)
 {
@@ -906,19 +889,16 @@ test_counters_by_name(void **state)
 	    "ip6.frag.in", "ip6.frag.reassembled", "ip6.frag.dropped",
 	    "ip6.frag.timeout", "ip6.frag.atomic", "ip6.frag.out",
 	    "ip6.frag.fragmented", "ip6.frag.odropped" };
-	struct stat_find f;
+	uint64_t value;
 	uint8_t pkt[64];
 
 	(void)state;
 	inject("vx0", pkt, frag4(pkt, "10.0.0.1", 5, 0, 12, true, 0));
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		memset(&f, 0, sizeof(f));
-		f.name = names[i];
-		assert_int_equal(xkpi_stats(stat_cb, &f), 0);
-		assert_int_equal(f.seen, 1);
+		value = xk_test_stat(names[i]);
 		if (strcmp(names[i], "ip.frag.in") == 0 ||
 		    strcmp(names[i], "ip.frag.dropped") == 0) {
-			assert_int_equal(f.value, 1);
+			assert_int_equal(value, 1);
 		}
 	}
 }

@@ -33,36 +33,6 @@
 #define RXQ_TEST	200	/* the receive queue's bound in these tests */
 #define CAPQ_TEST	50	/* the capture bound in these tests */
 
-/* One counter of xkpi_stats(), which must exist exactly once. */
-struct find {
-	const char	*name;
-	uint64_t	 value;
-	int		 seen;
-};
-
-static void
-find_cb(const char *name, uint64_t value, void *ctx)
-{
-	struct find *f = ctx;
-
-	if (strcmp(name, f->name) == 0) {
-		f->value = value;
-		f->seen++;
-	}
-}
-
-static uint64_t
-stat_value(const char *name)
-{
-	struct find f = { .name = name };
-
-	assert_int_equal(xkpi_stats(find_cb, &f), 0);
-	if (f.seen != 1) {
-		fail_msg("counter %s seen %d times", name, f.seen);
-	}
-	return f.value;
-}
-
 static struct in_addr
 a4(const char *s)
 {
@@ -267,7 +237,7 @@ test_null_arguments_einval(void **state)
 	assert_int_equal(xkpi_init(NULL), 0);
 
 	/* Nothing was changed by the refused calls. */
-	assert_int_equal(stat_value("if.ma0.ipackets"), 0);
+	assert_int_equal(xk_test_stat("if.ma0.ipackets"), 0);
 	assert_int_equal(xkpi_mem_capture("ma0", buf, sizeof(buf), &len),
 	    ENOENT);
 
@@ -289,7 +259,7 @@ test_null_arguments_einval(void **state)
 static void
 test_capture_keeps_newest(void **state)
 {
-	uint64_t over0 = stat_value("be.mem.capture_overwritten");
+	uint64_t over0 = xk_test_stat("be.mem.capture_overwritten");
 	uint8_t buf[64];
 	size_t len;
 	socket_t so;
@@ -299,8 +269,9 @@ test_capture_keeps_newest(void **state)
 	for (uint32_t i = 0; i < CAPQ_TEST + 17; i++) {
 		assert_int_equal(send_seq(so, "10.7.0.9", i), 0);
 	}
-	assert_int_equal(stat_value("be.mem.capture_overwritten") - over0, 17);
-	assert_int_equal(stat_value("if.ma0.opackets"), CAPQ_TEST + 17);
+	assert_int_equal(xk_test_stat("be.mem.capture_overwritten") - over0,
+	    17);
+	assert_int_equal(xk_test_stat("if.ma0.opackets"), CAPQ_TEST + 17);
 	for (uint32_t i = 17; i < CAPQ_TEST + 17; i++) {
 		assert_int_equal(capture_seq("ma0"), i);
 	}
@@ -318,12 +289,12 @@ test_capture_default_bound_4096(void **state)
 
 	(void)state;
 	xk_mem_set_limits(0, 0);
-	over0 = stat_value("be.mem.capture_overwritten");
+	over0 = xk_test_stat("be.mem.capture_overwritten");
 	so = raw(PROTO_EXP);
 	for (uint32_t i = 0; i < 4096 + 3; i++) {
 		assert_int_equal(send_seq(so, "10.7.0.9", i), 0);
 	}
-	assert_int_equal(stat_value("be.mem.capture_overwritten") - over0, 3);
+	assert_int_equal(xk_test_stat("be.mem.capture_overwritten") - over0, 3);
 	assert_int_equal(capture_seq("ma0"), 3);
 	xkpi_mem_reset();
 	sock_close(so);
@@ -336,7 +307,7 @@ test_capture_default_bound_4096(void **state)
 static void
 test_inject_rxq_full_enobufs(void **state)
 {
-	uint64_t full0 = stat_value("be.mem.rxq_full");
+	uint64_t full0 = xk_test_stat("be.mem.rxq_full");
 	uint64_t in0 = xk_test_ipstat().ips_total;
 	uint8_t pkt[64];
 	struct gate g;
@@ -358,13 +329,13 @@ test_inject_rxq_full_enobufs(void **state)
 	}
 	assert_int_equal(ok, RXQ_TEST);
 	assert_int_equal(refused, 30);
-	assert_int_equal(stat_value("be.mem.rxq_full") - full0, 30);
+	assert_int_equal(xk_test_stat("be.mem.rxq_full") - full0, 30);
 	gate_open(&g);
 	await_ip_in(in0 + RXQ_TEST);
 	/* Room again. */
 	assert_int_equal(xkpi_mem_inject("ma0", pkt, plen), 0);
 	await_ip_in(in0 + RXQ_TEST + 1);
-	assert_int_equal(stat_value("be.mem.rxq_full") - full0, 30);
+	assert_int_equal(xk_test_stat("be.mem.rxq_full") - full0, 30);
 }
 
 /*
@@ -376,10 +347,10 @@ test_inject_rxq_full_enobufs(void **state)
 static void
 test_link_backpressure(void **state)
 {
-	uint64_t full0 = stat_value("be.mem.rxq_full");
+	uint64_t full0 = xk_test_stat("be.mem.rxq_full");
 	uint64_t in0 = xk_test_ipstat().ips_total;
-	uint64_t oerr0 = stat_value("ip.oerrors");
-	uint64_t out0 = stat_value("ip.out");
+	uint64_t oerr0 = xk_test_stat("ip.oerrors");
+	uint64_t out0 = xk_test_stat("ip.out");
 	int ok = 0, refused = 0, got = 0, rcvbuf = 1 << 16;
 	struct gate g;
 	socket_t tx, rx;
@@ -402,14 +373,14 @@ test_link_backpressure(void **state)
 	}
 	assert_int_equal(ok, RXQ_TEST);
 	assert_int_equal(refused, 40);
-	assert_int_equal(stat_value("be.mem.rxq_full") - full0, 40);
-	assert_int_equal(stat_value("ip.oerrors") - oerr0, 40);
-	assert_int_equal(stat_value("if.mb0.oerrors"), 40);
-	assert_int_equal(stat_value("if.mb0.opackets"), RXQ_TEST);
-	assert_int_equal(stat_value("ip.out") - out0, RXQ_TEST);
+	assert_int_equal(xk_test_stat("be.mem.rxq_full") - full0, 40);
+	assert_int_equal(xk_test_stat("ip.oerrors") - oerr0, 40);
+	assert_int_equal(xk_test_stat("if.mb0.oerrors"), 40);
+	assert_int_equal(xk_test_stat("if.mb0.opackets"), RXQ_TEST);
+	assert_int_equal(xk_test_stat("ip.out") - out0, RXQ_TEST);
 	gate_open(&g);
 	await_ip_in(in0 + RXQ_TEST);
-	assert_int_equal(stat_value("if.mb1.ipackets"), RXQ_TEST);
+	assert_int_equal(xk_test_stat("if.mb1.ipackets"), RXQ_TEST);
 	/* The first RXQ_TEST sequence numbers, in order. */
 	for (;;) {
 		size_t n = 1 << 16;
@@ -433,7 +404,7 @@ test_link_backpressure(void **state)
 static void
 test_reset_counts_flushed(void **state)
 {
-	uint64_t fl0 = stat_value("be.mem.rxq_flushed");
+	uint64_t fl0 = xk_test_stat("be.mem.rxq_flushed");
 	uint64_t in0 = xk_test_ipstat().ips_total;
 	uint8_t pkt[64];
 	struct gate g;
@@ -446,7 +417,7 @@ test_reset_counts_flushed(void **state)
 		assert_int_equal(xkpi_mem_inject("ma0", pkt, plen), 0);
 	}
 	xkpi_mem_reset();
-	assert_int_equal(stat_value("be.mem.rxq_flushed") - fl0, 12);
+	assert_int_equal(xk_test_stat("be.mem.rxq_flushed") - fl0, 12);
 	gate_open(&g);
 	xk_test_loop_barrier();
 	assert_int_equal(xk_test_ipstat().ips_total, in0);
@@ -459,7 +430,7 @@ test_reset_counts_flushed(void **state)
 static void
 test_capture_nomem_counted(void **state)
 {
-	uint64_t nm0 = stat_value("be.mem.capture_nomem");
+	uint64_t nm0 = xk_test_stat("be.mem.capture_nomem");
 	uint64_t in0 = xk_test_ipstat().ips_total;
 	unsigned int crossed = 0;
 	socket_t tx;
@@ -475,10 +446,10 @@ test_capture_nomem_counted(void **state)
 		e = send_seq(tx, "10.7.1.2", skip);
 		xk_mb_inject_failures(0, 0);
 		crossed += e == 0;
-		seen = stat_value("be.mem.capture_nomem") > nm0;
+		seen = xk_test_stat("be.mem.capture_nomem") > nm0;
 	}
 	assert_true(seen);
-	assert_int_equal(stat_value("be.mem.capture_nomem") - nm0, 1);
+	assert_int_equal(xk_test_stat("be.mem.capture_nomem") - nm0, 1);
 	/* Every send that succeeded crossed, the uncaptured one too. */
 	await_ip_in(in0 + crossed);
 	sock_close(tx);

@@ -689,33 +689,6 @@ test_iovlen_over_uio_maxiov(void **state)
 
 /* mbuf_limit_bytes */
 
-struct find {
-	const char	*name;
-	uint64_t	 value;
-	int		 seen;
-};
-
-static void
-find_cb(const char *name, uint64_t value, void *ctx)
-{
-	struct find *f = ctx;
-
-	if (strcmp(name, f->name) == 0) {
-		f->value = value;
-		f->seen++;
-	}
-}
-
-static uint64_t
-stat_value(const char *name)
-{
-	struct find f = { .name = name };
-
-	assert_int_equal(xkpi_stats(find_cb, &f), 0);
-	assert_int_equal(f.seen, 1);
-	return f.value;
-}
-
 /*
  * mbufs and clusters together stay within the configured bytes: past
  * them every allocation fails with the mbuf KPI's errno and is counted
@@ -737,8 +710,8 @@ test_mbuf_limit_bytes(void **state)
 	xk_test_restart_after();
 	xkpi_shutdown();
 	assert_int_equal(xkpi_init(&cfg), 0);
-	lim0 = stat_value("mbuf.limit");
-	drops0 = stat_value("mbuf.drops");
+	lim0 = xk_test_stat("mbuf.limit");
+	drops0 = xk_test_stat("mbuf.drops");
 	while (n <= MAXN && mbuf_get(MBUF_DONTWAIT, MBUF_TYPE_DATA,
 	    &s[n]) == 0) {
 		n++;
@@ -746,12 +719,12 @@ test_mbuf_limit_bytes(void **state)
 	/* The library itself holds next to nothing at rest. */
 	assert_true(n <= MAXN);
 	assert_true(n >= MAXN - 8);
-	assert_int_equal(stat_value("mbuf.limit"), lim0 + 1);
-	assert_int_equal(stat_value("mbuf.drops"), drops0 + 1);
+	assert_int_equal(xk_test_stat("mbuf.limit"), lim0 + 1);
+	assert_int_equal(xk_test_stat("mbuf.drops"), drops0 + 1);
 	assert_int_equal(mbuf_get(MBUF_WAITOK, MBUF_TYPE_DATA, &c), ENOMEM);
 	assert_int_equal(mbuf_getpacket(MBUF_DONTWAIT, &c), EWOULDBLOCK);
 	assert_null(c);
-	assert_int_equal(stat_value("mbuf.limit"), lim0 + 3);
+	assert_int_equal(xk_test_stat("mbuf.limit"), lim0 + 3);
 	/* Freed mbufs wait in the quarantine: a cluster still fits. */
 	for (int i = 0; i < 16; i++) {
 		mbuf_free(s[--n]);

@@ -30,35 +30,6 @@
 #include "core/ip_var.h"
 #include "tests/lib/xk_test.h"
 
-struct find {
-	const char	*name;
-	uint64_t	 value;
-	int		 seen;
-	int		 rows;
-};
-
-static void
-find_cb(const char *name, uint64_t value, void *ctx)
-{
-	struct find *f = ctx;
-
-	f->rows++;
-	if (strcmp(name, f->name) == 0) {
-		f->value = value;
-		f->seen++;
-	}
-}
-
-static uint64_t
-stat_value(const char *name)
-{
-	struct find f = { .name = name };
-
-	assert_int_equal(xkpi_stats(find_cb, &f), 0);
-	assert_int_equal(f.seen, 1);	/* each name exactly once */
-	return f.value;
-}
-
 static int
 setup(void **state)
 {
@@ -86,10 +57,10 @@ inject_wait(const uint8_t *pkt, size_t len, uint64_t want_in)
 	int64_t end = xk_test_now_us() + (int64_t)XK_TEST_WAIT_MS * 1000;
 
 	assert_int_equal(xkpi_mem_inject("st0", pkt, len), 0);
-	while (stat_value("ip.in") < want_in && xk_test_now_us() < end) {
+	while (xk_test_stat("ip.in") < want_in && xk_test_now_us() < end) {
 		xk_test_sleep_ms(1);
 	}
-	assert_int_equal(stat_value("ip.in"), want_in);
+	assert_int_equal(xk_test_stat("ip.in"), want_in);
 }
 
 static void
@@ -121,10 +92,10 @@ test_stats_count_input_by_reason(void **state)
 	inject_wait(pkt, 28, 1);
 	ip->ip_sum ^= 1;
 	inject_wait(pkt, 28, 2);
-	assert_int_equal(stat_value("ip.delivered"), 1);
-	assert_int_equal(stat_value("ip.drop.badsum"), 1);
-	assert_int_equal(stat_value("if.st0.ipackets"), 1);
-	assert_int_equal(stat_value("ip.drop.tooshort"), 0);
+	assert_int_equal(xk_test_stat("ip.delivered"), 1);
+	assert_int_equal(xk_test_stat("ip.drop.badsum"), 1);
+	assert_int_equal(xk_test_stat("if.st0.ipackets"), 1);
+	assert_int_equal(xk_test_stat("ip.drop.tooshort"), 0);
 	sock_close(so);
 }
 
@@ -195,10 +166,10 @@ test_ifaces_attach(void **state)
 	(void)state;
 	xkpi_shutdown();
 	assert_int_equal(xkpi_init(&cfg), 0);
-	assert_int_equal(stat_value("if.m0.ipackets"), 0);
-	assert_int_equal(stat_value("if.m1.opackets"), 0);
+	assert_int_equal(xk_test_stat("if.m0.ipackets"), 0);
+	assert_int_equal(xk_test_stat("if.m1.opackets"), 0);
 	assert_int_equal(xkpi_if_attach("m2"), 0);
-	assert_int_equal(stat_value("if.m2.ipackets"), 0);
+	assert_int_equal(xk_test_stat("if.m2.ipackets"), 0);
 	assert_int_equal(xkpi_if_attach("m2"), EEXIST);
 	assert_int_equal(xkpi_if_attach(""), EINVAL);
 	assert_int_equal(xkpi_if_attach(NULL), EINVAL);
