@@ -20,6 +20,8 @@
 builddir=$(pwd)
 xk_lib=$(cd "$(dirname "$0")/../lib" && pwd)
 . "$xk_lib/xk_test.sh"		# XK_LIVE: the liveness bound, seconds
+# shellcheck source=SCRIPTDIR/../lib/xk_tap.sh
+. "$xk_lib/xk_tap.sh"		# tap_*, cleanup
 PING=$builddir/examples/ping
 WRAP=${XK_TEST_WRAPPER:-}
 LIMIT=$((XK_LIVE * 2))		# a program's whole run
@@ -32,8 +34,6 @@ pcap: fragmented echo v6
 linux ring: loopback
 linux mmsg: loopback"
 
-n=0 failed=0 nslist= out=
-
 skip_all() {
 	printf '%s\n' "$CASES" | while IFS= read -r c; do
 		n=$((n + 1))
@@ -43,44 +43,31 @@ skip_all() {
 	exit 0
 }
 
-cleanup() {
-	for ns in $nslist; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	[ -n "$out" ] && rm -f "$out"
-}
-trap cleanup EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-[ "$(id -u)" -eq 0 ] || skip_all "not root"
-command -v ip >/dev/null 2>&1 || skip_all "ip(8) missing"
-command -v timeout >/dev/null 2>&1 || skip_all "timeout(1) missing"
+cleanup_on_exit
+need_root_netns
 [ -x "$PING" ] || skip_all "$PING not built"
-out=$(mktemp "${TMPDIR:-/tmp}/bignet.XXXXXX") || exit 1
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/bignet.XXXXXX") || exit 1
+out=$tmp/ping.out
 
 # case NAME WANT NS ENV... -- PING-ARGS...: one ping in NS; ok when it
 # exits 0 and its counters include every "name value" line of WANT.
 case_run() {
 	name=$1 want=$2 ns=$3
 	shift 3
-	n=$((n + 1))
 	ip netns exec "$ns" env "$@" >"$out" 2>&1
 	rc=$?
 	sed 's/^/# /' "$out"
 	if grep -q 'xkpi_init: Operation not supported' "$out"; then
-		echo "ok $n - $name # SKIP backend not built"
+		tap_skip "$name" "backend not built"
 		return
 	fi
 	if [ $rc -eq 0 ] && printf '%s\n' "$want" | while read -r line; do
 		[ -z "$line" ] && continue
 		grep -q "^  $line\$" "$out" || exit 1
 	done; then
-		echo "ok $n - $name"
+		tap_ok "$name"
 	else
-		echo "not ok $n - $name"
-		failed=1
+		tap_fail "$name"
 	fi
 }
 

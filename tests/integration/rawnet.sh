@@ -26,6 +26,8 @@
 builddir=$(pwd)
 xk_lib=$(cd "$(dirname "$0")/../lib" && pwd)
 . "$xk_lib/xk_test.sh"		# XK_LIVE: the liveness bound, seconds
+# shellcheck source=SCRIPTDIR/../lib/xk_tap.sh
+. "$xk_lib/xk_tap.sh"		# tap_*, diag*, cleanup, bg, reap, wait_for
 RAWNET=${RAWNET:-$builddir/tests/integration/rawnet}
 PING=$builddir/examples/ping
 BACKENDS=${RAWNET_BACKENDS:-linux pcap}
@@ -41,43 +43,6 @@ emitted packets sniffed
 tshark clean
 icmpv6 echo a->b
 icmpv6 echo b->a"
-
-n=0 failed=0
-tmp= pids= nslist=
-
-tap_ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-
-tap_fail() {
-	n=$((n + 1))
-	failed=1
-	echo "not ok $n - $1"
-}
-
-tap_skip() {
-	n=$((n + 1))
-	echo "ok $n - $1 # SKIP $2"
-}
-
-tap_result() {	# rc name
-	if [ "$1" -eq 0 ]; then
-		tap_ok "$2"
-	else
-		tap_fail "$2"
-	fi
-}
-
-diag() {
-	printf '%s\n' "$*" | sed 's/^/# /'
-}
-
-diag_file() {	# label file
-	[ -s "$2" ] || return 0
-	echo "# $1:"
-	sed 's/^/#   /' "$2"
-}
 
 skip_all() {	# reason, for every case of every backend
 	for be in $BACKENDS; do
@@ -95,71 +60,14 @@ skip_all() {	# reason, for every case of every backend
 	exit 0
 }
 
-cleanup() {
-	for p in $pids; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $pids; do
-		wait "$p" 2>/dev/null
-	done
-	pids=
-	for ns in $nslist; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	nslist=
-	[ -n "$tmp" ] && rm -rf "$tmp"
-}
-
-trap cleanup EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-[ "$(id -u)" -eq 0 ] || skip_all "not root"
-command -v ip >/dev/null 2>&1 || skip_all "ip(8) missing"
-command -v timeout >/dev/null 2>&1 || skip_all "timeout(1) missing"
+cleanup_on_exit
+need_root_netns
 [ -x "$RAWNET" ] || skip_all "$RAWNET not built"
 have_tshark=0 have_ping=0
 command -v tshark >/dev/null 2>&1 && have_tshark=1
 command -v ping >/dev/null 2>&1 && have_ping=1
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rawnet.XXXXXX") || exit 1
-
-# bg NAME NS CMD...: starts CMD in namespace NS, output in $tmp/NAME.*.
-bg() {
-	name=$1 ns=$2
-	shift 2
-	ip netns exec "$ns" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-	bgpid=$!
-	pids="$pids $bgpid"
-}
-
-# reap PID: waits for it, forgets it; the status in $rc.
-reap() {
-	wait "$1"
-	rc=$?
-	rest=
-	for p in $pids; do
-		[ "$p" = "$1" ] || rest="$rest $p"
-	done
-	pids=$rest
-}
-
-# wait_for FILE PATTERN PID TENTHS: 0 once FILE has PATTERN, 1 if PID
-# ended first, 2 when the time is up.
-wait_for() {
-	i=0
-	while [ "$i" -lt "$4" ]; do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		kill -0 "$3" 2>/dev/null || {
-			grep -q "$2" "$1" 2>/dev/null && return 0
-			return 1
-		}
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 2
-}
 
 # netns_up BACKEND: the two namespaces and the veth pair.
 netns_up() {
@@ -188,18 +96,6 @@ netns_up() {
 		sleep 0.1
 	done
 	return 0
-}
-
-netns_down() {
-	rest=
-	for ns in $nslist; do
-		if [ "$ns" = "$nsa" ] || [ "$ns" = "$nsb" ]; then
-			ip netns del "$ns" 2>/dev/null
-		else
-			rest="$rest $ns"
-		fi
-	done
-	nslist=$rest
 }
 
 case_demux() {

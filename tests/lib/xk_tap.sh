@@ -1,0 +1,131 @@
+# xkpi: TAP output, background jobs and network namespaces for the
+# integration scripts (sourced).
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# Sourcing this file sets n=0 (the cases reported so far) and failed=0
+# (1 once a case failed: the script's exit status), and empties tmp (a
+# scratch file or directory), pids (background jobs) and nslist
+# (network namespaces), which cleanup() removes.  The script defines
+# skip_all REASON (reports every case skipped and exits 0) for
+# need_root_netns().
+
+n=0 failed=0
+tmp="" pids="" nslist=""
+
+# tap_ok NAME, tap_fail NAME, tap_skip NAME REASON: the next TAP line.
+tap_ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+
+tap_fail() {
+	n=$((n + 1))
+	failed=1
+	echo "not ok $n - $1"
+}
+
+tap_skip() {
+	n=$((n + 1))
+	echo "ok $n - $1 # SKIP $2"
+}
+
+tap_result() {	# rc name
+	if [ "$1" -eq 0 ]; then
+		tap_ok "$2"
+	else
+		tap_fail "$2"
+	fi
+}
+
+# diag TEXT...: TAP comment lines.
+diag() {
+	printf '%s\n' "$*" | sed 's/^/# /'
+}
+
+diag_file() {	# label file
+	[ -s "$2" ] || return 0
+	echo "# $1:"
+	sed 's/^/#   /' "$2"
+}
+
+# cleanup: kills and reaps the jobs in $pids, deletes the namespaces in
+# $nslist and removes $tmp.  cleanup_on_exit runs it on any exit.
+cleanup() {
+	for p in $pids; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $pids; do
+		wait "$p" 2>/dev/null
+	done
+	pids=
+	for ns in $nslist; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	nslist=
+	[ -n "$tmp" ] && rm -rf "$tmp"
+}
+
+cleanup_on_exit() {
+	trap cleanup EXIT
+	trap 'exit 129' HUP
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+# need_root_netns: skip_all unless root, with ip(8) and timeout(1).
+need_root_netns() {
+	[ "$(id -u)" -eq 0 ] || skip_all "not root"
+	command -v ip >/dev/null 2>&1 || skip_all "ip(8) missing"
+	command -v timeout >/dev/null 2>&1 || skip_all "timeout(1) missing"
+}
+
+# bg NAME NS CMD...: starts CMD in namespace NS, output in $tmp/NAME.*
+# ($tmp a directory); its pid in $bgpid and $pids.
+bg() {
+	name=$1 ns=$2
+	shift 2
+	ip netns exec "$ns" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	bgpid=$!
+	pids="$pids $bgpid"
+}
+
+# reap PID: waits for it, forgets it; the status in $rc (the shell's
+# note of a job killed by a signal is not TAP: it goes).
+reap() {
+	wait "$1" 2>/dev/null
+	rc=$?
+	rest=
+	for p in $pids; do
+		[ "$p" = "$1" ] || rest="$rest $p"
+	done
+	pids=$rest
+}
+
+# wait_for FILE PATTERN PID TENTHS: 0 once FILE has PATTERN, 1 if PID
+# ended first, 2 when the time is up.
+wait_for() {
+	i=0
+	while [ "$i" -lt "$4" ]; do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || {
+			grep -q "$2" "$1" 2>/dev/null && return 0
+			return 1
+		}
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 2
+}
+
+# netns_down: deletes the namespaces $nsa and $nsb, and forgets them.
+netns_down() {
+	rest=
+	for ns in $nslist; do
+		if [ "$ns" = "$nsa" ] || [ "$ns" = "$nsb" ]; then
+			ip netns del "$ns" 2>/dev/null
+		else
+			rest="$rest $ns"
+		fi
+	done
+	nslist=$rest
+}
