@@ -4,6 +4,7 @@
  *
  * Helpers shared by the cmocka unit tests.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -609,6 +610,28 @@ xk_test_port(const struct sockaddr_storage *ss)
 		return (ntohs(((const struct sockaddr_in6 *)ss)->sin6_port));
 	}
 	return (0);
+}
+
+struct in_addr
+xk_test_a4(const char *s)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1) {
+		fail_msg("xk_test_a4: \"%s\" is no IPv4 address", s);
+	}
+	return (a);
+}
+
+struct in6_addr
+xk_test_a6(const char *s)
+{
+	struct in6_addr a;
+
+	if (inet_pton(AF_INET6, s, &a) != 1) {
+		fail_msg("xk_test_a6: \"%s\" is no IPv6 address", s);
+	}
+	return (a);
 }
 
 static int

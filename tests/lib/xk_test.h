@@ -101,6 +101,7 @@ void	xk_chain_check_at(mbuf_t m, size_t off, size_t len, size_t patoff);
  */
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <sys/kpi_socket.h>
@@ -219,6 +220,9 @@ int	xk_test_panic_take(void);
  */
 socklen_t xk_test_addr(int family, uint16_t port, struct sockaddr_storage *ss);
 uint16_t xk_test_port(const struct sockaddr_storage *ss);
+/* The address written @s; fails the test unless @s is one. */
+struct in_addr xk_test_a4(const char *s);
+struct in6_addr xk_test_a6(const char *s);
 
 /*
  * A datagram socket bound to an ephemeral loopback port (AF_UNIX: an

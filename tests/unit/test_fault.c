@@ -31,20 +31,11 @@
 #define PROTO_EXP	253	/* RFC 3692 experimentation */
 #define TRY		"g_try_malloc"	/* every g_try_new*, g_try_malloc* */
 
-static struct in_addr
-a4(const char *s)
-{
-	struct in_addr a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a;
-}
-
 /* vx0: 10.0.0.1/24. */
 static int
 setup(void **state)
 {
-	struct in_addr a = a4("10.0.0.1");
+	struct in_addr a = xk_test_a4("10.0.0.1");
 
 	xk_test_sock_setup(state);
 	xkpi_mem_reset();
@@ -107,23 +98,23 @@ test_raw_rekey_nomem(void **state)
 	(void)state;
 	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, PROTO_EXP, NULL,
 	    NULL, &so), 0);
-	sin.sin_addr = a4("10.0.0.1");
+	sin.sin_addr = xk_test_a4("10.0.0.1");
 	xk_fault_next(TRY, 0, 1);
 	assert_int_equal(sock_bind(so, (struct sockaddr *)&sin), ENOMEM);
 	assert_int_equal(xk_fault_pending(), 0);
 	assert_int_equal(sock_getsockname(so, (struct sockaddr *)&got,
 	    sizeof(got)), 0);
 	assert_int_equal(got.sin_addr.s_addr, INADDR_ANY);
-	sin.sin_addr = a4("10.0.0.9");
+	sin.sin_addr = xk_test_a4("10.0.0.9");
 	xk_fault_next(TRY, 0, 1);
 	assert_int_equal(sock_connect(so, (struct sockaddr *)&sin, 0),
 	    ENOMEM);
 	assert_int_equal(xk_fault_pending(), 0);
 	assert_int_equal(sock_isconnected(so), 0);
 	/* And with memory, both work. */
-	sin.sin_addr = a4("10.0.0.1");
+	sin.sin_addr = xk_test_a4("10.0.0.1");
 	assert_int_equal(sock_bind(so, (struct sockaddr *)&sin), 0);
-	sin.sin_addr = a4("10.0.0.9");
+	sin.sin_addr = xk_test_a4("10.0.0.9");
 	assert_int_equal(sock_connect(so, (struct sockaddr *)&sin, 0), 0);
 	assert_int_equal(sock_isconnected(so), 1);
 	sock_close(so);
@@ -143,8 +134,8 @@ frag4(uint8_t *buf, uint16_t id, size_t off, size_t len)
 	ip->ip_off = htons((uint16_t)(IP_MF | off / 8));
 	ip->ip_ttl = 9;
 	ip->ip_p = PROTO_EXP;
-	ip->ip_src = a4("10.0.0.2");
-	ip->ip_dst = a4("10.0.0.1");
+	ip->ip_src = xk_test_a4("10.0.0.2");
+	ip->ip_dst = xk_test_a4("10.0.0.1");
 	ip->ip_sum = xk_in_cksum_buf(ip, sizeof(*ip));
 	return sizeof(*ip) + len;
 }

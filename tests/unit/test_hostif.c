@@ -78,24 +78,6 @@ sh(const char *fmt, ...)
 
 #define SH_OK(...)	assert_int_equal(sh(__VA_ARGS__), 0)
 
-static struct in_addr
-a4(const char *s)
-{
-	struct in_addr a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a;
-}
-
-static struct in6_addr
-a6(const char *s)
-{
-	struct in6_addr a;
-
-	assert_int_equal(inet_pton(AF_INET6, s, &a), 1);
-	return a;
-}
-
 /*
  * The peer: a child in a network namespace of its own, forked before any
  * thread exists.  It waits for the veth end the parent moves into its
@@ -333,8 +315,9 @@ static void
 seen_cb(int family, const void *addr, unsigned int plen, void *ctx)
 {
 	struct seen *s = ctx;
-	struct in_addr lo4 = a4("127.0.0.1"), x4 = a4("10.77.0.1");
-	struct in6_addr x6 = a6("fd00:77::1");
+	struct in_addr lo4 = xk_test_a4("127.0.0.1");
+	struct in_addr x4 = xk_test_a4("10.77.0.1");
+	struct in6_addr x6 = xk_test_a6("fd00:77::1");
 
 	s->n++;
 	if (family == AF_INET) {
@@ -453,8 +436,8 @@ static void
 test_attach(void **state)
 {
 	struct __ifnet *ifp = NULL, *ifp2;
-	struct in_addr x4 = a4("10.77.0.1");
-	struct in6_addr x6 = a6("fd00:77::1");
+	struct in_addr x4 = xk_test_a4("10.77.0.1");
+	struct in6_addr x6 = xk_test_a6("fd00:77::1");
 	struct xk_hostif hi;
 	int marker;
 
@@ -504,22 +487,22 @@ test_route_v4(void **state)
 	(void)state;
 	NEED_NS();
 	/* On link. */
-	dst = a4("10.77.0.9");
+	dst = xk_test_a4("10.77.0.9");
 	assert_int_equal(xk_hostif_route(AF_INET, &dst, 0, &oif, &nh), 0);
 	assert_int_equal(oif, if_nametoindex("xkd0"));
 	assert_int_equal(nh.s_addr, dst.s_addr);
 	/* Through the gateway. */
-	dst = a4("10.88.3.4");
+	dst = xk_test_a4("10.88.3.4");
 	assert_int_equal(xk_hostif_route(AF_INET, &dst, 0, &oif, &nh), 0);
 	assert_int_equal(oif, if_nametoindex("xkd0"));
-	assert_int_equal(nh.s_addr, a4("10.77.0.254").s_addr);
+	assert_int_equal(nh.s_addr, xk_test_a4("10.77.0.254").s_addr);
 	/* Our own address: the kernel's local route, out of lo. */
-	dst = a4("10.77.0.1");
+	dst = xk_test_a4("10.77.0.1");
 	assert_int_equal(xk_hostif_route(AF_INET, &dst, 0, &oif, &nh), 0);
 	assert_int_equal(oif, if_nametoindex("lo"));
 	assert_int_equal(nh.s_addr, dst.s_addr);
 	/* The hint is honoured when the route exists out of it. */
-	dst = a4("10.77.0.9");
+	dst = xk_test_a4("10.77.0.9");
 	assert_int_equal(xk_hostif_route(AF_INET, &dst,
 	    if_nametoindex("xkd0"), &oif, &nh), 0);
 	assert_int_equal(oif, if_nametoindex("xkd0"));
@@ -533,12 +516,12 @@ test_route_v6(void **state)
 
 	(void)state;
 	NEED_NS();
-	dst = a6("fd00:77::9");
+	dst = xk_test_a6("fd00:77::9");
 	assert_int_equal(xk_hostif_route(AF_INET6, &dst, 0, &oif, &nh), 0);
 	assert_int_equal(oif, if_nametoindex("xkd0"));
 	assert_memory_equal(&nh, &dst, 16);
 	/* Link-local: only with the interface named. */
-	dst = a6("fe80::9");
+	dst = xk_test_a6("fe80::9");
 	assert_int_equal(xk_hostif_route(AF_INET6, &dst,
 	    if_nametoindex("xkd0"), &oif, &nh), 0);
 	assert_int_equal(oif, if_nametoindex("xkd0"));
@@ -561,19 +544,19 @@ test_route_errors(void **state)
 	(void)state;
 	NEED_NS();
 	/* No route at all (no default route in our namespace). */
-	dst = a4("192.0.2.1");
+	dst = xk_test_a4("192.0.2.1");
 	error = xk_hostif_route(AF_INET, &dst, 0, &oif, &nh);
 	assert_true(error == ENETUNREACH || error == EHOSTUNREACH);
-	d6 = a6("2001:db8::1");
+	d6 = xk_test_a6("2001:db8::1");
 	error = xk_hostif_route(AF_INET6, &d6, 0, &oif, &nh6);
 	assert_true(error == ENETUNREACH || error == EHOSTUNREACH);
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-		dst = a4(refused[i]);
+		dst = xk_test_a4(refused[i]);
 		assert_int_equal(xk_hostif_route(AF_INET, &dst, 0, &oif, &nh),
 		    EHOSTUNREACH);
 	}
 	/* An interface that does not exist as the hint. */
-	dst = a4("10.77.0.9");
+	dst = xk_test_a4("10.77.0.9");
 	assert_int_equal(xk_hostif_route(AF_INET, &dst, 999999, &oif, &nh),
 	    EHOSTUNREACH);
 	assert_int_equal(xk_hostif_route(AF_PACKET, &dst, 0, &oif, &nh),
@@ -604,7 +587,7 @@ test_neigh(void **state)
 	SH_OK("ip neigh replace 10.77.0.7 dev xkd0 nud failed");
 	SH_OK("ip neigh replace 10.77.0.8 dev xkd0 nud incomplete");
 
-	a = a4("10.77.0.5");
+	a = xk_test_a4("10.77.0.5");
 	memset(ll, 0xee, sizeof(ll));
 	len = 0;
 	assert_int_equal(xk_hostif_neigh(AF_INET, idx, &a, ll, sizeof(ll),
@@ -612,7 +595,7 @@ test_neigh(void **state)
 	assert_int_equal(len, 6);
 	assert_memory_equal(ll, mac5, 6);
 	assert_int_equal(ll[6], 0xee);
-	b = a6("fd00:77::5");
+	b = xk_test_a6("fd00:77::5");
 	len = 0;
 	assert_int_equal(xk_hostif_neigh(AF_INET6, idx, &b, ll, sizeof(ll),
 	    &len), 0);
@@ -626,19 +609,19 @@ test_neigh(void **state)
 	assert_int_equal(ll[4], 0xee);
 
 	/* No entry; on another interface; on no interface. */
-	a = a4("10.77.0.6");
+	a = xk_test_a4("10.77.0.6");
 	assert_int_equal(xk_hostif_neigh(AF_INET, idx, &a, ll, sizeof(ll),
 	    &len), ENOENT);
-	a = a4("10.77.0.5");
+	a = xk_test_a4("10.77.0.5");
 	assert_int_equal(xk_hostif_neigh(AF_INET, if_nametoindex("lo"), &a,
 	    ll, sizeof(ll), &len), ENOENT);
 	assert_int_equal(xk_hostif_neigh(AF_INET, 999999, &a, ll, sizeof(ll),
 	    &len), ENOENT);
 	/* Resolving, failed. */
-	a = a4("10.77.0.8");
+	a = xk_test_a4("10.77.0.8");
 	assert_int_equal(xk_hostif_neigh(AF_INET, idx, &a, ll, sizeof(ll),
 	    &len), ENOENT);
-	a = a4("10.77.0.7");
+	a = xk_test_a4("10.77.0.7");
 	assert_int_equal(xk_hostif_neigh(AF_INET, idx, &a, ll, sizeof(ll),
 	    &len), EHOSTUNREACH);
 
@@ -680,8 +663,8 @@ static void
 test_resolve(void **state)
 {
 	static const uint8_t peer[6] = { 2, 0, 0, 0, 0x77, 2 };
-	struct in_addr a = a4("10.77.0.2");
-	struct in6_addr b = a6("fd00:77::2");
+	struct in_addr a = xk_test_a4("10.77.0.2");
+	struct in6_addr b = xk_test_a6("fd00:77::2");
 	struct resolve_arg r4 = { .family = AF_INET, .addr = &a };
 	struct resolve_arg r6 = { .family = AF_INET6, .addr = &b };
 	uint32_t idx = if_nametoindex("xkd0");
@@ -827,7 +810,7 @@ static void
 test_follow(void **state)
 {
 	static const uint8_t mac9[6] = { 2, 0, 0, 0, 0, 9 };
-	struct nrec rec = { .want = a4("10.77.0.9"), .on_loop = true };
+	struct nrec rec = { .want = xk_test_a4("10.77.0.9"), .on_loop = true };
 	struct xk_hostif_mon *mon;
 	struct __ifnet *ifp;
 
@@ -963,7 +946,7 @@ test_follow_overrun(void **state)
 static void
 test_unfollow_in_cb(void **state)
 {
-	struct nrec rec = { .want = a4("10.77.0.10"), .on_loop = true };
+	struct nrec rec = { .want = xk_test_a4("10.77.0.10"), .on_loop = true };
 	struct xk_hostif_mon *mon;
 	bool called;
 

@@ -37,24 +37,6 @@
 #define BIG		3000	/* payload of the big packets */
 #define FRAG_ID		0x4242
 
-static struct in_addr
-a4(const char *s)
-{
-	struct in_addr a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a;
-}
-
-static struct in6_addr
-a6(const char *s)
-{
-	struct in6_addr a;
-
-	assert_int_equal(inet_pton(AF_INET6, s, &a), 1);
-	return a;
-}
-
 /*
  * vx0: MTU 1500, 10.0.0.1/24.  vx1: MTU 1280, 2001:db8::1/64.
  * vxa and vxb, linked: 10.0.2.1/24 and 10.0.2.2/24.
@@ -69,16 +51,16 @@ setup(void **state)
 	xkpi_mem_reset();
 	xk_ip_frag_set_timeout_ms(0);
 	assert_int_equal(xkpi_mem_vif_create("vx0", 1500, NULL), 0);
-	a = a4("10.0.0.1");
+	a = xk_test_a4("10.0.0.1");
 	assert_int_equal(xkpi_mem_vif_addaddr("vx0", AF_INET, &a, 24), 0);
 	assert_int_equal(xkpi_mem_vif_create("vx1", 1280, NULL), 0);
-	b = a6("2001:db8::1");
+	b = xk_test_a6("2001:db8::1");
 	assert_int_equal(xkpi_mem_vif_addaddr("vx1", AF_INET6, &b, 64), 0);
 	assert_int_equal(xkpi_mem_vif_create("vxa", 1500, NULL), 0);
-	a = a4("10.0.2.1");
+	a = xk_test_a4("10.0.2.1");
 	assert_int_equal(xkpi_mem_vif_addaddr("vxa", AF_INET, &a, 24), 0);
 	assert_int_equal(xkpi_mem_vif_create("vxb", 1500, NULL), 0);
-	a = a4("10.0.2.2");
+	a = xk_test_a4("10.0.2.2");
 	assert_int_equal(xkpi_mem_vif_addaddr("vxb", AF_INET, &a, 24), 0);
 	assert_int_equal(xkpi_mem_link("vxa", "vxb"), 0);
 	xk_ipstat_reset();
@@ -195,8 +177,8 @@ frag4(uint8_t *buf, const char *dst, uint16_t id, size_t off, size_t len,
 	ip->ip_off = htons((uint16_t)(off / 8 | (mf ? IP_MF : 0)));
 	ip->ip_ttl = 9;
 	ip->ip_p = PROTO_EXP;
-	ip->ip_src = a4("10.0.0.9");
-	ip->ip_dst = a4(dst);
+	ip->ip_src = xk_test_a4("10.0.0.9");
+	ip->ip_dst = xk_test_a4(dst);
 	for (size_t i = 0; i < len; i++) {
 		buf[sizeof(*ip) + i] = (uint8_t)(xk_pattern(off + i) ^ garble);
 	}
@@ -222,8 +204,8 @@ frag6(uint8_t *buf, uint32_t id, size_t off, size_t len, bool more,
 	ip6->ip6_plen = htons((uint16_t)(sizeof(hbh) + sizeof(fh) + len));
 	ip6->ip6_nxt = IPPROTO_HOPOPTS;
 	ip6->ip6_hlim = 64;
-	ip6->ip6_src = a6("2001:db8::9");
-	ip6->ip6_dst = a6("2001:db8::1");
+	ip6->ip6_src = xk_test_a6("2001:db8::9");
+	ip6->ip6_dst = xk_test_a6("2001:db8::1");
 	memcpy(buf + 40, hbh, sizeof(hbh));
 	memset(&fh, 0, sizeof(fh));
 	fh.ip6f_nxt = PROTO_EXP;
@@ -253,7 +235,7 @@ test_output_v4_fragments(void **state)
 	struct ip ip;
 
 	(void)state;
-	dst.sin_addr = a4("10.0.0.9");
+	dst.sin_addr = xk_test_a4("10.0.0.9");
 	so = raw(PF_INET, PROTO_EXP);
 	assert_int_equal(send_to(so, (struct sockaddr *)&dst, sizeof(dst),
 	    payload, BIG), 0);
@@ -278,7 +260,8 @@ test_output_v4_fragments(void **state)
 		}
 		assert_int_equal(ip.ip_id, id);
 		assert_int_equal(ip.ip_p, PROTO_EXP);
-		assert_int_equal(ip.ip_src.s_addr, a4("10.0.0.1").s_addr);
+		assert_int_equal(ip.ip_src.s_addr,
+		    xk_test_a4("10.0.0.1").s_addr);
 		memcpy(whole + off, buf + 20, len - 20);
 	}
 	assert_int_equal(xkpi_mem_capture("vx0", buf, sizeof(buf), &len),
@@ -308,7 +291,7 @@ hdrincl_pkt(uint8_t *buf, const uint8_t *opts, size_t optlen, size_t plen,
 	ip->ip_id = htons(FRAG_ID);
 	ip->ip_ttl = 7;
 	ip->ip_p = PROTO_EXP;
-	ip->ip_dst = a4("10.0.0.9");
+	ip->ip_dst = xk_test_a4("10.0.0.9");
 	if (optlen > 0) {
 		memcpy(buf + sizeof(*ip), opts, optlen);
 	}
@@ -327,7 +310,7 @@ test_output_v4_dontfrag(void **state)
 	socket_t so;
 
 	(void)state;
-	dst.sin_addr = a4("10.0.0.9");
+	dst.sin_addr = xk_test_a4("10.0.0.9");
 	so = raw(PF_INET, IPPROTO_RAW);
 	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_HDRINCL, &on,
 	    sizeof(on)), 0);
@@ -363,7 +346,7 @@ test_output_v4_copied_options(void **state)
 	struct ip ip;
 
 	(void)state;
-	dst.sin_addr = a4("10.0.0.9");
+	dst.sin_addr = xk_test_a4("10.0.0.9");
 	so = raw(PF_INET, IPPROTO_RAW);
 	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_HDRINCL, &on,
 	    sizeof(on)), 0);
@@ -406,7 +389,7 @@ test_output_v6_fragments(void **state)
 	socket_t so;
 
 	(void)state;
-	dst.sin6_addr = a6("2001:db8::9");
+	dst.sin6_addr = xk_test_a6("2001:db8::9");
 	so = raw(PF_INET6, PROTO_EXP);
 	assert_int_equal(send_to(so, (struct sockaddr *)&dst, sizeof(dst),
 	    payload, BIG), 0);
@@ -456,8 +439,8 @@ pkt6_mbuf(uint8_t nxt, const uint8_t *ext, size_t elen, size_t plen)
 	ip6->ip6_plen = htons((uint16_t)(elen + plen));
 	ip6->ip6_nxt = nxt;
 	ip6->ip6_hlim = 64;
-	ip6->ip6_src = a6("2001:db8::1");
-	ip6->ip6_dst = a6("2001:db8::9");
+	ip6->ip6_src = xk_test_a6("2001:db8::1");
+	ip6->ip6_dst = xk_test_a6("2001:db8::9");
 	memcpy(buf + 40, ext, elen);
 	memcpy(buf + 40 + elen, payload, plen);
 	assert_int_equal(mbuf_gethdr(MBUF_WAITOK, MBUF_TYPE_DATA, &m), 0);
@@ -742,7 +725,7 @@ test_round_trip_over_a_link(void **state)
 	socket_t tx, rx = NULL;
 
 	(void)state;
-	dst.sin_addr = a4("10.0.2.2");
+	dst.sin_addr = xk_test_a4("10.0.2.2");
 	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, PROTO_EXP,
 	    xk_test_upcall_cb, &up, &rx), 0);
 	assert_int_equal(sock_bind(rx, (struct sockaddr *)&dst), 0);

@@ -33,15 +33,6 @@
 #define RXQ_TEST	200	/* the receive queue's bound in these tests */
 #define CAPQ_TEST	50	/* the capture bound in these tests */
 
-static struct in_addr
-a4(const char *s)
-{
-	struct in_addr a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a;
-}
-
 /*
  * ma0 10.7.0.1/24 alone; mb0 10.7.1.1/24 and mb1 10.7.1.2/24 linked (the
  * route to 10.7.1.2 leaves by mb0, the first of equal prefixes).
@@ -56,11 +47,11 @@ setup(void **state)
 	assert_int_equal(xkpi_mem_vif_create("ma0", 1500, NULL), 0);
 	assert_int_equal(xkpi_mem_vif_create("mb0", 1500, NULL), 0);
 	assert_int_equal(xkpi_mem_vif_create("mb1", 1500, NULL), 0);
-	a = a4("10.7.0.1");
+	a = xk_test_a4("10.7.0.1");
 	assert_int_equal(xkpi_mem_vif_addaddr("ma0", AF_INET, &a, 24), 0);
-	a = a4("10.7.1.1");
+	a = xk_test_a4("10.7.1.1");
 	assert_int_equal(xkpi_mem_vif_addaddr("mb0", AF_INET, &a, 24), 0);
-	a = a4("10.7.1.2");
+	a = xk_test_a4("10.7.1.2");
 	assert_int_equal(xkpi_mem_vif_addaddr("mb1", AF_INET, &a, 24), 0);
 	assert_int_equal(xkpi_mem_link("mb0", "mb1"), 0);
 	xk_mem_set_limits(RXQ_TEST, CAPQ_TEST);
@@ -146,8 +137,8 @@ pkt4(uint8_t *buf, const char *src, const char *dst, uint32_t seq)
 	ip->ip_len = htons(sizeof(*ip) + 4);
 	ip->ip_ttl = 9;
 	ip->ip_p = PROTO_EXP;
-	ip->ip_src = a4(src);
-	ip->ip_dst = a4(dst);
+	ip->ip_src = xk_test_a4(src);
+	ip->ip_dst = xk_test_a4(dst);
 	ip->ip_sum = xk_in_cksum_buf(ip, sizeof(*ip));
 	memcpy(buf + sizeof(*ip), &seq, 4);
 	return sizeof(*ip) + 4;
@@ -163,7 +154,7 @@ send_seq(socket_t so, const char *dst, uint32_t seq)
 	size_t sent = 0;
 	errno_t error;
 
-	to.sin_addr = a4(dst);
+	to.sin_addr = xk_test_a4(dst);
 	msg.msg_name = &to;
 	msg.msg_namelen = sizeof(to);
 	msg.msg_iov = &iov;
@@ -201,7 +192,7 @@ raw(int proto)
 static void
 test_null_arguments_einval(void **state)
 {
-	struct in_addr a = a4("10.7.0.5");
+	struct in_addr a = xk_test_a4("10.7.0.5");
 	uint8_t buf[64], pkt[64];
 	size_t len = 0, plen;
 	socket_t so;

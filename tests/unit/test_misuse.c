@@ -748,24 +748,6 @@ test_mbuf_limit_bytes(void **state)
 
 /* Misaligned socket addresses (UBSan's misaligned-access check). */
 
-static struct in_addr
-a4(const char *s)
-{
-	struct in_addr a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a;
-}
-
-static struct in6_addr
-a6(const char *s)
-{
-	struct in6_addr a;
-
-	assert_int_equal(inet_pton(AF_INET6, s, &a), 1);
-	return a;
-}
-
 /* Copies @sa to one byte past an aligned buffer; returns that address. */
 static const struct sockaddr *
 misalign(unsigned char *buf, const void *sa, size_t len)
@@ -810,8 +792,8 @@ test_misaligned_sockaddr(void **state)
 
 	(void)state;
 	xkpi_mem_reset();
-	local4 = a4("10.61.0.1");
-	local6 = a6("fd00:61::1");
+	local4 = xk_test_a4("10.61.0.1");
+	local6 = xk_test_a6("fd00:61::1");
 	assert_int_equal(xkpi_mem_vif_create("mis0", 1500, NULL), 0);
 	assert_int_equal(xkpi_mem_vif_addaddr("mis0", AF_INET, &local4, 24),
 	    0);
@@ -825,7 +807,7 @@ test_misaligned_sockaddr(void **state)
 	    &r4), 0);
 	sin.sin_addr = local4;
 	assert_int_equal(sock_bind(r4, misalign(buf, &sin, sizeof(sin))), 0);
-	sin.sin_addr = a4("10.61.0.2");
+	sin.sin_addr = xk_test_a4("10.61.0.2");
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
@@ -834,7 +816,7 @@ test_misaligned_sockaddr(void **state)
 	assert_int_equal(sock_send(r4, &msg, 0, &n), 0);
 	captured_dst("mis0", AF_INET, &d4);
 	assert_int_equal(d4.s_addr, sin.sin_addr.s_addr);
-	sin.sin_addr = a4("10.61.0.3");
+	sin.sin_addr = xk_test_a4("10.61.0.3");
 	assert_int_equal(sock_connect(r4, misalign(buf, &sin, sizeof(sin)), 0),
 	    0);
 	msg.msg_name = NULL;
@@ -849,13 +831,13 @@ test_misaligned_sockaddr(void **state)
 	    &r6), 0);
 	sin6.sin6_addr = local6;
 	assert_int_equal(sock_bind(r6, misalign(buf, &sin6, sizeof(sin6))), 0);
-	sin6.sin6_addr = a6("fd00:61::2");
+	sin6.sin6_addr = xk_test_a6("fd00:61::2");
 	msg.msg_name = (void *)(uintptr_t)misalign(buf, &sin6, sizeof(sin6));
 	msg.msg_namelen = sizeof(sin6);
 	assert_int_equal(sock_send(r6, &msg, 0, &n), 0);
 	captured_dst("mis0", AF_INET6, &d6);
 	assert_memory_equal(&d6, &sin6.sin6_addr, sizeof(d6));
-	sin6.sin6_addr = a6("fd00:61::3");
+	sin6.sin6_addr = xk_test_a6("fd00:61::3");
 	assert_int_equal(sock_connect(r6, misalign(buf, &sin6, sizeof(sin6)),
 	    0), 0);
 	msg.msg_name = NULL;

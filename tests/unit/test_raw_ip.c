@@ -33,21 +33,12 @@
 #define PROTO_EXP	253	/* RFC 3692 experimentation */
 #define WAIT_MS		XK_TEST_WAIT_MS	/* the liveness bound */
 
-static struct in_addr
-a4(const char *s)
-{
-	struct in_addr a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a;
-}
-
 static struct sockaddr_in
 sin4(const char *s)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 
-	sin.sin_addr = a4(s);
+	sin.sin_addr = xk_test_a4(s);
 	return sin;
 }
 
@@ -63,11 +54,11 @@ setup(void **state)
 	xkpi_mem_reset();
 	assert_int_equal(xkpi_mem_vif_create("vx0", 1500, &vx0_index), 0);
 	assert_int_equal(xkpi_mem_vif_create("vx1", 1500, NULL), 0);
-	a = a4("10.0.0.1");
+	a = xk_test_a4("10.0.0.1");
 	assert_int_equal(xkpi_mem_vif_addaddr("vx0", AF_INET, &a, 24), 0);
-	a = a4("10.0.0.4");
+	a = xk_test_a4("10.0.0.4");
 	assert_int_equal(xkpi_mem_vif_addaddr("vx0", AF_INET, &a, 24), 0);
-	a = a4("10.0.1.1");
+	a = xk_test_a4("10.0.1.1");
 	assert_int_equal(xkpi_mem_vif_addaddr("vx1", AF_INET, &a, 24), 0);
 	xk_ipstat_reset();
 	return 0;
@@ -96,8 +87,8 @@ pkt4(uint8_t *buf, const char *src, const char *dst, uint8_t proto,
 	ip->ip_off = htons(IP_DF);
 	ip->ip_ttl = 9;
 	ip->ip_p = proto;
-	ip->ip_src = a4(src);
-	ip->ip_dst = a4(dst);
+	ip->ip_src = xk_test_a4(src);
+	ip->ip_dst = xk_test_a4(dst);
 	xk_pattern_fill(buf + sizeof(*ip), 0, plen);
 	ip->ip_sum = xk_in_cksum_buf(ip, sizeof(*ip));
 	return sizeof(*ip) + plen;
@@ -325,11 +316,11 @@ test_receive_bsd_header_form_and_source(void **state)
 	assert_int_equal(ip.ip_len, 30);
 	assert_int_equal(ip.ip_off, IP_DF);
 	assert_int_equal(ntohs(ip.ip_id), 77);
-	assert_int_equal(ip.ip_src.s_addr, a4("10.0.0.9").s_addr);
+	assert_int_equal(ip.ip_src.s_addr, xk_test_a4("10.0.0.9").s_addr);
 	xk_test_check_pattern(got + 20, 30, 0);
 	assert_int_equal(from.sin_family, AF_INET);
 	assert_int_equal(from.sin_port, 0);
-	assert_int_equal(from.sin_addr.s_addr, a4("10.0.0.9").s_addr);
+	assert_int_equal(from.sin_addr.s_addr, xk_test_a4("10.0.0.9").s_addr);
 	sock_close(so);
 }
 
@@ -527,7 +518,7 @@ test_output_builds_the_header(void **state)
 	assert_int_equal(ip.ip_off, 0);
 	assert_int_not_equal(ip.ip_id, 0);
 	/* No bound address: the interface's first. */
-	assert_int_equal(ip.ip_src.s_addr, a4("10.0.0.1").s_addr);
+	assert_int_equal(ip.ip_src.s_addr, xk_test_a4("10.0.0.1").s_addr);
 	assert_int_equal(ip.ip_dst.s_addr, dst.sin_addr.s_addr);
 	xk_test_check_pattern(buf + 20, sizeof(payload), 0);
 	/* Bound address, IP_TTL and IP_TOS. */
@@ -569,7 +560,7 @@ test_output_hdrincl(void **state)
 	assert_int_equal(ntohs(ip.ip_len), len);
 	assert_int_equal(ntohs(ip.ip_off), IP_DF);
 	assert_int_not_equal(ip.ip_id, 0);
-	assert_int_equal(ip.ip_src.s_addr, a4("10.0.1.1").s_addr);
+	assert_int_equal(ip.ip_src.s_addr, xk_test_a4("10.0.1.1").s_addr);
 	/* ip_len beyond the packet, and in network order, are EINVAL. */
 	hip->ip_len = (uint16_t)(len + 1);
 	send_bytes(so, &dst, pkt, len, EINVAL);
@@ -748,7 +739,7 @@ test_linked_interfaces_carry_packets(void **state)
 	(void)state;
 	/* vx2 10.0.1.2/24 on the wire with vx1. */
 	assert_int_equal(xkpi_mem_vif_create("vx2", 1500, NULL), 0);
-	a = a4("10.0.1.2");
+	a = xk_test_a4("10.0.1.2");
 	assert_int_equal(xkpi_mem_vif_addaddr("vx2", AF_INET, &a, 24), 0);
 	assert_int_equal(xkpi_mem_link("vx1", "vx2"), 0);
 	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, PROTO_EXP,
@@ -811,7 +802,8 @@ test_receive_control_messages(void **state)
 			struct in_addr d;
 
 			memcpy(&d, CMSG_DATA(cm), sizeof(d));
-			assert_int_equal(d.s_addr, a4("10.0.0.4").s_addr);
+			assert_int_equal(d.s_addr,
+			    xk_test_a4("10.0.0.4").s_addr);
 			seen |= 1;
 		} else if (cm->cmsg_level == IPPROTO_IP &&
 		    cm->cmsg_type == IP_RECVTTL) {
@@ -825,7 +817,7 @@ test_receive_control_messages(void **state)
 			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
 			assert_int_equal(pi.ipi_ifindex, vx0_index);
 			assert_int_equal(pi.ipi_addr.s_addr,
-			    a4("10.0.0.4").s_addr);
+			    xk_test_a4("10.0.0.4").s_addr);
 			seen |= 4;
 		} else if (cm->cmsg_level == SOL_SOCKET &&
 		    cm->cmsg_type == SCM_TIMESTAMP) {
@@ -878,7 +870,7 @@ test_recvif_long_interface_name(void **state)
 	uint8_t pkt[64], got[64], ctl[256];
 	struct msghdr msg = { 0 };
 	struct iovec iov = { got, sizeof(got) };
-	struct in_addr a = a4("10.0.7.1");
+	struct in_addr a = xk_test_a4("10.0.7.1");
 	struct sockaddr_dl *sdl;
 	struct cmsghdr *cm;
 	int on = 1;

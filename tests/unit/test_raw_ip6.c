@@ -31,21 +31,12 @@
 #define PROTO_EXP	253
 #define WAIT_MS		XK_TEST_WAIT_MS	/* the liveness bound */
 
-static struct in6_addr
-a6(const char *s)
-{
-	struct in6_addr a;
-
-	assert_int_equal(inet_pton(AF_INET6, s, &a), 1);
-	return a;
-}
-
 static struct sockaddr_in6
 sin6(const char *s)
 {
 	struct sockaddr_in6 sa = { .sin6_family = AF_INET6 };
 
-	sa.sin6_addr = a6(s);
+	sa.sin6_addr = xk_test_a6(s);
 	return sa;
 }
 
@@ -55,7 +46,7 @@ static uint32_t vx0_index;
 static int
 setup(void **state)
 {
-	struct in6_addr a = a6("2001:db8::1");
+	struct in6_addr a = xk_test_a6("2001:db8::1");
 
 	xk_test_sock_setup(state);
 	xkpi_mem_reset();
@@ -105,8 +96,8 @@ pkt6(uint8_t *buf, const char *src, const char *dst, uint8_t nxt,
 	ip6->ip6_plen = htons((uint16_t)(elen + ulen));
 	ip6->ip6_nxt = nxt;
 	ip6->ip6_hlim = 64;
-	ip6->ip6_src = a6(src);
-	ip6->ip6_dst = a6(dst);
+	ip6->ip6_src = xk_test_a6(src);
+	ip6->ip6_dst = xk_test_a6(dst);
 	if (elen > 0) {
 		memcpy(buf + 40, ext, elen);
 	}
@@ -120,7 +111,8 @@ static size_t
 icmp6_pkt(uint8_t *buf, uint8_t type, size_t datalen)
 {
 	uint8_t msg[64] = { 0 };
-	struct in6_addr s = a6("2001:db8::9"), d = a6("2001:db8::1");
+	struct in6_addr s = xk_test_a6("2001:db8::9");
+	struct in6_addr d = xk_test_a6("2001:db8::1");
 	uint16_t sum;
 	size_t len = 8 + datalen;
 
@@ -351,7 +343,7 @@ test_output_header_and_checksums(void **state)
 	assert_int_equal(ip6.ip6_nxt, IPPROTO_ICMPV6);
 	assert_int_equal(ip6.ip6_hlim, 64);
 	assert_int_equal(ntohs(ip6.ip6_plen), sizeof(echo));
-	want_src = a6("2001:db8::1");
+	want_src = xk_test_a6("2001:db8::1");
 	assert_memory_equal(&ip6.ip6_src, &want_src, 16);
 	/* The kernel's ICMPv6 checksum at offset 2 verifies. */
 	assert_int_equal(sum6(&ip6.ip6_src, &ip6.ip6_dst, IPPROTO_ICMPV6,
@@ -455,7 +447,7 @@ test_receive_options(void **state)
 		if (cm->cmsg_level == IPPROTO_IPV6 &&
 		    cm->cmsg_type == IPV6_PKTINFO) {
 			struct in6_pktinfo pi;
-			struct in6_addr d = a6("2001:db8::1");
+			struct in6_addr d = xk_test_a6("2001:db8::1");
 
 			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
 			assert_memory_equal(&pi.ipi6_addr, &d, sizeof(d));
