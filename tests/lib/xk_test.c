@@ -252,6 +252,47 @@ xk_test_panic_take(void)
 	return (n);
 }
 
+static pthread_mutex_t xk_log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char xk_log_kept[4096];
+
+static void
+xk_log_keep_fn(int level, const char *msg, void *ctx)
+{
+	size_t have, len;
+
+	(void)level;
+	(void)ctx;
+	pthread_mutex_lock(&xk_log_lock);
+	have = strlen(xk_log_kept);
+	len = strlen(msg);
+	if (have + len + 2 < sizeof(xk_log_kept)) {
+		memcpy(xk_log_kept + have, msg, len);
+		memcpy(xk_log_kept + have + len, "\n", 2);
+	}
+	pthread_mutex_unlock(&xk_log_lock);
+}
+
+void
+xk_test_log_keep(void)
+{
+	pthread_mutex_lock(&xk_log_lock);
+	xk_log_kept[0] = '\0';
+	pthread_mutex_unlock(&xk_log_lock);
+	xkpi_set_log_hook(xk_log_keep_fn, NULL);
+}
+
+const char *
+xk_test_log_kept(void)
+{
+	static char copy[sizeof(xk_log_kept)];
+
+	xkpi_set_log_hook(NULL, NULL);
+	pthread_mutex_lock(&xk_log_lock);
+	memcpy(copy, xk_log_kept, sizeof(copy));
+	pthread_mutex_unlock(&xk_log_lock);
+	return (copy);
+}
+
 int64_t
 xk_test_now_us(void)
 {

@@ -215,6 +215,15 @@ const char *xk_test_panic_msg(void);
 int	xk_test_panic_take(void);
 
 /*
+ * The log recorder: xk_test_log_keep() forgets what it kept before and
+ * installs a log hook that keeps the library's messages, one a line, as
+ * many as fit in 4 kB; xk_test_log_kept() puts the default hook back and
+ * returns them.
+ */
+void	xk_test_log_keep(void);
+const char *xk_test_log_kept(void);
+
+/*
  * Loopback addresses: 127.0.0.1 or ::1 with @port (host order), or for
  * AF_UNIX a fresh abstract name.  Returns the length.
  */

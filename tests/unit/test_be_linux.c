@@ -379,20 +379,6 @@ test_shutdown_drains(void **state)
 	close(fd);
 }
 
-/* Log messages, kept for the test to read. */
-static char log_seen[4096];
-
-static void
-log_keep(int level, const char *msg, void *ctx)
-{
-	(void)level;
-	(void)ctx;
-	if (strlen(log_seen) + strlen(msg) + 2 < sizeof(log_seen)) {
-		strcat(log_seen, msg);
-		strcat(log_seen, "\n");
-	}
-}
-
 /* A queue discipline that lets 1 kB a second out of xkl0. */
 #define SLOW_QDISC	"tc qdisc add dev xkl0 root tbf rate 8kbit " \
 			"burst 1600 limit 1000000"
@@ -406,19 +392,18 @@ test_shutdown_bound(void **state)
 {
 	struct event_base *base;
 	unsigned int lost = 0;
-	const char *p;
+	const char *msgs, *p;
 
 	(void)state;
 	NEED_NS();
 	assert_int_equal(sh(SLOW_QDISC), 0);
 	base = start_on_base("ring", "xkl0");
 	queue_n(1000);
-	log_seen[0] = '\0';
-	xkpi_set_log_hook(log_keep, NULL);
+	xk_test_log_keep();
 	stop_on_base(base);
-	xkpi_set_log_hook(NULL, NULL);
-	print_message("%s", log_seen);
-	assert_non_null(p = strstr(log_seen, "linux: "));
+	msgs = xk_test_log_kept();
+	print_message("%s", msgs);
+	assert_non_null(p = strstr(msgs, "linux: "));
 	assert_int_equal(sscanf(p, "linux: %u queued packet(s) did not leave "
 	    "by shutdown", &lost), 1);
 	assert_true(lost > 0 && lost < 1000);

@@ -795,20 +795,6 @@ test_iface_gone(void **state)
 	assert_int_equal(pcap_ifstat(gone, "rxerrors"), 1);
 }
 
-/* Log messages, kept for the test to read. */
-static char log_seen[2048];
-
-static void
-log_keep(int level, const char *msg, void *ctx)
-{
-	(void)level;
-	(void)ctx;
-	if (strlen(log_seen) + strlen(msg) + 2 < sizeof(log_seen)) {
-		strcat(log_seen, msg);
-		strcat(log_seen, "\n");
-	}
-}
-
 /*
  * Packets held for a next hop still resolving at xkpi_shutdown(): they
  * have the drain's bound to leave, then are dropped, counted (hold_lost,
@@ -818,7 +804,7 @@ static void
 test_shutdown_counts_held(void **state)
 {
 	unsigned int lost = 0;
-	const char *p;
+	const char *msgs, *p;
 	socket_t so;
 
 	(void)state;
@@ -833,15 +819,14 @@ test_shutdown_counts_held(void **state)
 	}
 	assert_int_equal(pcap_stat("hold_lost"), 0);
 	sock_close(so);
-	log_seen[0] = '\0';
-	xkpi_set_log_hook(log_keep, NULL);
+	xk_test_log_keep();
 	xkpi_shutdown();
-	xkpi_set_log_hook(NULL, NULL);
+	msgs = xk_test_log_kept();
 	(void)sh("ip netns exec %s sh -c 'sysctl -qw "
 	    "net.ipv4.neigh.%s.mcast_solicit=1 && sysctl -qw "
 	    "net.ipv4.neigh.%s.retrans_time_ms=100'", ns_a, if_a, if_a);
-	print_message("%s", log_seen);
-	assert_non_null(p = strstr(log_seen, "pcap: "));
+	print_message("%s", msgs);
+	assert_non_null(p = strstr(msgs, "pcap: "));
 	assert_int_equal(sscanf(p, "pcap: %u held packet(s) did not leave by "
 	    "shutdown", &lost), 1);
 	assert_int_equal(lost, 5);
