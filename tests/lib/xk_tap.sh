@@ -29,6 +29,15 @@ tap_skip() {
 	echo "ok $n - $1 # SKIP $2"
 }
 
+# tap_skip_each REASON: each case named on standard input, one a line,
+# skipped, then the plan (for skip_all, before any case ran).
+tap_skip_each() {
+	while IFS= read -r c; do
+		tap_skip "$c" "$1"
+	done
+	echo "1..$n"
+}
+
 tap_result() {	# rc name
 	if [ "$1" -eq 0 ]; then
 		tap_ok "$2"
