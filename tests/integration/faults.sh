@@ -39,7 +39,7 @@
 builddir=$(pwd)
 xk_lib=$(cd "$(dirname "$0")/../lib" && pwd)
 # shellcheck source=SCRIPTDIR/../lib/xk_tap.sh
-. "$xk_lib/xk_tap.sh"		# tap_*, diag*, cleanup, bg, reap, wait_for
+. "$xk_lib/xk_tap.sh"		# TAP, jobs, namespaces (netns_*)
 FAULTS=${FAULTS:-$builddir/tests/integration/faults}
 XKSTAT=${XKSTAT:-$builddir/tools/xkpi-stat}
 PROTO=253
@@ -105,33 +105,10 @@ stat_of() {
 
 # netns_up: the two namespaces and the veth pair, both ends up.
 netns_up() {
-	nsa=xkft-a-$$ nsb=xkft-b-$$
-	ip netns add "$nsa" || return 1
-	nslist="$nslist $nsa"
-	ip netns add "$nsb" || return 1
-	nslist="$nslist $nsb"
-	ip link add name xka0 netns "$nsa" type veth peer name xkb0 \
-	    netns "$nsb" || return 1
+	netns_pair xkft-a-$$ xkft-b-$$ || return 1
 	ip -n "$nsa" addr add $A4/24 dev xka0 || return 1
 	ip -n "$nsb" addr add $B4/24 dev xkb0 || return 1
-	for ns in "$nsa" "$nsb"; do
-		ip -n "$ns" link set lo up || return 1
-	done
-	ip -n "$nsa" link set xka0 up || return 1
-	ip -n "$nsb" link set xkb0 up || return 1
-	links_up
-}
-
-# links_up: waits until both ends have a carrier.
-links_up() {
-	i=0
-	until ip -n "$nsa" link show xka0 | grep -q LOWER_UP &&
-	    ip -n "$nsb" link show xkb0 | grep -q LOWER_UP; do
-		i=$((i + 1))
-		[ "$i" -lt 50 ] || return 1
-		sleep 0.1
-	done
-	return 0
+	netns_pair_up 50
 }
 
 # libenv BE RX: the environment of the library's side.
@@ -189,7 +166,7 @@ case_rx() {
 	if [ "$ok" -eq 0 ]; then
 		if [ "$2" = "down/up, no spin" ]; then
 			ip -n "$nsa" link set xka0 down &&
-			    ip -n "$nsa" link set xka0 up && links_up ||
+			    ip -n "$nsa" link set xka0 up && links_up 50 ||
 			    { diag "down/up failed"; ok=1; }
 		else
 			ip -n "$nsa" link del xka0 ||

@@ -27,7 +27,7 @@ builddir=$(pwd)
 xk_lib=$(cd "$(dirname "$0")/../lib" && pwd)
 . "$xk_lib/xk_test.sh"		# XK_LIVE: the liveness bound, seconds
 # shellcheck source=SCRIPTDIR/../lib/xk_tap.sh
-. "$xk_lib/xk_tap.sh"		# tap_*, diag*, cleanup, bg, reap, wait_for
+. "$xk_lib/xk_tap.sh"		# TAP, jobs, namespaces (netns_*)
 RAWNET=${RAWNET:-$builddir/tests/integration/rawnet}
 PING=$builddir/examples/ping
 BACKENDS=${RAWNET_BACKENDS:-linux pcap}
@@ -64,31 +64,13 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/rawnet.XXXXXX") || exit 1
 
 # netns_up BACKEND: the two namespaces and the veth pair.
 netns_up() {
-	nsa=xkit-a-$$-$1 nsb=xkit-b-$$-$1
-	ip netns add "$nsa" || return 1
-	nslist="$nslist $nsa"
-	ip netns add "$nsb" || return 1
-	nslist="$nslist $nsb"
-	ip link add name xka0 netns "$nsa" type veth peer name xkb0 \
-	    netns "$nsb" || return 1
+	netns_pair xkit-a-$$-$1 xkit-b-$$-$1 || return 1
 	ip -n "$nsa" addr add $A4/24 dev xka0 || return 1
 	ip -n "$nsa" addr add $A4B/24 dev xka0 || return 1
 	ip -n "$nsa" -6 addr add $A6/64 dev xka0 nodad || return 1
 	ip -n "$nsb" addr add $B4/24 dev xkb0 || return 1
 	ip -n "$nsb" -6 addr add $B6/64 dev xkb0 nodad || return 1
-	for ns in "$nsa" "$nsb"; do
-		ip -n "$ns" link set lo up || return 1
-	done
-	ip -n "$nsa" link set xka0 up || return 1
-	ip -n "$nsb" link set xkb0 up || return 1
-	i=0
-	until ip -n "$nsa" link show xka0 | grep -q LOWER_UP &&
-	    ip -n "$nsb" link show xkb0 | grep -q LOWER_UP; do
-		i=$((i + 1))
-		[ "$i" -lt $((XK_LIVE * 10)) ] || return 1
-		sleep 0.1
-	done
-	return 0
+	netns_pair_up $((XK_LIVE * 10))
 }
 
 case_demux() {

@@ -126,6 +126,41 @@ wait_for() {
 	return 2
 }
 
+# netns_pair NSA NSB: the namespaces NSA and NSB (kept in $nsa, $nsb and
+# $nslist) joined by a veth pair, xka0 in NSA and xkb0 in NSB, down.
+netns_pair() {
+	nsa=$1 nsb=$2
+	ip netns add "$nsa" || return 1
+	nslist="$nslist $nsa"
+	ip netns add "$nsb" || return 1
+	nslist="$nslist $nsb"
+	ip link add name xka0 netns "$nsa" type veth peer name xkb0 \
+	    netns "$nsb"
+}
+
+# netns_pair_up TENTHS: lo, xka0 and xkb0 up, then links_up TENTHS.
+netns_pair_up() {
+	for ns in "$nsa" "$nsb"; do
+		ip -n "$ns" link set lo up || return 1
+	done
+	ip -n "$nsa" link set xka0 up || return 1
+	ip -n "$nsb" link set xkb0 up || return 1
+	links_up "$1"
+}
+
+# links_up TENTHS: waits until xka0 and xkb0 have a carrier; 1 when they
+# have none after TENTHS tenths of a second.
+links_up() {
+	i=0
+	until ip -n "$nsa" link show xka0 | grep -q LOWER_UP &&
+	    ip -n "$nsb" link show xkb0 | grep -q LOWER_UP; do
+		i=$((i + 1))
+		[ "$i" -lt "$1" ] || return 1
+		sleep 0.1
+	done
+	return 0
+}
+
 # netns_down: deletes the namespaces $nsa and $nsb, and forgets them.
 netns_down() {
 	rest=
