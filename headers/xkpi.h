@@ -18,7 +18,8 @@
  *     - `XKPI_BACKEND`: the packet backend: `mem` (in-process virtual
  *       links, the default: no privilege needed), `linux` (raw and packet
  *       sockets), `pcap` (libpcap) or `nfqueue` (netfilter queues, which
- *       intercept the host's traffic for divert and SeND sockets).
+ *       will intercept the host's traffic for divert and SeND sockets; not
+ *       built yet: naming it fails with ENOTSUP).
  *     - `XKPI_IFACES`: a comma-separated list of the interfaces to attach,
  *       for example `eth0,eth1` (see xkpi_if_attach()).  Unset or empty,
  *       none is: the host backends then receive nothing until

@@ -14,6 +14,13 @@
  *     On the host's own traffic the packets are really taken out of the
  *     path (the nfqueue backend intercepts them), not copied.
  *
+ *     <b>Status: not built yet.</b> In this release divert sockets, the
+ *     rule table that feeds them and the nfqueue backend do not exist:
+ *     `sock_socket(PF_INET, SOCK_RAW, IPPROTO_DIVERT, ...)` fails with
+ *     EPROTONOSUPPORT on every backend.  This header defines the constant
+ *     and describes the semantics the library is being built to; code
+ *     written to it compiles today.
+ *
  *     <b>Creating and binding.</b>
  *     `sock_socket(PF_INET, SOCK_RAW, IPPROTO_DIVERT, cb, cookie, &so)`
  *     needs privilege (EPERM otherwise) and a backend that can intercept

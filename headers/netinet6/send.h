@@ -14,6 +14,13 @@
  *     path (the nfqueue backend intercepts them), not copied.  With no
  *     daemon, Neighbor Discovery flows on untouched.
  *
+ *     <b>Status: not built yet.</b> In this release SeND sockets and the
+ *     nfqueue backend do not exist:
+ *     `sock_socket(PF_INET6, SOCK_RAW, IPPROTO_SEND, ...)` fails with
+ *     EPROTONOSUPPORT on every backend.  This header defines the constants
+ *     and struct sockaddr_send, and describes the semantics the library is
+ *     being built to; code written to it compiles today.
+ *
  *     <b>Creating.</b>
  *     `sock_socket(PF_INET6, SOCK_RAW, IPPROTO_SEND, cb, cookie, &so)`.
  *     There is at most one SeND socket at a time: while one exists,

@@ -876,9 +876,9 @@ extern errno_t sock_shutdown(socket_t so, int how);
  *     TCP, UDP and local traffic with the KPI's semantics.
  *
  *     In this release the host stream and datagram sockets and the raw
- *     IPv4 and IPv6 sockets exist (raw sockets over the in-memory backend
- *     for now); divert and SeND come with the rest of the packet engine,
- *     and until then the call answers EPROTONOSUPPORT for them.
+ *     IPv4 and IPv6 sockets exist (raw sockets over the `mem`, `linux`
+ *     and `pcap` backends); divert and SeND sockets are not built yet, and
+ *     until they are the call answers EPROTONOSUPPORT for them.
  *
  *     The socket is blocking.  When `cb` is not NULL it is installed as by
  *     sock_setupcall(): on the read side only by default, on both sides in
