@@ -512,7 +512,8 @@ extern errno_t mbuf_prepend(mbuf_t *mbuf, size_t len, mbuf_how_t how);
  *     Splitting inside a cluster shares it.
  * @param src The chain; it keeps the head.
  * @param offset Where to split; equal to the chain length gives an empty
- *     tail.
+ *     tail (a packet header alone) when @p src has a packet header, and
+ *     ENOMEM when it has none, as in XNU.
  * @param how MBUF_WAITOK or MBUF_DONTWAIT (neither waits).
  * @param new_mbuf Receives the tail, or NULL on failure.
  * @result 0; EINVAL if @p src or @p new_mbuf is NULL; ENOMEM if @p offset

@@ -3206,6 +3206,24 @@ test_split_without_pkthdr(void **state)
 	mbuf_freem(t);
 }
 
+/*
+ * At the chain's end, a chain without packet header has no tail to give:
+ * XNU's m_split0 returns the (NULL) next mbuf, and mbuf_split ENOMEM.
+ */
+static void
+test_split_at_end_without_pkthdr(void **state)
+{
+	mbuf_t m, t = NULL;
+
+	(void)state;
+	m = XK_CHAIN(XK_CHAIN_NOPKTHDR, 100, 100);
+	assert_int_equal(mbuf_split(m, 200, MBUF_WAITOK, &t), ENOMEM);
+	assert_null(t);
+	assert_int_equal(xk_chain_len(m), 200);
+	xk_chain_check(m, 0, 200);
+	mbuf_freem(m);
+}
+
 static void
 test_split_inside_later_cluster(void **state)
 {
@@ -3587,6 +3605,7 @@ main(void)
 		T(test_dup_and_copym_of_large_chain),
 		T(test_dup_without_pkthdr),
 		T(test_split_without_pkthdr),
+		T(test_split_at_end_without_pkthdr),
 		T(test_split_inside_later_cluster),
 		T(test_pullup_after_adj),
 		T(test_copyback_does_not_grow_into_shared_cluster),
