@@ -403,7 +403,9 @@ typedef void (*xkpi_stat_fn)(const char *name, uint64_t value, void *ctx);
  *       never left (see xkpi_shutdown());
  *     - `be.BACKEND.NAME`: the backend's own counters, packets it refused
  *       or lost before or after the engine (`be.mem.*` are listed in
- *       xkpi_mem.h);
+ *       xkpi_mem.h; the `linux` and `pcap` ones, such as
+ *       `be.linux.NAME.rxerrors` and `be.pcap.NAME.hold_timeout`, on the
+ *       deviations page, with the event each counts);
  *     - `host.rx_full`, `host.rx_nomem`, `host.accept_fail`,
  *       `host.tx_lost`: host TCP/UDP/local sockets (datagrams dropped on
  *       a full buffer or without memory, failed accepts, bytes unsent at
