@@ -54,7 +54,28 @@ struct xk_be_pkt {
 	uint8_t		 bp_dir;	/* enum xk_dir */
 	struct timespec	 bp_ts;		/* when the backend saw it */
 	int		 bp_error;	/* output: why it did not leave */
+	/*
+	 * Input from an intercepting backend: the id of the host packet it
+	 * holds until the engine's verdict (be_verdict), 0 for a copy.  The
+	 * core keeps it in the mbuf (m_pkthdr.hold) while the packet is on
+	 * its path.
+	 */
+	uint64_t	 bp_hold;
+	uint32_t	 bp_mark;	/* the host's packet mark (nfmark) */
 };
+
+/* Verdicts on a held packet. */
+enum xk_verdict {
+	XK_VERDICT_ACCEPT = 0,	/* it goes on where the host held it */
+	XK_VERDICT_DROP = 1	/* the host drops it */
+};
+
+/*
+ * How long an intercepting backend holds a packet the engine has not
+ * answered (a divert daemon ate it, say) before it drops it and counts
+ * it, in milliseconds, when its configuration says nothing else.
+ */
+#define XK_HOLD_MS_DEFAULT	2000
 
 struct xk_backend;
 struct __ifnet;
@@ -119,6 +140,28 @@ struct xk_backend_ops {
 	 */
 	void		(*be_drain)(struct xk_backend *be, int64_t deadline_us,
 			    const char *why);
+	/*
+	 * Optional, for a backend that holds host packets (bp_hold): the
+	 * engine's verdict on held packet @hold.  XK_VERDICT_ACCEPT with @m
+	 * NULL lets the original go on unchanged; with @m (a complete IP
+	 * packet, network order, checksums right) the packet goes on with
+	 * those bytes instead.  XK_VERDICT_DROP drops it.  @m is consumed
+	 * in every case.  ENOENT when the backend no longer holds @hold
+	 * (answered already, or dropped after its bound); the caller then
+	 * treats @m as a new packet.  Verdicts may be batched: the backend
+	 * sends what it has before the loop sleeps.  Core lock held; must
+	 * not block.
+	 */
+	int		(*be_verdict)(struct xk_backend *be, uint64_t hold,
+			    enum xk_verdict verdict, struct __mbuf *m);
+	/*
+	 * Optional, for a backend that intercepts the host's traffic: gives
+	 * @m (a complete IP packet, network order) to the host as if it had
+	 * been received on interface @ifindex (a packet written back inward
+	 * that answers no held packet).  Consumes @m.  Core lock held.
+	 */
+	int		(*be_inject_in)(struct xk_backend *be,
+			    struct __mbuf *m, uint32_t ifindex);
 	void		(*be_stop)(struct xk_backend *be);
 	void		(*be_close)(struct xk_backend *be);
 };
@@ -144,5 +187,6 @@ extern const struct xk_backend_ops xk_be_mem_ops;
 void	xk_mem_set_limits(unsigned int rxq, unsigned int capq);
 extern const struct xk_backend_ops xk_be_linux_ops;
 extern const struct xk_backend_ops xk_be_pcap_ops;
+extern const struct xk_backend_ops xk_be_nfqueue_ops;
 
 #endif /* _XK_BACKENDS_BACKEND_H_ */

@@ -58,6 +58,9 @@ struct xk_pkthdr {
 	struct xk_mtag	*tags;		/* singly linked */
 	uint64_t	 rcvts;		/* when the backend saw it: ns since
 					   the epoch, 0 when not received */
+	uint64_t	 hold;		/* the host packet an intercepting
+					   backend holds for it (bp_hold),
+					   0: none */
 };
 
 #define XK_MLEN		((int)(XK_MSIZE - sizeof(struct xk_mhdr)))
