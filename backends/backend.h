@@ -145,10 +145,10 @@ struct xk_backend_ops {
 	 * engine's verdict on held packet @hold.  XK_VERDICT_ACCEPT with @m
 	 * NULL lets the original go on unchanged; with @m (a complete IP
 	 * packet, network order, checksums right) the packet goes on with
-	 * those bytes instead.  XK_VERDICT_DROP drops it.  @m is consumed
-	 * in every case.  ENOENT when the backend no longer holds @hold
-	 * (answered already, or dropped after its bound); the caller then
-	 * treats @m as a new packet.  Verdicts may be batched: the backend
+	 * those bytes instead.  XK_VERDICT_DROP drops it.  Returns 0 and
+	 * consumes @m; or ENOENT, when the backend no longer holds @hold
+	 * (answered already, or dropped after its bound), and then leaves
+	 * @m to the caller, which treats it as a new packet.  Verdicts may be batched: the backend
 	 * sends what it has before the loop sleeps.  Core lock held; must
 	 * not block.
 	 */
