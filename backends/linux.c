@@ -29,7 +29,7 @@
  * count them.
  *
  * Send.  As BSD's if_output, the engine's output only enqueues on the
- * interface output queue (LX_TXQ_MAX packets; full is ENOBUFS); the loop
+ * interface output queue (4096 packets; full is ENOBUFS); the loop
  * drains it with sendmmsg(2) on one raw socket per family with the IP
  * header included (IPPROTO_RAW): the kernel routes, resolves the link
  * address and builds the frame.  The interface the engine chose is
@@ -39,7 +39,8 @@
  * counted (`txerrors`), as a driver's would be.  A packet counts in the
  * interface's opackets when the host takes it, in its oqdrops when it
  * does not (XK_BEF_OCOUNT); xkpi_shutdown() and the exit hook send what
- * is still queued (lx_drain), within a bound.
+ * is still queued (lx_drain), within a bound.  That queue and its
+ * sockets are rawtx.c's, which the nfqueue backend shares.
  *
  * Faults.  The kernel says ENETDOWN on the packet socket when the
  * interface goes down or is deleted; it is read and counted, and a
@@ -59,8 +60,6 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -74,6 +73,7 @@
 
 #include "backends/backend.h"
 #include "backends/hostif.h"
+#include "backends/rawtx.h"
 #include "core/if_var.h"
 #include "core/mbuf_var.h"
 #include "core/socket_var.h"
@@ -83,8 +83,6 @@
 #define LX_RING_BLOCK	(1U << 18)	/* 256 KiB per ring block */
 #define LX_RING_BLOCKS	16
 #define LX_RING_TOV_MS	1	/* a partial block is handed over after */
-#define LX_IOV_MAX	16	/* mbufs of a chain sent as they are */
-#define LX_TXQ_MAX	4096	/* the interface output queue, packets */
 
 enum lx_rxmode { LX_RX_MMSG, LX_RX_RING };
 
@@ -121,48 +119,12 @@ struct lx_if {
 	struct lx_ifstats li_st;
 };
 
-/* A packet waiting in the interface output queue. */
-struct lx_txent {
-	struct __mbuf	*te_m;
-	uint32_t	 te_ifindex;
-};
-
-/* One packet of a sendmmsg(2) batch, and what its msghdr points at. */
-struct lx_txmsg {
-	struct iovec	 tm_iov[LX_IOV_MAX];
-	union {
-		struct sockaddr_in  sin;
-		struct sockaddr_in6 sin6;
-	} tm_to;
-	union {
-		char		buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-		struct cmsghdr	align;
-	} tm_cbuf;
-};
-
 struct lx_softc {
 	enum lx_rxmode	 ls_mode;
-	int		 ls_tx4;	/* raw IPv4, header included */
-	int		 ls_tx6;	/* raw IPv6, header included */
 	GPtrArray	*ls_ifs;	/* struct lx_if */
 	struct xk_hostif_mon *ls_mon;
-	/* The interface output queue: a ring, under the core lock. */
-	struct lx_txent	*ls_txq;	/* LX_TXQ_MAX entries */
-	unsigned int	 ls_txq_head;
-	unsigned int	 ls_txq_n;
-	unsigned int	 ls_txq_busy;	/* taken by the drain, may come back */
-	bool		 ls_draining;	/* a thread sends a batch */
-	pthread_cond_t	 ls_txcv;	/* ls_draining went false */
-	struct lx_txmsg	*ls_txmsgs;	/* LX_BATCH, the sending thread's */
-	struct event	*ls_txkick;	/* packets queued */
-	struct event	*ls_txw4;	/* room again in ls_tx4 */
-	struct event	*ls_txw6;	/* room again in ls_tx6 */
-	_Atomic uint64_t ls_txerrors;	/* the host refused a packet */
-	uint64_t	 ls_txfull;	/* the output queue was full */
-	uint64_t	 ls_txlost;	/* queued, not sent by shutdown or exit */
+	struct xk_rawtx	*ls_tx;		/* the interface output queue */
 };
-
-static void lx_tx_cb(evutil_socket_t fd, short what, void *arg);
 
 #define LX_NUD_FAILED	0x20		/* linux/neighbour.h NUD_FAILED */
 
@@ -200,35 +162,13 @@ lx_neigh_cb(void *ctx, int family, uint32_t ifindex, const void *addr,
 static void
 lx_softc_free(struct lx_softc *sc)
 {
-	while (sc->ls_txq != NULL && sc->ls_txq_n > 0) {
-		xk_m_freem(sc->ls_txq[sc->ls_txq_head].te_m);
-		sc->ls_txq_head = (sc->ls_txq_head + 1) % LX_TXQ_MAX;
-		sc->ls_txq_n--;
-	}
 	if (sc->ls_mon != NULL) {
 		xk_hostif_unfollow(sc->ls_mon);
 	}
-	if (sc->ls_txkick != NULL) {
-		event_free(sc->ls_txkick);
-	}
-	if (sc->ls_txw4 != NULL) {
-		event_free(sc->ls_txw4);
-	}
-	if (sc->ls_txw6 != NULL) {
-		event_free(sc->ls_txw6);
-	}
-	if (sc->ls_tx4 >= 0) {
-		close(sc->ls_tx4);
-	}
-	if (sc->ls_tx6 >= 0) {
-		close(sc->ls_tx6);
-	}
+	xk_rawtx_free(sc->ls_tx);
 	if (sc->ls_ifs != NULL) {
 		g_ptr_array_free(sc->ls_ifs, TRUE);
 	}
-	g_free(sc->ls_txq);
-	g_free(sc->ls_txmsgs);
-	pthread_cond_destroy(&sc->ls_txcv);
 	g_free(sc);
 }
 
@@ -237,13 +177,11 @@ lx_open(struct xk_backend *be)
 {
 	struct lx_softc *sc;
 	const char *mode = getenv("XKPI_LINUX_RX");
-	int one = 1, error;
+	int error;
 
 	if ((sc = g_try_new0(struct lx_softc, 1)) == NULL) {
 		return ENOMEM;
 	}
-	sc->ls_tx4 = sc->ls_tx6 = -1;
-	xk_cond_init(&sc->ls_txcv);
 	if (mode == NULL || *mode == '\0' || strcmp(mode, "ring") == 0) {
 		sc->ls_mode = LX_RX_RING;
 	} else if (strcmp(mode, "mmsg") == 0) {
@@ -254,40 +192,12 @@ lx_open(struct xk_backend *be)
 		error = EINVAL;
 		goto fail;
 	}
-	sc->ls_tx4 = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    IPPROTO_RAW);
-	if (sc->ls_tx4 < 0) {
-		/* EPERM without CAP_NET_RAW, as the kernel says. */
-		error = errno;
+	/* EPERM without CAP_NET_RAW, as the kernel says. */
+	if ((sc->ls_tx = xk_rawtx_open(be->be_base, "linux", 0, &error)) ==
+	    NULL) {
 		goto fail;
-	}
-	sc->ls_tx6 = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    IPPROTO_RAW);
-	if (sc->ls_tx6 >= 0) {
-		/* Implied by IPPROTO_RAW since Linux 4.5; say it anyway. */
-		(void)setsockopt(sc->ls_tx6, IPPROTO_IPV6, IPV6_HDRINCL, &one,
-		    sizeof(one));
-		/* Nothing is read from it. */
-		(void)shutdown(sc->ls_tx6, SHUT_RD);
-	} else {
-		xk_log(XKPI_LOG_WARN, "linux: no raw IPv6 socket (%s): IPv6 "
-		    "output will fail", strerror(errno));
 	}
 	sc->ls_ifs = g_ptr_array_new();
-	sc->ls_txq = g_try_new0(struct lx_txent, LX_TXQ_MAX);
-	sc->ls_txmsgs = g_try_new0(struct lx_txmsg, LX_BATCH);
-	sc->ls_txkick = event_new(be->be_base, -1, 0, lx_tx_cb, be);
-	sc->ls_txw4 = event_new(be->be_base, sc->ls_tx4, EV_WRITE, lx_tx_cb,
-	    be);
-	/* Without IPv6 the event waits on nothing and is never added. */
-	sc->ls_txw6 = event_new(be->be_base, sc->ls_tx6, EV_WRITE, lx_tx_cb,
-	    be);
-	if (sc->ls_txq == NULL || sc->ls_txmsgs == NULL ||
-	    sc->ls_txkick == NULL || sc->ls_txw4 == NULL ||
-	    sc->ls_txw6 == NULL) {
-		error = ENOMEM;
-		goto fail;
-	}
 	/*
 	 * Attached interfaces follow the host's MTU and address changes;
 	 * neighbours the host fails to resolve are counted (lx_neigh_cb).
@@ -777,375 +687,23 @@ lx_rx_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 
-/* A contiguous copy of the packet @m (at most 16 KiB: one cluster). */
-static struct __mbuf *
-lx_linear(const struct __mbuf *m)
-{
-	size_t len = xk_m_length(m);
-	struct __mbuf *c;
-
-	if (len > XK_M16KCLBYTES ||
-	    (c = xk_m_getcl(MBUF_TYPE_DATA, true, XK_M16KCLBYTES)) == NULL) {
-		return NULL;
-	}
-	xk_m_copydata(m, 0, len, c->m_data);
-	c->m_len = c->m_pkthdr.len = (int32_t)len;
-	return c;
-}
-
-/*
- * Fills @mh (and @tm) to send queued packet @e: its mbufs as the iovec,
- * the destination from its header, the engine's interface pinned with
- * IP_PKTINFO / IPV6_PKTINFO.  The family in *@family; false when the
- * chain is too long and could not be made contiguous.
- */
-static bool
-lx_txmsg(struct lx_txent *e, struct msghdr *mh, struct lx_txmsg *tm,
-    int *family)
-{
-	struct cmsghdr *cm = &tm->tm_cbuf.align;
-	uint8_t vers = 0;
-	size_t niov = 0;
-
-	for (struct __mbuf *n = e->te_m; n != NULL; n = n->m_next) {
-		if (n->m_len == 0) {
-			continue;
-		}
-		if (niov == LX_IOV_MAX) {
-			/* A long chain: once contiguous, then again. */
-			struct __mbuf *c = lx_linear(e->te_m);
-
-			if (c == NULL) {
-				return false;
-			}
-			xk_m_freem(e->te_m);
-			e->te_m = c;
-			return lx_txmsg(e, mh, tm, family);
-		}
-		tm->tm_iov[niov].iov_base = n->m_data;
-		tm->tm_iov[niov++].iov_len = (size_t)n->m_len;
-	}
-	memset(mh, 0, sizeof(*mh));
-	memset(&tm->tm_to, 0, sizeof(tm->tm_to));
-	memset(&tm->tm_cbuf, 0, sizeof(tm->tm_cbuf));
-	mh->msg_iov = tm->tm_iov;
-	mh->msg_iovlen = niov;
-	mh->msg_name = &tm->tm_to;
-	mh->msg_control = tm->tm_cbuf.buf;
-	(void)xk_m_copydata(e->te_m, 0, 1, &vers);
-	if (vers >> 4 == 4) {
-		struct in_pktinfo pi = { .ipi_ifindex = (int)e->te_ifindex };
-
-		*family = AF_INET;
-		xk_m_copydata(e->te_m, offsetof(struct ip, ip_dst),
-		    sizeof(struct in_addr), &tm->tm_to.sin.sin_addr);
-		tm->tm_to.sin.sin_family = AF_INET;
-		mh->msg_namelen = sizeof(tm->tm_to.sin);
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		mh->msg_controllen = CMSG_SPACE(sizeof(pi));
-	} else {
-		struct in6_pktinfo pi = { .ipi6_ifindex = e->te_ifindex };
-
-		*family = AF_INET6;
-		xk_m_copydata(e->te_m, offsetof(struct ip6_hdr, ip6_dst),
-		    sizeof(struct in6_addr), &tm->tm_to.sin6.sin6_addr);
-		tm->tm_to.sin6.sin6_family = AF_INET6;
-		tm->tm_to.sin6.sin6_scope_id = e->te_ifindex;
-		mh->msg_namelen = sizeof(tm->tm_to.sin6);
-		cm->cmsg_level = IPPROTO_IPV6;
-		cm->cmsg_type = IPV6_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		mh->msg_controllen = CMSG_SPACE(sizeof(pi));
-	}
-	return true;
-}
-
-/*
- * Sends @n queued packets of one family on @fd, as few sendmmsg(2) calls
- * as the kernel allows.  Returns how many were taken; a packet the host
- * refuses is counted, marked in @failed and skipped, and a full socket
- * buffer (EAGAIN) stops the batch so the rest can wait for room.
- */
-static unsigned int
-lx_tx_run(struct lx_softc *sc, int fd, struct mmsghdr *mm, unsigned int n,
-    bool *failed, bool *full)
-{
-	unsigned int done = 0;
-
-	*full = false;
-	while (done < n) {
-		int r = sendmmsg(fd, mm + done, n - done,
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
-
-		if (r > 0) {
-			done += (unsigned int)r;
-		} else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			*full = true;
-			break;
-		} else if (r < 0 && errno == EINTR) {
-			continue;
-		} else {
-			/* This packet: EMSGSIZE, ENETUNREACH, EPERM, ... */
-			atomic_fetch_add_explicit(&sc->ls_txerrors, 1,
-			    memory_order_relaxed);
-			failed[done++] = true;
-		}
-	}
-	return done;
-}
-
-/* What one lx_tx_batch() did. */
-enum lx_txr {
-	LX_TX_EMPTY,		/* nothing was queued */
-	LX_TX_SENT,		/* a batch went */
-	LX_TX_FULL,		/* the host's buffer is full: wait for room */
-	LX_TX_BUSY		/* another thread sends */
-};
-
-/*
- * Counts the packets of @ents that the host took (if_opackets) or
- * refused (if_oqdrops), by their interface.  Core lock held.
- */
-static void
-lx_tx_count_locked(const struct lx_txent *ents, const bool *failed,
-    unsigned int n)
-{
-	struct __ifnet *ifp = NULL;
-
-	XK_LOCK_ASSERT();
-	for (unsigned int t = 0; t < n; t++) {
-		if (ifp == NULL || ifp->if_index != ents[t].te_ifindex) {
-			ifp = xk_if_byindex_locked(ents[t].te_ifindex);
-		}
-		if (ifp == NULL) {
-			continue;	/* detached meanwhile: txerrors only */
-		}
-		if (failed[t]) {
-			ifp->if_oqdrops++;
-		} else {
-			ifp->if_opackets++;
-		}
-	}
-}
-
-/*
- * One batch of the interface output queue: up to LX_BATCH packets taken
- * under the core lock, sent without it, counted under it again.  One
- * thread sends at a time (ls_draining): the loop's lx_tx_cb, or
- * lx_drain for xkpi_shutdown() and the exit hook.  Another thread's
- * batch is waited for until @wait_until (0: not at all; LX_TX_BUSY).
- * LX_TX_FULL when the host's buffer is full, with the socket to wait on
- * in *@wfd: what is left went back to the head of the queue, in order.
- */
-static enum lx_txr
-lx_tx_batch(struct lx_softc *sc, gint64 wait_until, int *wfd)
-{
-	struct lx_txent ents[LX_BATCH];
-	struct mmsghdr mm[LX_BATCH];
-	bool failed[LX_BATCH];
-	struct lx_txmsg *tm = sc->ls_txmsgs;
-	unsigned int n = 0, i = 0;
-	bool full = false;
-
-	xk_core_lock();
-	while (sc->ls_draining) {
-		if (wait_until == 0 || g_get_monotonic_time() >= wait_until) {
-			xk_core_unlock();
-			return LX_TX_BUSY;
-		}
-		(void)xk_cond_wait(&sc->ls_txcv, wait_until);
-	}
-	while (n < LX_BATCH && sc->ls_txq_n > 0) {
-		ents[n++] = sc->ls_txq[sc->ls_txq_head];
-		sc->ls_txq_head = (sc->ls_txq_head + 1) % LX_TXQ_MAX;
-		sc->ls_txq_n--;
-	}
-	/* Their places stay reserved: what waits for room returns. */
-	sc->ls_txq_busy = n;
-	sc->ls_draining = n > 0;
-	xk_core_unlock();
-	if (n == 0) {
-		return LX_TX_EMPTY;
-	}
-	memset(failed, 0, sizeof(failed));
-	while (i < n && !full) {
-		unsigned int j = i, k = 0;
-		int family = 0, f, fd;
-
-		/* A run of one family: one socket, one sendmmsg. */
-		while (j < n) {
-			if (!lx_txmsg(&ents[j], &mm[k].msg_hdr, &tm[k], &f)) {
-				atomic_fetch_add_explicit(&sc->ls_txerrors, 1,
-				    memory_order_relaxed);
-				if (k == 0) {
-					failed[j] = true;
-					i = ++j;
-					continue;
-				}
-				break;
-			}
-			if (k > 0 && f != family) {
-				break;
-			}
-			family = f;
-			mm[k].msg_len = 0;
-			k++;
-			j++;
-		}
-		if (k == 0) {
-			continue;
-		}
-		fd = family == AF_INET ? sc->ls_tx4 : sc->ls_tx6;
-		i += lx_tx_run(sc, fd, mm, k, failed + i, &full);
-		if (full) {
-			*wfd = fd;
-		}
-	}
-	xk_core_lock();
-	lx_tx_count_locked(ents, failed, i);
-	/* Put back what waits for room, ahead of the rest. */
-	for (unsigned int t = n; t > i; t--) {
-		sc->ls_txq_head = (sc->ls_txq_head + LX_TXQ_MAX - 1) %
-		    LX_TXQ_MAX;
-		sc->ls_txq[sc->ls_txq_head] = ents[t - 1];
-		sc->ls_txq_n++;
-	}
-	sc->ls_txq_busy = 0;
-	sc->ls_draining = false;
-	pthread_cond_broadcast(&sc->ls_txcv);
-	xk_core_unlock();
-	for (unsigned int t = 0; t < i; t++) {
-		xk_m_freem(ents[t].te_m);
-	}
-	return full ? LX_TX_FULL : LX_TX_SENT;
-}
-
-/*
- * The interface output queue's drain, on the loop thread: up to
- * LX_ROUNDS batches, then the next turn of the loop.  When the kernel's
- * buffer is full, what is left waits for the socket to be writable
- * again, in order.
- */
-static void
-lx_tx_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct xk_backend *be = arg;
-	struct lx_softc *sc = be->be_softc;
-	enum lx_txr r = LX_TX_SENT;
-	int wfd = -1;
-	bool was;
-
-	(void)fd;
-	(void)what;
-	was = xk_loop_enter();
-	for (int round = 0; round < LX_ROUNDS && r == LX_TX_SENT; round++) {
-		r = lx_tx_batch(sc, 0, &wfd);
-	}
-	if (r == LX_TX_FULL) {
-		event_add(wfd == sc->ls_tx4 ? sc->ls_txw4 : sc->ls_txw6, NULL);
-	}
-	/* Another thread sending (lx_drain) sends the rest. */
-	xk_core_lock();
-	if (r == LX_TX_SENT && sc->ls_txq_n > 0 &&
-	    !event_pending(sc->ls_txw4, EV_WRITE, NULL) &&
-	    !event_pending(sc->ls_txw6, EV_WRITE, NULL)) {
-		event_active(sc->ls_txkick, 0, 0);	/* fairness: next turn */
-	}
-	xk_core_unlock();
-	xk_loop_leave(was);
-}
-
-/*
- * be_drain: sends the output queue from this thread, waiting in poll(2)
- * while the host's buffer is full, until @deadline; what is still queued
- * then is discarded and counted (if_oqdrops, linux.txlost).
- */
+/* be_drain: the output queue leaves, or is counted (rawtx.h). */
 static void
 lx_drain(struct xk_backend *be, int64_t deadline, const char *why)
 {
 	struct lx_softc *sc = be->be_softc;
-	struct __ifnet *ifp = NULL;
-	enum lx_txr r;
-	unsigned int lost = 0;
 
-	do {
-		int wfd = -1;
-
-		r = lx_tx_batch(sc, deadline, &wfd);
-		if (r == LX_TX_FULL) {
-			struct pollfd pfd = { .fd = wfd, .events = POLLOUT };
-			gint64 left = deadline - g_get_monotonic_time();
-
-			if (left > 0) {
-				(void)poll(&pfd, 1, (int)((left + 999) / 1000));
-			}
-		}
-	} while (r != LX_TX_EMPTY && r != LX_TX_BUSY &&
-	    g_get_monotonic_time() < deadline);
-	xk_core_lock();
-	while (sc->ls_txq_n > 0) {
-		struct lx_txent *e = &sc->ls_txq[sc->ls_txq_head];
-
-		if (ifp == NULL || ifp->if_index != e->te_ifindex) {
-			ifp = xk_if_byindex_locked(e->te_ifindex);
-		}
-		if (ifp != NULL) {
-			ifp->if_oqdrops++;
-		}
-		xk_m_freem(e->te_m);
-		e->te_m = NULL;
-		sc->ls_txq_head = (sc->ls_txq_head + 1) % LX_TXQ_MAX;
-		sc->ls_txq_n--;
-		sc->ls_txlost++;
-		lost++;
-	}
-	xk_core_unlock();
-	if (lost > 0) {
-		xk_log(XKPI_LOG_WARN, "linux: %u queued packet(s) did not "
-		    "leave by %s (if.*.oqdrops, be.linux.txlost)", lost, why);
-	}
+	xk_rawtx_drain(sc->ls_tx, deadline, why);
 }
 
-/*
- * The engine's output: each packet joins the interface output queue, as
- * BSD's if_output enqueues on the interface, and the loop sends it.  A
- * full queue is ENOBUFS for that packet, as IFQ_ENQUEUE's drop.
- */
+/* The engine's output: the interface output queue (rawtx.h). */
 static void
 lx_output(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n,
     unsigned int *sent)
 {
 	struct lx_softc *sc = be->be_softc;
-	bool was_empty = sc->ls_txq_n == 0;
 
-	XK_LOCK_ASSERT();
-	*sent = 0;
-	for (unsigned int i = 0; i < n; i++) {
-		struct __mbuf *m = pkts[i].bp_m;
-		uint8_t vers = 0;
-		bool full;
-
-		pkts[i].bp_m = NULL;
-		(void)xk_m_copydata(m, 0, 1, &vers);
-		full = sc->ls_txq_n + sc->ls_txq_busy >= LX_TXQ_MAX;
-		if (full || (vers >> 4 == 6 && sc->ls_tx6 < 0)) {
-			pkts[i].bp_error = full ? ENOBUFS : EAFNOSUPPORT;
-			sc->ls_txfull += pkts[i].bp_error == ENOBUFS;
-			xk_m_freem(m);
-			continue;
-		}
-		sc->ls_txq[(sc->ls_txq_head + sc->ls_txq_n) % LX_TXQ_MAX] =
-		    (struct lx_txent){ m, pkts[i].bp_ifindex };
-		sc->ls_txq_n++;
-		(*sent)++;
-	}
-	if (was_empty && sc->ls_txq_n > 0) {
-		event_active(sc->ls_txkick, 0, 0);
-	}
+	xk_rawtx_output(sc->ls_tx, pkts, n, sent);
 }
 
 static int
@@ -1208,10 +766,7 @@ lx_stats(struct xk_backend *be, void (*fn)(void *, const char *, uint64_t),
 	}
 	fn(ctx, "linux.netlink_overruns", sc->ls_mon != NULL ?
 	    xk_hostif_overruns(sc->ls_mon) : 0);
-	fn(ctx, "linux.txfull", sc->ls_txfull);
-	fn(ctx, "linux.txerrors", atomic_load_explicit(&sc->ls_txerrors,
-	    memory_order_relaxed));
-	fn(ctx, "linux.txlost", sc->ls_txlost);
+	xk_rawtx_stats(sc->ls_tx, fn, ctx);
 }
 
 static void
@@ -1224,9 +779,7 @@ lx_stop(struct xk_backend *be)
 
 		event_del(li->li_ev);
 	}
-	event_del(sc->ls_txkick);
-	event_del(sc->ls_txw4);
-	event_del(sc->ls_txw6);
+	xk_rawtx_stop(sc->ls_tx);
 	if (sc->ls_mon != NULL) {
 		xk_hostif_unfollow(sc->ls_mon);
 		sc->ls_mon = NULL;
