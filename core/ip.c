@@ -19,6 +19,7 @@
 #include <xkpi.h>
 
 #include "backends/backend.h"
+#include "core/fw_var.h"
 #include "core/if_var.h"
 #include "core/ip_var.h"
 #include "core/socket_var.h"
@@ -43,6 +44,7 @@ xk_ipstat_reset(void)
 
 static struct xk_backend engine_be;
 static bool engine_open;
+static bool engine_intercepts;	/* the rule table runs (XK_BEF_INTERCEPT) */
 
 static void ip_input_batch(struct xk_backend *be, struct xk_be_pkt *pkts,
     unsigned int n);
@@ -71,6 +73,7 @@ xk_engine_open(const char *name, struct event_base *base)
 		return error;
 	}
 	engine_open = true;
+	engine_intercepts = (ops->be_features & XK_BEF_INTERCEPT) != 0;
 	return 0;
 }
 
@@ -90,6 +93,7 @@ xk_engine_close(void)
 	xk_if_detach_all_locked();
 	xk_core_unlock();
 	engine_open = false;
+	engine_intercepts = false;
 }
 
 void
@@ -125,18 +129,99 @@ xk_engine_backend(void)
 }
 
 bool
+xk_engine_intercepts(void)
+{
+	return engine_open && engine_intercepts;
+}
+
+bool
 xk_engine_virtual(void)
 {
 	return engine_open &&
 	    (engine_be.be_ops->be_features & XK_BEF_VIRTUAL) != 0;
 }
 
-/* Counts a packet the input path refuses, and frees it. */
+/*
+ * A held packet leaves the engine's path: the backend's verdict.  With
+ * @rewritten the bytes of @m replace the host's packet.  @m is the
+ * caller's still (the verdict takes a copy of it); a verdict the backend
+ * no longer expects is counted.
+ */
 static void
-ip_drop(struct __mbuf *m, uint64_t *counter)
+ip_verdict(struct __mbuf *m, enum xk_verdict v, bool rewritten)
+{
+	struct __mbuf *n = NULL;
+	uint64_t hold = m->m_pkthdr.hold;
+	int error;
+
+	if (hold == 0 || !engine_open ||
+	    engine_be.be_ops->be_verdict == NULL) {
+		return;
+	}
+	m->m_pkthdr.hold = 0;
+	if (v == XK_VERDICT_ACCEPT && rewritten &&
+	    (n = xk_m_copym(m, 0, MBUF_COPYALL, &error)) == NULL) {
+		/* No memory for the new bytes: the host's packet goes. */
+		xk_ipstat.ips_verdictnomem++;
+		v = XK_VERDICT_DROP;
+	}
+	if (engine_be.be_ops->be_verdict(&engine_be, hold, v, n) != 0) {
+		xk_ipstat.ips_verdictlate++;
+		xk_m_freem(n);
+	}
+}
+
+void
+xk_ip_verdict_locked(struct __mbuf *m, bool accept)
+{
+	ip_verdict(m, accept ? XK_VERDICT_ACCEPT : XK_VERDICT_DROP, true);
+}
+
+/*
+ * Counts a packet the input path refuses, and frees it.  A held packet
+ * the host gave us as it is goes on (the host judges its own traffic);
+ * one a divert socket rewrote is dropped.
+ */
+static void
+ip_drop(struct __mbuf *m, uint64_t *counter, const struct xk_ip_path *p)
 {
 	(*counter)++;
+	if (m->m_pkthdr.hold != 0) {
+		ip_verdict(m, p != NULL && p->ipp_rewritten ?
+		    XK_VERDICT_DROP : XK_VERDICT_ACCEPT, false);
+	}
 	xk_m_freem(m);
+}
+
+/*
+ * The input path is done with @m, which goes on to the raw demux or is
+ * freed: a held packet goes back to the host (with its new bytes if a
+ * divert socket rewrote it); a packet written inward on a divert socket
+ * that answered no held packet is given to the host as received, where
+ * the backend can do that.
+ */
+static void
+ip_in_done(struct __mbuf *m, const struct xk_ip_path *p,
+    struct __ifnet *ifp)
+{
+	struct __mbuf *n;
+	int error;
+
+	if (m->m_pkthdr.hold != 0) {
+		ip_verdict(m, XK_VERDICT_ACCEPT, p->ipp_rewritten);
+		return;
+	}
+	if (p->ipp_reinjected && engine_open &&
+	    engine_be.be_ops->be_inject_in != NULL) {
+		if ((n = xk_m_copym(m, 0, MBUF_COPYALL, &error)) == NULL) {
+			xk_ipstat.ips_injectfail++;
+			return;
+		}
+		if (engine_be.be_ops->be_inject_in(&engine_be, n,
+		    ifp != NULL ? ifp->if_index : 0) != 0) {
+			xk_ipstat.ips_injectfail++;
+		}
+	}
 }
 
 /* The last steps of both families: account and hand to the raw demux. */
@@ -149,8 +234,93 @@ ip_deliver_prep(struct __mbuf *m, struct __ifnet *ifp)
 	m->m_pkthdr.rcvif = ifp;
 }
 
+/*
+ * The rule table over @m: XK_FW_PASS when the packet goes on, anything
+ * else when the table took it (diverted, or denied and counted).  A tee
+ * gives a copy to its port and goes on after the tee's rule.  IPv6
+ * packets skip divert and tee rules (divert sockets are IPv4 only).
+ */
+static enum xk_fw_action
+ip_fw(struct __mbuf *m, bool out, struct __ifnet *ifp,
+    const struct xk_ip_path *p, bool v6)
+{
+	struct xk_fw_args a = { .fa_m = m, .fa_out = out, .fa_ifp = ifp,
+	    .fa_after = p != NULL ? p->ipp_after : 0 };
+	struct xk_fw_result r;
+	struct __mbuf *n;
+	int error;
+
+	if (!engine_intercepts || !xk_fw_active_locked()) {
+		return XK_FW_PASS;
+	}
+	for (;;) {
+		switch (xk_fw_check_locked(&a, &r)) {
+		case XK_FW_PASS:
+			return XK_FW_PASS;
+		case XK_FW_DENY:
+			if (v6) {
+				xk_ipstat.ip6s_fwdeny++;
+			} else {
+				xk_ipstat.ips_fwdeny++;
+			}
+			if (m->m_pkthdr.hold != 0) {
+				ip_verdict(m, XK_VERDICT_DROP, false);
+			}
+			xk_m_freem(m);
+			return XK_FW_DENY;
+		case XK_FW_DIVERT:
+			if (v6) {
+				xk_ipstat.ip6s_fwdivskip++;
+				break;
+			}
+			xk_div_packet_locked(m, !out, r.fr_port, r.fr_rule,
+			    ifp);
+			return XK_FW_DIVERT;
+		case XK_FW_TEE:
+			if (v6) {
+				xk_ipstat.ip6s_fwdivskip++;
+				break;
+			}
+			/* The socket gets a copy the host never hears of. */
+			if ((n = xk_m_copym(m, 0, MBUF_COPYALL, &error)) ==
+			    NULL) {
+				xk_div_nomem_locked();
+			} else {
+				n->m_pkthdr.hold = 0;
+				xk_div_packet_locked(n, !out, r.fr_port,
+				    r.fr_rule, ifp);
+			}
+			break;
+		}
+		/* Tee, or a divert an IPv6 packet skips: the next rule. */
+		a.fa_after = r.fr_rule;
+	}
+}
+
+static const struct xk_ip_path ip_path_start;
+
+/*
+ * TEMPORARY while core/fw.c is written: an empty table.  Removed when
+ * the rule table lands.
+ */
+__attribute__((weak)) bool
+xk_fw_active_locked(void)
+{
+	return false;
+}
+
+__attribute__((weak)) enum xk_fw_action
+xk_fw_check_locked(const struct xk_fw_args *a, struct xk_fw_result *r)
+{
+	(void)a;
+	r->fr_rule = 0;
+	r->fr_port = 0;
+	return XK_FW_PASS;
+}
+
 static void
-ip4_input_locked(struct __mbuf *m, struct __ifnet *ifp)
+ip4_input_locked(struct __mbuf *m, struct __ifnet *ifp,
+    const struct xk_ip_path *p)
 {
 	enum xk_ipdrop why;
 	struct ip ip;
@@ -159,27 +329,40 @@ ip4_input_locked(struct __mbuf *m, struct __ifnet *ifp)
 
 	xk_ipstat.ips_total++;
 	if ((why = xk_ip_check(m, &hlen)) != XK_IPDROP_NONE) {
-		ip_drop(m, &xk_ipstat.ips_drop[why]);
+		ip_drop(m, &xk_ipstat.ips_drop[why], p);
 		return;
 	}
 	xk_m_copydata(m, 0, sizeof(ip), &ip);
 	proto = ip.ip_p;
-	/* No forwarding: what is not for this host goes. */
-	if (!xk_if_forus4_locked(ip.ip_dst)) {
-		ip_drop(m, &xk_ipstat.ips_notforus);
-		return;
-	}
-	/* A fragment waits for the rest; the whole packet goes on. */
+	/*
+	 * A fragment waits for the rest; the whole packet goes on.  A
+	 * fragment the host holds goes back to it at once, unseen (the
+	 * host reassembles before its queue when conntrack is loaded).
+	 */
 	if (ntohs(ip.ip_off) & (IP_MF | IP_OFFMASK)) {
+		if (m->m_pkthdr.hold != 0) {
+			ip_drop(m, &xk_ipstat.ips_heldfrag, p);
+			return;
+		}
 		if ((m = xk_ip_reass_locked(m, hlen, &hlen)) == NULL) {
 			return;
 		}
 		xk_m_copydata(m, 0, sizeof(ip), &ip);
 		proto = ip.ip_p;
 	}
+	if (ip_fw(m, false, ifp, p, false) != XK_FW_PASS) {
+		return;
+	}
+	/* No forwarding: what is not for this host goes (to the host). */
+	if (!xk_if_forus4_locked(ip.ip_dst)) {
+		ip_in_done(m, p, ifp);
+		ip_drop(m, &xk_ipstat.ips_notforus, p);
+		return;
+	}
+	ip_in_done(m, p, ifp);
 	/* BSD hands TCP and UDP to their own input, never to raw sockets. */
 	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
-		ip_drop(m, &xk_ipstat.ips_hostproto);
+		ip_drop(m, &xk_ipstat.ips_hostproto, p);
 		return;
 	}
 	ip_deliver_prep(m, ifp);
@@ -187,7 +370,8 @@ ip4_input_locked(struct __mbuf *m, struct __ifnet *ifp)
 }
 
 static void
-ip6_input_locked(struct __mbuf *m, struct __ifnet *ifp)
+ip6_input_locked(struct __mbuf *m, struct __ifnet *ifp,
+    const struct xk_ip_path *p)
 {
 	struct xk_ip6_hdrs h;
 	struct ip6_hdr ip6;
@@ -197,19 +381,18 @@ ip6_input_locked(struct __mbuf *m, struct __ifnet *ifp)
 
 	xk_ipstat.ip6s_total++;
 	if ((why = xk_ip6_check_hdrs(m, &h)) != XK_IPDROP_NONE) {
-		ip_drop(m, &xk_ipstat.ip6s_drop[why]);
+		ip_drop(m, &xk_ipstat.ip6s_drop[why], p);
 		return;
 	}
 	xk_m_copydata(m, 0, sizeof(ip6), &ip6);
-	if (!IN6_IS_ADDR_MULTICAST(&ip6.ip6_dst) &&
-	    xk_if_withaddr_locked(AF_INET6, &ip6.ip6_dst) == NULL) {
-		ip_drop(m, &xk_ipstat.ip6s_notforus);
-		return;
-	}
 	if (h.ih_atomic) {
 		xk_ipstat.ip6s_atomicfrags++;
 	}
 	if (h.ih_nxt == IPPROTO_FRAGMENT) {
+		if (m->m_pkthdr.hold != 0) {
+			ip_drop(m, &xk_ipstat.ip6s_heldfrag, p);
+			return;
+		}
 		if ((m = xk_ip6_reass_locked(m, &h)) == NULL) {
 			return;
 		}
@@ -217,19 +400,78 @@ ip6_input_locked(struct __mbuf *m, struct __ifnet *ifp)
 		if ((why = xk_ip6_check_hdrs(m, &h)) != XK_IPDROP_NONE ||
 		    h.ih_nxt == IPPROTO_FRAGMENT) {
 			ip_drop(m, &xk_ipstat.ip6s_drop[why != XK_IPDROP_NONE ?
-			    why : XK_IPDROP_BADEXTHDR]);
+			    why : XK_IPDROP_BADEXTHDR], p);
 			return;
 		}
+	}
+	if (ip_fw(m, false, ifp, p, true) != XK_FW_PASS) {
+		return;
+	}
+	ip_in_done(m, p, ifp);
+	if (!IN6_IS_ADDR_MULTICAST(&ip6.ip6_dst) &&
+	    xk_if_withaddr_locked(AF_INET6, &ip6.ip6_dst) == NULL) {
+		ip_drop(m, &xk_ipstat.ip6s_notforus, p);
+		return;
 	}
 	nxt = h.ih_nxt;
 	off = h.ih_off;
 	/* TCP and UDP are the host's, as for IPv4 (one counter for both). */
 	if (nxt == IPPROTO_TCP || nxt == IPPROTO_UDP) {
-		ip_drop(m, &xk_ipstat.ips_hostproto);
+		ip_drop(m, &xk_ipstat.ips_hostproto, p);
 		return;
 	}
 	ip_deliver_prep(m, ifp);
 	xk_rip6_input_locked(m, nxt, off);
+}
+
+/*
+ * A packet the host is sending, held by an intercepting backend: the
+ * rule table's output side, then back to the host.
+ */
+static void
+ip_out_held_locked(struct __mbuf *m, struct __ifnet *ifp,
+    const struct xk_ip_path *p)
+{
+	uint8_t vers = 0;
+
+	(void)xk_m_copydata(m, 0, 1, &vers);
+	xk_ipstat.ips_outseen++;
+	if ((vers >> 4) == 4 || (vers >> 4) == 6) {
+		if (ip_fw(m, true, ifp, p, (vers >> 4) == 6) != XK_FW_PASS) {
+			return;
+		}
+	}
+	ip_verdict(m, XK_VERDICT_ACCEPT, p->ipp_rewritten);
+	xk_m_freem(m);
+}
+
+void
+xk_ip_input_path_locked(struct __mbuf *m, struct __ifnet *ifp,
+    const struct xk_ip_path *p)
+{
+	uint8_t vers = 0;
+
+	XK_LOCK_ASSERT();
+	(void)xk_m_copydata(m, 0, 1, &vers);
+	switch (vers >> 4) {
+	case 4:
+		ip4_input_locked(m, ifp, p);
+		break;
+	case 6:
+		ip6_input_locked(m, ifp, p);
+		break;
+	default:
+		ip_drop(m, &xk_ipstat.ips_badfamily, p);
+		break;
+	}
+}
+
+void
+xk_ip_out_held_path_locked(struct __mbuf *m, struct __ifnet *ifp,
+    const struct xk_ip_path *p)
+{
+	XK_LOCK_ASSERT();
+	ip_out_held_locked(m, ifp, p);
 }
 
 static void
@@ -239,30 +481,23 @@ ip_input_batch(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n)
 	xk_core_lock();
 	for (unsigned int i = 0; i < n; i++) {
 		struct __mbuf *m = pkts[i].bp_m;
-		uint8_t vers = 0;
+		struct __ifnet *ifp;
 
 		pkts[i].bp_m = NULL;
 		m->m_pkthdr.rcvts = (uint64_t)pkts[i].bp_ts.tv_sec *
 		    1000000000u + (uint64_t)pkts[i].bp_ts.tv_nsec;
+		m->m_pkthdr.hold = pkts[i].bp_hold;
+		ifp = xk_if_byindex_locked(pkts[i].bp_ifindex);
 		if (pkts[i].bp_dir == XK_DIR_OUT) {
+			if (m->m_pkthdr.hold != 0) {
+				ip_out_held_locked(m, ifp, &ip_path_start);
+				continue;
+			}
 			/* The host's own packet leaving: not input. */
-			ip_drop(m, &xk_ipstat.ips_outseen);
+			ip_drop(m, &xk_ipstat.ips_outseen, NULL);
 			continue;
 		}
-		(void)xk_m_copydata(m, 0, 1, &vers);
-		switch (vers >> 4) {
-		case 4:
-			ip4_input_locked(m,
-			    xk_if_byindex_locked(pkts[i].bp_ifindex));
-			break;
-		case 6:
-			ip6_input_locked(m,
-			    xk_if_byindex_locked(pkts[i].bp_ifindex));
-			break;
-		default:
-			ip_drop(m, &xk_ipstat.ips_badfamily);
-			break;
-		}
+		xk_ip_input_path_locked(m, ifp, &ip_path_start);
 	}
 	xk_core_unlock();
 }
@@ -335,7 +570,32 @@ if_send_locked(struct __ifnet *ifp, struct __mbuf *m)
 int
 xk_ip_output_locked(struct __mbuf *m)
 {
+	return xk_ip_output_path_locked(m, &ip_path_start);
+}
+
+/* The rule table's word on output: 0 to send, else what the caller gets. */
+static int
+ip_fw_out(struct __mbuf *m, struct __ifnet *ifp, const struct xk_ip_path *p,
+    bool v6, bool *taken)
+{
+	*taken = true;
+	switch (ip_fw(m, true, ifp, p, v6)) {
+	case XK_FW_PASS:
+		*taken = false;
+		return 0;
+	case XK_FW_DENY:
+		/* FreeBSD's ip_output says EACCES for a firewall's deny. */
+		return EACCES;
+	default:
+		return 0;
+	}
+}
+
+int
+xk_ip_output_path_locked(struct __mbuf *m, const struct xk_ip_path *p)
+{
 	const struct xk_ifaddr *ifa;
+	bool taken;
 	struct __ifnet *ifp;
 	struct ip ip;
 	size_t len;
@@ -355,6 +615,10 @@ xk_ip_output_locked(struct __mbuf *m)
 		ip.ip_src = ifa->ifa_addr.v4;
 		(void)xk_m_copyback(m, 0, sizeof(ip), &ip);
 	}
+	if ((error = ip_fw_out(m, ifp, p, false, &taken)) != 0 || taken) {
+		return error;
+	}
+	len = xk_m_length(m);
 	if (len > ifp->if_mtu) {
 		/* ip_len and ip_off are in network order here. */
 		if ((error = xk_ip_fragment_locked(m, ifp->if_mtu, &m)) != 0) {
@@ -378,6 +642,7 @@ int
 xk_ip6_output_locked(struct __mbuf *m, struct __ifnet *ifp)
 {
 	struct ip6_hdr ip6;
+	bool taken;
 	int error;
 
 	XK_LOCK_ASSERT();
@@ -393,6 +658,10 @@ xk_ip6_output_locked(struct __mbuf *m, struct __ifnet *ifp)
 		xk_ipstat.ip6s_noroute++;
 		xk_m_freem(m);
 		return EHOSTUNREACH;
+	}
+	if ((error = ip_fw_out(m, ifp, &ip_path_start, true, &taken)) != 0 ||
+	    taken) {
+		return error;
 	}
 	if (xk_m_length(m) > ifp->if_mtu) {
 		/* No IPV6_DONTFRAG here: XNU fragments raw output. */

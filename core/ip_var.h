@@ -156,6 +156,15 @@ struct xk_ip_stats {
 	 */
 	uint64_t	ips_rawdropped;
 	uint64_t	ip6s_rawdropped;
+	/* The rule table and held packets (intercepting backends). */
+	uint64_t	ips_fwdeny;	/* denied by a rule (or the default) */
+	uint64_t	ip6s_fwdeny;
+	uint64_t	ip6s_fwdivskip;	/* IPv6 passing a divert or tee rule */
+	uint64_t	ips_heldfrag;	/* held fragments given back unseen */
+	uint64_t	ip6s_heldfrag;
+	uint64_t	ips_verdictlate; /* the backend held it no more */
+	uint64_t	ips_verdictnomem; /* no memory for the new bytes */
+	uint64_t	ips_injectfail;	/* written inward, the host refused */
 };
 extern struct xk_ip_stats xk_ipstat;	/* under the core lock */
 
@@ -180,8 +189,54 @@ int	xk_engine_attach(const char *name);
 struct xk_backend *xk_engine_backend(void);
 /* Whether the open backend's interfaces exist only in this process. */
 bool	xk_engine_virtual(void);
+/* Whether the open backend intercepts: the rule table runs. */
+bool	xk_engine_intercepts(void);
 /* Routes and sends a complete IPv4 packet; consumes it. */
 int	xk_ip_output_locked(struct __mbuf *m);
+
+/*
+ * Where a packet is on the path, for one written back on a divert
+ * socket: the rule table resumes after ipp_after; ipp_rewritten says
+ * that the bytes are the daemon's, so a held packet's verdict carries
+ * them; ipp_reinjected, that it answered no held packet and, written
+ * inward, is given to the host at the end of the input path.
+ */
+struct xk_ip_path {
+	uint16_t	ipp_after;
+	bool		ipp_rewritten;
+	bool		ipp_reinjected;
+};
+/* Input, from the start (checks) to the raw demux; consumes @m. */
+void	xk_ip_input_path_locked(struct __mbuf *m, struct __ifnet *ifp,
+	    const struct xk_ip_path *p);
+/*
+ * Output of a packet the host is sending and an intercepting backend
+ * holds (m_pkthdr.hold): the rule table, then the verdict; consumes @m.
+ */
+void	xk_ip_out_held_path_locked(struct __mbuf *m, struct __ifnet *ifp,
+	    const struct xk_ip_path *p);
+/* xk_ip_output_locked with the rule table resuming where @p says. */
+int	xk_ip_output_path_locked(struct __mbuf *m, const struct xk_ip_path *p);
+/*
+ * The verdict on the held packet @m stands for (m_pkthdr.hold; nothing
+ * when 0): accept with @m's bytes, or drop.  @m stays the caller's.
+ */
+void	xk_ip_verdict_locked(struct __mbuf *m, bool accept);
+
+/*
+ * Divert sockets (core/divert.c).  xk_div_packet_locked gives @m to the
+ * socket bound to divert port @port (network order) with cookie @rule,
+ * or drops and counts it; consumes @m.  A held packet is remembered so
+ * that the packet written back answers it.
+ */
+void	xk_div_packet_locked(struct __mbuf *m, bool incoming, uint16_t port,
+	    uint16_t rule, struct __ifnet *ifp);
+/* A tee's copy could not be made: counted. */
+void	xk_div_nomem_locked(void);
+/* The div.* counters, for xkpi_stats(). */
+void	xk_div_stats_rows_locked(void (*row)(void *ctx, const char *name,
+	    uint64_t value), void *ctx);
+void	xk_div_reset(void);
 
 /*
  * The interface for @dst: an attached interface's prefix first, then, on

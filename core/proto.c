@@ -17,12 +17,13 @@ static const struct {
 	const size_t		*n;
 } tables[] = {
 	{ xk_host_protosw, &xk_host_nprotosw },
+	/* Before raw IPv4, whose wildcard would take its number. */
+	{ xk_div_protosw, &xk_div_nprotosw },
 	{ xk_rip_protosw, &xk_rip_nprotosw },
 	{ xk_rip6_protosw, &xk_rip6_nprotosw },
 };
 
 /* Raw protocol numbers that belong to protocols not carried yet. */
-#define IPPROTO_DIVERT_NUM	254
 #define IPPROTO_SEND_NUM	259
 
 static bool
@@ -39,10 +40,9 @@ xk_pr_find(int domain, int type, int protocol, const struct xk_protosw **prp)
 	if (!domain_known(domain)) {
 		return EAFNOSUPPORT;
 	}
-	/* Divert and SeND never fall to the raw wildcard: not raw IP. */
-	if (type == SOCK_RAW && ((domain == AF_INET &&
-	    protocol == IPPROTO_DIVERT_NUM) || (domain == AF_INET6 &&
-	    protocol == IPPROTO_SEND_NUM))) {
+	/* SeND never falls to the raw wildcard: it is not raw IP. */
+	if (type == SOCK_RAW && domain == AF_INET6 &&
+	    protocol == IPPROTO_SEND_NUM) {
 		return EPROTONOSUPPORT;
 	}
 	for (size_t t = 0; t < G_N_ELEMENTS(tables); t++) {
@@ -60,7 +60,9 @@ xk_pr_find(int domain, int type, int protocol, const struct xk_protosw **prp)
 				}
 				continue;
 			}
-			if (protocol == 0 || pr->pr_protocol == protocol) {
+			/* Raw protocol 0 is the wildcard's, never divert's. */
+			if ((protocol == 0 && pr->pr_type != SOCK_RAW) ||
+			    pr->pr_protocol == protocol) {
 				if (pr->pr_type == type) {
 					*prp = pr;
 					return 0;

@@ -179,6 +179,7 @@ typedef void	pr_loop_t(struct __socket *so, uint32_t pend);
 #define PR_ATOMIC	0x01	/* datagrams: sends are all or nothing */
 #define PR_ADDR		0x02	/* records carry the source address */
 #define PR_CONNREQUIRED	0x04	/* streams */
+#define PR_NOCONNECT	0x08	/* connect and accept: EOPNOTSUPP (divert) */
 
 struct xk_protosw {
 	int		 pr_domain;
@@ -211,6 +212,8 @@ extern const struct xk_protosw xk_rip_protosw[];
 extern const size_t xk_rip_nprotosw;
 extern const struct xk_protosw xk_rip6_protosw[];
 extern const size_t xk_rip6_nprotosw;
+extern const struct xk_protosw xk_div_protosw[];
+extern const size_t xk_div_nprotosw;
 
 /* Tests only: make the next sockets unprivileged, as for a plain user. */
 void	xk_so_force_unprivileged(bool on);

@@ -536,7 +536,8 @@ xk_soconnect(struct __socket *so, const struct sockaddr *sa, socklen_t len,
 		error = EBADF;
 		goto out;
 	}
-	if (so->so_options & SO_OPT_ACCEPTCONN) {
+	if ((so->so_options & SO_OPT_ACCEPTCONN) ||
+	    (pr->pr_flags & PR_NOCONNECT)) {
 		error = EOPNOTSUPP;
 		goto out;
 	}
@@ -589,6 +590,10 @@ xk_soaccept(struct __socket *so, int flags, struct __socket **childp)
 	xk_core_lock();
 	xk_so_ref_locked(so);
 	nbio = so_nbio(so, flags) || (flags & MSG_DONTWAIT);
+	if (so->so_proto->pr_flags & PR_NOCONNECT) {
+		error = EOPNOTSUPP;
+		goto out;
+	}
 	if (!(so->so_options & SO_OPT_ACCEPTCONN)) {
 		error = EINVAL;
 		goto out;

@@ -50,6 +50,12 @@ if_rows(struct __ifnet *ifp, void *ctx)
 }
 
 static void
+div_row(void *ctx, const char *name, uint64_t value)
+{
+	row(ctx, value, "%s", name);
+}
+
+static void
 be_row(void *ctx, const char *name, uint64_t value)
 {
 	row(ctx, value, "be.%s", name);
@@ -115,6 +121,15 @@ xkpi_stats(xkpi_stat_fn fn, void *ctx)
 	row(rows, s->ip6s_ofragments, "ip6.frag.out");
 	row(rows, s->ip6s_fragmented, "ip6.frag.fragmented");
 	row(rows, s->ip6s_odropped, "ip6.frag.odropped");
+	row(rows, s->ips_fwdeny, "ip.fw.deny");
+	row(rows, s->ip6s_fwdeny, "ip6.fw.deny");
+	row(rows, s->ip6s_fwdivskip, "ip6.fw.divertskipped");
+	row(rows, s->ips_heldfrag, "ip.frag.held");
+	row(rows, s->ip6s_heldfrag, "ip6.frag.held");
+	row(rows, s->ips_verdictlate, "ip.verdict.late");
+	row(rows, s->ips_verdictnomem, "ip.verdict.nomem");
+	row(rows, s->ips_injectfail, "ip.inject.failed");
+	xk_div_stats_rows_locked(div_row, rows);
 	xk_if_foreach_locked(if_rows, rows);
 	be = xk_engine_backend();
 	if (be != NULL && be->be_ops->be_stats != NULL) {

@@ -160,9 +160,14 @@ test_socket_protocol_rules(void **state)
 	(void)state;
 	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, 256, NULL, NULL, &so),
 	    EINVAL);
-	/* Divert is its own protocol, never a raw socket for 254. */
+	/*
+	 * Divert is its own protocol, never a raw socket for 254: always
+	 * connected, which a raw socket is not.
+	 */
 	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, 254, NULL, NULL, &so),
-	    EPROTONOSUPPORT);
+	    0);
+	assert_true(sock_isconnected(so));
+	sock_close(so);
 	/* Protocol 0 is kept as 0: the wildcard, not IPPROTO_RAW. */
 	so = raw(0);
 	assert_int_equal(sock_gettype(so, &dom, &type, &proto), 0);
