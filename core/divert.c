@@ -242,9 +242,9 @@ xk_div_packet_locked(struct __mbuf *m, bool incoming, uint16_t port,
 		return;
 	}
 	sin.sin_port = rule;		/* raw, as FreeBSD stores it */
-	if (ifp != NULL) {
-		if (incoming && (ifa = xk_if_firstaddr_locked(ifp,
-		    AF_INET)) != NULL) {
+	/* Only a received packet has an interface to name, as in BSD. */
+	if (incoming && ifp != NULL) {
+		if ((ifa = xk_if_firstaddr_locked(ifp, AF_INET)) != NULL) {
 			sin.sin_addr = ifa->ifa_addr.v4;
 		}
 		/* The name, cut to fit sin_zero with its NUL. */

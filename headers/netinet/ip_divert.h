@@ -14,12 +14,18 @@
  *     On the host's own traffic the packets are really taken out of the
  *     path (the nfqueue backend intercepts them), not copied.
  *
- *     <b>Status: not built yet.</b> In this release divert sockets, the
- *     rule table that feeds them and the nfqueue backend do not exist:
- *     `sock_socket(PF_INET, SOCK_RAW, IPPROTO_DIVERT, ...)` fails with
- *     EPROTONOSUPPORT on every backend.  This header defines the constant
- *     and describes the semantics the library is being built to; code
- *     written to it compiles today.
+ *     <b>Where divert sockets work.</b> On the `nfqueue` backend, on the
+ *     host's real traffic: the packets the host's netfilter rules queue
+ *     (see the backend notes in the porting guide) pass the rule table
+ *     (<xkpi_fw.h>), and a packet a `divert` rule takes stays held by the
+ *     host's kernel while the daemon has it.  On the `mem` backend, on
+ *     the engine's own input and output, deterministically: for tests,
+ *     and for users' tests.  The `linux` and `pcap` backends see copies
+ *     of the host's traffic, which cannot be taken out of its path:
+ *     there `sock_socket(PF_INET, SOCK_RAW, IPPROTO_DIVERT, ...)` fails
+ *     with EPROTONOSUPPORT.  Divert sockets carry IPv4 only: an IPv6
+ *     packet that meets a `divert` or `tee` rule goes on to the next
+ *     rule, counted in `ip6.fw.divertskipped`.
  *
  *     <b>Creating and binding.</b>
  *     `sock_socket(PF_INET, SOCK_RAW, IPPROTO_DIVERT, cb, cookie, &so)`
@@ -68,12 +74,40 @@
  *
  *     `sin_port` gives the rule after which processing resumes (0: from
  *     the start of the rule table).  Errors: EINVAL when the packet is
- *     shorter than an IP header, when `ip_len` is longer than the data,
- *     or when the header has options while the socket has IP options set;
- *     EADDRNOTAVAIL when no interface matches an incoming packet's name
- *     or address; ENOBUFS when memory runs out.
+ *     shorter than an IP header, is not IPv4, has a header length under
+ *     20 or an `ip_len` shorter than its header or longer than the data,
+ *     when the header has options while the socket has IP options set
+ *     (IP_OPTIONS, the one socket option at IPPROTO_IP), or when the
+ *     address is not a `struct sockaddr_in`; EADDRNOTAVAIL when no
+ *     interface matches an incoming packet's name or address; ENOBUFS
+ *     when memory runs out; EACCES when the packet goes out and a `deny`
+ *     rule after the cookie takes it.  Bytes past `ip_len` are cut off.
  *     Control data is ignored.
- */
+ *
+ *     <b>Answering a held packet.</b> On `nfqueue` the packet written
+ *     back answers the held packet it came from, and becomes the host's
+ *     verdict on it: the host's packet goes on with the new bytes from
+ *     where the host held it, keeping its netfilter hook, interface and
+ *     connection-tracking state.  The written packet is matched to the
+ *     held one by its mbuf, when sock_receivembuf() read it and
+ *     sock_sendmbuf() wrote it back, and otherwise by direction, cookie,
+ *     IP identification and protocol (the oldest such held packet), so
+ *     keep `ip_id` when rewriting.  A packet that answers no held packet
+ *     is new: outward it is sent as the library sends raw packets;
+ *     inward it is sent to the host through a raw socket, so that the
+ *     host receives it on its loopback interface when it is for the host
+ *     and routes it on otherwise.  A held packet the daemon never answers
+ *     (it ate it) is dropped by the backend after its bound and counted
+ *     there.  A packet a `tee` rule copied is never held: written back,
+ *     it is new, a duplicate.
+ *
+ *     <b>Counters</b> (xkpi_stats()): `div.in`, `div.out` (packets given
+ *     to a socket), `div.noport` (no socket on the port), `div.full`
+ *     (receive buffer full), `div.nomem` (no memory for a tee's copy),
+ *     `div.wrote_in`, `div.wrote_out`, `div.answered` (written packets
+ *     that answered a held one), `div.forgotten` (held packets never
+ *     answered, forgotten by the matcher).
+  */
 #ifndef _XKPI_NETINET_IP_DIVERT_H_
 #define _XKPI_NETINET_IP_DIVERT_H_
 
