@@ -27,6 +27,7 @@
 #include <xkpi.h>
 
 #include "backends/backend.h"
+#include "core/fw_var.h"
 #include "core/ip_var.h"
 #include "core/socket_var.h"
 
@@ -375,6 +376,10 @@ lib_start_locked(struct event_base *base, const struct xkpi_config *ucfg)
 	}
 	lib_log_level = level;
 	lib_upcall_mode = mode;
+	/* The rule table, before any packet can flow (XKPI_FW). */
+	if ((error = xk_fw_init_env()) != 0) {
+		return error;
+	}
 	xk_mb_set_byte_limit(cfg != NULL ? cfg->mbuf_limit_bytes : 0);
 	ifaces = cfg != NULL && cfg->ifaces != NULL ? cfg->ifaces :
 	    getenv("XKPI_IFACES");
@@ -383,15 +388,18 @@ lib_start_locked(struct event_base *base, const struct xkpi_config *ucfg)
 		lib_own_base = false;
 		if ((error = engine_start(backend, ifaces)) != 0) {
 			lib_base = NULL;
+			xk_fw_reset();
 			return error;
 		}
 		lib_started_locked();
 		return 0;
 	}
 	if (evthread_use_pthreads() != 0) {
+		xk_fw_reset();
 		return ENOMEM;
 	}
 	if ((lib_base = event_base_new()) == NULL) {
+		xk_fw_reset();
 		return ENOMEM;
 	}
 	lib_own_base = true;
@@ -417,6 +425,7 @@ fail:
 	}
 	event_base_free(lib_base);
 	lib_base = NULL;
+	xk_fw_reset();
 	return error;
 }
 
@@ -496,6 +505,7 @@ xkpi_shutdown(void)
 	xk_so_shutdown_all();
 	xk_statsd_stop();
 	xk_engine_close();
+	xk_fw_reset();
 	if (lib_own_base) {
 		event_free(lib_stop_ev);
 		lib_stop_ev = NULL;

@@ -9,11 +9,12 @@
  *	stat NAME VALUE
  *	pcb DOMAIN TYPE PROTOCOL LOCAL PEER RCV_CC/RCV_HIWAT SND_CC/SND_HIWAT
  *	    STATE
+ *	fw NUM PACKETS BYTES RULE	(the rule table, the default rule last)
  *
- * The answer is built on the loop thread through the public xkpi_stats()
- * and xkpi_pcblist() (which copy under the core lock and report without
- * it) and written by a bufferevent, so a slow reader never holds up the
- * loop.
+ * The answer is built on the loop thread through the public xkpi_stats(),
+ * xkpi_pcblist() and xkpi_fw_list() (which copy under the core lock and
+ * report without it) and written by a bufferevent, so a slow reader never
+ * holds up the loop.
  */
 #include "core/xk.h"
 
@@ -32,6 +33,7 @@
 #include <unistd.h>
 
 #include <xkpi.h>
+#include <xkpi_fw.h>
 
 #include "core/socket_var.h"
 
@@ -86,6 +88,15 @@ statsd_pcb(const struct xkpi_pcb *p, void *ctx)
 }
 
 static void
+statsd_fw(unsigned int num, const char *text, uint64_t packets,
+    uint64_t bytes, void *ctx)
+{
+	g_string_append_printf(ctx, "fw %u %" G_GUINT64_FORMAT " %"
+	    G_GUINT64_FORMAT " %s\n", num, (guint64)packets, (guint64)bytes,
+	    text);
+}
+
+static void
 statsd_done(struct bufferevent *bev)
 {
 	statsd_conns = g_list_remove(statsd_conns, bev);
@@ -128,6 +139,7 @@ statsd_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	s = g_string_new(NULL);
 	(void)xkpi_stats(statsd_stat, s);
 	(void)xkpi_pcblist(statsd_pcb, s);
+	(void)xkpi_fw_list(statsd_fw, s);
 	xk_loop_leave(was);
 	bufferevent_setcb(bev, NULL, statsd_written, statsd_event, NULL);
 	if (bufferevent_write(bev, s->str, s->len) != 0 ||
