@@ -1,11 +1,14 @@
 /*
- * xkpi-stat: prints the counters and sockets of a running xkpi process.
+ * xkpi-stat: prints the counters, sockets and rule table of a running xkpi
+ * process.
  *
- *   xkpi-stat [-a] [-s] [-p] SOCKET
+ *   xkpi-stat [-a] [-s] [-p] [-f] SOCKET
  *
  * SOCKET is the path the process was started with in XKPI_STATS_SOCKET.
- * By default counters that are zero are left out (-a shows them all); -s
- * prints only the counters and -p only the sockets.
+ * By default counters that are zero are left out (-a shows them all).  -s
+ * prints the counters, -p the sockets, -f the rule table (<xkpi_fw.h>) as
+ * `ipfw show` does: number, packets, bytes, rule; with none of them, all
+ * three are printed.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -21,20 +24,24 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: xkpi-stat [-a] [-s | -p] SOCKET\n"
+	fprintf(stderr, "usage: xkpi-stat [-a] [-s] [-p] [-f] SOCKET\n"
 	    "  SOCKET  the XKPI_STATS_SOCKET path of a running process\n"
 	    "  -a      show counters that are zero too\n"
-	    "  -s      counters only\n"
-	    "  -p      sockets only\n");
+	    "  -s      counters\n"
+	    "  -p      sockets\n"
+	    "  -f      the rule table, as ipfw show prints it\n"
+	    "  (none of -s, -p, -f: all three)\n");
 	exit(2);
 }
 
 /* Prints one line of the answer the way the flags ask. */
 static void
-print_line(char *line, bool all, bool stats, bool pcbs)
+print_line(char *line, bool all, bool stats, bool pcbs, bool fw)
 {
+	unsigned long long v, packets, bytes;
 	char name[256];
-	unsigned long long v;
+	unsigned int num;
+	int off = 0;
 
 	if (strncmp(line, "stat ", 5) == 0) {
 		if (!stats || sscanf(line + 5, "%255s %llu", name, &v) != 2 ||
@@ -46,36 +53,49 @@ print_line(char *line, bool all, bool stats, bool pcbs)
 		if (pcbs) {
 			printf("  %s\n", line + 4);
 		}
+	} else if (strncmp(line, "fw ", 3) == 0) {
+		if (fw && sscanf(line + 3, "%u %llu %llu %n", &num, &packets,
+		    &bytes, &off) == 3 && off > 0) {
+			printf("%05u %10llu %12llu %s\n", num, packets, bytes,
+			    line + 3 + off);
+		}
 	}
 }
 
 int
 main(int argc, char **argv)
 {
-	bool all = false, stats = true, pcbs = true, header = false;
+	bool all = false, stats = false, pcbs = false, fw = false;
+	bool header = false, fwheader = false;
 	struct sockaddr_un sun;
 	char buf[65536], *line;
 	size_t have = 0;
 	ssize_t n;
 	int c, fd;
 
-	while ((c = getopt(argc, argv, "asp")) != -1) {
+	while ((c = getopt(argc, argv, "aspf")) != -1) {
 		switch (c) {
 		case 'a':
 			all = true;
 			break;
 		case 's':
-			pcbs = false;
+			stats = true;
 			break;
 		case 'p':
-			stats = false;
+			pcbs = true;
+			break;
+		case 'f':
+			fw = true;
 			break;
 		default:
 			usage();
 		}
 	}
-	if (optind != argc - 1 || (!stats && !pcbs)) {
+	if (optind != argc - 1) {
 		usage();
+	}
+	if (!stats && !pcbs && !fw) {
+		stats = pcbs = fw = true;
 	}
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -111,7 +131,11 @@ main(int argc, char **argv)
 				    "peer rcv snd state):\n");
 				header = true;
 			}
-			print_line(line, all, stats, pcbs);
+			if (!fwheader && strncmp(line, "fw ", 3) == 0 && fw) {
+				printf("rules (number packets bytes rule):\n");
+				fwheader = true;
+			}
+			print_line(line, all, stats, pcbs, fw);
 			line = nl + 1;
 		}
 		have = strlen(line);
