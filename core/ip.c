@@ -299,25 +299,6 @@ ip_fw(struct __mbuf *m, bool out, struct __ifnet *ifp,
 
 static const struct xk_ip_path ip_path_start;
 
-/*
- * TEMPORARY while core/fw.c is written: an empty table.  Removed when
- * the rule table lands.
- */
-__attribute__((weak)) bool
-xk_fw_active_locked(void)
-{
-	return false;
-}
-
-__attribute__((weak)) enum xk_fw_action
-xk_fw_check_locked(const struct xk_fw_args *a, struct xk_fw_result *r)
-{
-	(void)a;
-	r->fr_rule = 0;
-	r->fr_port = 0;
-	return XK_FW_PASS;
-}
-
 static void
 ip4_input_locked(struct __mbuf *m, struct __ifnet *ifp,
     const struct xk_ip_path *p)
