@@ -5,10 +5,11 @@
 # the exit status is non-zero only when a benchmark program fails.
 #
 # Environment: BENCH_DIR (where the programs are, default ./bench),
-# BENCH_UDP_ARGS, BENCH_LAT_ARGS, BENCH_RAW_RECV_ARGS, BENCH_RAW_SEND_ARGS
-# and BENCH_DEMUX_ARGS (extra options for each program).  The raw IP
-# benchmarks run only as root, each in two namespaces of its own
-# (bench/netns.sh); otherwise they are skipped with a note.
+# BENCH_UDP_ARGS, BENCH_LAT_ARGS, BENCH_FW_ARGS, BENCH_RAW_RECV_ARGS,
+# BENCH_RAW_SEND_ARGS and BENCH_DEMUX_ARGS (extra options for each
+# program).  The raw IP benchmarks run only as root, each in two
+# namespaces of its own (bench/netns.sh); otherwise they are skipped with
+# a note.
 #
 # SPDX-License-Identifier: BSD-2-Clause
 
@@ -44,6 +45,8 @@ run() {
 run bench_udp_recv $BENCH_UDP_ARGS
 # shellcheck disable=SC2086
 run bench_latency $BENCH_LAT_ARGS
+# shellcheck disable=SC2086
+run bench_fw $BENCH_FW_ARGS
 
 if [ "$(id -u)" = 0 ]; then
 	wrap="sh $here/netns.sh"
