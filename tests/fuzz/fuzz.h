@@ -189,6 +189,20 @@ fz_fix_cksums(uint8_t *p, size_t len, int cksum_off)
 }
 
 /*
+ * A fuzz_divert input: records of [ctl][length, 2 bytes big-endian][that
+ * many bytes], as fuzz_input's, without a header.  The ctl byte says what
+ * happens to the packet.
+ */
+#define FZD_INJECT	0x01	/* received on an interface, not written */
+#define FZD_IN		0x02	/* written inward (an address is given) */
+#define FZD_NOADDR	0x04	/* written with no address at all */
+#define FZD_FIXSUM	0x08	/* fix the checksums first */
+#define FZD_NAME(c)	(((c) >> 4) & 0x03) /* sin_zero name and address */
+#define FZD_MBUF	0x40	/* sock_sendmbuf, not sock_send */
+#define FZD_REINJECT	0x80	/* write back what the socket reads */
+#define FZD_COOKIE(c)	((((c) >> 4) & 0x03) | (((c) >> 5) & 0x04))
+
+/*
  * A fuzz_mbuf input: operations, each an opcode byte (modulo FZM_NOPS)
  * and its argument bytes, read by fuzz_mbuf.c.  Append new operations at
  * the end: the numbers are in the seeds.

@@ -552,6 +552,64 @@ seeds_mbuf(void)
 	seq_write(&s, "limits");
 }
 
+/* fuzz_divert. */
+
+static void
+div_add(struct input *in, uint8_t ctl, const uint8_t *pkt, size_t len)
+{
+	in_add(in, ctl, pkt, len);
+}
+
+static void
+seeds_divert(void)
+{
+	static struct input in;
+	uint8_t pkt[2048], pay[1500];
+	size_t n, len;
+
+	/* Received, diverted, read and written back by the harness. */
+	in.len = 0;
+	n = icmp_echo(pay, 8, 64);
+	len = ip4(pkt, "192.0.2.9", "192.0.2.1", 1, 21, 0, NULL, 0, pay, n);
+	div_add(&in, FZD_INJECT | FZD_REINJECT, pkt, len);
+	memset(pay, 0x5a, 100);
+	len = ip4(pkt, "192.0.2.9", "192.0.2.1", 17, 22, 0, NULL, 0, pay,
+	    100);
+	div_add(&in, FZD_INJECT | FZD_FIXSUM | FZD_REINJECT, pkt, len);
+	writefile("fuzz_divert", "received", in.b, in.len);
+
+	/* Written inward by name, by address, by a bogus name. */
+	in.len = 0;
+	len = ip4(pkt, "192.0.2.9", "192.0.2.1", 6, 23, 0, NULL, 0, pay, 40);
+	div_add(&in, FZD_IN | FZD_FIXSUM | 0x10, pkt, len);
+	div_add(&in, FZD_IN | FZD_FIXSUM | 0x20, pkt, len);
+	div_add(&in, FZD_IN | FZD_FIXSUM | 0x30 | FZD_MBUF, pkt, len);
+	div_add(&in, FZD_IN | 0x10, pkt, len);
+	writefile("fuzz_divert", "write-in", in.b, in.len);
+
+	/* Written outward: no address, cookies, a packet over the MTU. */
+	in.len = 0;
+	len = ip4(pkt, "198.51.100.1", "198.51.100.7", 17, 24, 0, NULL, 0, pay,
+	    60);
+	div_add(&in, FZD_NOADDR | FZD_REINJECT, pkt, len);
+	div_add(&in, 0x90 | FZD_MBUF, pkt, len);
+	len = ip4(pkt, "203.0.113.1", "203.0.113.9", 17, 25, 0, NULL, 0, pay,
+	    1000);
+	div_add(&in, FZD_NOADDR, pkt, len);
+	writefile("fuzz_divert", "write-out", in.b, in.len);
+
+	/* Garbage: short, wrong version, ip_len past the end, empty. */
+	in.len = 0;
+	div_add(&in, FZD_NOADDR, pkt, 19);
+	pkt[0] = 0x65;
+	div_add(&in, FZD_NOADDR, pkt, len);
+	pkt[0] = 0x45;
+	pkt[2] = 0xff;
+	div_add(&in, FZD_IN | 0x10, pkt, 100);
+	div_add(&in, FZD_MBUF, pkt, 0);
+	writefile("fuzz_divert", "garbage", in.b, in.len);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -566,5 +624,6 @@ main(int argc, char **argv)
 	}
 	seeds_input();
 	seeds_mbuf();
+	seeds_divert();
 	return 0;
 }
