@@ -19,6 +19,9 @@ static const struct xk_backend_ops *const backends[] = {
 #ifdef XK_HAVE_BACKEND_PCAP
 	&xk_be_pcap_ops,
 #endif
+#ifdef XK_HAVE_BACKEND_NFQUEUE
+	&xk_be_nfqueue_ops,
+#endif
 };
 
 /* Every backend xkpi has, built in this configuration or not. */
