@@ -338,6 +338,7 @@ fw_parse(const char *s, struct fw_rule *r, bool *hasnum, struct fw_err *e)
 {
 	struct fw_word w[FW_MAXWORDS];
 	const struct fw_word *x;
+	uint8_t buf6[16];
 	size_t nw = 0, i = 0;
 	unsigned long v;
 	uint8_t fam, srcfam = 0;
@@ -510,6 +511,11 @@ fw_parse(const char *s, struct fw_rule *r, bool *hasnum, struct fw_err *e)
 				    "not supported", name);
 			}
 			memcpy(r->r_ifname, name->w_p, name->w_len);
+			if (inet_pton(AF_INET, r->r_ifname, buf6) == 1 ||
+			    inet_pton(AF_INET6, r->r_ifname, buf6) == 1) {
+				return fw_fail(e, "interface addresses are "
+				    "not supported", name);
+			}
 		} else if (wis(x, "src-port") || wis(x, "dst-port")) {
 			struct fw_ports *pt = x->w_p[0] == 's' ?
 			    &r->r_sport : &r->r_dport;

@@ -32,9 +32,13 @@
  *       latency, more CPU per packet).
  *     - `XKPI_STATS_SOCKET`: a path.  When set, the running process
  *       listens on a Unix socket there and answers every connection with
- *       its counters (xkpi_stats()) and sockets (xkpi_pcblist()) in text,
- *       which the `xkpi-stat` tool prints; the file is removed at
- *       xkpi_shutdown().  Unset, nothing listens.
+ *       its counters (xkpi_stats()), sockets (xkpi_pcblist()) and rule
+ *       table (xkpi_fw_list()) in text, which the `xkpi-stat` tool
+ *       prints; the file is removed at xkpi_shutdown().  Unset, nothing
+ *       listens.
+ *     - `XKPI_FW`, `XKPI_FW_DEFAULT`: rules loaded into the rule table,
+ *       and what its default rule does (see <xkpi_fw.h>); a bad value
+ *       fails initialisation with EINVAL.
  *     - `XKPI_LOG`: the log level: `off`, `error`, `warn` (the default),
  *       `info` or `debug`.
  *     - `XKPI_UPCALL`: `arm64` makes sock_socket(), sock_accept() and

@@ -68,21 +68,26 @@
  *     `ipoptions`, `uid`, `mac`, `//` comments ...); `set N`, `prob P`;
  *     host names, service names (but `natd`), `ADDR:MASK`, address sets
  *     `{...}` and lists, tables; interface wildcards (`eth*`) and
- *     addresses after `via`; `recv` and `xmit` in the same rule; `me`
- *     with its IPv4-only meaning (use `me4`).  Dynamic rules and
- *     sets do not exist.
+ *     addresses after `via`, `recv` or `xmit`; `recv` and `xmit` in the
+ *     same rule; `me` with its IPv4-only meaning (use `me4`).  Dynamic
+ *     rules and sets do not exist.
  *
  *     <b>Matching.</b> A packet is counted (packets, and bytes of the
  *     whole IP packet) on every rule it matches: `count` and `skipto`
  *     rules, and the rule that decides.  The default rule counts the
- *     packets no rule decided.  A `divert` rule hands the packet to the
- *     divert socket bound to PORT (see <netinet/ip_divert.h>) and it
+ *     packets no rule decided.  A `divert` rule hands an IPv4 packet to
+ *     the divert socket bound to PORT (see <netinet/ip_divert.h>) and it
  *     leaves the path; a `tee` rule hands that socket a copy and the
  *     packet goes on with the rules numbered above it.  A packet written
  *     back on a divert socket with the address it was read with goes on
- *     with the rules numbered above the one that diverted it.  The table
- *     runs at the engine's IPv4 and IPv6 input (after reassembly) and
- *     output.  Lookup time does not grow with the number of rules
+ *     with the rules numbered above the one that diverted it.  Divert
+ *     sockets are IPv4 only: an IPv6 packet that matches a `divert` or
+ *     `tee` rule is counted there and goes on with the rules numbered
+ *     above it.  The table runs at the engine's IPv4 and IPv6 input
+ *     (after reassembly) and output, on the backends that intercept
+ *     packets (`mem` and `nfqueue`; `linux` and `pcap` only see copies,
+ *     and the table does not run there).  Lookup time does not grow
+ *     with the number of rules
  *     ahead of the matching one: rules are grouped by the shape of what
  *     they match (which fields, prefix lengths) and found by hashing;
  *     only rules with `not`, `me`, port ranges or port lists are looked

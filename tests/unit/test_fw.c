@@ -490,6 +490,8 @@ test_parse_invalid(void **state)
 		{ "allow ip from any to any via fw0 recv fw1", "recv" },
 		{ "allow ip from any to any via fw0 via fw0", "via" },
 		{ "allow ip from any to any via eth*", "eth*" },
+		{ "allow ip from any to any via 10.0.0.1", "10.0.0.1" },
+		{ "allow ip from any to any xmit fe80::1", "fe80::1" },
 		{ "allow ip from any to any via abcdefghijklmnop",
 		    "abcdefghijklmnop" },
 		{ "allow ip from any to any in xmit fw0", "xmit" },
