@@ -17,14 +17,28 @@
  *     in struct xkpi_config takes precedence over its variable.
  *     - `XKPI_BACKEND`: the packet backend: `mem` (in-process virtual
  *       links, the default: no privilege needed), `linux` (raw and packet
- *       sockets), `pcap` (libpcap) or `nfqueue` (netfilter queues, which
- *       will intercept the host's traffic for divert and SeND sockets; not
- *       built yet: naming it fails with ENOTSUP).
+ *       sockets), `pcap` (libpcap) or `nfqueue` (netfilter queues: the
+ *       host's own packets, held until the engine's verdict, for divert
+ *       and SeND sockets; built when libnetfilter_queue is installed,
+ *       naming it fails with ENOTSUP otherwise).
  *     - `XKPI_IFACES`: a comma-separated list of the interfaces to attach,
  *       for example `eth0,eth1` (see xkpi_if_attach()).  Unset or empty,
- *       none is: the host backends then receive nothing until
- *       xkpi_if_attach() is called, and `mem` has only the virtual
- *       interfaces a test creates.
+ *       none is: `linux` and `pcap` then receive nothing until
+ *       xkpi_if_attach() is called, `nfqueue` attaches every host
+ *       interface when its loop first runs, and `mem` has only the
+ *       virtual interfaces a test creates.
+ *     - `XKPI_NFQUEUE`: the netfilter queues the `nfqueue` backend binds:
+ *       `N`, `N-M` or a comma list of them (default 0).
+ *       `XKPI_NFQUEUE_FAIL`: `open` (the default: a full queue lets
+ *       packets pass) or `closed` (the kernel drops them).
+ *       `XKPI_NFQUEUE_HOLD_MS`: how long a packet may wait for the
+ *       engine's verdict before it is dropped (default 2000).
+ *       `XKPI_NFQUEUE_MARK`: the mark on every packet the library sends,
+ *       which the iptables rules skip (default 0x786b).
+ *       `XKPI_NFQUEUE_MAXLEN`: the kernel's queue length (default its
+ *       own, 1024).  A bad value fails initialisation with EINVAL; the
+ *       rules to install are on the Backend notes page
+ *       (docs/backends.md).
  *     - `XKPI_LINUX_RX`: how the `linux` backend receives: `ring` (the
  *       default: a TPACKET_V3 ring per interface, the most packets for
  *       the least CPU, but up to 1 ms of added latency on sparse
