@@ -217,4 +217,15 @@ enum {
 	FZM_NOPS
 };
 
+/*
+ * A fuzz_fw input: rule text, one rule a line, up to the first NUL byte;
+ * then records of [ctl][length, 2 bytes big-endian][that many bytes of
+ * packet] (cut to what is left, and to FZF_MAXPKT), each run through the
+ * table.
+ */
+#define FZF_MAXPKT	2048
+#define FZF_OUT		0x01	/* the output path (else input) */
+#define FZF_IF(c)	(((c) >> 1) & 0x03) /* fz0, fz1, none, none */
+#define FZF_AFTER	0x08	/* resume after rule (ctl >> 4) of the list */
+
 #endif /* _XK_TESTS_FUZZ_FUZZ_H_ */

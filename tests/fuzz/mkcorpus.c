@@ -6,9 +6,11 @@
  * (valid IPv4 ICMP, IGMP, UDP, TCP and option-carrying packets, IPv6
  * ICMPv6 behind Hop-by-Hop, Routing, Fragment and Destination Options
  * headers, fragments of both families in and out of order, overlaps, and
- * a few malformed ones) and DIR/fuzz_mbuf (call sequences touching every
- * operation).  The layouts are in fuzz.h.  The seeds are the same on
- * every run, so they are made at build time and never committed.
+ * a few malformed ones), DIR/fuzz_mbuf (call sequences touching every
+ * operation), DIR/fuzz_divert and DIR/fuzz_fw (rule tables with every
+ * word, good and bad, and packets of both families).  The layouts are in
+ * fuzz.h.  The seeds are the same on every run, so they are made at build
+ * time and never committed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -610,6 +612,71 @@ seeds_divert(void)
 	writefile("fuzz_divert", "garbage", in.b, in.len);
 }
 
+/* fuzz_fw. */
+
+/* An input: @rules, a NUL, then the packets added with in_add. */
+static void
+fw_start(struct input *in, const char *rules)
+{
+	in->len = strlen(rules) + 1;
+	memcpy(in->b, rules, in->len);
+}
+
+static void
+seeds_fw(void)
+{
+	static const uint8_t hop[8] = { 17, 0 };	/* hop-by-hop, then UDP */
+	static struct input in;
+	uint8_t pkt[2048], pay[512];
+	size_t n, len;
+
+	/* natd's rules, and packets both ways, resumed after the divert. */
+	fw_start(&in, "add 100 divert natd ip from any to any via fz0\n"
+	    "allow ip from any to any\n"
+	    "65000 deny ip from any to any");
+	n = icmp_echo(pay, 8, 32);
+	len = ip4(pkt, "198.51.100.7", "192.0.2.1", 1, 1, 0, NULL, 0, pay, n);
+	in_add(&in, 0x00, pkt, len);			/* in, fz0 */
+	in_add(&in, 0x01, pkt, len);			/* out, fz0 */
+	in_add(&in, 0x08, pkt, len);			/* after rule 0 */
+	in_add(&in, 0x04, pkt, len);			/* no interface */
+	writefile("fuzz_fw", "natd", in.b, in.len);
+
+	/* Every word, good and bad, and packets of both families. */
+	fw_start(&in, "10 count ip from any to any\n"
+	    "20 skipto 1000 udp from 192.0.2.0/24 53,67-68 to not me in\n"
+	    "30 tee 5 tcp from any 1024-65535 to me4 22 recv fz1\n"
+	    "40 deny icmp6 from 2001:db8::/32 to me6 xmit fz0\n"
+	    "50 allow ip6 from any to any\n"
+	    "60 pass 47 from 198.51.100.0/24 to any out\n"
+	    "deny tcp from any to any dst-port 80 src-port 1-9\n"
+	    "1000 permit ipv6-icmp from ::/0 to ff02::1\n"
+	    "1000 drop all from me to any via fz1\n"
+	    "0 allow ip from any to any\n"
+	    "allow ip from any to any log\n"
+	    "100 skipto 50 ip from any to any\n"
+	    "allow icmp from any 80 to any\n"
+	    "allow ip from 10.0.0.1/33 to any\n"
+	    "allow ip6 from 10.0.0.1 to any\n"
+	    "allow ip from any to any in xmit fz0");
+	memset(pay, 0, 8);
+	pay[1] = 53;
+	pay[3] = 53;
+	len = ip4(pkt, "192.0.2.7", "192.0.2.1", 17, 2, 0, NULL, 0, pay, 16);
+	in_add(&in, 0x00, pkt, len);
+	in_add(&in, 0x09 | 0x30, pkt, len);		/* after rule 3 */
+	len = ip4(pkt, "192.0.2.7", "192.0.2.1", 17, 3, 1, NULL, 0, pay, 16);
+	in_add(&in, 0x00, pkt, len);			/* a later fragment */
+	len = ip6(pkt, "2001:db8::7", "2001:db8::1", 0, hop, sizeof(hop), pay,
+	    16, -1);
+	in_add(&in, 0x02, pkt, len);			/* in, fz1 */
+	n = icmp_echo(pay, 128, 16);
+	len = ip6(pkt, "2001:db8::7", "ff02::1", 58, NULL, 0, pay, n, -1);
+	in_add(&in, 0x03, pkt, len);
+	in_add(&in, 0x00, pkt, 7);			/* cut short */
+	writefile("fuzz_fw", "words", in.b, in.len);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -625,5 +692,6 @@ main(int argc, char **argv)
 	seeds_input();
 	seeds_mbuf();
 	seeds_divert();
+	seeds_fw();
 	return 0;
 }
