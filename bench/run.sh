@@ -6,10 +6,10 @@
 #
 # Environment: BENCH_DIR (where the programs are, default ./bench),
 # BENCH_UDP_ARGS, BENCH_LAT_ARGS, BENCH_FW_ARGS, BENCH_RAW_RECV_ARGS,
-# BENCH_RAW_SEND_ARGS and BENCH_DEMUX_ARGS (extra options for each
-# program).  The raw IP benchmarks run only as root, each in two
-# namespaces of its own (bench/netns.sh); otherwise they are skipped with
-# a note.
+# BENCH_RAW_SEND_ARGS, BENCH_DEMUX_ARGS and BENCH_DIVERT_ARGS (extra
+# options for each program).  The raw IP and divert benchmarks run only
+# as root, each in two namespaces of its own (bench/netns.sh); otherwise
+# they are skipped with a note.
 #
 # SPDX-License-Identifier: BSD-2-Clause
 
@@ -56,6 +56,17 @@ if [ "$(id -u)" = 0 ]; then
 	run bench_raw_send $BENCH_RAW_SEND_ARGS
 	# shellcheck disable=SC2086
 	run bench_demux $BENCH_DEMUX_ARGS
+	# Divert needs the nfqueue backend (configure builds bench_divert
+	# only with it) and iptables, which it runs inside its namespace.
+	if [ ! -x "$dir/bench_divert" ]; then
+		echo "NOTE|divert benchmarks skipped: bench_divert not built" \
+		    "(no nfqueue backend in this build)" >>"$out"
+	elif ! command -v iptables >/dev/null 2>&1; then
+		echo "NOTE|divert benchmarks skipped: no iptables" >>"$out"
+	else
+		# shellcheck disable=SC2086
+		run bench_divert $BENCH_DIVERT_ARGS
+	fi
 	wrap=
 else
 	echo "run.sh: raw IP benchmarks skipped: they need root" >&2

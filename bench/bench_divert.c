@@ -1,0 +1,1628 @@
+/*
+ * xkpi benchmark: divert sockets on the host's real traffic (issue 8).
+ * UDP from a generator in side b to a plain UDP socket in side a, with
+ * netfilter's INPUT hook in a sending it to a queue, consumed by:
+ *
+ *	- "no queue": no rule at all (the baseline);
+ *	- "bare nfq": a bare libnetfilter_queue loop over libmnl: poll,
+ *	  recvmmsg(2) of up to 32 packets, one NF_ACCEPT verdict message
+ *	  per packet, all of a batch in one sendmsg(2) (or, with -V, one
+ *	  NFQNL_MSG_VERDICT_BATCH message per batch);
+ *	- "xkpi divert": the library on the nfqueue backend, the rule
+ *	  `divert 8668 udp from any to any in`, and a divert socket whose
+ *	  read upcall reads each packet (sock_receivembuf, MSG_DONTWAIT,
+ *	  until EWOULDBLOCK) and writes it back unchanged with
+ *	  sock_sendmbuf() and the address it was read with.
+ *
+ * Tests, each alternating the methods within every run:
+ *
+ *	tput	  the generator flat out: packets/s delivered to the UDP
+ *		  socket, the generator's rate, the consumer's CPU per packet;
+ *	lossless  the generator at a fixed rate, bisected: the highest rate
+ *		  at which every packet sent arrived (sent == received);
+ *	lat	  UDP request/response ping-pong (a plain UDP echo in a), the
+ *		  queue on the requests: p50 and p99 round trip;
+ *	rules	  tput through xkpi with 10, 1,000 and 10,000 non-matching
+ *		  rules ahead of the divert rule.
+ *
+ *	netns.sh bench_divert [-d seconds] [-r runs] [-w warmup_ms]
+ *	    [-s size] [-t test]... [-m none|bare|xkpi]... [-R rules]...
+ *	    [-L step_seconds] [-S steps] [-n round_trips] [-W warmup]
+ *	    [-q maxlen] [-V] [-P]
+ *
+ * Runs inside side a (bench/netns.sh); installs and removes its own
+ * iptables rule there, queue DV_QUEUE, for UDP to port DV_PORT, skipping
+ * packets marked 0x786b (the library's own).  Both consumers run fail
+ * closed (a full queue drops; XKPI_NFQUEUE_FAIL=closed), so that every
+ * packet delivered went through the consumer.  Prints its own report,
+ * then ROW| and NOTE| lines for bench/run.sh.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include "bench_raw.h"		/* first: <netinet/in.h> before <linux/in.h> */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libmnl/libmnl.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <netinet/ip_divert.h>
+#include <sys/kpi_mbuf.h>
+#include <sys/kpi_socket.h>
+#include <xkpi.h>
+#include <xkpi_fw.h>
+
+#define DV_PORT		5201	/* the UDP port traffic goes to, in a */
+#define DV_QUEUE	8	/* the netfilter queue */
+#define DV_DIVPORT	8668	/* the divert port (natd's) */
+#define DV_DIVRULE	65000	/* the divert rule's number */
+#define DV_MARK		"0x786b"	/* the library's SO_MARK */
+#define GEN_BATCH	32
+#define SINK_BATCH	64
+#define NFQ_BATCH	32	/* as the nfqueue backend's NF_BATCH */
+#define NFQ_BUF		(65536 + 4096)	/* one message: a whole packet */
+#define NFQ_RCVBUF	(8 << 20)	/* as the backend's */
+#define SINK_RCVBUF	(8 << 20)
+#define UPCALL_MAX	(1U << 22)
+#define MAXRULES	4
+#define MAXFILL		50000
+#define CLIENT_TMO_MS	200
+#define MAX_LOST	50
+#define STALE_MAX	8
+#define MAXSTEPS	12
+
+enum method { M_NONE, M_BARE, M_XK, M_N };
+static const char *m_name[M_N] = { "no queue", "bare nfq", "xkpi divert" };
+static const char *m_opt[M_N] = { "none", "bare", "xkpi" };
+
+enum test { T_TPUT, T_LOSSLESS, T_LAT, T_RULES, T_N };
+static const char *t_opt[T_N] = { "tput", "lossless", "lat", "rules" };
+
+static double	opt_dur = 2.0;
+static int	opt_runs = 3;
+static int	opt_warmup_ms = 300;
+static size_t	opt_size = 64;
+static double	opt_step = 1.0;
+static int	opt_steps = 6;
+static int	opt_n = 20000;
+static int	opt_lat_warmup = 1000;
+static int	opt_maxlen;		/* 0: the kernel's default (1024) */
+static int	opt_vbatch;
+static int	opt_nopin;
+static int	opt_rules[MAXRULES];
+static int	opt_nrules;
+static bool	m_on[M_N];
+static bool	t_on[T_N];
+static const char *xk_na;	/* why the xkpi method cannot run */
+
+static int	rx_cpu = -1;
+static int	gen_cpu = -1;
+static struct raw_env env;
+
+/* The consumer of the queue, bare or library; one per measurement. */
+struct cons {
+	enum method		 c_method;
+	size_t			 c_iplen;	/* IP packet length expected */
+	struct mnl_socket	*c_nl;
+	socket_t		 c_so;
+	bool			 c_xkup;
+	bool			 c_rule;
+	atomic_int		 c_stop;
+	atomic_uint_fast64_t	 c_count;	/* packets given back */
+	uint64_t		 c_wakeups;
+	uint64_t		 c_empty;
+	uint64_t		 c_badlen;
+	uint64_t		 c_enobufs;
+	uint64_t		 c_werr;	/* write-backs that failed */
+	errno_t			 c_werr1;
+	int			 c_err;
+	pthread_t		 c_thread;
+	atomic_int		 c_have_thread;
+	bool			 c_started;
+};
+
+/* The UDP sink in a: counts what arrives. */
+struct sink {
+	int			 k_fd;
+	size_t			 k_size;
+	atomic_int		 k_stop;
+	atomic_uint_fast64_t	 k_count;
+	uint64_t		 k_badlen;
+	int			 k_err;
+	pthread_t		 k_thread;
+};
+
+/* The UDP generator in b: flat out, or at a fixed rate. */
+struct gen {
+	size_t			 g_size;
+	double			 g_rate;	/* packets/s; 0: flat out */
+	uint64_t		 g_deadline;
+	atomic_int		 g_stop;
+	atomic_int		 g_ready;
+	atomic_uint_fast64_t	 g_sent;
+	int			 g_err;
+};
+
+/* The library's counters a run reports. */
+struct dvstats {
+	uint64_t	div_in, answered, full, noport, forgotten;
+	uint64_t	verdicts, expired, nomem, rx_enobufs, sendfail;
+};
+
+/* The kernel's counters of our queue (/proc/net/netfilter). */
+struct qstats {
+	uint64_t	dropped, user_dropped;
+};
+
+struct tput {
+	double		rx_pps;
+	double		gen_pps;
+	double		ns_pkt;		/* consumer thread CPU per packet */
+	uint64_t	sent, received, passed;	/* over the whole run */
+	struct qstats	q;
+	struct dvstats	d;
+};
+
+/* ------------------------------------------------------------------ */
+
+static int
+ipt(const char *op)
+{
+	char cmd[256];
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "iptables -w %s INPUT -p udp --dport %d "
+	    "-m mark ! --mark %s -j NFQUEUE --queue-num %d --queue-bypass",
+	    op, DV_PORT, DV_MARK, DV_QUEUE);
+	rc = system(cmd);
+	if (rc != 0) {
+		fprintf(stderr, "bench_divert: '%s' failed (%d)\n", cmd, rc);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+qstats_get(struct qstats *q)
+{
+	unsigned int num, portid, total, mode, range, dropped, udropped;
+	char line[256];
+	FILE *f;
+
+	memset(q, 0, sizeof(*q));
+	if ((f = fopen("/proc/net/netfilter/nfnetlink_queue", "r")) == NULL) {
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%u %u %u %u %u %u %u", &num, &portid,
+		    &total, &mode, &range, &dropped, &udropped) == 7 &&
+		    num == DV_QUEUE) {
+			q->dropped = dropped;
+			q->user_dropped = udropped;
+		}
+	}
+	fclose(f);
+}
+
+static void
+dvstat_fn(const char *name, uint64_t v, void *ctx)
+{
+	struct dvstats *s = ctx;
+	const char *b;
+
+	if (strcmp(name, "div.in") == 0) {
+		s->div_in += v;
+	} else if (strcmp(name, "div.answered") == 0) {
+		s->answered += v;
+	} else if (strcmp(name, "div.full") == 0) {
+		s->full += v;
+	} else if (strcmp(name, "div.noport") == 0) {
+		s->noport += v;
+	} else if (strcmp(name, "div.forgotten") == 0) {
+		s->forgotten += v;
+	} else if (strncmp(name, "be.", 3) == 0 &&
+	    (b = strrchr(name, '.')) != NULL && strstr(name, "nfqueue")) {
+		b++;
+		if (strcmp(b, "verdicts") == 0) {
+			s->verdicts += v;
+		} else if (strcmp(b, "held_expired") == 0) {
+			s->expired += v;
+		} else if (strcmp(b, "nomem") == 0) {
+			s->nomem += v;
+		} else if (strcmp(b, "rx_enobufs") == 0) {
+			s->rx_enobufs += v;
+		} else if (strcmp(b, "verdict_sendfail") == 0) {
+			s->sendfail += v;
+		}
+	}
+}
+
+static void
+dvstats_get(struct dvstats *s)
+{
+	memset(s, 0, sizeof(*s));
+	(void)xkpi_stats(dvstat_fn, s);
+}
+
+/* ------------------------------------------------------------------ */
+/* Traffic: the generator and ping client in b, the sink and echo in a. */
+
+static void *
+gen_main(void *arg)
+{
+	struct gen *g = arg;
+	struct mmsghdr msgs[GEN_BATCH];
+	struct sockaddr_in dst;
+	struct iovec iov;
+	static char payload[RAW_MAXPAY];
+	uint64_t start, now, due, sent = 0, iter;
+	unsigned int want;
+	int fd = -1, n, i;
+
+	if (pin_self(gen_cpu) != 0) {
+		g->g_err = EINVAL;
+		goto out;
+	}
+	if ((g->g_err = join_netns(env.re_nsb)) != 0) {
+		goto out;
+	}
+	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) < 0) {
+		g->g_err = errno;
+		goto out;
+	}
+	memset(&dst, 0, sizeof(dst));
+	dst.sin_family = AF_INET;
+	dst.sin_port = htons(DV_PORT);
+	inet_pton(AF_INET, RAW_ADDR_A, &dst.sin_addr);
+	if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) != 0) {
+		g->g_err = errno;
+		goto out;
+	}
+	memset(payload, 'x', sizeof(payload));
+	iov.iov_base = payload;
+	iov.iov_len = g->g_size;
+	memset(msgs, 0, sizeof(msgs));
+	for (i = 0; i < GEN_BATCH; i++) {
+		msgs[i].msg_hdr.msg_iov = &iov;
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	atomic_store(&g->g_ready, 1);
+	start = now_ns();
+	for (iter = 0; iter < UINT64_C(1) << 34; iter++) {
+		if (atomic_load_explicit(&g->g_stop, memory_order_relaxed)) {
+			break;
+		}
+		want = GEN_BATCH;
+		if (g->g_rate > 0 || (iter & 15) == 0) {
+			now = now_ns();
+			if (now > g->g_deadline) {
+				break;
+			}
+			if (g->g_rate > 0) {
+				due = (uint64_t)((double)(now - start) *
+				    g->g_rate / (double)NSEC);
+				if (due <= sent) {
+					/* Sleep until a batch of 16 is due. */
+					sleep_ns((uint64_t)((double)(sent +
+					    16 - due) * (double)NSEC /
+					    g->g_rate));
+					continue;
+				}
+				if (due - sent < want) {
+					want = (unsigned int)(due - sent);
+				}
+			}
+		}
+		n = sendmmsg(fd, msgs, want, 0);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN ||
+			    errno == ENOBUFS || errno == ECONNREFUSED) {
+				continue;
+			}
+			g->g_err = errno;
+			break;
+		}
+		sent += (uint64_t)n;
+		atomic_fetch_add_explicit(&g->g_sent, (uint64_t)n,
+		    memory_order_relaxed);
+	}
+out:
+	atomic_store(&g->g_ready, 1);
+	if (fd >= 0) {
+		close(fd);
+	}
+	return NULL;
+}
+
+static int
+udp_bound(void)
+{
+	struct sockaddr_in sin;
+	int fd, size = SINK_RCVBUF;
+
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
+		return -1;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+	    sizeof(size));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(DV_PORT);
+	inet_pton(AF_INET, RAW_ADDR_A, &sin.sin_addr);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void *
+sink_main(void *arg)
+{
+	struct sink *k = arg;
+	static char bufs[SINK_BATCH][2048];
+	struct mmsghdr msgs[SINK_BATCH];
+	struct iovec iovs[SINK_BATCH];
+	struct pollfd pfd = { .fd = k->k_fd, .events = POLLIN };
+	int i, n;
+
+	memset(msgs, 0, sizeof(msgs));
+	for (i = 0; i < SINK_BATCH; i++) {
+		iovs[i].iov_base = bufs[i];
+		iovs[i].iov_len = sizeof(bufs[i]);
+		msgs[i].msg_hdr.msg_iov = &iovs[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	while (!atomic_load_explicit(&k->k_stop, memory_order_relaxed)) {
+		if ((n = poll(&pfd, 1, 20)) <= 0) {
+			if (n < 0 && errno != EINTR) {
+				k->k_err = errno;
+				break;
+			}
+			continue;
+		}
+		while ((n = recvmmsg(k->k_fd, msgs, SINK_BATCH, MSG_DONTWAIT,
+		    NULL)) > 0) {
+			for (i = 0; i < n; i++) {
+				if (msgs[i].msg_len != k->k_size) {
+					k->k_badlen++;
+				}
+			}
+			atomic_fetch_add_explicit(&k->k_count, (uint64_t)n,
+			    memory_order_relaxed);
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			k->k_err = errno;
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* The bare reference: libnetfilter_queue over libmnl, batched verdicts. */
+
+static int
+bare_open(struct cons *c)
+{
+	union {
+		char buf[MNL_SOCKET_BUFFER_SIZE];
+		struct nlmsghdr align;
+	} u;
+	struct nlmsghdr *nlh;
+	uint32_t flags = NFQA_CFG_F_GSO;
+	int size = NFQ_RCVBUF, fd, r;
+
+	if ((c->c_nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
+	    mnl_socket_bind(c->c_nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		return errno;
+	}
+	fd = mnl_socket_get_fd(c->c_nl);
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	nlh = nfq_nlmsg_put(u.buf, NFQNL_MSG_CONFIG, DV_QUEUE);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_GSO |
+	    NFQA_CFG_F_FAIL_OPEN));
+	if (opt_maxlen > 0) {
+		nfq_nlmsg_cfg_put_qmaxlen(nlh, (uint32_t)opt_maxlen);
+	}
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = 1;
+	if (mnl_socket_sendto(c->c_nl, nlh, nlh->nlmsg_len) < 0) {
+		return errno;
+	}
+	r = (int)mnl_socket_recvfrom(c->c_nl, u.buf, sizeof(u.buf));
+	if (r < 0) {
+		return errno;
+	}
+	if (mnl_cb_run(u.buf, (size_t)r, 1, mnl_socket_get_portid(c->c_nl),
+	    NULL, NULL) < 0) {
+		return errno;
+	}
+	if ((r = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, r | O_NONBLOCK) != 0) {
+		return errno;
+	}
+	return 0;
+}
+
+static void *
+bare_main(void *arg)
+{
+	struct cons *c = arg;
+	static char bufs[NFQ_BATCH][NFQ_BUF];
+	static char vbuf[NFQ_BATCH * 64];
+	struct mmsghdr msgs[NFQ_BATCH];
+	struct iovec iovs[NFQ_BATCH];
+	struct nlattr *attr[NFQA_MAX + 1];
+	int fd = mnl_socket_get_fd(c->c_nl), i, n;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	memset(msgs, 0, sizeof(msgs));
+	for (i = 0; i < NFQ_BATCH; i++) {
+		iovs[i].iov_base = bufs[i];
+		iovs[i].iov_len = sizeof(bufs[i]);
+		msgs[i].msg_hdr.msg_iov = &iovs[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	while (!atomic_load_explicit(&c->c_stop, memory_order_relaxed)) {
+		if ((n = poll(&pfd, 1, 50)) <= 0) {
+			if (n < 0 && errno != EINTR) {
+				c->c_err = errno;
+				break;
+			}
+			continue;
+		}
+		c->c_wakeups++;
+		for (;;) {
+			size_t vlen = 0;
+			uint32_t maxid = 0;
+			uint64_t got = 0;
+
+			n = recvmmsg(fd, msgs, NFQ_BATCH, MSG_DONTWAIT, NULL);
+			if (n < 0) {
+				if (errno == ENOBUFS) {
+					c->c_enobufs++;
+					continue;
+				}
+				if (errno != EAGAIN && errno != EINTR) {
+					c->c_err = errno;
+				}
+				break;
+			}
+			for (i = 0; i < n; i++) {
+				struct nlmsghdr *nlh = (void *)bufs[i];
+				int len = (int)msgs[i].msg_len;
+
+				for (; mnl_nlmsg_ok(nlh, len);
+				    nlh = mnl_nlmsg_next(nlh, &len)) {
+					struct nfqnl_msg_packet_hdr *ph;
+					struct nlmsghdr *v;
+					uint32_t id;
+
+					if (nlh->nlmsg_type != ((NFNL_SUBSYS_QUEUE
+					    << 8) | NFQNL_MSG_PACKET) ||
+					    nfq_nlmsg_parse(nlh, attr) < 0 ||
+					    attr[NFQA_PACKET_HDR] == NULL) {
+						continue;
+					}
+					ph = mnl_attr_get_payload(
+					    attr[NFQA_PACKET_HDR]);
+					id = ntohl(ph->packet_id);
+					if (attr[NFQA_PAYLOAD] == NULL ||
+					    mnl_attr_get_payload_len(
+					    attr[NFQA_PAYLOAD]) != c->c_iplen) {
+						c->c_badlen++;
+					}
+					got++;
+					if (opt_vbatch) {
+						maxid = id > maxid ? id : maxid;
+						continue;
+					}
+					v = nfq_nlmsg_put(vbuf + vlen,
+					    NFQNL_MSG_VERDICT, DV_QUEUE);
+					nfq_nlmsg_verdict_put(v, (int)id,
+					    NF_ACCEPT);
+					vlen += v->nlmsg_len;
+				}
+			}
+			if (opt_vbatch && got > 0) {
+				struct nlmsghdr *v = nfq_nlmsg_put(vbuf,
+				    NFQNL_MSG_VERDICT_BATCH, DV_QUEUE);
+
+				nfq_nlmsg_verdict_put(v, (int)maxid,
+				    NF_ACCEPT);
+				vlen = v->nlmsg_len;
+			}
+			if (vlen > 0 &&
+			    mnl_socket_sendto(c->c_nl, vbuf, vlen) < 0) {
+				c->c_werr++;
+				c->c_werr1 = errno;
+			}
+			atomic_fetch_add_explicit(&c->c_count, got,
+			    memory_order_relaxed);
+		}
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* The library: a divert socket that writes every packet back. */
+
+static void
+dv_upcall(socket_t so, void *cookie, int waitf)
+{
+	struct cons *c = cookie;
+	uint64_t local = 0;
+	unsigned int i;
+	size_t len, sent;
+	errno_t error;
+	mbuf_t m;
+
+	(void)waitf;
+	if (!atomic_load_explicit(&c->c_have_thread, memory_order_relaxed)) {
+		c->c_thread = pthread_self();
+		atomic_store(&c->c_have_thread, 1);
+	}
+	c->c_wakeups++;
+	for (i = 0; i < UPCALL_MAX; i++) {
+		struct sockaddr_in from;
+		struct msghdr msg;
+
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_name = &from;
+		msg.msg_namelen = sizeof(from);
+		m = NULL;
+		len = 1000000000;
+		error = sock_receivembuf(so, &msg, &m, MSG_DONTWAIT, &len);
+		if (error != 0) {
+			if (error != EWOULDBLOCK) {
+				c->c_err = error;
+			}
+			if (i == 0) {
+				c->c_empty++;
+			}
+			break;
+		}
+		if (len != c->c_iplen) {
+			c->c_badlen++;
+		}
+		/* Back where it came from: the address as read. */
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_name = &from;
+		msg.msg_namelen = sizeof(from);
+		error = sock_sendmbuf(so, &msg, m, 0, &sent);
+		if (error != 0) {
+			c->c_werr++;
+			c->c_werr1 = error;
+		}
+		if (++local == 32) {
+			atomic_fetch_add_explicit(&c->c_count, local,
+			    memory_order_relaxed);
+			local = 0;
+		}
+	}
+	atomic_fetch_add_explicit(&c->c_count, local, memory_order_relaxed);
+}
+
+/*
+ * The rules ahead of the divert rule: none matches the traffic (UDP from
+ * 10.203.0.2 to 10.203.0.1:DV_PORT, in on xkva).  Five shapes in turn, as
+ * bench_fw's: source host and UDP port, destination host and TCP port,
+ * /24 source networks, a UDP port on an interface, IPv6 /64s.
+ */
+static void
+fill_rule(int i, char *buf, size_t size)
+{
+	unsigned int num = 1000 + (unsigned int)i * 6, a = (unsigned int)i /
+	    250 % 256, b = (unsigned int)i % 250 + 1;
+
+	switch (i % 5) {
+	case 0:
+		snprintf(buf, size, "%u deny udp from 198.18.%u.%u 53 to any",
+		    num, a, b);
+		break;
+	case 1:
+		snprintf(buf, size, "%u deny tcp from any to 198.19.%u.%u 80",
+		    num, a, b);
+		break;
+	case 2:
+		snprintf(buf, size, "%u deny ip from 100.%u.%u.0/24 to any",
+		    num, 64 + a % 64, b);
+		break;
+	case 3:
+		snprintf(buf, size, "%u deny udp from any to any %u recv %s",
+		    num, 20000 + (unsigned int)i, env.re_ifa);
+		break;
+	default:
+		snprintf(buf, size, "%u deny ip6 from 2001:db8:%x:%x::/64 to "
+		    "any", num, a, b);
+		break;
+	}
+}
+
+static errno_t
+xk_start(struct cons *c, int nrules)
+{
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.ifaces = env.re_ifa,
+	    .backend = "nfqueue");
+	struct sockaddr_in sin;
+	char rule[128], q[16];
+	errno_t error;
+	int i;
+
+	snprintf(q, sizeof(q), "%d", DV_QUEUE);
+	setenv("XKPI_NFQUEUE", q, 1);
+	setenv("XKPI_NFQUEUE_FAIL", "closed", 1);
+	if (opt_maxlen > 0) {
+		snprintf(q, sizeof(q), "%d", opt_maxlen);
+		setenv("XKPI_NFQUEUE_MAXLEN", q, 1);
+	}
+	if ((error = xkpi_init(&cfg)) != 0) {
+		return error;
+	}
+	c->c_xkup = true;
+	for (i = 0; i < nrules; i++) {
+		fill_rule(i, rule, sizeof(rule));
+		if ((error = xkpi_fw_add(rule)) != 0) {
+			fprintf(stderr, "bench_divert: xkpi_fw_add(\"%s\"): "
+			    "%s\n", rule, strerror(error));
+			return error;
+		}
+	}
+	snprintf(rule, sizeof(rule), "%d divert %d udp from any to any in",
+	    DV_DIVRULE, DV_DIVPORT);
+	if ((error = xkpi_fw_add(rule)) != 0) {
+		fprintf(stderr, "bench_divert: xkpi_fw_add(\"%s\"): %s\n",
+		    rule, strerror(error));
+		return error;
+	}
+	error = sock_socket(PF_INET, SOCK_RAW, IPPROTO_DIVERT, dv_upcall, c,
+	    &c->c_so);
+	if (error != 0) {
+		fprintf(stderr, "bench_divert: divert sock_socket: %s\n",
+		    strerror(error));
+		return error;
+	}
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(DV_DIVPORT);
+	if ((error = sock_bind(c->c_so, (struct sockaddr *)&sin)) != 0) {
+		fprintf(stderr, "bench_divert: divert sock_bind: %s\n",
+		    strerror(error));
+	}
+	return error;
+}
+
+/*
+ * Sets up method @m's consumer with @nrules rules ahead (xkpi); 0, -1 on
+ * failure, 1 when the library has no nfqueue backend.
+ */
+static int
+cons_start(struct cons *c, enum method m, int nrules, size_t size)
+{
+	errno_t error;
+
+	memset(c, 0, sizeof(*c));
+	c->c_method = m;
+	c->c_iplen = sizeof(struct ip) + 8 + size;
+	if (m == M_NONE) {
+		return 0;
+	}
+	if (ipt("-A") != 0) {
+		return -1;
+	}
+	c->c_rule = true;
+	if (m == M_BARE) {
+		if ((error = bare_open(c)) != 0) {
+			fprintf(stderr, "bench_divert: bare queue %d: %s\n",
+			    DV_QUEUE, strerror(error));
+			return -1;
+		}
+		/* Created here: it inherits the consumer CPU. */
+		if (pthread_create(&c->c_thread, NULL, bare_main, c) != 0) {
+			return -1;
+		}
+		c->c_started = true;
+		atomic_store(&c->c_have_thread, 1);
+		return 0;
+	}
+	if ((error = xk_start(c, nrules)) != 0) {
+		if (error == ENOTSUP) {
+			xk_na = "n/a (nfqueue backend not built)";
+			return 1;
+		}
+		fprintf(stderr, "bench_divert: xkpi: %s\n", strerror(error));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cons_stop(struct cons *c)
+{
+	int rc = 0;
+
+	if (c->c_started) {
+		atomic_store(&c->c_stop, 1);
+		pthread_join(c->c_thread, NULL);
+	}
+	if (c->c_nl != NULL) {
+		mnl_socket_close(c->c_nl);
+	}
+	if (c->c_so != NULL) {
+		sock_close(c->c_so);
+	}
+	if (c->c_xkup) {
+		xkpi_shutdown();
+	}
+	if (c->c_rule && ipt("-D") != 0) {
+		rc = -1;
+	}
+	if (c->c_err != 0) {
+		fprintf(stderr, "bench_divert: %s: receive: %s\n",
+		    m_name[c->c_method], strerror(c->c_err));
+		rc = -1;
+	}
+	if (c->c_werr != 0) {
+		fprintf(stderr, "bench_divert: %s: %" PRIu64 " write-backs or "
+		    "verdicts failed (%s)\n", m_name[c->c_method], c->c_werr,
+		    strerror(c->c_werr1));
+		rc = -1;
+	}
+	if (c->c_badlen != 0) {
+		fprintf(stderr, "bench_divert: %s: %" PRIu64 " packets of the "
+		    "wrong length\n", m_name[c->c_method], c->c_badlen);
+		rc = -1;
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Throughput: flat out (@rate 0, a warm-up and a window) or paced. */
+
+/*
+ * One measurement of method @m; @rate 0 is flat out, measured over the
+ * window after the warm-up; otherwise the generator sends at @rate for
+ * @secs and everything sent and received is counted.  0, -1 on failure,
+ * 1 when the method is not available.
+ */
+static int
+measure(enum method m, int nrules, double rate, double secs,
+    struct tput *res)
+{
+	struct dvstats d0, d1;
+	struct qstats q0, q1;
+	struct cons c;
+	struct sink k;
+	struct gen g;
+	pthread_t gt;
+	uint64_t t0, t1, c0, c1, s0, s1, u0 = 0, u1 = 0, window, warm;
+	int rc, gen_started = 0, sink_started = 0;
+
+	memset(res, 0, sizeof(*res));
+	memset(&k, 0, sizeof(k));
+	memset(&g, 0, sizeof(g));
+	memset(&d0, 0, sizeof(d0));
+	memset(&d1, 0, sizeof(d1));
+	window = (uint64_t)(secs * (double)NSEC);
+	warm = rate > 0 ? 0 : (uint64_t)opt_warmup_ms * 1000000ULL;
+	if ((rc = cons_start(&c, m, nrules, opt_size)) != 0) {
+		(void)cons_stop(&c);
+		return rc;
+	}
+	rc = -1;
+	k.k_size = opt_size;
+	if ((k.k_fd = udp_bound()) < 0) {
+		perror("bench_divert: sink socket");
+		goto stop;
+	}
+	if (pthread_create(&k.k_thread, NULL, sink_main, &k) != 0) {
+		goto stop;
+	}
+	sink_started = 1;
+	qstats_get(&q0);
+	if (m == M_XK) {
+		dvstats_get(&d0);
+	}
+	g.g_size = opt_size;
+	g.g_rate = rate;
+	g.g_deadline = now_ns() + warm + window + (rate > 0 ? 0 : 3 * NSEC);
+	if (pthread_create(&gt, NULL, gen_main, &g) != 0) {
+		goto stop;
+	}
+	gen_started = 1;
+	wait_ready(&g.g_ready);
+	sleep_ns(warm);
+	if (atomic_load(&c.c_have_thread)) {
+		u0 = thread_cpu_ns(c.c_thread);
+	}
+	t0 = now_ns();
+	c0 = atomic_load(&k.k_count);
+	s0 = atomic_load(&g.g_sent);
+	if (rate > 0) {
+		/* The generator stops at its deadline. */
+		pthread_join(gt, NULL);
+		gen_started = 0;
+	} else {
+		sleep_ns(window);
+	}
+	t1 = now_ns();
+	c1 = atomic_load(&k.k_count);
+	s1 = atomic_load(&g.g_sent);
+	if (atomic_load(&c.c_have_thread)) {
+		u1 = thread_cpu_ns(c.c_thread);
+	}
+	if (gen_started) {
+		atomic_store(&g.g_stop, 1);
+		pthread_join(gt, NULL);
+		gen_started = 0;
+	}
+	wait_quiet(&k.k_count);
+	qstats_get(&q1);
+	if (m == M_XK) {
+		dvstats_get(&d1);
+	}
+	res->rx_pps = per_sec(c1 - c0, t1 - t0);
+	res->gen_pps = per_sec(s1 - s0, t1 - t0);
+	if (u0 != 0 && u1 > u0 && c1 > c0) {
+		res->ns_pkt = (double)(u1 - u0) / (double)(c1 - c0);
+	}
+	res->sent = atomic_load(&g.g_sent);
+	res->received = atomic_load(&k.k_count);
+	res->passed = atomic_load(&c.c_count);
+	res->q.dropped = q1.dropped - q0.dropped;
+	res->q.user_dropped = q1.user_dropped - q0.user_dropped;
+	res->d.div_in = d1.div_in - d0.div_in;
+	res->d.answered = d1.answered - d0.answered;
+	res->d.full = d1.full - d0.full;
+	res->d.noport = d1.noport - d0.noport;
+	res->d.forgotten = d1.forgotten - d0.forgotten;
+	res->d.verdicts = d1.verdicts - d0.verdicts;
+	res->d.expired = d1.expired - d0.expired;
+	res->d.nomem = d1.nomem - d0.nomem;
+	res->d.rx_enobufs = d1.rx_enobufs - d0.rx_enobufs;
+	res->d.sendfail = d1.sendfail - d0.sendfail;
+	if (g.g_err != 0) {
+		fprintf(stderr, "bench_divert: generator: %s\n",
+		    strerror(g.g_err));
+		goto stop;
+	}
+	if (s1 == s0 || c1 == c0) {
+		fprintf(stderr, "bench_divert: %s: %" PRIu64 " sent, %" PRIu64
+		    " received in the window\n", m_name[m], s1 - s0, c1 - c0);
+		goto stop;
+	}
+	rc = 0;
+stop:
+	if (gen_started) {
+		atomic_store(&g.g_stop, 1);
+		pthread_join(gt, NULL);
+	}
+	if (sink_started) {
+		atomic_store(&k.k_stop, 1);
+		pthread_join(k.k_thread, NULL);
+	}
+	if (k.k_fd >= 0) {
+		close(k.k_fd);
+	}
+	if (cons_stop(&c) != 0) {
+		rc = -1;
+	}
+	if (k.k_err != 0 || k.k_badlen != 0) {
+		fprintf(stderr, "bench_divert: sink: %s, %" PRIu64 " datagrams "
+		    "of the wrong length\n", strerror(k.k_err), k.k_badlen);
+		rc = -1;
+	}
+	return rc;
+}
+
+static void
+print_tput(const char *what, enum method m, int run, const struct tput *r)
+{
+	printf("  %-11s %s run %d: rx %7.1f kpps  gen %7.1f kpps (%5.1f%%)  "
+	    "consumer %5.0f ns/pkt\n", m_name[m], what, run + 1,
+	    r->rx_pps / 1000, r->gen_pps / 1000, r->gen_pps > 0 ? 100 *
+	    r->rx_pps / r->gen_pps : 0, r->ns_pkt);
+	printf("      whole run: sent %" PRIu64 " received %" PRIu64,
+	    r->sent, r->received);
+	if (m != M_NONE) {
+		printf(" given back %" PRIu64 "; queue drops %" PRIu64
+		    " (full) %" PRIu64 " (socket)", r->passed, r->q.dropped,
+		    r->q.user_dropped);
+	}
+	if (m == M_XK) {
+		printf("\n      library: div.in %" PRIu64 " answered %" PRIu64
+		    " full %" PRIu64 " noport %" PRIu64 " forgotten %" PRIu64
+		    " verdicts %" PRIu64 " expired %" PRIu64 " nomem %"
+		    PRIu64 " rx_enobufs %" PRIu64, r->d.div_in,
+		    r->d.answered, r->d.full, r->d.noport, r->d.forgotten,
+		    r->d.verdicts, r->d.expired, r->d.nomem,
+		    r->d.rx_enobufs);
+	}
+	printf("\n");
+	fflush(stdout);
+}
+
+/* ------------------------------------------------------------------ */
+/* Latency: a plain UDP echo in a, a blocking client in b. */
+
+struct echo {
+	int		 e_fd;
+	atomic_int	 e_stop;
+	uint64_t	 e_echoed;
+	int		 e_err;
+};
+
+static void *
+echo_main(void *arg)
+{
+	struct echo *e = arg;
+	struct sockaddr_in from;
+	socklen_t flen;
+	char buf[2048];
+	ssize_t n;
+
+	while (!atomic_load_explicit(&e->e_stop, memory_order_relaxed)) {
+		flen = sizeof(from);
+		n = recvfrom(e->e_fd, buf, sizeof(buf), 0,
+		    (struct sockaddr *)&from, &flen);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR) {
+				e->e_err = errno;
+				break;
+			}
+			continue;
+		}
+		if (sendto(e->e_fd, buf, (size_t)n, 0,
+		    (struct sockaddr *)&from, flen) < 0) {
+			e->e_err = errno;
+			break;
+		}
+		e->e_echoed++;
+	}
+	return NULL;
+}
+
+struct client {
+	int		 cl_n;		/* measured round trips */
+	int		 cl_warmup;
+	uint64_t	*cl_rtt;	/* ns, cl_n of them */
+	int		 cl_got;
+	int		 cl_lost;
+	int		 cl_err;
+};
+
+static void *
+client_main(void *arg)
+{
+	struct client *cl = arg;
+	struct timeval tv = { 0, CLIENT_TMO_MS * 1000 };
+	struct sockaddr_in dst;
+	char buf[2048], rbuf[2048];
+	uint64_t seq, t0, t1;
+	int fd = -1, i, stale;
+	ssize_t n;
+
+	if (pin_self(gen_cpu) != 0) {
+		cl->cl_err = EINVAL;
+		return NULL;
+	}
+	if ((cl->cl_err = join_netns(env.re_nsb)) != 0) {
+		return NULL;
+	}
+	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) < 0) {
+		cl->cl_err = errno;
+		return NULL;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(&dst, 0, sizeof(dst));
+	dst.sin_family = AF_INET;
+	dst.sin_port = htons(DV_PORT);
+	inet_pton(AF_INET, RAW_ADDR_A, &dst.sin_addr);
+	if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) != 0) {
+		cl->cl_err = errno;
+		close(fd);
+		return NULL;
+	}
+	memset(buf, 'p', sizeof(buf));
+	for (i = 0; i < cl->cl_warmup + cl->cl_n; i++) {
+		seq = (uint64_t)i + 1;
+		memcpy(buf, &seq, sizeof(seq));
+		t0 = now_ns();
+		if (send(fd, buf, opt_size, 0) < 0) {
+			cl->cl_err = errno;
+			break;
+		}
+		for (stale = 0; stale < STALE_MAX; stale++) {
+			n = recv(fd, rbuf, sizeof(rbuf), 0);
+			if (n < 0 || (size_t)n < sizeof(seq) ||
+			    memcmp(rbuf, &seq, sizeof(seq)) == 0) {
+				break;
+			}
+		}
+		t1 = now_ns();
+		if (n < 0 || stale == STALE_MAX) {
+			if (++cl->cl_lost > MAX_LOST) {
+				cl->cl_err = ETIMEDOUT;
+				break;
+			}
+			continue;
+		}
+		if (i >= cl->cl_warmup && cl->cl_got < cl->cl_n) {
+			cl->cl_rtt[cl->cl_got++] = t1 - t0;
+		}
+	}
+	close(fd);
+	return NULL;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+struct latres {
+	double		p50, p99, max;	/* microseconds */
+	int		lost;
+	uint64_t	wakeups, empty;
+};
+
+static int
+measure_lat(enum method m, struct latres *res)
+{
+	struct timeval tv = { 0, 50 * 1000 };
+	struct client cl;
+	struct echo e;
+	struct cons c;
+	pthread_t et, ct;
+	int rc, echo_started = 0;
+
+	memset(res, 0, sizeof(*res));
+	memset(&e, 0, sizeof(e));
+	memset(&cl, 0, sizeof(cl));
+	if ((rc = cons_start(&c, m, 0, opt_size)) != 0) {
+		(void)cons_stop(&c);
+		return rc;
+	}
+	rc = -1;
+	if ((e.e_fd = udp_bound()) < 0) {
+		perror("bench_divert: echo socket");
+		goto stop;
+	}
+	(void)setsockopt(e.e_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (pthread_create(&et, NULL, echo_main, &e) != 0) {
+		goto stop;
+	}
+	echo_started = 1;
+	cl.cl_n = opt_n;
+	cl.cl_warmup = opt_lat_warmup;
+	if ((cl.cl_rtt = calloc((size_t)opt_n, sizeof(uint64_t))) == NULL) {
+		goto stop;
+	}
+	if (pthread_create(&ct, NULL, client_main, &cl) != 0) {
+		goto stop;
+	}
+	pthread_join(ct, NULL);
+	if (cl.cl_err != 0 || cl.cl_got == 0) {
+		fprintf(stderr, "bench_divert: %s: ping client: %s (%d lost, "
+		    "%d measured)\n", m_name[m], strerror(cl.cl_err),
+		    cl.cl_lost, cl.cl_got);
+		goto stop;
+	}
+	qsort(cl.cl_rtt, (size_t)cl.cl_got, sizeof(uint64_t), cmp_u64);
+	res->p50 = (double)cl.cl_rtt[cl.cl_got / 2] / 1000;
+	res->p99 = (double)cl.cl_rtt[(size_t)((double)cl.cl_got * 0.99)] /
+	    1000;
+	res->max = (double)cl.cl_rtt[cl.cl_got - 1] / 1000;
+	res->lost = cl.cl_lost;
+	res->wakeups = c.c_wakeups;
+	res->empty = c.c_empty;
+	rc = 0;
+stop:
+	if (echo_started) {
+		atomic_store(&e.e_stop, 1);
+		pthread_join(et, NULL);
+	}
+	if (e.e_fd >= 0) {
+		close(e.e_fd);
+	}
+	free(cl.cl_rtt);
+	if (cons_stop(&c) != 0) {
+		rc = -1;
+	}
+	if (e.e_err != 0) {
+		fprintf(stderr, "bench_divert: echo: %s\n", strerror(e.e_err));
+		rc = -1;
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: bench_divert [-d seconds] [-r runs] "
+	    "[-w warmup_ms] [-s size] [-t tput|lossless|lat|rules]... "
+	    "[-m none|bare|xkpi]... [-R rules]... [-L step_seconds] "
+	    "[-S steps] [-n round_trips] [-W warmup] [-q maxlen] [-V] "
+	    "[-P]\n");
+	exit(2);
+}
+
+static bool
+avail(int k)
+{
+	return m_on[k] && (k != M_XK || xk_na == NULL);
+}
+
+static void
+row3(const char *name, double b, double x, int prec)
+{
+	if (!avail(M_BARE) || !avail(M_XK)) {
+		printf("ROW|%s|%.*f|%s|-\n", name, prec, b,
+		    avail(M_XK) ? "-" : xk_na != NULL ? xk_na : "-");
+		return;
+	}
+	printf("ROW|%s|%.*f|%.*f|%.3f\n", name, prec, b, prec, x,
+	    b > 0 ? x / b : 0);
+}
+
+static double	tput_med[M_N][3];	/* rx pps, gen pps, ns/pkt */
+
+static int
+run_tput(void)
+{
+	static struct tput res[M_N][MAXRUNS];
+	double v[MAXRUNS];
+	int run, i, k, q, rc;
+
+	printf("throughput, %zu B payload, generator flat out:\n", opt_size);
+	for (run = 0; run < opt_runs; run++) {
+		for (i = 0; i < M_N; i++) {
+			/* Forward, then backward: alternate the order. */
+			k = run % 2 == 0 ? i : M_N - 1 - i;
+			if (!avail(k)) {
+				continue;
+			}
+			rc = measure((enum method)k, 0, 0, opt_dur,
+			    &res[k][run]);
+			if (rc < 0) {
+				return -1;
+			}
+			if (rc == 0) {
+				print_tput("flat", (enum method)k, run,
+				    &res[k][run]);
+			}
+		}
+	}
+	for (k = 0; k < M_N; k++) {
+		if (!avail(k)) {
+			continue;
+		}
+		for (q = 0; q < 3; q++) {
+			for (run = 0; run < opt_runs; run++) {
+				v[run] = q == 0 ? res[k][run].rx_pps : q == 1 ?
+				    res[k][run].gen_pps : res[k][run].ns_pkt;
+			}
+			tput_med[k][q] = median(v, opt_runs);
+		}
+		printf("  %-11s median: rx %7.1f kpps  gen %7.1f kpps  "
+		    "consumer %5.0f ns/pkt\n", m_name[k],
+		    tput_med[k][0] / 1000, tput_med[k][1] / 1000,
+		    tput_med[k][2]);
+	}
+	fflush(stdout);
+	if (m_on[M_BARE]) {
+		char name[96];
+
+		snprintf(name, sizeof(name), "divert %zu B flat out, "
+		    "delivered kpps", opt_size);
+		row3(name, tput_med[M_BARE][0] / 1000,
+		    tput_med[M_XK][0] / 1000, 1);
+		row3("  generator kpps", tput_med[M_BARE][1] / 1000,
+		    tput_med[M_XK][1] / 1000, 1);
+		row3("  consumer ns/pkt", tput_med[M_BARE][2],
+		    tput_med[M_XK][2], 0);
+	}
+	if (m_on[M_NONE]) {
+		printf("ROW|  no queue rule: delivered kpps|%.1f|-|-\n",
+		    tput_med[M_NONE][0] / 1000);
+	}
+	if (avail(M_BARE) && avail(M_XK) && tput_med[M_BARE][0] > 0) {
+		double r = tput_med[M_XK][0] / tput_med[M_BARE][0];
+
+		printf("NOTE|divert tput %zu B: xkpi/bare nfq %.3f (goal >= "
+		    "0.95): %s; consumer CPU %.0f vs %.0f ns/pkt\n", opt_size,
+		    r, r >= 0.95 ? "met" : "missed", tput_med[M_XK][2],
+		    tput_med[M_BARE][2]);
+	}
+	return 0;
+}
+
+static int
+run_lossless(void)
+{
+	double lo[M_N], hi[M_N], r[M_N], lossy_at[M_N];
+	uint64_t lost_at[M_N], sent_lo[M_N], recv_lo[M_N];
+	struct tput res;
+	int s, i, k, rc;
+
+	printf("lossless rate, %zu B payload, %.2f s steps, bisection of %d "
+	    "steps (order alternating):\n", opt_size, opt_step, opt_steps);
+	for (k = 0; k < M_N; k++) {
+		lo[k] = 0;
+		lossy_at[k] = 0;
+		lost_at[k] = sent_lo[k] = recv_lo[k] = 0;
+		/* The generator never beats its flat-out rate. */
+		hi[k] = tput_med[k][1] > 0 ? tput_med[k][1] * 1.05 : 2e6;
+		r[k] = tput_med[k][0] > 0 ? tput_med[k][0] : 100000;
+	}
+	for (s = 0; s < opt_steps; s++) {
+		for (i = 0; i < M_N; i++) {
+			k = s % 2 == 0 ? i : M_N - 1 - i;
+			if (!avail(k)) {
+				continue;
+			}
+			rc = measure((enum method)k, 0, r[k], opt_step, &res);
+			if (rc < 0) {
+				return -1;
+			}
+			if (rc > 0) {
+				continue;
+			}
+			printf("  %-11s step %d: offered %7.1f kpps, sent "
+			    "%7.1f: sent %" PRIu64 " received %" PRIu64
+			    " %s\n", m_name[k], s + 1, r[k] / 1000,
+			    res.gen_pps / 1000, res.sent, res.received,
+			    res.sent == res.received ? "lossless" : "LOSS");
+			fflush(stdout);
+			if (res.sent == res.received) {
+				/*
+				 * What was sent, not offered: a generator
+				 * that cannot keep the rate caps the search.
+				 */
+				if (res.gen_pps < r[k] * 0.97) {
+					hi[k] = r[k];
+				}
+				lo[k] = res.gen_pps < r[k] ? res.gen_pps :
+				    r[k];
+				sent_lo[k] = res.sent;
+				recv_lo[k] = res.received;
+			} else {
+				hi[k] = r[k];
+				lossy_at[k] = res.gen_pps;
+				lost_at[k] = res.sent - res.received;
+			}
+			r[k] = (lo[k] + hi[k]) / 2;
+		}
+	}
+	for (k = 0; k < M_N; k++) {
+		if (!avail(k)) {
+			continue;
+		}
+		printf("  %-11s lossless up to %.1f kpps (sent %" PRIu64
+		    " = received %" PRIu64 ")", m_name[k], lo[k] / 1000,
+		    sent_lo[k], recv_lo[k]);
+		if (lossy_at[k] > 0) {
+			printf("; at %.1f kpps %" PRIu64 " lost",
+			    lossy_at[k] / 1000, lost_at[k]);
+		}
+		printf("\n");
+	}
+	if (m_on[M_BARE]) {
+		row3("  lossless rate kpps (sent = received)", lo[M_BARE] /
+		    1000, lo[M_XK] / 1000, 1);
+	}
+	if (m_on[M_NONE]) {
+		printf("ROW|  no queue rule: lossless kpps|%.1f|-|-\n",
+		    lo[M_NONE] / 1000);
+	}
+	for (k = M_BARE; k < M_N; k++) {
+		if (!avail(k)) {
+			continue;
+		}
+		printf("NOTE|divert lossless %zu B: %s: sent = received at "
+		    "%.1f kpps (%" PRIu64 " packets)", opt_size, m_name[k],
+		    lo[k] / 1000, sent_lo[k]);
+		if (lossy_at[k] > 0) {
+			printf("; %" PRIu64 " lost at %.1f kpps", lost_at[k],
+			    lossy_at[k] / 1000);
+		}
+		printf("\n");
+	}
+	return 0;
+}
+
+static int
+run_lat(void)
+{
+	static struct latres res[M_N][MAXRUNS];
+	double p50[MAXRUNS], p99[MAXRUNS], m50[M_N] = { 0 }, m99[M_N] = { 0 };
+	int run, i, k, rc;
+
+	printf("latency, %zu B ping-pong, %d round trips after %d, the queue "
+	    "on the requests:\n", opt_size, opt_n, opt_lat_warmup);
+	for (run = 0; run < opt_runs; run++) {
+		for (i = 0; i < M_N; i++) {
+			k = run % 2 == 0 ? i : M_N - 1 - i;
+			if (!avail(k)) {
+				continue;
+			}
+			rc = measure_lat((enum method)k, &res[k][run]);
+			if (rc < 0) {
+				return -1;
+			}
+			if (rc > 0) {
+				continue;
+			}
+			printf("  %-11s run %d: p50 %6.1f us  p99 %6.1f  max "
+			    "%7.1f  lost %d\n", m_name[k], run + 1,
+			    res[k][run].p50, res[k][run].p99, res[k][run].max,
+			    res[k][run].lost);
+			fflush(stdout);
+		}
+	}
+	for (k = 0; k < M_N; k++) {
+		if (!avail(k)) {
+			continue;
+		}
+		for (run = 0; run < opt_runs; run++) {
+			p50[run] = res[k][run].p50;
+			p99[run] = res[k][run].p99;
+		}
+		m50[k] = median(p50, opt_runs);
+		m99[k] = median(p99, opt_runs);
+		printf("  %-11s median: p50 %.1f us  p99 %.1f us\n",
+		    m_name[k], m50[k], m99[k]);
+	}
+	if (m_on[M_BARE]) {
+		row3("divert echo rtt p50 (us)", m50[M_BARE], m50[M_XK], 1);
+		row3("divert echo rtt p99 (us)", m99[M_BARE], m99[M_XK], 1);
+	}
+	if (m_on[M_NONE]) {
+		printf("ROW|  no queue rule: rtt p50 / p99 (us)|%.1f|%.1f|-\n",
+		    m50[M_NONE], m99[M_NONE]);
+	}
+	if (avail(M_BARE) && avail(M_XK)) {
+		printf("NOTE|divert latency: xkpi - bare nfq: p50 %+.1f us "
+		    "(goal <= +3): %s, p99 %+.1f us", m50[M_XK] - m50[M_BARE],
+		    m50[M_XK] - m50[M_BARE] <= 3 ? "met" : "missed",
+		    m99[M_XK] - m99[M_BARE]);
+		if (avail(M_NONE)) {
+			printf("; bare nfq - no queue: p50 %+.1f us, p99 %+.1f "
+			    "us", m50[M_BARE] - m50[M_NONE], m99[M_BARE] -
+			    m99[M_NONE]);
+		}
+		printf("\n");
+	}
+	return 0;
+}
+
+static int
+run_rules(void)
+{
+	static struct tput res[MAXRULES][MAXRUNS];
+	double v[MAXRUNS], med[MAXRULES][2];
+	char name[96];
+	int run, i, c, rc;
+
+	if (xk_na != NULL) {
+		printf("NOTE|divert rules: xkpi %s\n", xk_na);
+		return 0;
+	}
+	printf("rules ahead of the divert rule, xkpi, %zu B, flat out:\n",
+	    opt_size);
+	for (run = 0; run < opt_runs; run++) {
+		for (i = 0; i < opt_nrules; i++) {
+			c = run % 2 == 0 ? i : opt_nrules - 1 - i;
+			rc = measure(M_XK, opt_rules[c], 0, opt_dur,
+			    &res[c][run]);
+			if (rc < 0) {
+				return -1;
+			}
+			if (rc > 0) {
+				printf("NOTE|divert rules: xkpi %s\n", xk_na);
+				return 0;
+			}
+			snprintf(name, sizeof(name), "%5d rules",
+			    opt_rules[c]);
+			print_tput(name, M_XK, run, &res[c][run]);
+		}
+	}
+	for (c = 0; c < opt_nrules; c++) {
+		for (i = 0; i < 2; i++) {
+			for (run = 0; run < opt_runs; run++) {
+				v[run] = i == 0 ? res[c][run].rx_pps :
+				    res[c][run].ns_pkt;
+			}
+			med[c][i] = median(v, opt_runs);
+		}
+		printf("  %5d rules median: rx %7.1f kpps  consumer %5.0f "
+		    "ns/pkt\n", opt_rules[c], med[c][0] / 1000, med[c][1]);
+	}
+	for (c = 1; c < opt_nrules; c++) {
+		double r = med[0][1] > 0 ? med[c][1] / med[0][1] : 0;
+
+		printf("ROW|divert %d -> %d rules ahead: consumer ns/pkt|"
+		    "%.0f|%.0f|%.3f\n", opt_rules[0], opt_rules[c], med[0][1],
+		    med[c][1], r);
+		printf("ROW|  delivered kpps|%.1f|%.1f|%.3f\n",
+		    med[0][0] / 1000, med[c][0] / 1000, med[0][0] > 0 ?
+		    med[c][0] / med[0][0] : 0);
+		printf("NOTE|divert rules: consumer ns/pkt with %d rules "
+		    "ahead is %.2fx that with %d (goal <= 1.2x): %s; "
+		    "delivered %.2fx\n", opt_rules[c], r, opt_rules[0],
+		    r > 0 && r <= 1.2 ? "met" : "missed", med[0][0] > 0 ?
+		    med[c][0] / med[0][0] : 0);
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct utsname un;
+	int ch, k, rc, any_m = 0, any_t = 0, failed = 0;
+	long n;
+
+	while ((ch = getopt(argc, argv, "d:r:w:s:t:m:R:L:S:n:W:q:VP")) !=
+	    -1) {
+		if ((rc = window_opt(ch, optarg, &opt_dur, &opt_runs,
+		    &opt_warmup_ms)) != 0) {
+			if (rc < 0) {
+				usage();
+			}
+			continue;
+		}
+		switch (ch) {
+		case 's':
+			n = atol(optarg);
+			if (n < 16 || n > RAW_MAXPAY - 8) {
+				usage();
+			}
+			opt_size = (size_t)n;
+			break;
+		case 't':
+		case 'm':
+			rc = 0;
+			for (k = 0; k < (ch == 't' ? T_N : M_N); k++) {
+				if (strcmp(optarg, ch == 't' ? t_opt[k] :
+				    m_opt[k]) == 0) {
+					if (ch == 't') {
+						t_on[k] = true;
+						any_t = 1;
+					} else {
+						m_on[k] = true;
+						any_m = 1;
+					}
+					rc = 1;
+				}
+			}
+			if (!rc) {
+				usage();
+			}
+			break;
+		case 'R':
+			n = atol(optarg);
+			if (opt_nrules == MAXRULES || n < 0 || n > MAXFILL) {
+				usage();
+			}
+			opt_rules[opt_nrules++] = (int)n;
+			break;
+		case 'L':
+			opt_step = atof(optarg);
+			if (opt_step < 0.05 || opt_step > 60) {
+				usage();
+			}
+			break;
+		case 'S':
+			opt_steps = atoi(optarg);
+			if (opt_steps < 1 || opt_steps > MAXSTEPS) {
+				usage();
+			}
+			break;
+		case 'n':
+			opt_n = atoi(optarg);
+			if (opt_n < 100 || opt_n > 10000000) {
+				usage();
+			}
+			break;
+		case 'W':
+			opt_lat_warmup = atoi(optarg);
+			if (opt_lat_warmup < 0) {
+				usage();
+			}
+			break;
+		case 'q':
+			opt_maxlen = atoi(optarg);
+			if (opt_maxlen < 0) {
+				usage();
+			}
+			break;
+		case 'V':
+			opt_vbatch = 1;
+			break;
+		case 'P':
+			opt_nopin = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	for (k = 0; k < M_N; k++) {
+		m_on[k] = m_on[k] || !any_m;
+	}
+	for (k = 0; k < T_N; k++) {
+		t_on[k] = t_on[k] || !any_t;
+	}
+	if (opt_nrules == 0) {
+		opt_rules[opt_nrules++] = 10;
+		opt_rules[opt_nrules++] = 1000;
+		opt_rules[opt_nrules++] = 10000;
+	}
+	if (raw_env_get(&env, "bench_divert") != 0) {
+		return 1;
+	}
+	choose_two_cpus(opt_nopin, &rx_cpu, &gen_cpu);
+	/* Before the library starts: its loop thread inherits the CPU. */
+	if (pin_self(rx_cpu) != 0) {
+		fprintf(stderr, "bench_divert: cannot pin to CPU %d\n",
+		    rx_cpu);
+		return 1;
+	}
+	uname(&un);
+	printf("bench_divert: %ld CPUs, Linux %s; UDP %s -> %s:%d, INPUT "
+	    "queue %d (fail closed, maxlen %d), %s verdicts; window %.2f s, "
+	    "warm-up %d ms, %d runs (median)\n",
+	    sysconf(_SC_NPROCESSORS_ONLN), un.release, RAW_ADDR_B,
+	    RAW_ADDR_A, DV_PORT, DV_QUEUE, opt_maxlen > 0 ? opt_maxlen :
+	    1024, opt_vbatch ? "NFQNL_MSG_VERDICT_BATCH" : "per-packet",
+	    opt_dur, opt_warmup_ms, opt_runs);
+	if (rx_cpu >= 0) {
+		printf("bench_divert: consumer (bare thread, library loop "
+		    "thread), UDP sink and echo on CPU %d; generator and "
+		    "ping client on CPU %d\n", rx_cpu, gen_cpu);
+	}
+	fflush(stdout);
+	/* Probe the library's backend once, before any test. */
+	if (m_on[M_XK] || t_on[T_RULES]) {
+		struct cons c;
+
+		if ((rc = cons_start(&c, M_XK, 0, opt_size)) < 0 ||
+		    cons_stop(&c) != 0) {
+			return 1;
+		}
+	}
+	if (t_on[T_TPUT] && run_tput() != 0) {
+		failed = 1;
+	}
+	if (!failed && t_on[T_LOSSLESS] && run_lossless() != 0) {
+		failed = 1;
+	}
+	if (!failed && t_on[T_LAT] && run_lat() != 0) {
+		failed = 1;
+	}
+	if (!failed && t_on[T_RULES] && run_rules() != 0) {
+		failed = 1;
+	}
+	if (xk_na != NULL) {
+		printf("NOTE|divert: xkpi %s\n", xk_na);
+	}
+	return failed;
+}
