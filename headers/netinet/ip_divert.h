@@ -16,7 +16,7 @@
  *
  *     <b>Where divert sockets work.</b> On the `nfqueue` backend, on the
  *     host's real traffic: the packets the host's netfilter rules queue
- *     (see the backend notes in the porting guide) pass the rule table
+ *     (the rules are in the backend notes, @ref backends) pass the rule table
  *     (<xkpi_fw.h>), and a packet a `divert` rule takes stays held by the
  *     host's kernel while the daemon has it.  On the `mem` backend, on
  *     the engine's own input and output, deterministically: for tests,
