@@ -219,7 +219,10 @@ nf_parse_queues(struct nf_softc *sc, const char *spec)
 	if (spec == NULL || *spec == '\0') {
 		spec = "0";
 	}
-	sc->ns_queues = g_new0(struct nf_queue, NF_QUEUES_MAX);
+	if ((sc->ns_queues = g_try_new0(struct nf_queue, NF_QUEUES_MAX)) ==
+	    NULL) {
+		return ENOMEM;
+	}
 	items = g_strsplit(spec, ",", -1);
 	for (gchar **it = items; *it != NULL && error == 0; it++) {
 		char *dash = strchr(*it, '-');
@@ -942,7 +945,14 @@ nf_batch(struct xk_backend *be, struct nf_softc *sc, unsigned int got)
 			xk_m_freem(p->bp_m);
 			continue;
 		}
-		nh = g_new(struct nf_held, 1);
+		if ((nh = g_try_new(struct nf_held, 1)) == NULL) {
+			NF_INC(sc->ns_nomem);
+			direct[nd++] = (struct nf_direct){ queue,
+			    (uint32_t)p->bp_hold,
+			    sc->ns_failopen ? NF_ACCEPT : NF_DROP };
+			xk_m_freem(p->bp_m);
+			continue;
+		}
 		nh->nh_hold = p->bp_hold;
 		nh->nh_when = now;
 		nh->nh_link.data = nh;
