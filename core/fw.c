@@ -132,6 +132,7 @@ static uint64_t fw_gen = 1;		/* bumped by every change */
 static uint64_t fw_idxgen;
 static GArray *fw_tuples;		/* struct fw_tuple */
 static GArray *fw_slow;			/* guint positions, increasing */
+static bool fw_linear;			/* no index: scan every rule */
 
 /* Parsing. */
 
@@ -934,8 +935,11 @@ xk_fw_init_env(void)
 	}
 	if (env != NULL) {
 		parts = g_strsplit_set(env, ";\n", -1);
-		texts = g_new0(char *, g_strv_length(parts) + 1);
-		pp = g_new0(struct fw_parsed, g_strv_length(parts) + 1);
+		texts = g_try_new0(char *, g_strv_length(parts) + 1);
+		pp = g_try_new0(struct fw_parsed, g_strv_length(parts) + 1);
+		if (texts == NULL || pp == NULL) {
+			error = ENOMEM;
+		}
 		for (gchar **s = parts; *s != NULL && error == 0; s++) {
 			if (*(texts[n] = fw_strip(*s)) == '\0') {
 				continue;
@@ -1297,6 +1301,11 @@ fw_pkt_key(const struct fw_tuple *t, const struct fw_pkt *p,
 	return true;
 }
 
+/*
+ * Builds the index of the table as it is.  Without memory for it, the
+ * table is scanned rule by rule until it next changes (fw_linear): slower,
+ * the same answers.
+ */
 static void
 fw_index_build(void)
 {
@@ -1335,13 +1344,19 @@ fw_index_build(void)
 		}
 		fw_rule_key(r, t, &k);
 		if ((bk = g_hash_table_lookup(t->t_ht, &k)) == NULL) {
-			bk = g_new0(struct fw_bucket, 1);
+			if ((bk = g_try_new0(struct fw_bucket, 1)) == NULL) {
+				fw_index_free();
+				fw_linear = true;
+				fw_idxgen = fw_gen;
+				return;
+			}
 			bk->bk_key = k;
 			bk->bk_pos = g_array_new(FALSE, FALSE, sizeof(guint));
 			g_hash_table_insert(t->t_ht, &bk->bk_key, bk);
 		}
 		g_array_append_val(bk->bk_pos, i);
 	}
+	fw_linear = false;
 	fw_idxgen = fw_gen;
 }
 
@@ -1369,6 +1384,14 @@ fw_find(const struct fw_pkt *p, guint start)
 {
 	guint best = fw_count_locked(), lo, hi;
 
+	if (fw_linear) {
+		for (guint pos = start; pos < best; pos++) {
+			if (fw_match(fw_at(pos), p)) {
+				return pos;
+			}
+		}
+		return best;
+	}
 	for (guint i = 0; i < fw_tuples->len; i++) {
 		const struct fw_tuple *t = &g_array_index(fw_tuples,
 		    struct fw_tuple, i);
