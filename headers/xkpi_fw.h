@@ -17,7 +17,7 @@
  *     `ipfw add 100 divert natd ip from any to any via eth0` is accepted
  *     once the leading `ipfw` is removed.
  *
- *     <b>Syntax.</b> Words are separated by blanks (spaces and tabs):
+ *     <b>Syntax.</b> Words are separated by white space (spaces, tabs):
  *
  *     `[add] [NUM] ACTION PROTO from SRC [PORTS] to DST [PORTS] [OPTIONS]`
  *
@@ -86,12 +86,11 @@
  *     above it.  The table runs at the engine's IPv4 and IPv6 input
  *     (after reassembly) and output, on the backends that intercept
  *     packets (`mem` and `nfqueue`; `linux` and `pcap` only see copies,
- *     and the table does not run there).  Lookup time does not grow
- *     with the number of rules
- *     ahead of the matching one: rules are grouped by the shape of what
- *     they match (which fields, prefix lengths) and found by hashing;
- *     only rules with `not`, `me`, port ranges or port lists are looked
- *     at one by one.
+ *     and the table does not run there).  Lookup time does not grow with
+ *     the number of rules ahead of the matching one: rules are grouped
+ *     by the shape of what they match (which fields, prefix lengths) and
+ *     found by hashing; only rules with `not`, `me`, port ranges or port
+ *     lists are looked at one by one.
  *
  *     <b>Environment</b>, read by xkpi_init() (and by the first KPI call
  *     of a program that never calls it):
@@ -100,8 +99,9 @@
  *       xkpi_fw_add() adds them (empty rules are skipped).  One bad rule
  *       and none of them is added, the error is logged and xkpi_init()
  *       fails with EINVAL.
- *     - `XKPI_FW_DEFAULT`: `allow` (the default) or `deny`: what the
- *       default rule does.  Anything else fails xkpi_init() with EINVAL.
+ *     - `XKPI_FW_DEFAULT`: `allow` (the default, also when unset or
+ *       empty) or `deny`: what the default rule does.  Anything else
+ *       fails xkpi_init() with EINVAL.
  *     xkpi_shutdown() empties the table, zeroes the default rule's
  *     counters and puts its action back to `allow`; so does an
  *     xkpi_init() that fails after reading these two.
