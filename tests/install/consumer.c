@@ -13,6 +13,7 @@
 #include <netinet/ip_divert.h>
 #include <net/if_dl.h>
 #include <xkpi.h>
+#include <xkpi_fw.h>
 
 int
 main(void)
@@ -33,6 +34,11 @@ main(void)
 	mbuf_freem(m);
 	if (error != 0 || memcmp(back, msg, sizeof(msg)) != 0) {
 		fprintf(stderr, "round trip failed: %d\n", error);
+		return 1;
+	}
+	if ((error = xkpi_fw_add("divert natd ip from any to any")) != 0 ||
+	    (error = xkpi_fw_flush()) != 0) {
+		fprintf(stderr, "xkpi_fw: %d\n", error);
 		return 1;
 	}
 	printf("consumer: %s, IPPROTO_DIVERT %d, IPPROTO_SEND %d, mhlen %u\n",

@@ -8,7 +8,7 @@ trap 'rm -rf "$dest"' EXIT
 make -s install DESTDIR="$dest" >/dev/null
 pcdir=$(dirname "$(find "$dest" -name xkpi.pc | head -n 1)")
 for h in sys/kpi_socket.h sys/kpi_mbuf.h sys/kernel_types.h \
-    netinet/ip_divert.h netinet6/send.h xkpi.h; do
+    netinet/ip_divert.h netinet6/send.h xkpi.h xkpi_fw.h; do
 	[ -f "$(find "$dest" -path "*/include/xkpi/$h" | head -n 1)" ] || {
 		echo "installcheck: $h not installed under include/xkpi" >&2
 		exit 1
