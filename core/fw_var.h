@@ -67,8 +67,9 @@ bool	xk_fw_active_locked(void);
 
 /*
  * Loads XKPI_FW (rules separated by `;` or newlines) and XKPI_FW_DEFAULT
- * (`allow` or `deny`) from the environment at init.  A bad rule or value:
- * EINVAL, logged, the table left empty.
+ * (`allow` or `deny`) from the environment at init, after any rule added
+ * before.  A bad rule or value: EINVAL, logged, none of XKPI_FW's rules
+ * added.
  */
 int	xk_fw_init_env(void);
 /* Empties the table and restores the default (shutdown, tests). */
