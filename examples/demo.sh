@@ -16,6 +16,18 @@
 #     A backend this build lacks is skipped.  Otherwise (no root, no ip,
 #     or no namespaces): ping --mem, where an echo responder kext in the
 #     same process answers over two linked in-memory interfaces.
+#  5. divert_nat: a natd on a divert socket, between three namespaces made
+#     for this run: client (10.1.0.2/24, default route via the NAT), nat
+#     (10.1.0.1/24 inside on xkn0, 10.2.0.1/24 outside on xkn1, forwarding
+#     on, NFQUEUE rules on mangle PREROUTING and POSTROUTING) and server
+#     (10.2.0.2/24, no route back to the client's network: it can only
+#     answer the NAT's address).  divert_nat runs in nat on the nfqueue
+#     backend with `divert 8668 ip from any to any via xkn1'; the client
+#     pings the server (ping on the linux backend), exchanges UDP
+#     datagrams with it and sends it 1 MiB over TCP, with plain sockets
+#     (tests/integration/netpeer); the server must see only 10.2.0.1,
+#     and the sha256 of what it received must be the client's.  Needs
+#     root, ip(8), iptables and the nfqueue backend: skipped otherwise.
 #
 # Steps 1-3 run on 127.0.0.1.  Every program runs under timeout(1); the
 # script kills only the processes it started, deletes the namespaces it
@@ -27,6 +39,7 @@
 set -u
 
 ex=./examples
+netpeer=./tests/integration/netpeer
 # XK_LIVE: how long, in seconds, to wait for an event before giving up
 # (the test suite's liveness bound; each wait ends when its event comes).
 xk_lib=$(cd "$(dirname "$0")/../tests/lib" && pwd)
@@ -108,9 +121,10 @@ port_of() {
 	return 1
 }
 
-for prog in mbuf_packet udp_echo tcp_sink tcp_stream ping; do
-	if [ ! -x "$ex/$prog" ]; then
-		echo "demo: $ex/$prog is missing (run make first)" >&2
+for prog in $ex/mbuf_packet $ex/udp_echo $ex/tcp_sink $ex/tcp_stream \
+    $ex/ping $ex/divert_nat $netpeer; do
+	if [ ! -x "$prog" ]; then
+		echo "demo: $prog is missing (run make first)" >&2
 		exit 1
 	fi
 done
@@ -311,6 +325,186 @@ else
 	ping_step "ping mem" timeout $limit "$ex/ping" --mem $ping_args
 	echo "  -- ping --mem -6 $ping_args"
 	ping_step "ping6 mem" timeout $limit "$ex/ping" --mem -6 $ping_args
+fi
+
+# wait_line FILE PATTERN PID: wait (XK_LIVE at most) until FILE has a line
+# matching PATTERN; 1 if PID ended first or the time is up.
+wait_line() {
+	i=0
+	while [ $i -lt $((XK_LIVE * 10)) ]; do
+		if grep -q "$2" "$1" 2>/dev/null; then
+			return 0
+		fi
+		if ! kill -0 "$3" 2>/dev/null; then
+			grep -q "$2" "$1" 2>/dev/null
+			return
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# stop_job PID: SIGTERM (timeout(1) passes it on), then wait for it.
+stop_job() {
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	forget "$1"
+}
+
+# nat_up: the three namespaces and their two veth pairs, names unique to
+# this run, each recorded before anything can fail; the NFQUEUE rules in
+# nat skip the packets the library marks as its own (0x786b).
+nat_up() {
+	ns_c=xkdemo-c-$$
+	ns_n=xkdemo-n-$$
+	ns_s=xkdemo-s-$$
+	for ns in "$ns_c" "$ns_n" "$ns_s"; do
+		ip netns add "$ns" || return 1
+		netns="$netns $ns"
+		ip -n "$ns" link set lo up || return 1
+	done
+	ip link add name xkc0 netns "$ns_c" type veth peer name xkn0 \
+	    netns "$ns_n" || return 1
+	ip link add name xkn1 netns "$ns_n" type veth peer name xks0 \
+	    netns "$ns_s" || return 1
+	ip -n "$ns_c" addr add 10.1.0.2/24 dev xkc0 || return 1
+	ip -n "$ns_n" addr add 10.1.0.1/24 dev xkn0 || return 1
+	ip -n "$ns_n" addr add 10.2.0.1/24 dev xkn1 || return 1
+	ip -n "$ns_s" addr add 10.2.0.2/24 dev xks0 || return 1
+	ip -n "$ns_c" link set xkc0 up || return 1
+	ip -n "$ns_n" link set xkn0 up || return 1
+	ip -n "$ns_n" link set xkn1 up || return 1
+	ip -n "$ns_s" link set xks0 up || return 1
+	ip -n "$ns_c" route add default via 10.1.0.1 || return 1
+	ip netns exec "$ns_n" sysctl -q -w net.ipv4.ip_forward=1 || return 1
+	for chain in PREROUTING POSTROUTING; do
+		ip netns exec "$ns_n" iptables -t mangle -A $chain -m mark ! \
+		    --mark 0x786b -j NFQUEUE --queue-num 0 --queue-bypass ||
+		    return 1
+	done
+	return 0
+}
+
+# nat_udp: datagrams from the client to the server's echo and back.
+nat_udp() {
+	timeout $limit ip netns exec "$ns_s" "$netpeer" udp-serve 7000 \
+	    $nat_dgrams $((limit - 5)) >"$tmp/nat_usrv.out" 2>&1 &
+	usrv=$!
+	pids="$pids $usrv"
+	if ! wait_line "$tmp/nat_usrv.out" '^ready' $usrv; then
+		show "$tmp/nat_usrv.out"
+		note "nat udp" "FAILED: the server did not start"
+		failed=1
+		return
+	fi
+	timeout $limit ip netns exec "$ns_c" "$netpeer" udp-send 10.2.0.2 \
+	    7000 $nat_dgrams $XK_LIVE >"$tmp/nat_ucli.out" 2>&1
+	ucli_rc=$?
+	wait $usrv
+	usrv_rc=$?
+	forget $usrv
+	echo "    client: $(tail -n 1 "$tmp/nat_ucli.out")"
+	echo "    server: datagrams by source:"
+	sed -n 's/^from \([^ ]*\) .*/\1/p' "$tmp/nat_usrv.out" | sort |
+	    uniq -c | sed 's/^ */    | /'
+	seen=$(sed -n 's/^from \([0-9.]*\):.*/\1/p' "$tmp/nat_usrv.out" |
+	    sort -u | tr '\n' ' ')
+	if [ $ucli_rc -eq 0 ] && [ $usrv_rc -eq 0 ] &&
+	    [ "$seen" = "10.2.0.1 " ]; then
+		note "nat udp" "ok: $nat_dgrams datagrams echoed; the server" \
+		    "saw only 10.2.0.1"
+	else
+		note "nat udp" "FAILED (client exit $ucli_rc, server exit" \
+		    "$usrv_rc, sources seen: ${seen:-none})"
+		failed=1
+	fi
+}
+
+# nat_tcp: 1 MiB from the client to the server, hashed at both ends.
+nat_tcp() {
+	head -c $tcp_bytes /dev/urandom >"$tmp/nat_data" || return 1
+	timeout $limit ip netns exec "$ns_s" "$netpeer" tcp-serve 8000 \
+	    "$tmp/nat_got" $((limit - 5)) >"$tmp/nat_tsrv.out" 2>&1 &
+	tsrv=$!
+	pids="$pids $tsrv"
+	if ! wait_line "$tmp/nat_tsrv.out" '^ready' $tsrv; then
+		show "$tmp/nat_tsrv.out"
+		note "nat tcp" "FAILED: the server did not start"
+		failed=1
+		return
+	fi
+	timeout $limit ip netns exec "$ns_c" "$netpeer" tcp-send 10.2.0.2 \
+	    8000 "$tmp/nat_data" $XK_LIVE >"$tmp/nat_tcli.out" 2>&1
+	tcli_rc=$?
+	wait $tsrv
+	tsrv_rc=$?
+	forget $tsrv
+	echo "    client:"
+	show "$tmp/nat_tcli.out"
+	echo "    server:"
+	grep -v '^ready' "$tmp/nat_tsrv.out" | sed 's/^/    | /'
+	sent=$(sha256sum <"$tmp/nat_data" | cut -d' ' -f1)
+	got=$(sha256sum <"$tmp/nat_got" 2>/dev/null | cut -d' ' -f1)
+	echo "    sha256 sent     $sent"
+	echo "    sha256 received $got"
+	peer=$(sed -n 's/^peer \([0-9.]*\):.*/\1/p' "$tmp/nat_tsrv.out")
+	if [ $tcli_rc -eq 0 ] && [ $tsrv_rc -eq 0 ] && [ "$sent" = "$got" ] &&
+	    [ "$peer" = 10.2.0.1 ]; then
+		note "nat tcp" "ok: $tcp_bytes bytes, the same sha256 at both" \
+		    "ends; the server's peer was 10.2.0.1"
+	else
+		note "nat tcp" "FAILED (client exit $tcli_rc, server exit" \
+		    "$tsrv_rc, peer ${peer:-none})"
+		failed=1
+	fi
+}
+
+# 5. NAT: client -> divert_nat -> server, across three namespaces.
+nat_dgrams=20
+nat_rule="divert 8668 ip from any to any via xkn1"
+if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null 2>&1 ||
+    ! command -v iptables >/dev/null 2>&1; then
+	echo "== 5. divert_nat: skipped (needs root, ip(8) and iptables)"
+	note "nat" "skipped: needs root, ip(8) and iptables"
+elif ! nat_up 2>"$tmp/nat_up.err"; then
+	echo "== 5. divert_nat: skipped, no namespaces or NFQUEUE here:"
+	show "$tmp/nat_up.err"
+	note "nat" "skipped: no namespaces or NFQUEUE here"
+else
+	echo "== 5. divert_nat: client $ns_c (10.1.0.2) -> nat $ns_n" \
+	    "(10.1.0.1 | 10.2.0.1) -> server $ns_s (10.2.0.2)"
+	echo "  -- XKPI_BACKEND=nfqueue divert_nat -i 10.1.0.0/24" \
+	    "-a 10.2.0.1 -r '$nat_rule'"
+	timeout $limit ip netns exec "$ns_n" env XKPI_BACKEND=nfqueue \
+	    XKPI_IFACES=xkn0,xkn1 "$ex/divert_nat" -i 10.1.0.0/24 \
+	    -a 10.2.0.1 -r "$nat_rule" -t $((limit - 5)) \
+	    >"$tmp/nat.out" 2>&1 &
+	natd=$!
+	pids="$pids $natd"
+	if wait_line "$tmp/nat.out" '^divert_nat: ready' $natd; then
+		echo "  -- ping (linux backend) from the client to 10.2.0.2"
+		ping_step "nat ping" ip netns exec "$ns_c" env \
+		    XKPI_BACKEND=linux XKPI_IFACES=xkc0 \
+		    timeout $limit "$ex/ping" $ping_args 10.2.0.2
+		echo "  -- UDP: $nat_dgrams datagrams to the server's echo"
+		nat_udp
+		echo "  -- TCP: $tcp_bytes bytes to the server"
+		nat_tcp
+		stop_job $natd
+		echo "  -- divert_nat:"
+		show "$tmp/nat.out"
+	else
+		stop_job $natd
+		show "$tmp/nat.out"
+		if grep -q 'xkpi_init: Operation not supported' \
+		    "$tmp/nat.out"; then
+			note "nat" "skipped: nfqueue backend not built"
+		else
+			note "nat" "FAILED: divert_nat did not start"
+			failed=1
+		fi
+	fi
 fi
 
 echo "== summary"
