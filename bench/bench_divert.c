@@ -7,35 +7,40 @@
  *	- "bare nfq": a bare libnetfilter_queue loop over libmnl: poll,
  *	  recvmmsg(2) of up to 32 packets, one NF_ACCEPT verdict message
  *	  per packet, all of a batch in one sendmsg(2) (or, with -V, one
- *	  NFQNL_MSG_VERDICT_BATCH message per batch);
+ *	  NFQNL_MSG_VERDICT_BATCH message per batch; with -B, each verdict
+ *	  carries the packet's bytes, as the library's do);
  *	- "xkpi divert": the library on the nfqueue backend, the rule
  *	  `divert 8668 udp from any to any in`, and a divert socket whose
  *	  read upcall reads each packet (sock_receivembuf, MSG_DONTWAIT,
  *	  until EWOULDBLOCK) and writes it back unchanged with
  *	  sock_sendmbuf() and the address it was read with.
  *
- * Tests, each alternating the methods within every run:
+ * Tests (the methods alternate within every run, or run side by side):
  *
  *	tput	  the generator flat out: packets/s delivered to the UDP
  *		  socket, the generator's rate, the consumer's CPU per packet;
  *	lossless  the generator at a fixed rate, bisected: the highest rate
  *		  at which every packet sent arrived (sent == received);
  *	lat	  UDP request/response ping-pong (a plain UDP echo in a), the
- *		  queue on the requests: p50 and p99 round trip;
+ *		  queue on the requests: p50 and p99 round trip; the three
+ *		  methods at once, each on its own port and queue, pinged in
+ *		  turn;
  *	rules	  tput through xkpi with 10, 1,000 and 10,000 non-matching
  *		  rules ahead of the divert rule.
  *
  *	netns.sh bench_divert [-d seconds] [-r runs] [-w warmup_ms]
  *	    [-s size] [-t test]... [-m none|bare|xkpi]... [-R rules]...
  *	    [-L step_seconds] [-S steps] [-n round_trips] [-W warmup]
- *	    [-q maxlen] [-V] [-P]
+ *	    [-q maxlen] [-V | -B] [-P]
  *
  * Runs inside side a (bench/netns.sh); installs and removes its own
- * iptables rule there, queue DV_QUEUE, for UDP to port DV_PORT, skipping
- * packets marked 0x786b (the library's own).  Both consumers run fail
- * closed (a full queue drops; XKPI_NFQUEUE_FAIL=closed), so that every
- * packet delivered went through the consumer.  Prints its own report,
- * then ROW| and NOTE| lines for bench/run.sh.
+ * iptables rules there (queue DV_QUEUE for UDP to port DV_PORT; the
+ * latency test DV_QUEUE + k for port DV_PORT + k), skipping packets
+ * marked 0x786b (the library's own).  Both consumers run fail closed (a
+ * full queue drops; XKPI_NFQUEUE_FAIL=closed), so that every packet
+ * delivered went through the consumer, with the same queue length (-q,
+ * 8192; 0 for the kernel's 1024).  Prints its own report, then ROW| and
+ * NOTE| lines for bench/run.sh.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -92,16 +97,19 @@ static int	opt_warmup_ms = 300;
 static size_t	opt_size = 64;
 static double	opt_step = 1.0;
 static int	opt_steps = 6;
-static int	opt_n = 20000;
+static int	opt_n = 10000;
 static int	opt_lat_warmup = 1000;
-static int	opt_maxlen;		/* 0: the kernel's default (1024) */
+static int	opt_maxlen = 8192;	/* 0: the kernel's default, 1024 */
 static int	opt_vbatch;
+static int	opt_bytes;
 static int	opt_nopin;
 static int	opt_rules[MAXRULES];
 static int	opt_nrules;
 static bool	m_on[M_N];
 static bool	t_on[T_N];
 static const char *xk_na;	/* why the xkpi method cannot run */
+
+static bool	avail(int k);
 
 static int	rx_cpu = -1;
 static int	gen_cpu = -1;
@@ -110,6 +118,8 @@ static struct raw_env env;
 /* The consumer of the queue, bare or library; one per measurement. */
 struct cons {
 	enum method		 c_method;
+	int			 c_port;	/* UDP port queued */
+	int			 c_queue;	/* on this queue */
 	size_t			 c_iplen;	/* IP packet length expected */
 	struct mnl_socket	*c_nl;
 	socket_t		 c_so;
@@ -173,15 +183,16 @@ struct tput {
 
 /* ------------------------------------------------------------------ */
 
+/* Adds (-A) or deletes (-D) the rule queueing UDP to @port on @queue. */
 static int
-ipt(const char *op)
+ipt(const char *op, int port, int queue)
 {
 	char cmd[256];
 	int rc;
 
 	snprintf(cmd, sizeof(cmd), "iptables -w %s INPUT -p udp --dport %d "
 	    "-m mark ! --mark %s -j NFQUEUE --queue-num %d --queue-bypass",
-	    op, DV_PORT, DV_MARK, DV_QUEUE);
+	    op, port, DV_MARK, queue);
 	rc = system(cmd);
 	if (rc != 0) {
 		fprintf(stderr, "bench_divert: '%s' failed (%d)\n", cmd, rc);
@@ -344,7 +355,7 @@ out:
 }
 
 static int
-udp_bound(void)
+udp_bound(int port)
 {
 	struct sockaddr_in sin;
 	int fd, size = SINK_RCVBUF;
@@ -356,7 +367,7 @@ udp_bound(void)
 	    sizeof(size));
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
-	sin.sin_port = htons(DV_PORT);
+	sin.sin_port = htons((uint16_t)port);
 	inet_pton(AF_INET, RAW_ADDR_A, &sin.sin_addr);
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
 		close(fd);
@@ -428,7 +439,7 @@ bare_open(struct cons *c)
 	}
 	fd = mnl_socket_get_fd(c->c_nl);
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
-	nlh = nfq_nlmsg_put(u.buf, NFQNL_MSG_CONFIG, DV_QUEUE);
+	nlh = nfq_nlmsg_put(u.buf, NFQNL_MSG_CONFIG, (uint32_t)c->c_queue);
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
 	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
@@ -457,17 +468,129 @@ bare_open(struct cons *c)
 	return 0;
 }
 
+/* The ones' complement sum of @len bytes at @p, added to @sum. */
+static uint32_t
+csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2) {
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	}
+	if (i < len) {
+		sum += (uint32_t)p[i] << 8;
+	}
+	return sum;
+}
+
+/*
+ * Completes the UDP checksum of an IPv4 packet the kernel left to the
+ * device (NFQA_SKB_CSUMNOTREADY): a verdict with bytes makes the kernel
+ * check it again.  The library does the same in its copy.
+ */
+static void
+udp_csum_complete(uint8_t *pkt, size_t len)
+{
+	size_t hl = (size_t)(pkt[0] & 0x0f) * 4;
+	uint32_t sum;
+	uint8_t pseudo[4];
+
+	if (len < hl + 8 || pkt[9] != IPPROTO_UDP) {
+		return;
+	}
+	pkt[hl + 6] = pkt[hl + 7] = 0;
+	pseudo[0] = 0;
+	pseudo[1] = IPPROTO_UDP;
+	pseudo[2] = (uint8_t)((len - hl) >> 8);
+	pseudo[3] = (uint8_t)(len - hl);
+	sum = csum_add(0, pkt + 12, 8);
+	sum = csum_add(sum, pseudo, sizeof(pseudo));
+	sum = csum_add(sum, pkt + hl, len - hl);
+	while (sum >> 16) {
+		sum = (sum & 0xffff) + (sum >> 16);
+	}
+	sum = ~sum & 0xffff;
+	if (sum == 0) {
+		sum = 0xffff;
+	}
+	pkt[hl + 6] = (uint8_t)(sum >> 8);
+	pkt[hl + 7] = (uint8_t)sum;
+}
+
+/*
+ * One packet message: its verdict goes at @vbuf + *@vlen (or, with -V,
+ * only its id into *@maxid).  1 for a packet, 0 for another message.
+ */
+static int
+bare_packet(struct cons *c, struct nlmsghdr *nlh, char *vbuf,
+    size_t *vlen, uint32_t *maxid)
+{
+	struct nlattr *attr[NFQA_MAX + 1];
+	struct nfqnl_msg_packet_hdr *ph;
+	struct nlattr *pl;
+	struct nlmsghdr *v;
+	uint32_t id;
+
+	if (nlh->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+
+		/* A verdict the kernel refused. */
+		if (err->error != 0) {
+			c->c_werr++;
+			c->c_werr1 = -err->error;
+		}
+		return 0;
+	}
+	if (nlh->nlmsg_type != ((NFNL_SUBSYS_QUEUE << 8) |
+	    NFQNL_MSG_PACKET) || nfq_nlmsg_parse(nlh, attr) < 0 ||
+	    attr[NFQA_PACKET_HDR] == NULL) {
+		return 0;
+	}
+	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+	id = ntohl(ph->packet_id);
+	pl = attr[NFQA_PAYLOAD];
+	if (pl == NULL || mnl_attr_get_payload_len(pl) != c->c_iplen) {
+		c->c_badlen++;
+	}
+	if (opt_vbatch) {
+		*maxid = id > *maxid ? id : *maxid;
+		return 1;
+	}
+	v = nfq_nlmsg_put(vbuf + *vlen, NFQNL_MSG_VERDICT,
+	    (uint32_t)c->c_queue);
+	nfq_nlmsg_verdict_put(v, (int)id, NF_ACCEPT);
+	if (opt_bytes && pl != NULL) {
+		if (attr[NFQA_SKB_INFO] != NULL &&
+		    (ntohl(mnl_attr_get_u32(attr[NFQA_SKB_INFO])) &
+		    NFQA_SKB_CSUMNOTREADY) != 0) {
+			udp_csum_complete(mnl_attr_get_payload(pl),
+			    mnl_attr_get_payload_len(pl));
+		}
+		nfq_nlmsg_verdict_put_pkt(v, mnl_attr_get_payload(pl),
+		    mnl_attr_get_payload_len(pl));
+	}
+	*vlen += v->nlmsg_len;
+	return 1;
+}
+
+/*
+ * The bare loop: poll, then until EAGAIN: recvmmsg(2) of up to NFQ_BATCH
+ * messages, and their verdicts in one sendmsg(2).
+ */
 static void *
 bare_main(void *arg)
 {
 	struct cons *c = arg;
 	static char bufs[NFQ_BATCH][NFQ_BUF];
-	static char vbuf[NFQ_BATCH * 64];
+	static char vbuf[NFQ_BATCH * (128 + NFQ_BUF)];
 	struct mmsghdr msgs[NFQ_BATCH];
 	struct iovec iovs[NFQ_BATCH];
-	struct nlattr *attr[NFQA_MAX + 1];
-	int fd = mnl_socket_get_fd(c->c_nl), i, n;
+	int fd = mnl_socket_get_fd(c->c_nl), i, n, len;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct nlmsghdr *nlh;
+	uint32_t maxid;
+	uint64_t got;
+	size_t vlen;
 
 	memset(msgs, 0, sizeof(msgs));
 	for (i = 0; i < NFQ_BATCH; i++) {
@@ -486,10 +609,6 @@ bare_main(void *arg)
 		}
 		c->c_wakeups++;
 		for (;;) {
-			size_t vlen = 0;
-			uint32_t maxid = 0;
-			uint64_t got = 0;
-
 			n = recvmmsg(fd, msgs, NFQ_BATCH, MSG_DONTWAIT, NULL);
 			if (n < 0) {
 				if (errno == ENOBUFS) {
@@ -501,45 +620,22 @@ bare_main(void *arg)
 				}
 				break;
 			}
+			vlen = 0;
+			maxid = 0;
+			got = 0;
 			for (i = 0; i < n; i++) {
-				struct nlmsghdr *nlh = (void *)bufs[i];
-				int len = (int)msgs[i].msg_len;
-
+				nlh = (void *)bufs[i];
+				len = (int)msgs[i].msg_len;
 				for (; mnl_nlmsg_ok(nlh, len);
 				    nlh = mnl_nlmsg_next(nlh, &len)) {
-					struct nfqnl_msg_packet_hdr *ph;
-					struct nlmsghdr *v;
-					uint32_t id;
-
-					if (nlh->nlmsg_type != ((NFNL_SUBSYS_QUEUE
-					    << 8) | NFQNL_MSG_PACKET) ||
-					    nfq_nlmsg_parse(nlh, attr) < 0 ||
-					    attr[NFQA_PACKET_HDR] == NULL) {
-						continue;
-					}
-					ph = mnl_attr_get_payload(
-					    attr[NFQA_PACKET_HDR]);
-					id = ntohl(ph->packet_id);
-					if (attr[NFQA_PAYLOAD] == NULL ||
-					    mnl_attr_get_payload_len(
-					    attr[NFQA_PAYLOAD]) != c->c_iplen) {
-						c->c_badlen++;
-					}
-					got++;
-					if (opt_vbatch) {
-						maxid = id > maxid ? id : maxid;
-						continue;
-					}
-					v = nfq_nlmsg_put(vbuf + vlen,
-					    NFQNL_MSG_VERDICT, DV_QUEUE);
-					nfq_nlmsg_verdict_put(v, (int)id,
-					    NF_ACCEPT);
-					vlen += v->nlmsg_len;
+					got += (uint64_t)bare_packet(c, nlh,
+					    vbuf, &vlen, &maxid);
 				}
 			}
 			if (opt_vbatch && got > 0) {
 				struct nlmsghdr *v = nfq_nlmsg_put(vbuf,
-				    NFQNL_MSG_VERDICT_BATCH, DV_QUEUE);
+				    NFQNL_MSG_VERDICT_BATCH,
+				    (uint32_t)c->c_queue);
 
 				nfq_nlmsg_verdict_put(v, (int)maxid,
 				    NF_ACCEPT);
@@ -662,7 +758,7 @@ xk_start(struct cons *c, int nrules)
 	errno_t error;
 	int i;
 
-	snprintf(q, sizeof(q), "%d", DV_QUEUE);
+	snprintf(q, sizeof(q), "%d", c->c_queue);
 	setenv("XKPI_NFQUEUE", q, 1);
 	setenv("XKPI_NFQUEUE_FAIL", "closed", 1);
 	if (opt_maxlen > 0) {
@@ -706,28 +802,31 @@ xk_start(struct cons *c, int nrules)
 }
 
 /*
- * Sets up method @m's consumer with @nrules rules ahead (xkpi); 0, -1 on
- * failure, 1 when the library has no nfqueue backend.
+ * Sets up method @m's consumer of UDP to @port on @queue, with @nrules
+ * rules ahead (xkpi); 0, -1 on failure, 1 when the library has no
+ * nfqueue backend.
  */
 static int
-cons_start(struct cons *c, enum method m, int nrules, size_t size)
+cons_start(struct cons *c, enum method m, int nrules, int port, int queue)
 {
 	errno_t error;
 
 	memset(c, 0, sizeof(*c));
 	c->c_method = m;
-	c->c_iplen = sizeof(struct ip) + 8 + size;
+	c->c_port = port;
+	c->c_queue = queue;
+	c->c_iplen = sizeof(struct ip) + 8 + opt_size;
 	if (m == M_NONE) {
 		return 0;
 	}
-	if (ipt("-A") != 0) {
+	if (ipt("-A", port, queue) != 0) {
 		return -1;
 	}
 	c->c_rule = true;
 	if (m == M_BARE) {
 		if ((error = bare_open(c)) != 0) {
 			fprintf(stderr, "bench_divert: bare queue %d: %s\n",
-			    DV_QUEUE, strerror(error));
+			    queue, strerror(error));
 			return -1;
 		}
 		/* Created here: it inherits the consumer CPU. */
@@ -767,7 +866,7 @@ cons_stop(struct cons *c)
 	if (c->c_xkup) {
 		xkpi_shutdown();
 	}
-	if (c->c_rule && ipt("-D") != 0) {
+	if (c->c_rule && ipt("-D", c->c_port, c->c_queue) != 0) {
 		rc = -1;
 	}
 	if (c->c_err != 0) {
@@ -818,13 +917,13 @@ measure(enum method m, int nrules, double rate, double secs,
 	memset(&d1, 0, sizeof(d1));
 	window = (uint64_t)(secs * (double)NSEC);
 	warm = rate > 0 ? 0 : (uint64_t)opt_warmup_ms * 1000000ULL;
-	if ((rc = cons_start(&c, m, nrules, opt_size)) != 0) {
+	if ((rc = cons_start(&c, m, nrules, DV_PORT, DV_QUEUE)) != 0) {
 		(void)cons_stop(&c);
 		return rc;
 	}
 	rc = -1;
 	k.k_size = opt_size;
-	if ((k.k_fd = udp_bound()) < 0) {
+	if ((k.k_fd = udp_bound(DV_PORT)) < 0) {
 		perror("bench_divert: sink socket");
 		goto stop;
 	}
@@ -845,6 +944,11 @@ measure(enum method m, int nrules, double rate, double secs,
 	gen_started = 1;
 	wait_ready(&g.g_ready);
 	sleep_ns(warm);
+	/* The library's loop thread is known from its first upcall. */
+	for (int i = 0; i < 1000 && m == M_XK &&
+	    !atomic_load(&c.c_have_thread); i++) {
+		sleep_ns(1000000ULL);
+	}
 	if (atomic_load(&c.c_have_thread)) {
 		u0 = thread_cpu_ns(c.c_thread);
 	}
@@ -956,13 +1060,20 @@ print_tput(const char *what, enum method m, int run, const struct tput *r)
 }
 
 /* ------------------------------------------------------------------ */
-/* Latency: a plain UDP echo in a, a blocking client in b. */
+/*
+ * Latency: the three methods side by side, in one process at once.  Each
+ * has its own UDP port in a with a plain echo thread: DV_PORT + 0 (no
+ * rule), + 1 (queued on DV_QUEUE + 1, the bare loop), + 2 (on DV_QUEUE +
+ * 2, the library).  The client in b pings them in turn, one round trip at
+ * a time, so that whatever else the machine does hits the three alike.
+ */
 
 struct echo {
 	int		 e_fd;
 	atomic_int	 e_stop;
-	uint64_t	 e_echoed;
 	int		 e_err;
+	pthread_t	 e_thread;
+	bool		 e_started;
 };
 
 static void *
@@ -990,19 +1101,48 @@ echo_main(void *arg)
 			e->e_err = errno;
 			break;
 		}
-		e->e_echoed++;
 	}
 	return NULL;
 }
 
 struct client {
-	int		 cl_n;		/* measured round trips */
+	int		 cl_n;		/* measured round trips, per method */
 	int		 cl_warmup;
-	uint64_t	*cl_rtt;	/* ns, cl_n of them */
-	int		 cl_got;
-	int		 cl_lost;
+	bool		 cl_on[M_N];
+	uint64_t	*cl_rtt[M_N];	/* ns, cl_n of them */
+	int		 cl_got[M_N];
+	int		 cl_lost[M_N];
 	int		 cl_err;
 };
+
+/* One round trip on @fd; its time in ns, or 0 when it was lost. */
+static uint64_t
+ping(int fd, uint64_t seq, struct client *cl)
+{
+	char buf[2048], rbuf[2048];
+	uint64_t t0;
+	ssize_t n = -1;
+	int stale;
+
+	memset(buf, 'p', opt_size);
+	memcpy(buf, &seq, sizeof(seq));
+	t0 = now_ns();
+	if (send(fd, buf, opt_size, 0) < 0) {
+		cl->cl_err = errno;
+		return 0;
+	}
+	for (stale = 0; stale < STALE_MAX; stale++) {
+		n = recv(fd, rbuf, sizeof(rbuf), 0);
+		if (n < 0 || ((size_t)n >= sizeof(seq) &&
+		    memcmp(rbuf, &seq, sizeof(seq)) == 0)) {
+			break;
+		}
+	}
+	if (n < 0 || stale == STALE_MAX) {
+		return 0;
+	}
+	return now_ns() - t0;
+}
 
 static void *
 client_main(void *arg)
@@ -1010,11 +1150,12 @@ client_main(void *arg)
 	struct client *cl = arg;
 	struct timeval tv = { 0, CLIENT_TMO_MS * 1000 };
 	struct sockaddr_in dst;
-	char buf[2048], rbuf[2048];
-	uint64_t seq, t0, t1;
-	int fd = -1, i, stale;
-	ssize_t n;
+	uint64_t rtt;
+	int fd[M_N], i, j, k, lost = 0;
 
+	for (k = 0; k < M_N; k++) {
+		fd[k] = -1;
+	}
 	if (pin_self(gen_cpu) != 0) {
 		cl->cl_err = EINVAL;
 		return NULL;
@@ -1022,49 +1163,52 @@ client_main(void *arg)
 	if ((cl->cl_err = join_netns(env.re_nsb)) != 0) {
 		return NULL;
 	}
-	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) < 0) {
-		cl->cl_err = errno;
-		return NULL;
-	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	memset(&dst, 0, sizeof(dst));
-	dst.sin_family = AF_INET;
-	dst.sin_port = htons(DV_PORT);
-	inet_pton(AF_INET, RAW_ADDR_A, &dst.sin_addr);
-	if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) != 0) {
-		cl->cl_err = errno;
-		close(fd);
-		return NULL;
-	}
-	memset(buf, 'p', sizeof(buf));
-	for (i = 0; i < cl->cl_warmup + cl->cl_n; i++) {
-		seq = (uint64_t)i + 1;
-		memcpy(buf, &seq, sizeof(seq));
-		t0 = now_ns();
-		if (send(fd, buf, opt_size, 0) < 0) {
-			cl->cl_err = errno;
-			break;
-		}
-		for (stale = 0; stale < STALE_MAX; stale++) {
-			n = recv(fd, rbuf, sizeof(rbuf), 0);
-			if (n < 0 || (size_t)n < sizeof(seq) ||
-			    memcmp(rbuf, &seq, sizeof(seq)) == 0) {
-				break;
-			}
-		}
-		t1 = now_ns();
-		if (n < 0 || stale == STALE_MAX) {
-			if (++cl->cl_lost > MAX_LOST) {
-				cl->cl_err = ETIMEDOUT;
-				break;
-			}
+	for (k = 0; k < M_N; k++) {
+		if (!cl->cl_on[k]) {
 			continue;
 		}
-		if (i >= cl->cl_warmup && cl->cl_got < cl->cl_n) {
-			cl->cl_rtt[cl->cl_got++] = t1 - t0;
+		if ((fd[k] = socket(AF_INET, SOCK_DGRAM, 0)) < 0) {
+			cl->cl_err = errno;
+			goto out;
+		}
+		(void)setsockopt(fd[k], SOL_SOCKET, SO_RCVTIMEO, &tv,
+		    sizeof(tv));
+		memset(&dst, 0, sizeof(dst));
+		dst.sin_family = AF_INET;
+		dst.sin_port = htons((uint16_t)(DV_PORT + k));
+		inet_pton(AF_INET, RAW_ADDR_A, &dst.sin_addr);
+		if (connect(fd[k], (struct sockaddr *)&dst,
+		    sizeof(dst)) != 0) {
+			cl->cl_err = errno;
+			goto out;
 		}
 	}
-	close(fd);
+	for (i = 0; i < cl->cl_warmup + cl->cl_n && cl->cl_err == 0; i++) {
+		for (j = 0; j < M_N; j++) {
+			/* The order turns: no method always goes first. */
+			k = (i + j) % M_N;
+			if (!cl->cl_on[k]) {
+				continue;
+			}
+			if ((rtt = ping(fd[k], (uint64_t)i + 1, cl)) == 0) {
+				cl->cl_lost[k]++;
+				if (++lost > MAX_LOST) {
+					cl->cl_err = ETIMEDOUT;
+					break;
+				}
+				continue;
+			}
+			if (i >= cl->cl_warmup) {
+				cl->cl_rtt[k][cl->cl_got[k]++] = rtt;
+			}
+		}
+	}
+out:
+	for (k = 0; k < M_N; k++) {
+		if (fd[k] >= 0) {
+			close(fd[k]);
+		}
+	}
 	return NULL;
 }
 
@@ -1079,75 +1223,98 @@ cmp_u64(const void *a, const void *b)
 struct latres {
 	double		p50, p99, max;	/* microseconds */
 	int		lost;
-	uint64_t	wakeups, empty;
 };
 
+/* One run of the three side by side: @res[k] for method k. */
 static int
-measure_lat(enum method m, struct latres *res)
+measure_lat(struct latres *res)
 {
 	struct timeval tv = { 0, 50 * 1000 };
+	struct cons c[M_N];
+	struct echo e[M_N];
 	struct client cl;
-	struct echo e;
-	struct cons c;
-	pthread_t et, ct;
-	int rc, echo_started = 0;
+	pthread_t ct;
+	int rc = -1, k, r;
 
-	memset(res, 0, sizeof(*res));
-	memset(&e, 0, sizeof(e));
+	memset(res, 0, M_N * sizeof(*res));
+	memset(e, 0, sizeof(e));
+	memset(c, 0, sizeof(c));
 	memset(&cl, 0, sizeof(cl));
-	if ((rc = cons_start(&c, m, 0, opt_size)) != 0) {
-		(void)cons_stop(&c);
-		return rc;
+	for (k = 0; k < M_N; k++) {
+		e[k].e_fd = -1;
 	}
-	rc = -1;
-	if ((e.e_fd = udp_bound()) < 0) {
-		perror("bench_divert: echo socket");
-		goto stop;
+	for (k = 0; k < M_N; k++) {
+		if (!avail(k)) {
+			continue;
+		}
+		r = cons_start(&c[k], (enum method)k, 0, DV_PORT + k,
+		    DV_QUEUE + k);
+		if (r < 0) {
+			goto stop;
+		}
+		if (r > 0) {
+			continue;
+		}
+		if ((e[k].e_fd = udp_bound(DV_PORT + k)) < 0) {
+			perror("bench_divert: echo socket");
+			goto stop;
+		}
+		(void)setsockopt(e[k].e_fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+		    sizeof(tv));
+		if (pthread_create(&e[k].e_thread, NULL, echo_main,
+		    &e[k]) != 0) {
+			goto stop;
+		}
+		e[k].e_started = true;
+		cl.cl_on[k] = true;
+		cl.cl_rtt[k] = calloc((size_t)opt_n, sizeof(uint64_t));
+		if (cl.cl_rtt[k] == NULL) {
+			goto stop;
+		}
 	}
-	(void)setsockopt(e.e_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (pthread_create(&et, NULL, echo_main, &e) != 0) {
-		goto stop;
-	}
-	echo_started = 1;
 	cl.cl_n = opt_n;
 	cl.cl_warmup = opt_lat_warmup;
-	if ((cl.cl_rtt = calloc((size_t)opt_n, sizeof(uint64_t))) == NULL) {
-		goto stop;
-	}
 	if (pthread_create(&ct, NULL, client_main, &cl) != 0) {
 		goto stop;
 	}
 	pthread_join(ct, NULL);
-	if (cl.cl_err != 0 || cl.cl_got == 0) {
-		fprintf(stderr, "bench_divert: %s: ping client: %s (%d lost, "
-		    "%d measured)\n", m_name[m], strerror(cl.cl_err),
-		    cl.cl_lost, cl.cl_got);
+	if (cl.cl_err != 0) {
+		fprintf(stderr, "bench_divert: ping client: %s\n",
+		    strerror(cl.cl_err));
 		goto stop;
 	}
-	qsort(cl.cl_rtt, (size_t)cl.cl_got, sizeof(uint64_t), cmp_u64);
-	res->p50 = (double)cl.cl_rtt[cl.cl_got / 2] / 1000;
-	res->p99 = (double)cl.cl_rtt[(size_t)((double)cl.cl_got * 0.99)] /
-	    1000;
-	res->max = (double)cl.cl_rtt[cl.cl_got - 1] / 1000;
-	res->lost = cl.cl_lost;
-	res->wakeups = c.c_wakeups;
-	res->empty = c.c_empty;
+	for (k = 0; k < M_N; k++) {
+		int n = cl.cl_got[k];
+
+		if (!cl.cl_on[k] || n == 0) {
+			continue;
+		}
+		qsort(cl.cl_rtt[k], (size_t)n, sizeof(uint64_t), cmp_u64);
+		res[k].p50 = (double)cl.cl_rtt[k][n / 2] / 1000;
+		res[k].p99 = (double)cl.cl_rtt[k][(size_t)((double)n *
+		    0.99)] / 1000;
+		res[k].max = (double)cl.cl_rtt[k][n - 1] / 1000;
+		res[k].lost = cl.cl_lost[k];
+	}
 	rc = 0;
 stop:
-	if (echo_started) {
-		atomic_store(&e.e_stop, 1);
-		pthread_join(et, NULL);
-	}
-	if (e.e_fd >= 0) {
-		close(e.e_fd);
-	}
-	free(cl.cl_rtt);
-	if (cons_stop(&c) != 0) {
-		rc = -1;
-	}
-	if (e.e_err != 0) {
-		fprintf(stderr, "bench_divert: echo: %s\n", strerror(e.e_err));
-		rc = -1;
+	for (k = 0; k < M_N; k++) {
+		if (e[k].e_started) {
+			atomic_store(&e[k].e_stop, 1);
+			pthread_join(e[k].e_thread, NULL);
+		}
+		if (e[k].e_fd >= 0) {
+			close(e[k].e_fd);
+		}
+		free(cl.cl_rtt[k]);
+		if (cons_stop(&c[k]) != 0) {
+			rc = -1;
+		}
+		if (e[k].e_err != 0) {
+			fprintf(stderr, "bench_divert: echo: %s\n",
+			    strerror(e[k].e_err));
+			rc = -1;
+		}
 	}
 	return rc;
 }
@@ -1160,7 +1327,7 @@ usage(void)
 	fprintf(stderr, "usage: bench_divert [-d seconds] [-r runs] "
 	    "[-w warmup_ms] [-s size] [-t tput|lossless|lat|rules]... "
 	    "[-m none|bare|xkpi]... [-R rules]... [-L step_seconds] "
-	    "[-S steps] [-n round_trips] [-W warmup] [-q maxlen] [-V] "
+	    "[-S steps] [-n round_trips] [-W warmup] [-q maxlen] [-V | -B] "
 	    "[-P]\n");
 	exit(2);
 }
@@ -1288,9 +1455,10 @@ run_lossless(void)
 			}
 			printf("  %-11s step %d: offered %7.1f kpps, sent "
 			    "%7.1f: sent %" PRIu64 " received %" PRIu64
-			    " %s\n", m_name[k], s + 1, r[k] / 1000,
-			    res.gen_pps / 1000, res.sent, res.received,
-			    res.sent == res.received ? "lossless" : "LOSS");
+			    " %s  consumer %5.0f ns/pkt\n", m_name[k], s + 1,
+			    r[k] / 1000, res.gen_pps / 1000, res.sent,
+			    res.received, res.sent == res.received ?
+			    "lossless" : "LOSS    ", res.ns_pkt);
 			fflush(stdout);
 			if (res.sent == res.received) {
 				/*
@@ -1352,39 +1520,41 @@ run_lossless(void)
 static int
 run_lat(void)
 {
-	static struct latres res[M_N][MAXRUNS];
+	static struct latres res[MAXRUNS][M_N];
 	double p50[MAXRUNS], p99[MAXRUNS], m50[M_N] = { 0 }, m99[M_N] = { 0 };
-	int run, i, k, rc;
+	int run, k;
 
-	printf("latency, %zu B ping-pong, %d round trips after %d, the queue "
-	    "on the requests:\n", opt_size, opt_n, opt_lat_warmup);
+	printf("latency, %zu B ping-pong, %d round trips per method after %d, "
+	    "the methods in turn (own port and queue each), the queue on the "
+	    "requests:\n", opt_size, opt_n, opt_lat_warmup);
 	for (run = 0; run < opt_runs; run++) {
-		for (i = 0; i < M_N; i++) {
-			k = run % 2 == 0 ? i : M_N - 1 - i;
+		if (measure_lat(res[run]) != 0) {
+			return -1;
+		}
+		for (k = 0; k < M_N; k++) {
 			if (!avail(k)) {
-				continue;
-			}
-			rc = measure_lat((enum method)k, &res[k][run]);
-			if (rc < 0) {
-				return -1;
-			}
-			if (rc > 0) {
 				continue;
 			}
 			printf("  %-11s run %d: p50 %6.1f us  p99 %6.1f  max "
 			    "%7.1f  lost %d\n", m_name[k], run + 1,
-			    res[k][run].p50, res[k][run].p99, res[k][run].max,
-			    res[k][run].lost);
-			fflush(stdout);
+			    res[run][k].p50, res[run][k].p99, res[run][k].max,
+			    res[run][k].lost);
 		}
+		if (avail(M_BARE) && avail(M_XK)) {
+			printf("  run %d: xkpi - bare nfq: p50 %+.1f us, p99 "
+			    "%+.1f us\n", run + 1, res[run][M_XK].p50 -
+			    res[run][M_BARE].p50, res[run][M_XK].p99 -
+			    res[run][M_BARE].p99);
+		}
+		fflush(stdout);
 	}
 	for (k = 0; k < M_N; k++) {
 		if (!avail(k)) {
 			continue;
 		}
 		for (run = 0; run < opt_runs; run++) {
-			p50[run] = res[k][run].p50;
-			p99[run] = res[k][run].p99;
+			p50[run] = res[run][k].p50;
+			p99[run] = res[run][k].p99;
 		}
 		m50[k] = median(p50, opt_runs);
 		m99[k] = median(p99, opt_runs);
@@ -1481,7 +1651,7 @@ main(int argc, char **argv)
 	int ch, k, rc, any_m = 0, any_t = 0, failed = 0;
 	long n;
 
-	while ((ch = getopt(argc, argv, "d:r:w:s:t:m:R:L:S:n:W:q:VP")) !=
+	while ((ch = getopt(argc, argv, "d:r:w:s:t:m:R:L:S:n:W:q:VBP")) !=
 	    -1) {
 		if ((rc = window_opt(ch, optarg, &opt_dur, &opt_runs,
 		    &opt_warmup_ms)) != 0) {
@@ -1558,6 +1728,9 @@ main(int argc, char **argv)
 		case 'V':
 			opt_vbatch = 1;
 			break;
+		case 'B':
+			opt_bytes = 1;
+			break;
 		case 'P':
 			opt_nopin = 1;
 			break;
@@ -1570,6 +1743,9 @@ main(int argc, char **argv)
 	}
 	for (k = 0; k < T_N; k++) {
 		t_on[k] = t_on[k] || !any_t;
+	}
+	if (opt_vbatch && opt_bytes) {
+		usage();
 	}
 	if (opt_nrules == 0) {
 		opt_rules[opt_nrules++] = 10;
@@ -1592,7 +1768,8 @@ main(int argc, char **argv)
 	    "warm-up %d ms, %d runs (median)\n",
 	    sysconf(_SC_NPROCESSORS_ONLN), un.release, RAW_ADDR_B,
 	    RAW_ADDR_A, DV_PORT, DV_QUEUE, opt_maxlen > 0 ? opt_maxlen :
-	    1024, opt_vbatch ? "NFQNL_MSG_VERDICT_BATCH" : "per-packet",
+	    1024, opt_vbatch ? "NFQNL_MSG_VERDICT_BATCH" : opt_bytes ?
+	    "per-packet, with the bytes," : "per-packet",
 	    opt_dur, opt_warmup_ms, opt_runs);
 	if (rx_cpu >= 0) {
 		printf("bench_divert: consumer (bare thread, library loop "
@@ -1604,7 +1781,7 @@ main(int argc, char **argv)
 	if (m_on[M_XK] || t_on[T_RULES]) {
 		struct cons c;
 
-		if ((rc = cons_start(&c, M_XK, 0, opt_size)) < 0 ||
+		if ((rc = cons_start(&c, M_XK, 0, DV_PORT, DV_QUEUE)) < 0 ||
 		    cons_stop(&c) != 0) {
 			return 1;
 		}

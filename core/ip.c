@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
@@ -21,6 +22,7 @@
 #include "backends/backend.h"
 #include "core/fw_var.h"
 #include "core/if_var.h"
+#include "core/ipf_var.h"
 #include "core/ip_var.h"
 #include "core/socket_var.h"
 
@@ -299,6 +301,140 @@ ip_fw(struct __mbuf *m, bool out, struct __ifnet *ifp,
 
 static const struct xk_ip_path ip_path_start;
 
+/*
+ * The IP filters' input side over *@mp, run without the core lock (it is
+ * dropped and taken again): true when the packet goes on.  A packet a
+ * filter took stays held, if it was, until it is injected or the
+ * backend's bound runs out; one a filter refused is freed (and dropped by
+ * the host).  *@ifpp becomes NULL when the interface went meanwhile.
+ */
+static bool
+ip_ipf_in(struct __mbuf **mp, struct __ifnet **ifpp,
+    const struct xk_ip_path *p, int family, size_t off, uint8_t proto)
+{
+	struct __ifnet *ifp = *ifpp;
+	int r;
+
+	(*mp)->m_pkthdr.rcvif = ifp;
+	if (ifp != NULL) {
+		xk_if_ref(ifp);
+	}
+	xk_core_unlock();
+	r = xk_ipf_input(family, mp, (int)off, proto, p->ipp_ipf_after);
+	xk_core_lock();
+	if (ifp != NULL) {
+		if (atomic_load(&ifp->if_detached)) {
+			*ifpp = NULL;
+		}
+		xk_if_unref(ifp);
+	}
+	if (r == 0) {
+		(*mp)->m_pkthdr.rcvif = *ifpp;
+		return true;
+	}
+	if (r == EJUSTRETURN) {
+		atomic_fetch_add(&xk_ipfstat.in_taken, 1);
+		return false;
+	}
+	atomic_fetch_add(&xk_ipfstat.in_dropped, 1);
+	if (*mp != NULL) {
+		if ((*mp)->m_pkthdr.hold != 0) {
+			ip_verdict(*mp, XK_VERDICT_DROP, false);
+		}
+		xk_m_freem(*mp);
+	}
+	return false;
+}
+
+/* The same on output; 0 and true when the packet goes on. */
+static bool
+ip_ipf_out(struct __mbuf **mp, const struct xk_ip_path *p, int family)
+{
+	int r;
+
+	xk_core_unlock();
+	r = xk_ipf_output(family, mp, p->ipp_ipf_after);
+	xk_core_lock();
+	if (r == 0) {
+		return true;
+	}
+	if (r == EJUSTRETURN) {
+		atomic_fetch_add(&xk_ipfstat.out_taken, 1);
+		return false;
+	}
+	atomic_fetch_add(&xk_ipfstat.out_dropped, 1);
+	if (*mp != NULL) {
+		if ((*mp)->m_pkthdr.hold != 0) {
+			ip_verdict(*mp, XK_VERDICT_DROP, false);
+		}
+		xk_m_freem(*mp);
+	}
+	return false;
+}
+
+/*
+ * After the filters: the IPv4 header again (a filter may have changed
+ * it), or false when it is no header any more (the packet is dropped).
+ */
+static bool
+ip4_reread(struct __mbuf *m, struct ip *ip, size_t *hlenp,
+    const struct xk_ip_path *p)
+{
+	size_t len = xk_m_length(m);
+
+	if (len < sizeof(*ip)) {
+		ip_drop(m, &xk_ipstat.ips_drop[XK_IPDROP_TOOSMALL], p);
+		return false;
+	}
+	xk_m_copydata(m, 0, sizeof(*ip), ip);
+	*hlenp = (size_t)ip->ip_hl << 2;
+	if (ip->ip_v != IPVERSION || *hlenp < sizeof(*ip) || *hlenp > len) {
+		ip_drop(m, &xk_ipstat.ips_drop[XK_IPDROP_BADHLEN], p);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The IPv6 filters, once per header after the hop-by-hop options, as
+ * XNU's ip6_input calls them: routing, destination options and AH
+ * headers with their offset and type, then the upper-layer header.
+ */
+static bool
+ip6_ipf_in(struct __mbuf **mp, struct __ifnet **ifpp,
+    const struct xk_ip_path *p)
+{
+	size_t off = sizeof(struct ip6_hdr), len;
+	uint8_t nxt, eh[2];
+
+	xk_m_copydata(*mp, 6, 1, &nxt);
+	for (int hops = 0; hops < 64; hops++) {
+		len = xk_m_length(*mp);
+		if (nxt == IPPROTO_HOPOPTS && hops == 0) {
+			if (off + 2 > len) {
+				return true;
+			}
+			xk_m_copydata(*mp, off, 2, eh);
+			nxt = eh[0];
+			off += ((size_t)eh[1] + 1) * 8;
+			continue;
+		}
+		if (!ip_ipf_in(mp, ifpp, p, AF_INET6, off, nxt)) {
+			return false;
+		}
+		len = xk_m_length(*mp);
+		if ((nxt != IPPROTO_ROUTING && nxt != IPPROTO_DSTOPTS &&
+		    nxt != IPPROTO_AH) || off + 2 > len) {
+			return true;
+		}
+		xk_m_copydata(*mp, off, 2, eh);
+		off += nxt == IPPROTO_AH ? ((size_t)eh[1] + 2) * 4 :
+		    ((size_t)eh[1] + 1) * 8;
+		nxt = eh[0];
+	}
+	return true;
+}
+
 static void
 ip4_input_locked(struct __mbuf *m, struct __ifnet *ifp,
     const struct xk_ip_path *p)
@@ -331,14 +467,24 @@ ip4_input_locked(struct __mbuf *m, struct __ifnet *ifp,
 		xk_m_copydata(m, 0, sizeof(ip), &ip);
 		proto = ip.ip_p;
 	}
-	if (ip_fw(m, false, ifp, p, false) != XK_FW_PASS) {
-		return;
+	/* A filter's injection resumes at the filters, as XNU's. */
+	if (p->ipp_ipf_after == NULL) {
+		if (ip_fw(m, false, ifp, p, false) != XK_FW_PASS) {
+			return;
+		}
+		/* No forwarding: what is not for this host goes (to it). */
+		if (!xk_if_forus4_locked(ip.ip_dst)) {
+			ip_in_done(m, p, ifp);
+			ip_drop(m, &xk_ipstat.ips_notforus, p);
+			return;
+		}
 	}
-	/* No forwarding: what is not for this host goes (to the host). */
-	if (!xk_if_forus4_locked(ip.ip_dst)) {
-		ip_in_done(m, p, ifp);
-		ip_drop(m, &xk_ipstat.ips_notforus, p);
-		return;
+	if (xk_ipf_active(AF_INET)) {
+		if (!ip_ipf_in(&m, &ifp, p, AF_INET, hlen, proto) ||
+		    !ip4_reread(m, &ip, &hlen, p)) {
+			return;
+		}
+		proto = ip.ip_p;
 	}
 	ip_in_done(m, p, ifp);
 	/* BSD hands TCP and UDP to their own input, never to raw sockets. */
@@ -385,15 +531,30 @@ ip6_input_locked(struct __mbuf *m, struct __ifnet *ifp,
 			return;
 		}
 	}
-	if (ip_fw(m, false, ifp, p, true) != XK_FW_PASS) {
-		return;
+	if (p->ipp_ipf_after == NULL) {
+		if (ip_fw(m, false, ifp, p, true) != XK_FW_PASS) {
+			return;
+		}
+		if (!IN6_IS_ADDR_MULTICAST(&ip6.ip6_dst) &&
+		    xk_if_withaddr_locked(AF_INET6, &ip6.ip6_dst) == NULL) {
+			ip_in_done(m, p, ifp);
+			ip_drop(m, &xk_ipstat.ip6s_notforus, p);
+			return;
+		}
+	}
+	if (xk_ipf_active(AF_INET6)) {
+		if (!ip6_ipf_in(&m, &ifp, p)) {
+			return;
+		}
+		/* The headers again: a filter may have changed them. */
+		if ((why = xk_ip6_check_hdrs(m, &h)) != XK_IPDROP_NONE ||
+		    h.ih_nxt == IPPROTO_FRAGMENT) {
+			ip_drop(m, &xk_ipstat.ip6s_drop[why != XK_IPDROP_NONE ?
+			    why : XK_IPDROP_BADEXTHDR], p);
+			return;
+		}
 	}
 	ip_in_done(m, p, ifp);
-	if (!IN6_IS_ADDR_MULTICAST(&ip6.ip6_dst) &&
-	    xk_if_withaddr_locked(AF_INET6, &ip6.ip6_dst) == NULL) {
-		ip_drop(m, &xk_ipstat.ip6s_notforus, p);
-		return;
-	}
 	nxt = h.ih_nxt;
 	off = h.ih_off;
 	/* TCP and UDP are the host's, as for IPv4 (one counter for both). */
@@ -418,7 +579,17 @@ ip_out_held_locked(struct __mbuf *m, struct __ifnet *ifp,
 	(void)xk_m_copydata(m, 0, 1, &vers);
 	xk_ipstat.ips_outseen++;
 	if ((vers >> 4) == 4 || (vers >> 4) == 6) {
-		if (ip_fw(m, true, ifp, p, (vers >> 4) == 6) != XK_FW_PASS) {
+		int family = (vers >> 4) == 4 ? AF_INET : AF_INET6;
+		uint32_t index = ifp != NULL ? ifp->if_index : 0;
+
+		if (xk_ipf_active(family)) {
+			if (!ip_ipf_out(&m, p, family)) {
+				return;
+			}
+			ifp = index != 0 ? xk_if_byindex_locked(index) : NULL;
+		}
+		if (ip_fw(m, true, ifp, p, family == AF_INET6) !=
+		    XK_FW_PASS) {
 			return;
 		}
 	}
@@ -583,10 +754,9 @@ xk_ip_output_path_locked(struct __mbuf *m, const struct xk_ip_path *p)
 	int error;
 
 	XK_LOCK_ASSERT();
-	len = xk_m_length(m);
 	xk_m_copydata(m, 0, sizeof(ip), &ip);
-	if (!engine_open ||
-	    (ifp = xk_ip_route_locked(AF_INET, &ip.ip_dst)) == NULL) {
+	if (!engine_open || ((ifp = p->ipp_ifp) == NULL &&
+	    (ifp = xk_ip_route_locked(AF_INET, &ip.ip_dst)) == NULL)) {
 		xk_ipstat.ips_noroute++;
 		xk_m_freem(m);
 		return EHOSTUNREACH;
@@ -595,6 +765,19 @@ xk_ip_output_path_locked(struct __mbuf *m, const struct xk_ip_path *p)
 	    (ifa = xk_if_firstaddr_locked(ifp, AF_INET)) != NULL) {
 		ip.ip_src = ifa->ifa_addr.v4;
 		(void)xk_m_copyback(m, 0, sizeof(ip), &ip);
+	}
+	if (xk_ipf_active(AF_INET)) {
+		uint32_t index = ifp->if_index;
+
+		if (!ip_ipf_out(&m, p, AF_INET)) {
+			return 0;
+		}
+		if ((ifp = xk_if_byindex_locked(index)) == NULL ||
+		    xk_m_length(m) < sizeof(ip)) {
+			xk_ipstat.ips_noroute++;
+			xk_m_freem(m);
+			return EHOSTUNREACH;
+		}
 	}
 	if ((error = ip_fw_out(m, ifp, p, false, &taken)) != 0 || taken) {
 		return error;
@@ -622,6 +805,13 @@ xk_ip_output_path_locked(struct __mbuf *m, const struct xk_ip_path *p)
 int
 xk_ip6_output_locked(struct __mbuf *m, struct __ifnet *ifp)
 {
+	return xk_ip6_output_path_locked(m, ifp, &ip_path_start);
+}
+
+int
+xk_ip6_output_path_locked(struct __mbuf *m, struct __ifnet *ifp,
+    const struct xk_ip_path *p)
+{
 	struct ip6_hdr ip6;
 	bool taken;
 	int error;
@@ -640,8 +830,19 @@ xk_ip6_output_locked(struct __mbuf *m, struct __ifnet *ifp)
 		xk_m_freem(m);
 		return EHOSTUNREACH;
 	}
-	if ((error = ip_fw_out(m, ifp, &ip_path_start, true, &taken)) != 0 ||
-	    taken) {
+	if (xk_ipf_active(AF_INET6)) {
+		uint32_t index = ifp->if_index;
+
+		if (!ip_ipf_out(&m, p, AF_INET6)) {
+			return 0;
+		}
+		if ((ifp = xk_if_byindex_locked(index)) == NULL) {
+			xk_ipstat.ip6s_noroute++;
+			xk_m_freem(m);
+			return EHOSTUNREACH;
+		}
+	}
+	if ((error = ip_fw_out(m, ifp, p, true, &taken)) != 0 || taken) {
 		return error;
 	}
 	if (xk_m_length(m) > ifp->if_mtu) {
@@ -659,5 +860,136 @@ xk_ip6_output_locked(struct __mbuf *m, struct __ifnet *ifp)
 	if ((error = if_send_locked(ifp, m)) == 0) {
 		xk_ipstat.ip6s_localout++;
 	}
+	return error;
+}
+
+/* Whether @ifp is attached now (compared, never read: it may be gone). */
+static void
+if_is(struct __ifnet *ifp, void *ctx)
+{
+	struct __ifnet **want = ctx;
+
+	if (ifp == *want) {
+		*want = NULL;
+	}
+}
+
+static bool
+ip_if_attached_locked(struct __ifnet *ifp)
+{
+	struct __ifnet *want = ifp;
+
+	xk_if_foreach_locked(if_is, &want);
+	return want == NULL;
+}
+
+static void
+if_loopback(struct __ifnet *ifp, void *ctx)
+{
+	struct __ifnet **found = ctx;
+
+	if (*found == NULL && ifp->if_host && ifp->if_type == ARPHRD_LOOPBACK) {
+		*found = ifp;
+	}
+}
+
+void
+xk_ip_inject_input(struct __mbuf *m, ipfilter_t after)
+{
+	struct xk_ip_path path = { .ipp_ipf_after = after };
+	struct __ifnet *ifp;
+	uint8_t vers = 0;
+
+	xk_core_lock();
+	ifp = m->m_pkthdr.rcvif;
+	if (ifp != NULL && !ip_if_attached_locked(ifp)) {
+		ifp = NULL;
+	}
+	(void)xk_m_copydata(m, 0, 1, &vers);
+	if (ifp == NULL && after == NULL) {
+		/* XNU: from lo0, with a header checksum made anew. */
+		xk_if_foreach_locked(if_loopback, &ifp);
+		if ((vers >> 4) == 4 && xk_m_length(m) >= sizeof(struct ip)) {
+			xk_ip_cksum_hdr(m);
+		}
+	}
+	path.ipp_rewritten = m->m_pkthdr.hold != 0;
+	path.ipp_reinjected = m->m_pkthdr.hold == 0;
+	xk_ip_input_path_locked(m, ifp, &path);
+	xk_core_unlock();
+}
+
+int
+xk_ip_inject_output(struct __mbuf *m, ipfilter_t after,
+    const struct ipf_pktopts *opts)
+{
+	struct xk_ip_path path = { .ipp_ipf_after = after };
+	bool mcast = false;
+	uint8_t hdr[40];
+	size_t len;
+	int error;
+
+	len = xk_m_length(m);
+	(void)xk_m_copydata(m, 0, 1, hdr);
+	if (len < ((hdr[0] >> 4) == 4 ? sizeof(struct ip) :
+	    sizeof(struct ip6_hdr))) {
+		xk_m_freem(m);
+		return EINVAL;
+	}
+	xk_core_lock();
+	if (m->m_pkthdr.hold != 0) {
+		/* It answers the held packet: the host's verdict. */
+		path.ipp_rewritten = true;
+		ip_out_held_locked(m, NULL, &path);
+		xk_core_unlock();
+		return 0;
+	}
+	if ((hdr[0] >> 4) == 4) {
+		struct ip ip;
+
+		xk_m_copydata(m, 0, sizeof(ip), &ip);
+		mcast = IN_MULTICAST(ntohl(ip.ip_dst.s_addr));
+		if (mcast && opts != NULL &&
+		    (opts->ippo_flags & IPPOF_MCAST_OPTS)) {
+			ip.ip_ttl = opts->ippo_mcast_ttl;
+			(void)xk_m_copyback(m, 0, sizeof(ip), &ip);
+			if (opts->ippo_mcast_ifnet != NULL &&
+			    ip_if_attached_locked(opts->ippo_mcast_ifnet)) {
+				path.ipp_ifp = opts->ippo_mcast_ifnet;
+			}
+		}
+		if (path.ipp_ifp == NULL &&
+		    xk_ip_route_locked(AF_INET, &ip.ip_dst) == NULL) {
+			xk_ipstat.ips_noroute++;
+			xk_core_unlock();
+			xk_m_freem(m);
+			return ENETUNREACH;
+		}
+		error = xk_ip_output_path_locked(m, &path);
+	} else {
+		struct ip6_hdr ip6;
+		struct __ifnet *ifp = NULL;
+
+		xk_m_copydata(m, 0, sizeof(ip6), &ip6);
+		mcast = IN6_IS_ADDR_MULTICAST(&ip6.ip6_dst);
+		if (mcast && opts != NULL &&
+		    (opts->ippo_flags & IPPOF_MCAST_OPTS)) {
+			ip6.ip6_hlim = opts->ippo_mcast_ttl;
+			(void)xk_m_copyback(m, 0, sizeof(ip6), &ip6);
+			if (opts->ippo_mcast_ifnet != NULL &&
+			    ip_if_attached_locked(opts->ippo_mcast_ifnet)) {
+				ifp = opts->ippo_mcast_ifnet;
+			}
+		}
+		if (ifp == NULL && !mcast &&
+		    xk_ip_route_locked(AF_INET6, &ip6.ip6_dst) == NULL) {
+			xk_ipstat.ip6s_noroute++;
+			xk_core_unlock();
+			xk_m_freem(m);
+			return ENETUNREACH;
+		}
+		error = xk_ip6_output_path_locked(m, ifp, &path);
+	}
+	xk_core_unlock();
 	return error;
 }

@@ -201,10 +201,17 @@ int	xk_ip_output_locked(struct __mbuf *m);
  * them; ipp_reinjected, that it answered no held packet and, written
  * inward, is given to the host at the end of the input path.
  */
+struct opaque_ipfilter;
 struct xk_ip_path {
 	uint16_t	ipp_after;
 	bool		ipp_rewritten;
 	bool		ipp_reinjected;
+	/*
+	 * An IP filter's injection: the filters resume after this one, and
+	 * input skips the rule table and the destination check, as XNU's.
+	 */
+	struct opaque_ipfilter *ipp_ipf_after;
+	struct __ifnet	*ipp_ifp;	/* output: this interface, no route */
 };
 /* Input, from the start (checks) to the raw demux; consumes @m. */
 void	xk_ip_input_path_locked(struct __mbuf *m, struct __ifnet *ifp,
@@ -217,6 +224,9 @@ void	xk_ip_out_held_path_locked(struct __mbuf *m, struct __ifnet *ifp,
 	    const struct xk_ip_path *p);
 /* xk_ip_output_locked with the rule table resuming where @p says. */
 int	xk_ip_output_path_locked(struct __mbuf *m, const struct xk_ip_path *p);
+/* xk_ip6_output_locked, the same way. */
+int	xk_ip6_output_path_locked(struct __mbuf *m, struct __ifnet *ifp,
+	    const struct xk_ip_path *p);
 /*
  * The verdict on the held packet @m stands for (m_pkthdr.hold; nothing
  * when 0): accept with @m's bytes, or drop.  @m stays the caller's.

@@ -18,6 +18,7 @@
 #include "backends/backend.h"
 #include "core/if_var.h"
 #include "core/ip_var.h"
+#include "core/ipf_var.h"
 #include "core/socket_var.h"
 
 struct stat_row {
@@ -130,6 +131,7 @@ xkpi_stats(xkpi_stat_fn fn, void *ctx)
 	row(rows, s->ips_verdictnomem, "ip.verdict.nomem");
 	row(rows, s->ips_injectfail, "ip.inject.failed");
 	xk_div_stats_rows_locked(div_row, rows);
+	xk_ipf_stats_rows(div_row, rows);
 	xk_if_foreach_locked(if_rows, rows);
 	be = xk_engine_backend();
 	if (be != NULL && be->be_ops->be_stats != NULL) {
