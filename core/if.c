@@ -22,6 +22,7 @@ xk_if_attach_locked(const char *name, uint32_t index, uint32_t mtu,
     void *besc, struct __ifnet **ifpp)
 {
 	struct __ifnet *ifp;
+	size_t n;
 
 	XK_LOCK_ASSERT();
 	if (strlen(name) >= IF_NAMESIZE || index == 0) {
@@ -35,14 +36,31 @@ xk_if_attach_locked(const char *name, uint32_t index, uint32_t mtu,
 		return ENOMEM;
 	}
 	strcpy(ifp->if_name, name);
+	/* ifnet_name(): the name less its unit digits, unless all are. */
+	strcpy(ifp->if_basename, name);
+	n = strlen(name);
+	while (n > 0 && name[n - 1] >= '0' && name[n - 1] <= '9') {
+		n--;
+	}
+	if (n > 0) {
+		ifp->if_basename[n] = '\0';
+	}
 	ifp->if_index = index;
 	ifp->if_mtu = mtu;
 	ifp->if_besc = besc;
 	ifp->if_addrs = g_array_new(FALSE, TRUE, sizeof(struct xk_ifaddr));
 	ifp->if_link.data = ifp;
+	atomic_init(&ifp->if_refcnt, 1);	/* the table's */
 	g_queue_push_tail_link(&ifnets, &ifp->if_link);
 	*ifpp = ifp;
 	return 0;
+}
+
+static void
+if_free(struct __ifnet *ifp)
+{
+	g_array_free(ifp->if_addrs, TRUE);
+	g_free(ifp);
 }
 
 void
@@ -50,8 +68,25 @@ xk_if_detach_locked(struct __ifnet *ifp)
 {
 	XK_LOCK_ASSERT();
 	g_queue_unlink(&ifnets, &ifp->if_link);
-	g_array_free(ifp->if_addrs, TRUE);
-	g_free(ifp);
+	/* The table's reference goes; others keep it readable. */
+	atomic_store(&ifp->if_detached, true);
+	if (atomic_fetch_sub(&ifp->if_refcnt, 1) == 1) {
+		if_free(ifp);
+	}
+}
+
+void
+xk_if_ref(struct __ifnet *ifp)
+{
+	atomic_fetch_add(&ifp->if_refcnt, 1);
+}
+
+void
+xk_if_unref(struct __ifnet *ifp)
+{
+	if (atomic_fetch_sub(&ifp->if_refcnt, 1) == 1) {
+		if_free(ifp);
+	}
 }
 
 void

@@ -11,6 +11,7 @@
 #include <glib.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -27,6 +28,9 @@ struct xk_ifaddr {
 
 struct __ifnet {
 	char		 if_name[IF_NAMESIZE];
+	char		 if_basename[IF_NAMESIZE]; /* without the unit digits
+					   (ifnet_name()); all of a name of
+					   digits only */
 	uint32_t	 if_index;
 	uint32_t	 if_mtu;
 	uint16_t	 if_type;	/* ARPHRD_*, from the host */
@@ -43,11 +47,21 @@ struct __ifnet {
 	uint64_t	 if_oqdrops;	/* the backend accepted them, then
 					   discarded them (XK_BEF_OCOUNT) */
 	GList		 if_link;
+	/*
+	 * References beyond the table's (ifnet_reference(), a filter
+	 * running on a packet of it): a detached interface is freed at the
+	 * last one.  Atomic: taken and given back without the core lock.
+	 */
+	_Atomic int	 if_refcnt;
+	_Atomic bool	 if_detached;
 };
 
 int	xk_if_attach_locked(const char *name, uint32_t index, uint32_t mtu,
 	    void *besc, struct __ifnet **ifpp);
 void	xk_if_detach_locked(struct __ifnet *ifp);
+/* A reference on @ifp, and its release (frees a detached interface). */
+void	xk_if_ref(struct __ifnet *ifp);
+void	xk_if_unref(struct __ifnet *ifp);
 void	xk_if_detach_all_locked(void);
 int	xk_if_addaddr_locked(struct __ifnet *ifp, int family, const void *addr,
 	    unsigned int plen);

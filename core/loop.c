@@ -28,6 +28,7 @@
 
 #include "backends/backend.h"
 #include "core/fw_var.h"
+#include "core/ipf_var.h"
 #include "core/ip_var.h"
 #include "core/socket_var.h"
 
@@ -506,6 +507,8 @@ xkpi_shutdown(void)
 	xk_statsd_stop();
 	xk_engine_close();
 	xk_fw_reset();
+	/* Filters still attached are detached: no packet moves now. */
+	xk_ipf_reset();
 	if (lib_own_base) {
 		event_free(lib_stop_ev);
 		lib_stop_ev = NULL;
