@@ -86,9 +86,9 @@
 #define TIME_MAX	86400UL
 #define RULES_MAX	32
 #define HASH_SIZE	4096		/* inside-key buckets */
-#define DRAIN_MAX	4096		/* receives per upcall, a safety bound */
+#define DRAIN_MAX	4096		/* receives per upcall: a bound */
 #define RECV_ALL	1000000000	/* "all", for sock_receivembuf */
-#define HDR_MAX		(60 + 20)	/* IP header with options, TCP header */
+#define HDR_MAX		(60 + 20)	/* IP header and options, TCP */
 
 /* Where the checksum and the ports lie in each transport header. */
 #define TCP_SUM_OFF	16
@@ -108,20 +108,20 @@ static const char *const np_name[NP_COUNT] = { "icmp", "tcp", "udp" };
 
 /* (protocol, inside address, inside port) <-> outside port. */
 struct nat_map {
-	struct nat_map	*nm_hnext;	/* the inside key's hash chain */
+	struct nat_map	*nm_hnext;	/* inside key's hash chain */
 	enum nat_proto	 nm_proto;
 	struct in_addr	 nm_addr;	/* inside address */
 	uint16_t	 nm_port;	/* inside port or id, network order */
 	uint16_t	 nm_alias;	/* outside port or id, host order */
-	time_t		 nm_used;	/* last packet, monotonic seconds */
+	time_t		 nm_used;	/* last packet, monotonic s */
 };
 
 struct nat_stats {
 	unsigned long	 ns_out;	/* outgoing, translated */
-	unsigned long	 ns_in;		/* incoming, translated back */
-	unsigned long	 ns_pass_out;	/* outgoing, not from inside */
-	unsigned long	 ns_pass_in;	/* incoming, not for a mapping */
-	unsigned long	 ns_drop_proto;	/* inside, no way to map it */
+	unsigned long	 ns_in;		/* incoming, translated */
+	unsigned long	 ns_pass_out;	/* outgoing, not inside's */
+	unsigned long	 ns_pass_in;	/* incoming, no mapping */
+	unsigned long	 ns_drop_proto;	/* inside, not mappable */
 	unsigned long	 ns_drop_frag;	/* inside, a fragment */
 	unsigned long	 ns_drop_short;	/* headers cut short */
 	unsigned long	 ns_drop_noport; /* no outside port free */
@@ -137,19 +137,19 @@ struct nat {
 	struct in_addr	 n_net;		/* inside network */
 	struct in_addr	 n_mask;
 	unsigned int	 n_plen;	/* its prefix length */
-	struct in_addr	 n_outside;	/* the NAT host's outside address */
+	struct in_addr	 n_outside;	/* the outside address */
 	uint16_t	 n_first;	/* outside port range, host order */
 	uint16_t	 n_last;
 	unsigned long	 n_idle;	/* seconds before a mapping goes */
 	int		 n_verbose;
 	socket_t	 n_so;
 	/* Under n_lock: */
-	struct nat_map	**n_byalias[NP_COUNT];	/* [alias - n_first] */
+	struct nat_map	**n_byalias[NP_COUNT]; /* [alias - n_first] */
 	struct nat_map	*n_byin[HASH_SIZE];
 	uint32_t	 n_next[NP_COUNT];	/* next alias to try */
 	unsigned long	 n_live;
 	struct nat_stats n_st;
-	errno_t		 n_error;	/* a receive error: ends the run */
+	errno_t		 n_error;	/* receive error: run ends */
 	int		 n_signal;	/* the signal that ended the run */
 	int		 n_done;
 };

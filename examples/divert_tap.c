@@ -73,9 +73,9 @@
 #define RULES_MAX	32
 #define COUNT_MAX	100000000UL
 #define TIME_MAX	86400UL
-#define DRAIN_MAX	4096		/* receives per upcall, a safety bound */
+#define DRAIN_MAX	4096		/* receives per upcall: a bound */
 #define RECV_ALL	1000000000	/* "all", for sock_receivembuf */
-#define HDR_MAX		(60 + 20)	/* IP header with options, TCP header */
+#define HDR_MAX		(60 + 20)	/* IP header and options, TCP */
 #define DESC_MAX	256
 
 struct tap;
@@ -101,7 +101,7 @@ struct tap {
 	unsigned long	 t_reinjected;
 	unsigned long	 t_eaten;
 	unsigned long	 t_errors;	/* write-back failures */
-	errno_t		 t_error;	/* a receive error: ends the run */
+	errno_t		 t_error;	/* receive error: run ends */
 	int		 t_signal;	/* the signal that ended the run */
 	int		 t_done;
 };
@@ -209,7 +209,7 @@ describe(const uint8_t *hdr, size_t n, char *buf, size_t len)
 	}
 	inet_ntop(AF_INET, &ip.ip_src, src, sizeof(src));
 	inet_ntop(AF_INET, &ip.ip_dst, dst, sizeof(dst));
-	off = ntohs(ip.ip_off);		/* network order, on a divert socket */
+	off = ntohs(ip.ip_off);	/* network order on divert sockets */
 	frag = (off & IP_OFFMASK) != 0;
 	l4 = hdr + hlen;
 	l4len = n - hlen;
@@ -277,8 +277,8 @@ tap_packet(struct tap_port *tp, mbuf_t m, const struct sockaddr_in *from)
 			snprintf(result, sizeof(result), "write back failed: "
 			    "%s", strerror(error));
 		} else if (t->t_tos >= 0) {
-			snprintf(result, sizeof(result), "reinjected tos 0x%02x",
-			    t->t_tos);
+			snprintf(result, sizeof(result),
+			    "reinjected tos 0x%02x", t->t_tos);
 		} else {
 			snprintf(result, sizeof(result), "reinjected");
 		}
