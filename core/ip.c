@@ -554,6 +554,9 @@ ip6_input_locked(struct __mbuf *m, struct __ifnet *ifp,
 			return;
 		}
 	}
+	if (xk_send_input_locked(m, ifp, &h)) {
+		return;
+	}
 	ip_in_done(m, p, ifp);
 	nxt = h.ih_nxt;
 	off = h.ih_off;
@@ -592,6 +595,9 @@ ip_out_held_locked(struct __mbuf *m, struct __ifnet *ifp,
 		    XK_FW_PASS) {
 			return;
 		}
+	}
+	if ((vers >> 4) == 6 && xk_send_held_out_locked(m, ifp)) {
+		return;
 	}
 	ip_verdict(m, XK_VERDICT_ACCEPT, p->ipp_rewritten);
 	xk_m_freem(m);
@@ -844,6 +850,9 @@ xk_ip6_output_path_locked(struct __mbuf *m, struct __ifnet *ifp,
 	}
 	if ((error = ip_fw_out(m, ifp, p, true, &taken)) != 0 || taken) {
 		return error;
+	}
+	if (xk_send_output_locked(m, ifp)) {
+		return 0;
 	}
 	if (xk_m_length(m) > ifp->if_mtu) {
 		/* No IPV6_DONTFRAG here: XNU fragments raw output. */

@@ -249,6 +249,26 @@ void	xk_div_stats_rows_locked(void (*row)(void *ctx, const char *name,
 void	xk_div_reset(void);
 
 /*
+ * SeND sockets (core/send.c).  Each hook returns true when it took @m
+ * (queued on the daemon's socket, or dropped and counted); false, with
+ * @m untouched, when there is no socket or @m is not for it.
+ * xk_send_input_locked: a checked incoming IPv6 packet whose header walk
+ * is @h, at the end of input before the raw demux (SND_IN).
+ * xk_send_output_locked: what a raw IPv6 socket sends out of @ifp, after
+ * the rule table (SND_OUT).  xk_send_held_out_locked: an outgoing packet
+ * the host sends and a backend holds, after the rule table (SND_OUT).
+ */
+bool	xk_send_input_locked(struct __mbuf *m, struct __ifnet *ifp,
+	    const struct xk_ip6_hdrs *h);
+bool	xk_send_output_locked(struct __mbuf *m, struct __ifnet *ifp);
+bool	xk_send_held_out_locked(struct __mbuf *m, struct __ifnet *ifp);
+/* The send.* counters, for xkpi_stats(). */
+void	xk_send_stats_rows_locked(void (*row)(void *ctx, const char *name,
+	    uint64_t value), void *ctx);
+/* Tests: counters to 0, held messages forgotten. */
+void	xk_send_reset(void);
+
+/*
  * The interface for @dst: an attached interface's prefix first, then, on
  * a host backend, the host's routing table.  NULL when neither has one.
  */

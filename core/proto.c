@@ -20,11 +20,10 @@ static const struct {
 	/* Before raw IPv4, whose wildcard would take its number. */
 	{ xk_div_protosw, &xk_div_nprotosw },
 	{ xk_rip_protosw, &xk_rip_nprotosw },
+	/* Before raw IPv6, whose wildcard would take SeND's number. */
+	{ xk_send_protosw, &xk_send_nprotosw },
 	{ xk_rip6_protosw, &xk_rip6_nprotosw },
 };
-
-/* Raw protocol numbers that belong to protocols not carried yet. */
-#define IPPROTO_SEND_NUM	259
 
 static bool
 domain_known(int domain)
@@ -39,11 +38,6 @@ xk_pr_find(int domain, int type, int protocol, const struct xk_protosw **prp)
 
 	if (!domain_known(domain)) {
 		return EAFNOSUPPORT;
-	}
-	/* SeND never falls to the raw wildcard: it is not raw IP. */
-	if (type == SOCK_RAW && domain == AF_INET6 &&
-	    protocol == IPPROTO_SEND_NUM) {
-		return EPROTONOSUPPORT;
 	}
 	for (size_t t = 0; t < G_N_ELEMENTS(tables); t++) {
 		for (size_t i = 0; i < *tables[t].n; i++) {

@@ -214,6 +214,8 @@ extern const struct xk_protosw xk_rip6_protosw[];
 extern const size_t xk_rip6_nprotosw;
 extern const struct xk_protosw xk_div_protosw[];
 extern const size_t xk_div_nprotosw;
+extern const struct xk_protosw xk_send_protosw[];
+extern const size_t xk_send_nprotosw;
 
 /* Tests only: make the next sockets unprivileged, as for a plain user. */
 void	xk_so_force_unprivileged(bool on);

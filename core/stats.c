@@ -131,6 +131,7 @@ xkpi_stats(xkpi_stat_fn fn, void *ctx)
 	row(rows, s->ips_verdictnomem, "ip.verdict.nomem");
 	row(rows, s->ips_injectfail, "ip.inject.failed");
 	xk_div_stats_rows_locked(div_row, rows);
+	xk_send_stats_rows_locked(div_row, rows);
 	xk_ipf_stats_rows(div_row, rows);
 	xk_if_foreach_locked(if_rows, rows);
 	be = xk_engine_backend();

@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include <netinet6/send.h>
 #include <sys/kpi_socket.h>
 #include <xkpi.h>
 
@@ -734,17 +735,23 @@ control_ok(const struct msghdr *msg)
 	return 0;
 }
 
-/* The destination of a send, copied to @ss; *@top NULL for none. */
+/*
+ * The destination of a send, copied to @ss; *@top NULL for none.  A SeND
+ * socket's is a struct sockaddr_send: 20 bytes, whatever its family.
+ */
 static int
-send_dest(const struct msghdr *msg, struct sockaddr_storage *ss,
-    const struct sockaddr **top, socklen_t *len)
+send_dest(const struct __socket *so, const struct msghdr *msg,
+    struct sockaddr_storage *ss, const struct sockaddr **top, socklen_t *len)
 {
 	*top = NULL;
 	*len = 0;
 	if (msg == NULL || msg->msg_name == NULL) {
 		return 0;
 	}
-	if ((*len = copy_addr_in(msg->msg_name, ss)) == 0) {
+	if (so->so_domain == PF_INET6 && so->so_protocol == IPPROTO_SEND) {
+		memcpy(ss, msg->msg_name, sizeof(struct sockaddr_send));
+		*len = sizeof(struct sockaddr_send);
+	} else if ((*len = copy_addr_in(msg->msg_name, ss)) == 0) {
 		return EAFNOSUPPORT;
 	}
 	*top = (const struct sockaddr *)ss;
@@ -773,7 +780,7 @@ sock_send(socket_t so, const struct msghdr *msg, int flags, size_t *sentlen)
 	}
 	if ((error = iov_check(msg, &total)) != 0 ||
 	    (error = control_ok(msg)) != 0 ||
-	    (error = send_dest(msg, &ss, &to, &tolen)) != 0) {
+	    (error = send_dest(so, msg, &ss, &to, &tolen)) != 0) {
 		return error;
 	}
 	/* Copy the data into a packet, as sosend's uiomove does. */
@@ -835,7 +842,7 @@ sendmbuf_common(socket_t so, const struct msghdr *msg, mbuf_t data, int flags,
 		return EBADF;
 	}
 	if ((error = control_ok(msg)) != 0 ||
-	    (error = send_dest(msg, &ss, &to, &tolen)) != 0) {
+	    (error = send_dest(so, msg, &ss, &to, &tolen)) != 0) {
 		xk_m_freem(data);
 		return error;
 	}
