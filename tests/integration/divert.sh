@@ -354,6 +354,7 @@ case_tee() {
 		check "every datagram echoed" [ "$prc" -eq 0 ]
 		check "divert_tap ended after its $((COUNT * 2)) copies" \
 		    ended "$tpid"
+		check "divert_tap exit status 0" [ "$rc" -eq 0 ]
 		stop "$spid"
 		check "a's socket saw each datagram once" [ \
 		    "$(lines "^from $B4:" "$tmp/srv.out")" -eq $COUNT ]
@@ -386,6 +387,7 @@ case_eat() {
 		    $COUNT "$tpid"
 		stop "$spid"
 		stop "$tpid"
+		check "divert_tap exit status 0" [ "$rc" -eq 0 ]
 		check "a's socket saw nothing" [ \
 		    "$(lines '^from ' "$tmp/srv.out")" -eq 0 ]
 	else
@@ -420,6 +422,7 @@ case_noport() {
 		check "div.noport counts every datagram" [ "${v:-0}" -eq \
 		    $COUNT ]
 		stop "$tpid"
+		check "divert_tap exit status 0" [ "$rc" -eq 0 ]
 		stop "$spid"
 		check "a's socket saw nothing" [ \
 		    "$(lines '^from ' "$tmp/srv.out")" -eq 0 ]
@@ -442,6 +445,7 @@ case_resume() {
 		check "every datagram echoed" [ "$prc" -eq 0 ]
 		check "divert_tap ended after its $((COUNT * 4)) packets" \
 		    ended "$tpid"
+		check "divert_tap exit status 0" [ "$rc" -eq 0 ]
 		stop "$spid"
 		check "a's socket saw each datagram once" [ \
 		    "$(lines "^from $B4:" "$tmp/srv.out")" -eq $COUNT ]
@@ -591,11 +595,12 @@ nat_cases() {
 	diag_file "server: netpeer tcp-serve" "$tmp/tsrv.out"
 	diag_file "server: stderr" "$tmp/tsrv.err"
 	diag_file "client: netpeer tcp-send" "$tmp/tcli.out"
-	tap_result $ok "nat: tcp transfer"
-
+	# SIGTERM: divert_nat prints its counters and exits with 0.
 	stop "$npid"
+	check "divert_nat exit status 0" [ "$rc" -eq 0 ]
 	diag_file "divert_nat" "$tmp/nat.out"
 	diag_file "divert_nat stderr" "$tmp/nat.err"
+	tap_result $ok "nat: tcp transfer"
 
 	if [ "$have_tshark" -eq 0 ]; then
 		tap_skip "nat: tshark on the server" "tshark missing"
