@@ -1,8 +1,12 @@
 #!/bin/sh
-# make installcheck: install into a scratch DESTDIR, then build and run a
-# program outside the tree with pkg-config alone.
+# make installcheck: install into a scratch DESTDIR, then, outside the
+# tree and with pkg-config alone: build and run a program; build every
+# example from the sources installed under $(docdir); link one of them
+# with the static library (pkg-config --static) and run it; check that
+# the documents and the HTML reference (when doxygen is found) are there.
 set -eu
 srcdir=$1
+docdir=$2
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
 make -s install DESTDIR="$dest" >/dev/null
@@ -21,7 +25,45 @@ libs=$(pkg-config --libs xkpi)
 cc -std=c11 -Wall -Werror -o "$dest/consumer" \
     "$srcdir/tests/install/consumer.c" $cflags $libs
 LD_LIBRARY_PATH="$(dirname "$pcdir")" "$dest/consumer"
+
+# The documents and the examples, where the README says.
+doc=$dest$docdir
+for f in README.md docs/porting.md docs/deviations.md examples/ping.c; do
+	[ -f "$doc/$f" ] || {
+		echo "installcheck: $f not installed under $docdir" >&2
+		exit 1
+	}
+done
+if [ -n "$(make -s -f Makefile print-doxygen 2>/dev/null)" ] &&
+    [ ! -f "$doc/html/index.html" ]; then
+	echo "installcheck: the HTML reference is not under $docdir/html" >&2
+	exit 1
+fi
+# Every installed example builds with pkg-config alone, as a user would.
+mkdir "$dest/ex"
+for c in "$doc"/examples/*.c; do
+	# shellcheck disable=SC2086
+	cc -Wall -Werror -o "$dest/ex/$(basename "$c" .c)" "$c" $cflags $libs ||
+	    { echo "installcheck: $c does not build" >&2; exit 1; }
+done
+# Static: with the archive alone in the library directory, what
+# pkg-config --static lists must be all the archive needs (ping pulls in
+# the whole library, every backend with it); it then runs over mem.
+libdir=$(dirname "$pcdir")
+mkdir "$dest/shared"
+mv "$libdir"/libxkpi.so* "$dest/shared/"
+slibs=$(pkg-config --static --libs xkpi)
+# shellcheck disable=SC2086
+cc -Wall -Werror -o "$dest/ex/ping_static" "$doc/examples/ping.c" \
+    $cflags $slibs
+mv "$dest/shared"/libxkpi.so* "$libdir/"
+if ldd "$dest/ex/ping_static" | grep -q libxkpi; then
+	echo "installcheck: the static build needs libxkpi.so" >&2
+	exit 1
+fi
+"$dest/ex/ping_static" --mem -c 2 -i 10 >/dev/null
 make -s uninstall DESTDIR="$dest" >/dev/null
+rm -rf "$dest/ex" "$dest/shared"
 left=$(find "$dest" -type f ! -name consumer | head -n 5)
 [ -z "$left" ] || { echo "installcheck: uninstall left: $left" >&2; exit 1; }
 echo "installcheck: ok"
