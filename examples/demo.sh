@@ -28,6 +28,16 @@
 #     (tests/integration/netpeer); the server must see only 10.2.0.1,
 #     and the sha256 of what it received must be the client's.  Needs
 #     root, ip(8), iptables and the nfqueue backend: skipped otherwise.
+#  6. ipfilter_log: an IP filter kext (ipf_addv4, ipf_addv6) on the real
+#     traffic of a namespace made for this run, filter (10.3.0.1/24 on
+#     xkf0, NFQUEUE rules on INPUT and OUTPUT), joined by a veth pair to
+#     peer (10.3.0.2/24 on xkp0).  ipfilter_log runs in filter on the
+#     nfqueue backend with port 7000 blocked; filter listens on 7000 and
+#     7001 (tests/integration/netpeer).  The peer's TCP connect to 7000
+#     must fail, its pings (ping on the linux backend) pass and 1 MiB
+#     sent to 7001 arrive with the same sha256; ipfilter_log then stops
+#     (its filters removed and detached) and prints its flow table, which
+#     must list the blocked flow.  Needs what step 5 needs.
 #
 # Steps 1-3 run on 127.0.0.1.  Every program runs under timeout(1); the
 # script kills only the processes it started, deletes the namespaces it
@@ -122,7 +132,7 @@ port_of() {
 }
 
 for prog in $ex/mbuf_packet $ex/udp_echo $ex/tcp_sink $ex/tcp_stream \
-    $ex/ping $ex/divert_nat $netpeer; do
+    $ex/ping $ex/divert_nat $ex/ipfilter_log $netpeer; do
 	if [ ! -x "$prog" ]; then
 		echo "demo: $prog is missing (run make first)" >&2
 		exit 1
@@ -502,6 +512,157 @@ else
 			note "nat" "skipped: nfqueue backend not built"
 		else
 			note "nat" "FAILED: divert_nat did not start"
+			failed=1
+		fi
+	fi
+fi
+
+# ipf_up: the filter and peer namespaces and their veth pair, names unique
+# to this run, each recorded before anything can fail; NFQUEUE rules on
+# filter's INPUT and OUTPUT, the library's own packets (0x786b) excepted.
+ipf_up() {
+	ns_f=xkdemo-f-$$
+	ns_p=xkdemo-p-$$
+	for ns in "$ns_f" "$ns_p"; do
+		ip netns add "$ns" || return 1
+		netns="$netns $ns"
+		ip -n "$ns" link set lo up || return 1
+	done
+	ip link add name xkf0 netns "$ns_f" type veth peer name xkp0 \
+	    netns "$ns_p" || return 1
+	ip -n "$ns_f" addr add 10.3.0.1/24 dev xkf0 || return 1
+	ip -n "$ns_p" addr add 10.3.0.2/24 dev xkp0 || return 1
+	ip -n "$ns_f" link set xkf0 up || return 1
+	ip -n "$ns_p" link set xkp0 up || return 1
+	for chain in INPUT OUTPUT; do
+		ip netns exec "$ns_f" iptables -A $chain -m mark ! \
+		    --mark 0x786b -j NFQUEUE --queue-num 0 --queue-bypass ||
+		    return 1
+	done
+	return 0
+}
+
+# ipf_blocked: a listener on the blocked port, and the peer's connect to
+# it, which must fail (its SYNs dropped: no answer, not even a reset).
+ipf_blocked() {
+	timeout $limit ip netns exec "$ns_f" "$netpeer" tcp-serve $ipf_block \
+	    "$tmp/ipf_blocked" $((limit - 5)) >"$tmp/ipf_bsrv.out" 2>&1 &
+	bsrv=$!
+	pids="$pids $bsrv"
+	if ! wait_line "$tmp/ipf_bsrv.out" '^ready' $bsrv; then
+		stop_job $bsrv
+		show "$tmp/ipf_bsrv.out"
+		note "ipf block" "FAILED: the listener did not start"
+		failed=1
+		return
+	fi
+	timeout $limit ip netns exec "$ns_p" "$netpeer" tcp-send 10.3.0.1 \
+	    $ipf_block "$tmp/ipf_data" 3 >"$tmp/ipf_bcli.out" 2>&1
+	bcli_rc=$?
+	stop_job $bsrv
+	show "$tmp/ipf_bcli.out"
+	if [ $bcli_rc -ne 0 ] &&
+	    grep -q '^netpeer: connect: ' "$tmp/ipf_bcli.out" &&
+	    ! grep -q refused "$tmp/ipf_bcli.out" &&
+	    ! grep -q '^peer ' "$tmp/ipf_bsrv.out"; then
+		note "ipf block" "ok: the connect to port $ipf_block failed," \
+		    "unanswered"
+	else
+		note "ipf block" "FAILED: the connect to port $ipf_block was" \
+		    "not blocked (exit $bcli_rc)"
+		failed=1
+	fi
+}
+
+# ipf_tcp: 1 MiB from the peer to port 7001, hashed at both ends.
+ipf_tcp() {
+	timeout $limit ip netns exec "$ns_f" "$netpeer" tcp-serve 7001 \
+	    "$tmp/ipf_got" $((limit - 5)) >"$tmp/ipf_tsrv.out" 2>&1 &
+	tsrv=$!
+	pids="$pids $tsrv"
+	if ! wait_line "$tmp/ipf_tsrv.out" '^ready' $tsrv; then
+		stop_job $tsrv
+		show "$tmp/ipf_tsrv.out"
+		note "ipf tcp" "FAILED: the server did not start"
+		failed=1
+		return
+	fi
+	timeout $limit ip netns exec "$ns_p" "$netpeer" tcp-send 10.3.0.1 \
+	    7001 "$tmp/ipf_data" $XK_LIVE >"$tmp/ipf_tcli.out" 2>&1
+	tcli_rc=$?
+	wait $tsrv
+	tsrv_rc=$?
+	forget $tsrv
+	show "$tmp/ipf_tcli.out"
+	sent=$(sha256sum <"$tmp/ipf_data" | cut -d' ' -f1)
+	got=$(sha256sum <"$tmp/ipf_got" 2>/dev/null | cut -d' ' -f1)
+	echo "    sha256 sent     $sent"
+	echo "    sha256 received $got"
+	if [ $tcli_rc -eq 0 ] && [ $tsrv_rc -eq 0 ] && [ "$sent" = "$got" ]
+	then
+		note "ipf tcp" "ok: $tcp_bytes bytes to port 7001, the same" \
+		    "sha256 at both ends"
+	else
+		note "ipf tcp" "FAILED (client exit $tcli_rc, server exit" \
+		    "$tsrv_rc)"
+		failed=1
+	fi
+}
+
+# 6. An IP filter kext on a namespace's real traffic.
+ipf_block=7000
+if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null 2>&1 ||
+    ! command -v iptables >/dev/null 2>&1; then
+	echo "== 6. ipfilter_log: skipped (needs root, ip(8) and iptables)"
+	note "ipf" "skipped: needs root, ip(8) and iptables"
+elif ! ipf_up 2>"$tmp/ipf_up.err"; then
+	echo "== 6. ipfilter_log: skipped, no namespaces or NFQUEUE here:"
+	show "$tmp/ipf_up.err"
+	note "ipf" "skipped: no namespaces or NFQUEUE here"
+else
+	echo "== 6. ipfilter_log: an IP filter kext on $ns_f's traffic" \
+	    "(10.3.0.1), peer $ns_p (10.3.0.2)"
+	echo "  -- XKPI_BACKEND=nfqueue ipfilter_log -b $ipf_block"
+	timeout $limit ip netns exec "$ns_f" env XKPI_BACKEND=nfqueue \
+	    "$ex/ipfilter_log" -b $ipf_block -t $((limit - 5)) \
+	    >"$tmp/ipf.out" 2>&1 &
+	ipfd=$!
+	pids="$pids $ipfd"
+	if wait_line "$tmp/ipf.out" '^ipfilter_log: ready' $ipfd; then
+		head -c $tcp_bytes /dev/urandom >"$tmp/ipf_data"
+		echo "  -- TCP connect from the peer to port $ipf_block" \
+		    "(blocked), 3 s given"
+		ipf_blocked
+		echo "  -- ping (linux backend) from the peer to 10.3.0.1"
+		ping_step "ipf ping" ip netns exec "$ns_p" env \
+		    XKPI_BACKEND=linux XKPI_IFACES=xkp0 \
+		    timeout $limit "$ex/ping" $ping_args 10.3.0.1
+		echo "  -- TCP: $tcp_bytes bytes from the peer to port 7001"
+		ipf_tcp
+		stop_job $ipfd
+		echo "  -- ipfilter_log (stopped: filters removed, flow table):"
+		show "$tmp/ipf.out"
+		# dir, if, proto, source, destination, packets, bytes,
+		# blocked: the SYNs to the blocked port, each one blocked.
+		flow="^  in +xkf0 +tcp +10\.3\.0\.2:[0-9]+ +10\.3\.0\.1:"
+		flow="$flow$ipf_block +[0-9]+ +[0-9]+ +[1-9][0-9]*\$"
+		if grep -q '^ipfilter_log: filters removed and detached' \
+		    "$tmp/ipf.out" && grep -Eq "$flow" "$tmp/ipf.out"; then
+			note "ipf flows" "ok: filters detached; the flow table" \
+			    "lists the blocked flow"
+		else
+			note "ipf flows" "FAILED: no detach, or no blocked" \
+			    "flow in the table"
+			failed=1
+		fi
+	else
+		stop_job $ipfd
+		show "$tmp/ipf.out"
+		if grep -q 'xkpi_init: Operation not supported' \
+		    "$tmp/ipf.out"; then
+			note "ipf" "skipped: nfqueue backend not built"
+		else
+			note "ipf" "FAILED: ipfilter_log did not start"
 			failed=1
 		fi
 	fi
