@@ -11,25 +11,31 @@
  *     or sign them, and takes them back to continue on their way.  The
  *     semantics are those of send(4) on FreeBSD (XNU has no SeND socket).
  *     On the host's own traffic the messages are really taken out of the
- *     path (the nfqueue backend intercepts them), not copied.  With no
+ *     path (the nfqueue backend holds them), not copied.  With no
  *     daemon, Neighbor Discovery flows on untouched.
  *
- *     <b>Status: not built yet.</b> In this release SeND sockets and the
- *     nfqueue backend do not exist:
- *     `sock_socket(PF_INET6, SOCK_RAW, IPPROTO_SEND, ...)` fails with
- *     EPROTONOSUPPORT on every backend.  This header defines the constants
- *     and struct sockaddr_send, and describes the semantics the library is
- *     being built to; code written to it compiles today.
+ *     <b>Where it works.</b> On the `nfqueue` backend, for the host's
+ *     own Neighbor Discovery: the messages reach the library through
+ *     the queues the user's ip6tables rules fill (ICMPv6 types 133 to
+ *     137 on INPUT and OUTPUT; the rules are on the backend notes page),
+ *     and each stays held by the host until the daemon answers it.  On
+ *     `mem`, between the engine's input and its raw ICMPv6 sockets, and
+ *     between those sockets and output.  On `linux` and `pcap`, which
+ *     only see copies, creating the socket fails with EPROTONOSUPPORT.
  *
  *     <b>Creating.</b>
  *     `sock_socket(PF_INET6, SOCK_RAW, IPPROTO_SEND, cb, cookie, &so)`.
  *     There is at most one SeND socket at a time: while one exists,
  *     creating another fails with EEXIST (send(4) describes the case as a
- *     second daemon trying to bind).  Creation without privilege fails with
- *     EPERM, and when no attached backend can intercept packets with
- *     EPROTONOSUPPORT.  Closing the socket stops the diversion.  Only
- *     sending and receiving are implemented: binding, connecting,
- *     listening and the like fail with EOPNOTSUPP.
+ *     second daemon trying to bind); one being closed no longer counts.
+ *     Creation without privilege fails with EPERM, and when no attached
+ *     backend can intercept packets with EPROTONOSUPPORT (checked first,
+ *     as FreeBSD without send.ko).  Closing the socket stops the
+ *     diversion at once.  Only sending and receiving are implemented:
+ *     binding, connecting, listening, accepting and getting the
+ *     socket's name fail with EOPNOTSUPP, shutting it down with
+ *     ENOTCONN (it is never connected), and options of levels other
+ *     than SOL_SOCKET with ENOPROTOOPT.
  *
  *     <b>Reading.</b> Each message is a complete IPv6 packet, starting at
  *     the IPv6 header, without link-layer header.  The address returned
@@ -37,37 +43,81 @@
  *     that gives the direction and the interface:
  *     - SND_IN: Router Solicitation, Router Advertisement, Neighbor
  *       Solicitation, Neighbor Advertisement and Redirect messages
- *       (ICMPv6 types 133 to 137) received by the host.  Until the daemon
- *       writes the message back, the host has not processed it, and raw
- *       ICMPv6 sockets never see it.
- *     - SND_OUT: Neighbor Solicitation, Neighbor Advertisement and
- *       Redirect messages the host sends, and Router Advertisements and
- *       Solicitations written on ICMPv6 raw sockets, taken just before they
- *       leave the interface.
+ *       (ICMPv6 types 133 to 137) received by the host, after the checks
+ *       FreeBSD's icmp6_input makes before its hook: the ICMPv6 checksum,
+ *       code 0 and the type's minimum length.  A message failing them is
+ *       not diverted (counted in `send.invalid`): it goes on, for the
+ *       host's own ND and the raw sockets to refuse.  The hop limit of
+ *       255 is ND's own check, made after the write-back: the daemon sees
+ *       such messages.  A message with extension headers before its
+ *       ICMPv6 header is diverted too, as on FreeBSD.  On `mem` a message
+ *       is diverted when it is addressed to this host (one of its
+ *       addresses, or multicast).  Until the daemon writes the message
+ *       back, the host has not processed it, and raw ICMPv6 sockets do
+ *       not see it.
+ *     - SND_OUT: Router Solicitation, Router Advertisement, Neighbor
+ *       Solicitation, Neighbor Advertisement and Redirect messages the
+ *       host sends (on `nfqueue`: those its OUTPUT rules queue, whoever
+ *       built them; Linux's kernel sends NS, NA and RS itself), and
+ *       those written on the engine's raw ICMPv6 sockets, taken just
+ *       before they leave the interface (after the rule table, before
+ *       fragmentation).
  *
  *     A message that arrives while the receive buffer (9216 bytes) is full
- *     is dropped and counted.
+ *     is dropped and counted (`send.full`); a held one gets the drop
+ *     verdict.
  *
  *     <b>Writing back.</b> sock_send() or sock_sendmbuf() with the
  *     complete IPv6 packet and a struct sockaddr_send as destination
  *     (none: EDESTADDRREQ).  A message longer than the send buffer
  *     (8352 bytes) fails with EMSGSIZE; an interface index that names no
  *     interface with ENETUNREACH; a direction other than SND_IN and
- *     SND_OUT with EINVAL.
+ *     SND_OUT with EINVAL; and so does a packet shorter than an IPv6
+ *     header, of another version, or shorter than its payload length
+ *     says (bytes past it are cut).  No mbuf for the message: ENOBUFS.
+ *     Every write-back that reaches the protocol and fails is counted in
+ *     `send.refused`.
+ *
+ *     A diverted message the host holds (on `nfqueue`, every one) is
+ *     answered by the one written back: the same mbuf (sock_receivembuf(), then
+ *     sock_sendmbuf()) by the hold id it carries; other bytes by
+ *     direction, `send_ifidx`, source and destination addresses, ICMPv6
+ *     type and target address (NS, NA and Redirect), the oldest first.
+ *     The answer becomes the held message's verdict, with the daemon's
+ *     bytes (`send.answered`).  A message nobody answers (the daemon
+ *     dropped it) is dropped by the backend after its hold bound
+ *     (`XKPI_NFQUEUE_HOLD_MS`, counted in `be.nfqueue.held_expired`);
+ *     this table forgets it after four times the default bound, or when
+ *     the socket closes (`send.forgotten`).
  *     - SND_IN: the ICMPv6 header must follow the 40-byte IPv6 header
- *       directly (no extension headers); the message goes to the host's
- *       Neighbor Discovery input as if received by `send_ifidx`, without a
- *       second checksum check.  An ICMPv6 type other than 133 to 137
- *       fails with ENOSYS; a packet too short for the headers with
- *       ENOBUFS.
- *     - SND_OUT: the packet leaves `send_ifidx` directly, to the IPv6
- *       destination of its header, bypassing IPv6 output: the daemon must
- *       leave the payload length and the ICMPv6 checksum right after
- *       adding its options, and nothing is fragmented.  A packet too short
- *       for the IPv6 header fails with ENOBUFS, a failed output with
- *       ENOENT.
+ *       directly (no extension headers), and its type be 133 to 137:
+ *       else ENOSYS; a packet too short for the ICMPv6 header fails with
+ *       EINVAL.  The message then goes to the host as received by
+ *       `send_ifidx`: the verdict of the held message it answers, and
+ *       the engine's raw ICMPv6 sockets get it as any received message
+ *       (they check its checksum, and so does the host's ND after a
+ *       verdict with new bytes: the daemon leaves it right).  A message
+ *       that answers none is new: on `mem` it goes on to the raw
+ *       sockets; on `nfqueue` the host cannot be given a new message as
+ *       received on an interface, and it fails with ENOENT
+ *       (`send.unmatched_in`).
+ *     - SND_OUT: a message that answers a held one leaves with its
+ *       verdict; any other leaves `send_ifidx` directly, through the
+ *       backend, to the IPv6 destination of its header, bypassing IPv6
+ *       output: the daemon must leave the payload length and the ICMPv6
+ *       checksum right after adding its options, and nothing is
+ *       fragmented.  The backend refusing it fails with ENOENT
+ *       (`send.oerrors`; on `nfqueue` only what fails at once: the
+ *       output queue full).
  *
  *     A message written back is not diverted again.
+ *
+ *     <b>Counters</b> (xkpi_stats(), `xkpi-stat`): `send.in`,
+ *     `send.out` (messages given to the socket), `send.invalid`,
+ *     `send.full`, `send.nomem` (no mbuf for the address: dropped),
+ *     `send.wrote_in`, `send.wrote_out`, `send.answered`,
+ *     `send.refused`, `send.unmatched_in`, `send.oerrors`,
+ *     `send.forgotten`.
  */
 #ifndef _XKPI_NETINET6_SEND_H_
 #define _XKPI_NETINET6_SEND_H_

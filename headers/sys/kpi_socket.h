@@ -877,8 +877,9 @@ extern errno_t sock_shutdown(socket_t so, int how);
  *
  *     In this release the host stream and datagram sockets and the raw
  *     IPv4 and IPv6 sockets exist (raw sockets over the `mem`, `linux`
- *     and `pcap` backends); divert and SeND sockets are not built yet, and
- *     until they are the call answers EPROTONOSUPPORT for them.
+ *     and `pcap` backends); divert and SeND sockets exist over `mem` and
+ *     `nfqueue`, and the call answers EPROTONOSUPPORT for them over
+ *     `linux` and `pcap`, which only see copies.
  *
  *     The socket is blocking.  When `cb` is not NULL it is installed as by
  *     sock_setupcall(): on the read side only by default, on both sides in
