@@ -51,6 +51,7 @@ struct div_pcb {
 struct div_held {
 	uint64_t	 dh_hold;
 	uint64_t	 dh_key;	/* dir, cookie, ip_id, protocol */
+	uint32_t	 dh_ifindex;	/* the interface it was held on */
 	int64_t		 dh_when;	/* g_get_monotonic_time() */
 	GList		 dh_age;	/* in div_held_age, oldest first */
 	GList		 dh_same;	/* in its key's queue */
@@ -66,6 +67,7 @@ struct xk_div_stats {
 	uint64_t	wrote_in;	/* written back inward */
 	uint64_t	answered;	/* written back as a held packet's verdict */
 	uint64_t	forgotten;	/* held, never answered, forgotten here */
+	uint64_t	dropped_at_end;	/* held by a socket at shutdown/exit */
 };
 
 static struct xk_div_stats div_stats;
@@ -114,7 +116,7 @@ div_held_expire(int64_t now)
 }
 
 static void
-div_held_remember(uint64_t hold, uint64_t key)
+div_held_remember(uint64_t hold, uint64_t key, uint32_t ifindex)
 {
 	struct div_held *dh;
 	GQueue *q;
@@ -134,6 +136,7 @@ div_held_remember(uint64_t hold, uint64_t key)
 	}
 	dh->dh_hold = hold;
 	dh->dh_key = key;
+	dh->dh_ifindex = ifindex;
 	dh->dh_when = now;
 	dh->dh_age.data = dh->dh_same.data = dh;
 	if ((q = g_hash_table_lookup(div_held_bykey, &key)) == NULL) {
@@ -154,7 +157,7 @@ div_held_remember(uint64_t hold, uint64_t key)
  * 0 when none; the answer is forgotten here.
  */
 static uint64_t
-div_held_answer(uint64_t hold, uint64_t key)
+div_held_answer(uint64_t hold, uint64_t key, uint32_t *ifindexp)
 {
 	struct div_held *dh = NULL;
 	GQueue *q;
@@ -174,6 +177,7 @@ div_held_answer(uint64_t hold, uint64_t key)
 		return 0;
 	}
 	hold = dh->dh_hold;
+	*ifindexp = dh->dh_ifindex;
 	div_held_unlink(dh);
 	return hold;
 }
@@ -192,6 +196,23 @@ xk_div_reset(void)
 	}
 	memset(&div_stats, 0, sizeof(div_stats));
 	xk_core_unlock();
+}
+
+/*
+ * The process is ending: what divert sockets took out of the path is the
+ * daemon's, and the daemon is gone, so the held packets they have are
+ * dropped (not let through by the backend's release of the rest).
+ */
+void
+xk_div_drop_held_locked(void)
+{
+	struct div_held *dh;
+
+	while ((dh = g_queue_peek_head(&div_held_age)) != NULL) {
+		xk_ip_verdict_hold_locked(dh->dh_hold, false);
+		div_stats.dropped_at_end++;
+		div_held_unlink(dh);
+	}
 }
 
 void
@@ -213,6 +234,7 @@ xk_div_stats_rows_locked(void (*row)(void *ctx, const char *name,
 	row(ctx, "div.wrote_in", div_stats.wrote_in);
 	row(ctx, "div.answered", div_stats.answered);
 	row(ctx, "div.forgotten", div_stats.forgotten);
+	row(ctx, "div.dropped_at_end", div_stats.dropped_at_end);
 }
 
 /*
@@ -263,7 +285,8 @@ xk_div_packet_locked(struct __mbuf *m, bool incoming, uint16_t port,
 		return;
 	}
 	if (hold != 0) {
-		div_held_remember(hold, div_key(incoming, rule, &ip));
+		div_held_remember(hold, div_key(incoming, rule, &ip),
+		    ifp != NULL ? ifp->if_index : 0);
 	}
 	if (incoming) {
 		div_stats.in++;
@@ -453,6 +476,7 @@ div_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
 	struct __ifnet *ifp = NULL;
 	bool incoming = false;
 	size_t len, hlen, iplen;
+	uint32_t heldif = 0;
 	uint64_t hold;
 	struct ip ip;
 	int error;
@@ -500,7 +524,7 @@ div_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
 	}
 	m->m_pkthdr.rcvif = NULL;
 	hold = div_held_answer(m->m_pkthdr.hold, div_key(incoming,
-	    path.ipp_after, &ip));
+	    path.ipp_after, &ip), &heldif);
 	m->m_pkthdr.hold = hold;
 	path.ipp_rewritten = hold != 0;
 	path.ipp_reinjected = hold == 0;
@@ -519,7 +543,9 @@ div_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
 	(void)xk_m_copyback(m, 0, sizeof(ip), &ip);
 	xk_ip_cksum_hdr(m);
 	if (hold != 0) {
-		xk_ip_out_held_path_locked(m, NULL, &path);
+		/* On the interface the host holds it for: `xmit` matches. */
+		xk_ip_out_held_path_locked(m, xk_if_byindex_locked(heldif),
+		    &path);
 		return 0;
 	}
 	return xk_ip_output_path_locked(m, &path);

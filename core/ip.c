@@ -106,6 +106,10 @@ xk_engine_drain(const char *why)
 	if (!engine_open || engine_be.be_ops->be_drain == NULL) {
 		return;
 	}
+	/* Packets divert sockets took out of the path stay out of it. */
+	xk_core_lock();
+	xk_div_drop_held_locked();
+	xk_core_unlock();
 	deadline = g_get_monotonic_time() + XK_DRAIN_MS * 1000;
 	engine_be.be_ops->be_drain(&engine_be, deadline, why);
 }
@@ -170,6 +174,19 @@ ip_verdict(struct __mbuf *m, enum xk_verdict v, bool rewritten)
 	if (engine_be.be_ops->be_verdict(&engine_be, hold, v, n) != 0) {
 		xk_ipstat.ips_verdictlate++;
 		xk_m_freem(n);
+	}
+}
+
+void
+xk_ip_verdict_hold_locked(uint64_t hold, bool accept)
+{
+	if (hold == 0 || !engine_open ||
+	    engine_be.be_ops->be_verdict == NULL) {
+		return;
+	}
+	if (engine_be.be_ops->be_verdict(&engine_be, hold, accept ?
+	    XK_VERDICT_ACCEPT : XK_VERDICT_DROP, NULL) != 0) {
+		xk_ipstat.ips_verdictlate++;
 	}
 }
 

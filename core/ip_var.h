@@ -243,6 +243,10 @@ void	xk_div_packet_locked(struct __mbuf *m, bool incoming, uint16_t port,
 	    uint16_t rule, struct __ifnet *ifp);
 /* A tee's copy could not be made: counted. */
 void	xk_div_nomem_locked(void);
+/* Shutdown or exit: every held packet a divert socket has is dropped. */
+void	xk_div_drop_held_locked(void);
+/* A verdict by hold id alone (no bytes): accept or drop. */
+void	xk_ip_verdict_hold_locked(uint64_t hold, bool accept);
 /* The div.* counters, for xkpi_stats(). */
 void	xk_div_stats_rows_locked(void (*row)(void *ctx, const char *name,
 	    uint64_t value), void *ctx);

@@ -62,9 +62,15 @@ ipf_add(const struct ipf_filter *filter, ipfilter_t *filter_ref,
 {
 	struct opaque_ipfilter *nf;
 
+	int error;
+
 	if (filter == NULL || filter_ref == NULL || filter->name == NULL ||
 	    (filter->ipf_input == NULL && filter->ipf_output == NULL)) {
 		return EINVAL;
+	}
+	/* A kext's start function may attach filters and nothing else. */
+	if ((error = xk_lib_ensure()) != 0) {
+		return error;
 	}
 	if ((nf = g_try_new0(struct opaque_ipfilter, 1)) == NULL) {
 		return ENOMEM;

@@ -7,8 +7,11 @@
  * @abstract xkpi's own interface: start and stop the library, choose its
  *     backend and behaviour, and catch its log and its panics.
  * @discussion Nothing here exists in XNU.  Code ported from a kernel
- *     extension needs none of it: the first call of any KPI function
- *     (`sock_*`, `mbuf_*`) initialises the library from the environment.
+ *     extension needs none of it: the first call of a KPI function that
+ *     needs the engine (`sock_socket()`, the first of the socket KPI,
+ *     `ipf_addv4()`, `ipf_addv6()`, the `ipf_inject_*` calls,
+ *     `ifnet_find_by_name()`, `ifnet_list_get()`) initialises the library
+ *     from the environment.  The mbuf KPI works without it.
  *     xkpi_init() is for programs and tests that want to choose instead,
  *     and xkpi_shutdown() for those that want everything freed before they
  *     exit (under a leak checker, say).

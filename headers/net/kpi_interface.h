@@ -19,7 +19,12 @@
  *     the split is made the same way: ifnet_name() is the name without
  *     its trailing decimal digits, ifnet_unit() those digits as a number
  *     (0 when there are none).  `eth1` is `eth` and 1, `veth-out` is
- *     `veth-out` and 0.  ifnet_find_by_name() takes the whole name.
+ *     `veth-out` and 0.  ifnet_find_by_name() takes the whole name.  The
+ *     XNU idiom `printf("%s%u", ifnet_name(ifp), ifnet_unit(ifp))` gives
+ *     a name ending in digits back unchanged, but a name without one
+ *     gains a 0 (`veth-out0`): print the whole name from the two only
+ *     when ifnet_unit() is not 0, or keep the name ifnet_find_by_name()
+ *     was given.
  *
  *     <b>Lifetime.</b> An interface detached from the library (the host
  *     removed it, say) stays readable while someone holds a reference

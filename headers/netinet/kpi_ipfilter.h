@@ -173,8 +173,11 @@ typedef struct opaque_ipfilter *ipfilter_t;
  * @param filter The filter; copied.
  * @param filter_ref Receives the reference ipf_remove() and the inject
  *     calls take.
+ * @discussion The first call starts the library from the environment
+ *     when nothing started it, as a kext's start function expects.
  * @result 0; EINVAL when a pointer, the name or both functions are NULL;
- *     ENOMEM when memory runs out.
+ *     ENOMEM when memory runs out; the error of starting the library
+ *     when it cannot start.
  */
 extern errno_t ipf_addv4(const struct ipf_filter *filter,
     ipfilter_t *filter_ref);
