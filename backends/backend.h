@@ -162,6 +162,16 @@ struct xk_backend_ops {
 	 */
 	int		(*be_inject_in)(struct xk_backend *be,
 			    struct __mbuf *m, uint32_t ifindex);
+	/*
+	 * Optional, for host backends: makes the host's interface @ifindex
+	 * join (@join) or leave the multicast @group (AF_INET: struct
+	 * in_addr, AF_INET6: struct in6_addr), so that the group's packets
+	 * arrive at all.  The engine calls it once per (interface, group):
+	 * at the first socket's join and the last one's leave.  Core lock
+	 * held; must not block.
+	 */
+	int		(*be_mcast)(struct xk_backend *be, int family,
+			    const void *group, uint32_t ifindex, bool join);
 	void		(*be_stop)(struct xk_backend *be);
 	void		(*be_close)(struct xk_backend *be);
 };
@@ -178,6 +188,16 @@ struct xk_backend {
 const struct xk_backend_ops *xk_backend_lookup(const char *name);
 /* Whether @name is a backend xkpi knows, built in or not. */
 bool	xk_backend_known(const char *name);
+/*
+ * The backends' names, ", " between them, into @buf of @size bytes: those
+ * of this build (@built), or every backend xkpi knows.
+ */
+void	xk_backend_names(bool built, char *buf, size_t size);
+/*
+ * The capabilities backend @name needs, as setcap(8) spells them
+ * ("cap_net_raw"), or NULL when it needs none.
+ */
+const char *xk_backend_caps(const char *name);
 
 extern const struct xk_backend_ops xk_be_mem_ops;
 /*

@@ -1298,3 +1298,54 @@ xk_hostif_generation(const struct xk_hostif_mon *mon)
 {
 	return atomic_load_explicit(&mon->hm_gen, memory_order_acquire);
 }
+
+/*
+ * Multicast joins for the engine's sockets: one datagram socket per
+ * family, never read, whose memberships make the host's interfaces accept
+ * the groups.  Linux refuses a second join of a group on one socket; the
+ * engine joins each (interface, group) once.
+ */
+static int hostif_mcast_fd[2] = { -1, -1 };
+static pthread_mutex_t hostif_mcast_mtx = PTHREAD_MUTEX_INITIALIZER;
+
+int
+xk_hostif_mcast(struct xk_backend *be, int family, const void *group,
+    uint32_t ifindex, bool join)
+{
+	int i = family == AF_INET6, fd, error = 0;
+
+	(void)be;
+	pthread_mutex_lock(&hostif_mcast_mtx);
+	if ((fd = hostif_mcast_fd[i]) < 0) {
+		fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			error = errno;
+			pthread_mutex_unlock(&hostif_mcast_mtx);
+			return error;
+		}
+		hostif_mcast_fd[i] = fd;
+	}
+	if (family == AF_INET6) {
+		struct ipv6_mreq mr;
+
+		memcpy(&mr.ipv6mr_multiaddr, group, sizeof(struct in6_addr));
+		mr.ipv6mr_interface = ifindex;
+		if (setsockopt(fd, IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP :
+		    IPV6_DROP_MEMBERSHIP, &mr, sizeof(mr)) != 0) {
+			error = errno;
+		}
+	} else {
+		struct ip_mreqn mr;
+
+		memset(&mr, 0, sizeof(mr));
+		memcpy(&mr.imr_multiaddr, group, sizeof(struct in_addr));
+		mr.imr_ifindex = (int)ifindex;
+		if (setsockopt(fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP :
+		    IP_DROP_MEMBERSHIP, &mr, sizeof(mr)) != 0) {
+			error = errno;
+		}
+	}
+	pthread_mutex_unlock(&hostif_mcast_mtx);
+	/* Already a member (the host joined it itself): as good. */
+	return error == EADDRINUSE ? 0 : error;
+}

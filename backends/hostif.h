@@ -98,6 +98,14 @@ typedef void	xk_hostif_neigh_cb(void *ctx, int family, uint32_t ifindex,
 		    const void *addr, const uint8_t *lladdr, size_t lllen,
 		    uint16_t state);
 
+/*
+ * be_mcast for every host backend: the host's interface @ifindex joins or
+ * leaves @group, through a datagram socket of the family kept for it.
+ */
+struct xk_backend;
+int	xk_hostif_mcast(struct xk_backend *be, int family, const void *group,
+	    uint32_t ifindex, bool join);
+
 struct xk_hostif_mon;
 
 /*

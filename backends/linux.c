@@ -809,6 +809,7 @@ const struct xk_backend_ops xk_be_linux_ops = {
 	.be_route = lx_route,
 	.be_stats = lx_stats,
 	.be_drain = lx_drain,
+	.be_mcast = xk_hostif_mcast,
 	.be_stop = lx_stop,
 	.be_close = lx_close,
 };

@@ -1567,6 +1567,7 @@ const struct xk_backend_ops xk_be_nfqueue_ops = {
 	.be_route = nf_route,
 	.be_stats = nf_stats,
 	.be_drain = nf_drain,
+	.be_mcast = xk_hostif_mcast,
 	.be_verdict = nf_verdict,
 	.be_inject_in = nf_inject_in,
 	.be_stop = nf_stop,

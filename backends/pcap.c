@@ -1136,6 +1136,7 @@ const struct xk_backend_ops xk_be_pcap_ops = {
 	.be_route = pc_route,
 	.be_stats = pc_stats,
 	.be_drain = pc_drain,
+	.be_mcast = xk_hostif_mcast,
 	.be_stop = pc_stop,
 	.be_close = pc_close,
 };

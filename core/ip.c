@@ -46,6 +46,7 @@ xk_ipstat_reset(void)
 
 static struct xk_backend engine_be;
 static bool engine_open;
+static GHashTable *ip_mships;	/* struct xk_mship -> count */
 static bool engine_intercepts;	/* the rule table runs (XK_BEF_INTERCEPT) */
 
 static void ip_input_batch(struct xk_backend *be, struct xk_be_pkt *pkts,
@@ -93,6 +94,11 @@ xk_engine_close(void)
 	engine_be.be_ops->be_close(&engine_be);
 	xk_core_lock();
 	xk_if_detach_all_locked();
+	/* Sockets are gone: no membership is left to count. */
+	if (ip_mships != NULL) {
+		g_hash_table_destroy(ip_mships);
+		ip_mships = NULL;
+	}
 	xk_core_unlock();
 	engine_open = false;
 	engine_intercepts = false;
@@ -251,6 +257,99 @@ ip_deliver_prep(struct __mbuf *m, struct __ifnet *ifp)
 		ifp->if_ipackets++;
 	}
 	m->m_pkthdr.rcvif = ifp;
+}
+
+/* Whether @dst is a broadcast address of @ifp's (or the limited one). */
+static bool
+ip_is_bcast(struct in_addr dst, const struct __ifnet *ifp)
+{
+	if (dst.s_addr == INADDR_BROADCAST) {
+		return true;
+	}
+	for (guint i = 0; ifp != NULL && i < ifp->if_addrs->len; i++) {
+		const struct xk_ifaddr *ifa = &g_array_index(ifp->if_addrs,
+		    struct xk_ifaddr, i);
+		uint32_t mask;
+
+		if (ifa->ifa_family != AF_INET || ifa->ifa_plen >= 31) {
+			continue;
+		}
+		mask = ifa->ifa_plen == 0 ? 0 : htonl(~0u << (32 -
+		    ifa->ifa_plen));
+		if ((dst.s_addr & mask) == (ifa->ifa_addr.v4.s_addr & mask) &&
+		    (dst.s_addr | mask) == 0xffffffffu) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Multicast memberships of the engine's sockets, counted per (family,
+ * interface, group): the host's interface joins at the first and leaves
+ * at the last.
+ */
+static guint
+mship_hash(gconstpointer p)
+{
+	const struct xk_mship *ms = p;
+	const uint8_t *b = (const uint8_t *)&ms->ms_group;
+	guint h = 2166136261u ^ ms->ms_ifindex ^ (guint)ms->ms_family;
+
+	for (size_t i = 0; i < sizeof(ms->ms_group); i++) {
+		h = (h ^ b[i]) * 16777619u;
+	}
+	return h;
+}
+
+static gboolean
+mship_equal(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, sizeof(struct xk_mship)) == 0;
+}
+
+int
+xk_ip_mship_change_locked(int family, const void *group, uint32_t ifindex,
+    bool join)
+{
+	struct xk_mship key, *k;
+	gpointer val;
+	unsigned int n;
+	int error = 0;
+
+	memset(&key, 0, sizeof(key));
+	key.ms_family = family;
+	key.ms_ifindex = ifindex;
+	memcpy(&key.ms_group, group, family == AF_INET ?
+	    sizeof(struct in_addr) : sizeof(struct in6_addr));
+	if (ip_mships == NULL) {
+		ip_mships = g_hash_table_new_full(mship_hash, mship_equal,
+		    g_free, NULL);
+	}
+	n = GPOINTER_TO_UINT(g_hash_table_lookup(ip_mships, &key));
+	if (join && n == 0 && engine_open &&
+	    engine_be.be_ops->be_mcast != NULL &&
+	    (error = engine_be.be_ops->be_mcast(&engine_be, family, group,
+	    ifindex, true)) != 0) {
+		return error;
+	}
+	if (!join && n == 1 && engine_open &&
+	    engine_be.be_ops->be_mcast != NULL) {
+		(void)engine_be.be_ops->be_mcast(&engine_be, family, group,
+		    ifindex, false);
+	}
+	n = join ? n + 1 : n - 1;
+	if (n == 0) {
+		g_hash_table_remove(ip_mships, &key);
+	} else if (g_hash_table_lookup_extended(ip_mships, &key, NULL,
+	    &val)) {
+		g_hash_table_replace(ip_mships, g_memdup2(&key, sizeof(key)),
+		    GUINT_TO_POINTER(n));
+	} else {
+		k = g_memdup2(&key, sizeof(key));
+		g_hash_table_insert(ip_mships, k, GUINT_TO_POINTER(n));
+	}
+	return 0;
 }
 
 /*
@@ -509,6 +608,11 @@ ip4_input_locked(struct __mbuf *m, struct __ifnet *ifp,
 		ip_drop(m, &xk_ipstat.ips_hostproto, p);
 		return;
 	}
+	if (IN_MULTICAST(ntohl(ip.ip_dst.s_addr))) {
+		m->m_flags |= MBUF_MCAST;
+	} else if (ip_is_bcast(ip.ip_dst, ifp)) {
+		m->m_flags |= MBUF_BCAST;
+	}
 	ip_deliver_prep(m, ifp);
 	xk_rip_input_locked(m, hlen);
 }
@@ -581,6 +685,9 @@ ip6_input_locked(struct __mbuf *m, struct __ifnet *ifp,
 	if (nxt == IPPROTO_TCP || nxt == IPPROTO_UDP) {
 		ip_drop(m, &xk_ipstat.ips_hostproto, p);
 		return;
+	}
+	if (IN6_IS_ADDR_MULTICAST(&ip6.ip6_dst)) {
+		m->m_flags |= MBUF_MCAST;
 	}
 	ip_deliver_prep(m, ifp);
 	xk_rip6_input_locked(m, nxt, off);

@@ -382,3 +382,31 @@ xk_ip_ctl_timestamp(const struct __mbuf *m, uint8_t *buf, size_t cap,
 	xk_ip_ctl_add(buf, cap, len, SOL_SOCKET, SCM_TIMESTAMP, &tv,
 	    sizeof(tv));
 }
+
+int
+xk_ip_ctl_walk(const void *ctl, size_t len, int (*fn)(int level, int type,
+    const void *data, size_t dlen, void *arg), void *arg)
+{
+	const uint8_t *p = ctl;
+	size_t off = 0;
+	int error;
+
+	while (ctl != NULL && len - off >= sizeof(struct cmsghdr)) {
+		struct cmsghdr cm;
+
+		memcpy(&cm, p + off, sizeof(cm));
+		if (cm.cmsg_len < CMSG_LEN(0) || cm.cmsg_len > len - off) {
+			return EINVAL;
+		}
+		if ((error = fn(cm.cmsg_level, cm.cmsg_type,
+		    p + off + CMSG_LEN(0), cm.cmsg_len - CMSG_LEN(0),
+		    arg)) != 0) {
+			return error;
+		}
+		off += CMSG_ALIGN(cm.cmsg_len);
+		if (off > len) {
+			break;
+		}
+	}
+	return 0;
+}

@@ -96,6 +96,35 @@ void	xk_ip_ctl_add(uint8_t *buf, size_t cap, size_t *len, int level,
 void	xk_ip_ctl_timestamp(const struct __mbuf *m, uint8_t *buf, size_t cap,
 	    size_t *len);
 
+/*
+ * Walks the control messages of a send (the host's cmsghdr layout): @fn
+ * for each, stopping at its first non-zero result.  EINVAL for a message
+ * whose length runs past the buffer or is shorter than its header.
+ */
+int	xk_ip_ctl_walk(const void *ctl, size_t len, int (*fn)(int level,
+	    int type, const void *data, size_t dlen, void *arg), void *arg);
+
+/*
+ * Multicast memberships of a raw socket (IP_ADD_MEMBERSHIP,
+ * IPV6_JOIN_GROUP), kept in a GArray of these.  ifindex 0: the interface
+ * was chosen by route at join time and is stored resolved.
+ */
+struct xk_mship {
+	int		 ms_family;
+	uint32_t	 ms_ifindex;
+	union {
+		struct in_addr	v4;
+		struct in6_addr	v6;
+	} ms_group;
+};
+/*
+ * Joins (@join) or leaves @group on @ifindex for a socket: the engine's
+ * count per (interface, group), and the host's interface joins the group
+ * (backend's be_mcast) the first time, leaves it the last.
+ */
+int	xk_ip_mship_change_locked(int family, const void *group,
+	    uint32_t ifindex, bool join);
+
 /* A random IPv4 identification, never 0. */
 uint16_t	 xk_ip_randomid(void);
 /* A random IPv6 Fragment header identification, never 0. */
@@ -165,6 +194,13 @@ struct xk_ip_stats {
 	uint64_t	ips_verdictlate; /* the backend held it no more */
 	uint64_t	ips_verdictnomem; /* no memory for the new bytes */
 	uint64_t	ips_injectfail;	/* written inward, the host refused */
+	uint64_t	ip6s_icmp6filtered; /* ICMPv6 every socket's filter
+					   blocked */
+	uint64_t	ips_mcastnomember; /* multicast no socket had joined */
+	uint64_t	ip6s_mcastnomember;
+	uint64_t	ips_mcastloop;	/* multicast looped back to the
+					   engine's own sockets */
+	uint64_t	ip6s_mcastloop;
 };
 extern struct xk_ip_stats xk_ipstat;	/* under the core lock */
 

@@ -36,7 +36,23 @@ struct rip6_pcb {
 	uint32_t	 r6_flags;	/* R6_* receive options */
 	struct icmp6_filter r6_filter;	/* host polarity: set blocks */
 	GList		 r6_link;
+	/* Output options (RFC 3542, RFC 3493). */
+	int		 r6_mhlim;	/* IPV6_MULTICAST_HOPS, -1: 1 */
+	bool		 r6_mloop;	/* IPV6_MULTICAST_LOOP */
+	uint32_t	 r6_mifindex;	/* IPV6_MULTICAST_IF, 0: the route */
+	struct in6_pktinfo r6_pktinfo;	/* IPV6_PKTINFO, sticky */
+	int		 r6_tclass;	/* IPV6_TCLASS, -1: 0 */
+	int		 r6_v6only;	/* IPV6_V6ONLY: kept, as XNU */
+	/*
+	 * Multicast state: set by any multicast option, as FreeBSD's
+	 * in6p_moptions.  A socket with it receives multicast only for the
+	 * groups it joined on the receiving interface.
+	 */
+	bool		 r6_mstate;
+	GArray		*r6_mships;	/* struct xk_mship */
 };
+
+#define RIP6_MHLIM	1	/* ip6_defmcasthlim (RFC 3493) */
 
 /*
  * The demux index: the PCBs of each protocol (0: any), in creation
@@ -78,6 +94,9 @@ rip6_attach(struct __socket *so)
 	rp->r6_so = so;
 	rp->r6_cksum = -1;
 	rp->r6_hlim = -1;
+	rp->r6_mhlim = -1;
+	rp->r6_mloop = true;
+	rp->r6_tclass = -1;
 	ICMP6_FILTER_SETPASSALL(&rp->r6_filter);
 	rp->r6_link.data = rp;
 	g_queue_push_tail_link(&rip6_index[so->so_protocol], &rp->r6_link);
@@ -92,6 +111,18 @@ rip6_detach(struct __socket *so)
 
 	xk_core_lock();
 	if ((rp = sotorip6(so)) != NULL) {
+		/* Every group the socket joined is left. */
+		for (guint i = 0; rp->r6_mships != NULL &&
+		    i < rp->r6_mships->len; i++) {
+			struct xk_mship *ms = &g_array_index(rp->r6_mships,
+			    struct xk_mship, i);
+
+			(void)xk_ip_mship_change_locked(AF_INET6,
+			    &ms->ms_group.v6, ms->ms_ifindex, false);
+		}
+		if (rp->r6_mships != NULL) {
+			g_array_free(rp->r6_mships, TRUE);
+		}
 		g_queue_unlink(&rip6_index[so->so_protocol], &rp->r6_link);
 		so->so_pcb = NULL;
 		g_free(rp);
@@ -196,23 +227,148 @@ cksum6(const struct in6_addr *src, const struct in6_addr *dst, uint8_t nxt,
 	return htons((uint16_t)~sum);
 }
 
+/* What one send's control messages ask (RFC 3542 6). */
+struct rip6_sendopts {
+	struct in6_pktinfo	pi;
+	bool			have_pi;
+	int			hlim;	/* -2: not given */
+	int			tclass;	/* -2: not given */
+};
+
+static int
+rip6_ctl1(int level, int type, const void *data, size_t dlen, void *arg)
+{
+	struct rip6_sendopts *o = arg;
+	int v;
+
+	/* ip6_setpktopts: messages of other levels are passed over. */
+	if (level != IPPROTO_IPV6) {
+		return 0;
+	}
+	switch (type) {
+	case IPV6_PKTINFO:
+		if (dlen != sizeof(o->pi)) {
+			return EINVAL;
+		}
+		memcpy(&o->pi, data, sizeof(o->pi));
+		o->have_pi = true;
+		return 0;
+	case IPV6_HOPLIMIT:
+	case IPV6_TCLASS:
+		if (dlen != sizeof(int)) {
+			return EINVAL;
+		}
+		memcpy(&v, data, sizeof(v));
+		if (v < -1 || v > 255) {
+			return EINVAL;
+		}
+		*(type == IPV6_HOPLIMIT ? &o->hlim : &o->tclass) = v;
+		return 0;
+	default:
+		return ENOPROTOOPT;
+	}
+}
+
+/* Interface-local and link-local multicast, and link-local unicast. */
+static bool
+in6_is_linkscope(const struct in6_addr *a)
+{
+	if (IN6_IS_ADDR_MULTICAST(a)) {
+		return (a->s6_addr[1] & 0x0f) <= 2;
+	}
+	return IN6_IS_ADDR_LINKLOCAL(a);
+}
+
+/*
+ * The source on @ifp for @dst, by RFC 6724's first rules as far as they
+ * matter here: the same scope (link-local for a link-scoped destination,
+ * else a wider one), then any address of the interface.
+ */
+static bool
+in6_selectsrc(const struct __ifnet *ifp, const struct in6_addr *dst,
+    struct in6_addr *src)
+{
+	bool want_ll = in6_is_linkscope(dst);
+	const struct xk_ifaddr *any = NULL;
+
+	for (guint i = 0; i < ifp->if_addrs->len; i++) {
+		const struct xk_ifaddr *ifa = &g_array_index(ifp->if_addrs,
+		    struct xk_ifaddr, i);
+
+		if (ifa->ifa_family != AF_INET6) {
+			continue;
+		}
+		if (IN6_IS_ADDR_LINKLOCAL(&ifa->ifa_addr.v6) == want_ll) {
+			*src = ifa->ifa_addr.v6;
+			return true;
+		}
+		if (any == NULL) {
+			any = ifa;
+		}
+	}
+	if (any != NULL) {
+		*src = any->ifa_addr.v6;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * ip6_output's choice of interface: IPV6_PKTINFO (this send's, then the
+ * socket's), IPV6_MULTICAST_IF for multicast, the scope id of a scoped
+ * destination, else the route (multicast without one: the first
+ * interface).  ENXIO for an index that names no interface.
+ */
+static int
+rip6_choose_if(const struct rip6_pcb *rp, const struct in6_addr *dst,
+    uint32_t scope_id, const struct in6_pktinfo *pi, struct __ifnet **ifpp)
+{
+	uint32_t index = 0;
+
+	if (pi->ipi6_ifindex != 0) {
+		index = pi->ipi6_ifindex;
+	} else if (IN6_IS_ADDR_MULTICAST(dst) && rp->r6_mifindex != 0) {
+		index = rp->r6_mifindex;
+	} else if (scope_id != 0 && in6_is_linkscope(dst)) {
+		index = scope_id;
+	}
+	if (index != 0) {
+		return (*ifpp = xk_if_byindex_locked(index)) != NULL ? 0 :
+		    ENXIO;
+	}
+	if ((*ifpp = xk_ip_route_locked(AF_INET6, dst)) == NULL &&
+	    IN6_IS_ADDR_MULTICAST(dst)) {
+		*ifpp = xk_if_first_locked();
+	}
+	if (*ifpp == NULL) {
+		xk_ipstat.ip6s_noroute++;
+		return EHOSTUNREACH;
+	}
+	return 0;
+}
+
 static int
 rip6_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
     socklen_t tolen, const void *control, size_t controllen, int flags)
 {
 	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)to;
 	struct rip6_pcb *rp = sotorip6(so);
-	const struct xk_ifaddr *ifa;
+	struct rip6_sendopts o = { .hlim = -2, .tclass = -2 };
+	const struct in6_pktinfo *pi;
 	struct in6_addr dst, src;
 	struct ip6_hdr ip6;
-	struct __ifnet *ifp;
+	struct __ifnet *ifp, *owner;
 	size_t plen = xk_m_length(m);
+	uint32_t scope_id = 0;
 	uint16_t sum;
-	int off, error;
+	int off, error, hlim, tclass;
+	bool mcast;
 
-	(void)control;
-	(void)controllen;
 	(void)flags;
+	if ((error = xk_ip_ctl_walk(control, controllen, rip6_ctl1,
+	    &o)) != 0) {
+		goto bad;
+	}
 	if (so->so_state & SS_ISCONNECTED) {
 		if (sin6 != NULL) {
 			error = EISCONN;
@@ -225,21 +381,29 @@ rip6_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
 			goto bad;
 		}
 		dst = sin6->sin6_addr;
+		scope_id = sin6->sin6_scope_id;
 	}
 	if (IN6_IS_ADDR_V4MAPPED(&dst)) {
 		error = EINVAL;
 		goto bad;
 	}
-	if ((ifp = xk_ip_route_locked(AF_INET6, &dst)) == NULL &&
-	    !IN6_IS_ADDR_MULTICAST(&dst)) {
-		xk_ipstat.ip6s_noroute++;
-		error = EHOSTUNREACH;
+	mcast = IN6_IS_ADDR_MULTICAST(&dst);
+	pi = o.have_pi ? &o.pi : &rp->r6_pktinfo;
+	if ((error = rip6_choose_if(rp, &dst, scope_id, pi, &ifp)) != 0) {
 		goto bad;
 	}
-	src = rp->r6_laddr;
-	if (IN6_IS_ADDR_UNSPECIFIED(&src) && ifp != NULL &&
-	    (ifa = xk_if_firstaddr_locked(ifp, AF_INET6)) != NULL) {
-		src = ifa->ifa_addr.v6;
+	if (!IN6_IS_ADDR_UNSPECIFIED(&pi->ipi6_addr)) {
+		/* A source the chosen interface does not have: refused. */
+		owner = xk_if_withaddr_locked(AF_INET6, &pi->ipi6_addr);
+		if (owner == NULL || owner != ifp) {
+			error = EADDRNOTAVAIL;
+			goto bad;
+		}
+		src = pi->ipi6_addr;
+	} else if (!IN6_IS_ADDR_UNSPECIFIED(&rp->r6_laddr)) {
+		src = rp->r6_laddr;
+	} else if (!in6_selectsrc(ifp, &dst, &src)) {
+		memset(&src, 0, sizeof(src));
 	}
 	off = is_icmp6(so) ? 2 : rp->r6_cksum;
 	if (off >= 0) {
@@ -260,21 +424,172 @@ rip6_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
 		error = EMSGSIZE;
 		goto bad;
 	}
+	/* This send's value first, then the socket's, then the default. */
+	if (o.hlim >= 0) {
+		hlim = o.hlim;
+	} else if (mcast) {
+		hlim = rp->r6_mhlim >= 0 ? rp->r6_mhlim : RIP6_MHLIM;
+	} else {
+		hlim = rp->r6_hlim >= 0 ? rp->r6_hlim : RIP6_HLIM;
+	}
+	tclass = o.tclass >= 0 ? o.tclass : o.tclass == -1 ? 0 :
+	    rp->r6_tclass >= 0 ? rp->r6_tclass : 0;
 	if ((m = xk_m_prepend(m, sizeof(ip6))) == NULL) {
 		return ENOBUFS;
 	}
 	memset(&ip6, 0, sizeof(ip6));
-	ip6.ip6_vfc = 0x60;
+	ip6.ip6_flow = htonl(0x60000000u | (uint32_t)tclass << 20);
 	ip6.ip6_plen = htons((uint16_t)plen);
 	ip6.ip6_nxt = (uint8_t)so->so_protocol;
-	ip6.ip6_hlim = (uint8_t)(rp->r6_hlim >= 0 ? rp->r6_hlim : RIP6_HLIM);
+	ip6.ip6_hlim = (uint8_t)hlim;
 	ip6.ip6_src = src;
 	ip6.ip6_dst = dst;
 	(void)xk_m_copyback(m, 0, sizeof(ip6), &ip6);
+	if (mcast && rp->r6_mloop) {
+		/* ip6_mloopback: the engine's own sockets get a copy. */
+		struct xk_ip_path path = { 0 };
+		struct __mbuf *n = xk_m_copym(m, 0, MBUF_COPYALL, &error);
+		uint32_t index = ifp->if_index;
+
+		if (n != NULL) {
+			xk_ipstat.ip6s_mcastloop++;
+			xk_ip_input_path_locked(n, ifp, &path);
+			/* Input may have let the lock go: the interface too. */
+			if ((ifp = xk_if_byindex_locked(index)) == NULL) {
+				xk_ipstat.ip6s_noroute++;
+				xk_m_freem(m);
+				return EHOSTUNREACH;
+			}
+		}
+	}
 	return xk_ip6_output_locked(m, ifp);
 bad:
 	xk_m_freem(m);
 	return error;
+}
+
+/*
+ * IPV6_JOIN_GROUP and IPV6_LEAVE_GROUP (struct ipv6_mreq): interface 0
+ * means the route's, as in6p_join_group; EINVAL for a group that is not
+ * multicast, ENXIO for an unknown interface, EADDRINUSE for a second
+ * join, EADDRNOTAVAIL for leaving a group not joined.
+ */
+static int
+rip6_membership(struct rip6_pcb *rp, bool join, const void *val,
+    socklen_t len)
+{
+	struct ipv6_mreq mr;
+	struct xk_mship ms;
+	struct __ifnet *ifp;
+	guint i;
+	int error;
+
+	if (len != (socklen_t)sizeof(mr)) {
+		return EINVAL;
+	}
+	memcpy(&mr, val, sizeof(mr));
+	if (!IN6_IS_ADDR_MULTICAST(&mr.ipv6mr_multiaddr)) {
+		return EINVAL;
+	}
+	if (mr.ipv6mr_interface != 0) {
+		ifp = xk_if_byindex_locked(mr.ipv6mr_interface);
+	} else if ((ifp = xk_ip_route_locked(AF_INET6,
+	    &mr.ipv6mr_multiaddr)) == NULL) {
+		ifp = xk_if_first_locked();
+	}
+	if (ifp == NULL) {
+		return mr.ipv6mr_interface != 0 ? ENXIO : EADDRNOTAVAIL;
+	}
+	memset(&ms, 0, sizeof(ms));
+	ms.ms_family = AF_INET6;
+	ms.ms_ifindex = ifp->if_index;
+	ms.ms_group.v6 = mr.ipv6mr_multiaddr;
+	if (rp->r6_mships == NULL) {
+		rp->r6_mships = g_array_new(FALSE, TRUE, sizeof(ms));
+	}
+	for (i = 0; i < rp->r6_mships->len; i++) {
+		if (memcmp(&g_array_index(rp->r6_mships, struct xk_mship, i),
+		    &ms, sizeof(ms)) == 0) {
+			break;
+		}
+	}
+	if (join && i < rp->r6_mships->len) {
+		return EADDRINUSE;
+	}
+	if (!join && i == rp->r6_mships->len) {
+		return EADDRNOTAVAIL;
+	}
+	if ((error = xk_ip_mship_change_locked(AF_INET6, &ms.ms_group.v6,
+	    ms.ms_ifindex, join)) != 0) {
+		return error;
+	}
+	if (join) {
+		g_array_append_val(rp->r6_mships, ms);
+	} else {
+		g_array_remove_index(rp->r6_mships, i);
+	}
+	rp->r6_mstate = true;
+	return 0;
+}
+
+/*
+ * The sticky IPV6_PKTINFO (RFC 3542 6.1): an interface that exists
+ * (ENXIO), a source this host has (EADDRNOTAVAIL); 0 bytes clear it.
+ */
+static int
+rip6_sticky_pktinfo(struct rip6_pcb *rp, bool set, void *val, socklen_t *len)
+{
+	struct in6_pktinfo pi;
+	struct __ifnet *owner;
+
+	if (!set) {
+		if (*len > (socklen_t)sizeof(pi)) {
+			*len = sizeof(pi);
+		}
+		memcpy(val, &rp->r6_pktinfo, (size_t)*len);
+		return 0;
+	}
+	if (*len == 0) {
+		memset(&rp->r6_pktinfo, 0, sizeof(rp->r6_pktinfo));
+		return 0;
+	}
+	if (*len != (socklen_t)sizeof(pi)) {
+		return EINVAL;
+	}
+	memcpy(&pi, val, sizeof(pi));
+	if (pi.ipi6_ifindex != 0 &&
+	    xk_if_byindex_locked(pi.ipi6_ifindex) == NULL) {
+		return ENXIO;
+	}
+	if (!IN6_IS_ADDR_UNSPECIFIED(&pi.ipi6_addr) &&
+	    ((owner = xk_if_withaddr_locked(AF_INET6,
+	    &pi.ipi6_addr)) == NULL || (pi.ipi6_ifindex != 0 &&
+	    owner->if_index != pi.ipi6_ifindex))) {
+		return EADDRNOTAVAIL;
+	}
+	rp->r6_pktinfo = pi;
+	return 0;
+}
+
+/* Whether @rp may receive a packet to multicast @dst arriving on @ifp. */
+static bool
+rip6_mcast_ok(const struct rip6_pcb *rp, const struct in6_addr *dst,
+    const struct __ifnet *ifp)
+{
+	if (!rp->r6_mstate) {
+		return true;
+	}
+	for (guint i = 0; rp->r6_mships != NULL && i < rp->r6_mships->len;
+	    i++) {
+		const struct xk_mship *ms = &g_array_index(rp->r6_mships,
+		    struct xk_mship, i);
+
+		if (IN6_ARE_ADDR_EQUAL(&ms->ms_group.v6, dst) &&
+		    ifp != NULL && ms->ms_ifindex == ifp->if_index) {
+			return true;
+		}
+	}
+	return false;
 }
 
 static int
@@ -356,6 +671,76 @@ rip6_ctloutput(struct __socket *so, bool set, int level, int name,
 			return 0;
 		}
 		v = rp->r6_hlim >= 0 ? rp->r6_hlim : RIP6_HLIM;
+		break;
+	case IPV6_MULTICAST_HOPS:
+	case IPV6_TCLASS:
+		if (set) {
+			if (*len != (socklen_t)sizeof(int)) {
+				return EINVAL;
+			}
+			memcpy(&v, val, sizeof(v));
+			if (v < -1 || v > 255) {
+				return EINVAL;
+			}
+			if (name == IPV6_TCLASS) {
+				rp->r6_tclass = v;
+			} else {
+				rp->r6_mhlim = v;
+				rp->r6_mstate = true;
+			}
+			return 0;
+		}
+		v = name == IPV6_TCLASS ? (rp->r6_tclass >= 0 ?
+		    rp->r6_tclass : 0) : (rp->r6_mhlim >= 0 ? rp->r6_mhlim :
+		    RIP6_MHLIM);
+		break;
+	case IPV6_MULTICAST_LOOP:
+	case IPV6_MULTICAST_IF:
+		if (set) {
+			unsigned int u;
+
+			if (*len != (socklen_t)sizeof(u)) {
+				return EINVAL;
+			}
+			memcpy(&u, val, sizeof(u));
+			if (name == IPV6_MULTICAST_LOOP) {
+				/* RFC 3493: 0 or 1, nothing else. */
+				if (u > 1) {
+					return EINVAL;
+				}
+				rp->r6_mloop = u != 0;
+			} else {
+				if (u != 0 && xk_if_byindex_locked(u) ==
+				    NULL) {
+					return ENXIO;
+				}
+				rp->r6_mifindex = u;
+			}
+			rp->r6_mstate = true;
+			return 0;
+		}
+		v = name == IPV6_MULTICAST_LOOP ? rp->r6_mloop :
+		    (int)rp->r6_mifindex;
+		break;
+	case IPV6_JOIN_GROUP:
+	case IPV6_LEAVE_GROUP:
+		if (!set) {
+			return EOPNOTSUPP;
+		}
+		return rip6_membership(rp, name == IPV6_JOIN_GROUP, val,
+		    *len);
+	case IPV6_PKTINFO:
+		return rip6_sticky_pktinfo(rp, set, val, len);
+	case IPV6_V6ONLY:
+		if (set) {
+			if (*len != (socklen_t)sizeof(int)) {
+				return EINVAL;
+			}
+			memcpy(&v, val, sizeof(v));
+			rp->r6_v6only = v != 0;
+			return 0;
+		}
+		v = rp->r6_v6only;
 		break;
 	default:
 		return ENOPROTOOPT;
@@ -453,7 +838,8 @@ xk_rip6_input_locked(struct __mbuf *m, uint8_t nxt, size_t off)
 	struct sockaddr_in6 src = { .sin6_family = AF_INET6 };
 	size_t plen = xk_m_length(m) - off;
 	struct ip6_hdr ip6;
-	bool matched = false, delivered = false;
+	bool matched = false, delivered = false, filtered = false;
+	bool nomember = false;
 	bool sumchecked = false, sumok = false;
 	GList *chains[2];
 	uint8_t type = 0, ctl[128];
@@ -461,6 +847,10 @@ xk_rip6_input_locked(struct __mbuf *m, uint8_t nxt, size_t off)
 
 	xk_m_copydata(m, 0, sizeof(ip6), &ip6);
 	src.sin6_addr = ip6.ip6_src;
+	/* A scoped source names its link: the answer needs it. */
+	if (in6_is_linkscope(&ip6.ip6_src) && m->m_pkthdr.rcvif != NULL) {
+		src.sin6_scope_id = m->m_pkthdr.rcvif->if_index;
+	}
 	if (nxt == IPPROTO_ICMPV6) {
 		if (plen < sizeof(struct icmp6_hdr)) {
 			xk_ipstat.ip6s_drop[XK_IPDROP_TOOSHORT]++;
@@ -493,6 +883,13 @@ xk_rip6_input_locked(struct __mbuf *m, uint8_t nxt, size_t off)
 			}
 			if (is_icmp6(so) &&
 			    ICMP6_FILTER_WILLBLOCK(type, &rp->r6_filter)) {
+				filtered = true;
+				continue;
+			}
+			if (IN6_IS_ADDR_MULTICAST(&ip6.ip6_dst) &&
+			    !rip6_mcast_ok(rp, &ip6.ip6_dst,
+			    m->m_pkthdr.rcvif)) {
+				nomember = true;
 				continue;
 			}
 			/* ICMPv6 or IPV6_CHECKSUM: a bad sum skips it. */
@@ -531,10 +928,15 @@ xk_rip6_input_locked(struct __mbuf *m, uint8_t nxt, size_t off)
 	}
 	if (delivered) {
 		xk_ipstat.ip6s_delivered++;
-	} else if (!matched) {
-		xk_ipstat.ip6s_noproto++;
-	} else {
+	} else if (matched) {
 		xk_ipstat.ip6s_rawdropped++;
+	} else if (filtered) {
+		/* Wanted by an ICMPv6 socket, but its filter said no. */
+		xk_ipstat.ip6s_icmp6filtered++;
+	} else if (nomember) {
+		xk_ipstat.ip6s_mcastnomember++;
+	} else {
+		xk_ipstat.ip6s_noproto++;
 	}
 	xk_m_freem(m);
 }

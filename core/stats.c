@@ -130,6 +130,11 @@ xkpi_stats(xkpi_stat_fn fn, void *ctx)
 	row(rows, s->ips_verdictlate, "ip.verdict.late");
 	row(rows, s->ips_verdictnomem, "ip.verdict.nomem");
 	row(rows, s->ips_injectfail, "ip.inject.failed");
+	row(rows, s->ip6s_icmp6filtered, "ip6.icmp6filtered");
+	row(rows, s->ips_mcastnomember, "ip.mcast.notmember");
+	row(rows, s->ip6s_mcastnomember, "ip6.mcast.notmember");
+	row(rows, s->ips_mcastloop, "ip.mcast.looped");
+	row(rows, s->ip6s_mcastloop, "ip6.mcast.looped");
 	xk_div_stats_rows_locked(div_row, rows);
 	xk_send_stats_rows_locked(div_row, rows);
 	xk_ipf_stats_rows(div_row, rows);

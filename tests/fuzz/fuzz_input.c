@@ -272,6 +272,8 @@ fz_ends(const struct xk_ip_stats *s)
 
 	n = s->ips_badfamily + s->ips_notforus + s->ip6s_notforus +
 	    s->ips_hostproto + s->ips_noproto + s->ip6s_noproto +
+	    s->ip6s_icmp6filtered + s->ip6s_mcastnomember +
+	    s->ips_mcastnomember +
 	    s->ips_delivered + s->ip6s_delivered + s->ips_rawdropped +
 	    s->ip6s_rawdropped + s->ips_fragments + s->ip6s_fragments -
 	    s->ips_reassembled - s->ip6s_reassembled;

@@ -594,6 +594,8 @@ check_identities(const struct run *r, const struct ctrs *a,
 	ends = D("ip.badfamily") + D("ip.drop.") + D("ip6.drop.") +
 	    D("ip.notforus") + D("ip6.notforus") + D("ip.hostproto") +
 	    D("ip.noproto") + D("ip6.noproto") +
+	    D("ip6.icmp6filtered") + D("ip.mcast.notmember") +
+	    D("ip6.mcast.notmember") + D("ip.fw.deny") + D("ip6.fw.deny") +
 	    D("ip.delivered") + D("ip6.delivered") +
 	    D("ip.rawdropped") + D("ip6.rawdropped");
 	/* Fragments end in a reassembled packet, dropped or timed out. */
