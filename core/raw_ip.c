@@ -50,6 +50,16 @@ struct rip_pcb {
 	uint8_t		 rp_optlen;	/* IP_OPTIONS, padded to 4 */
 	uint8_t		 rp_opts[MAX_IPOPTLEN];
 	GList		 rp_link;
+	/*
+	 * Multicast options.  rp_mstate: some multicast option was set (BSD's
+	 * inp_moptions); such a socket receives multicast only for the
+	 * groups it joined on the receiving interface (FreeBSD's rip_input).
+	 */
+	bool		 rp_mstate;
+	uint32_t	 rp_mifindex;	/* IP_MULTICAST_IF, 0: the route */
+	uint8_t		 rp_mttl;	/* IP_MULTICAST_TTL, default 1 */
+	bool		 rp_mloop;	/* IP_MULTICAST_LOOP, default on */
+	GArray		*rp_mships;	/* struct xk_mship */
 };
 
 /*
@@ -193,6 +203,8 @@ rip_attach(struct __socket *so)
 	}
 	rp->rp_so = so;
 	rp->rp_ttl = IPDEFTTL;
+	rp->rp_mttl = IP_DEFAULT_MULTICAST_TTL;
+	rp->rp_mloop = true;
 	rp->rp_link.data = rp;
 	rip_index_add(rp, spare);
 	so->so_pcb = rp;
@@ -206,6 +218,18 @@ rip_detach(struct __socket *so)
 
 	xk_core_lock();
 	if ((rp = sotorip(so)) != NULL) {
+		/* Every group the socket joined is left. */
+		for (guint i = 0; rp->rp_mships != NULL &&
+		    i < rp->rp_mships->len; i++) {
+			struct xk_mship *ms = &g_array_index(rp->rp_mships,
+			    struct xk_mship, i);
+
+			(void)xk_ip_mship_change_locked(AF_INET,
+			    &ms->ms_group.v4, ms->ms_ifindex, false);
+		}
+		if (rp->rp_mships != NULL) {
+			g_array_free(rp->rp_mships, TRUE);
+		}
 		rip_index_remove(rp);
 		so->so_pcb = NULL;
 		g_free(rp);
@@ -283,20 +307,129 @@ rip_shutdown(struct __socket *so, int how)
 	return 0;
 }
 
+/* IP_PKTINFO on send (struct in_pktinfo): interface and source. */
+static int
+rip_ctl1(int level, int type, const void *data, size_t dlen, void *arg)
+{
+	struct in_pktinfo *pi = arg;
+
+	if (level != IPPROTO_IP) {
+		return 0;
+	}
+	if (type != IP_PKTINFO) {
+		return EINVAL;
+	}
+	if (dlen != sizeof(*pi)) {
+		return EINVAL;
+	}
+	memcpy(pi, data, sizeof(*pi));
+	return 0;
+}
+
+/*
+ * Where a packet goes out and from: an IP_PKTINFO interface (ENXIO when
+ * unknown) and source (EADDRNOTAVAIL when the host lacks it), else
+ * IP_MULTICAST_IF for multicast.  *@ifpp stays NULL for the route.
+ */
+static int
+rip_out_choice(const struct rip_pcb *rp, const struct in_pktinfo *pi,
+    struct in_addr dst, struct __ifnet **ifpp, struct in_addr *srcp)
+{
+	*ifpp = NULL;
+	if (pi->ipi_ifindex != 0 &&
+	    (*ifpp = xk_if_byindex_locked((uint32_t)pi->ipi_ifindex)) ==
+	    NULL) {
+		return ENXIO;
+	}
+	if (pi->ipi_spec_dst.s_addr != INADDR_ANY) {
+		if (xk_if_withaddr_locked(AF_INET, &pi->ipi_spec_dst) ==
+		    NULL) {
+			return EADDRNOTAVAIL;
+		}
+		*srcp = pi->ipi_spec_dst;
+	}
+	if (*ifpp == NULL && IN_MULTICAST(ntohl(dst.s_addr)) &&
+	    rp->rp_mifindex != 0 &&
+	    (*ifpp = xk_if_byindex_locked(rp->rp_mifindex)) == NULL) {
+		return ENXIO;
+	}
+	return 0;
+}
+
+/*
+ * Sends a finished packet: multicast gets the socket's TTL (unless the
+ * header is the caller's) and, with IP_MULTICAST_LOOP, a copy through the
+ * engine's own input, as ip_mloopback.
+ */
+static int
+rip_output(struct rip_pcb *rp, struct __mbuf *m, struct __ifnet *ifp)
+{
+	struct xk_ip_path path = { .ipp_ifp = ifp };
+	struct __mbuf *n;
+	struct ip ip;
+	int error;
+
+	xk_m_copydata(m, 0, sizeof(ip), &ip);
+	if (IN_MULTICAST(ntohl(ip.ip_dst.s_addr)) && rp->rp_mloop) {
+		struct __ifnet *lifp = ifp != NULL ? ifp :
+		    xk_ip_route_locked(AF_INET, &ip.ip_dst);
+		uint32_t index = ifp != NULL ? ifp->if_index : 0;
+
+		if (lifp == NULL) {
+			lifp = xk_if_first_locked();
+		}
+		if (lifp != NULL && (n = xk_m_copym(m, 0, MBUF_COPYALL,
+		    &error)) != NULL) {
+			struct xk_ip_path in = { 0 };
+
+			if (ip.ip_src.s_addr == INADDR_ANY) {
+				const struct xk_ifaddr *ifa =
+				    xk_if_firstaddr_locked(lifp, AF_INET);
+
+				if (ifa != NULL) {
+					ip.ip_src = ifa->ifa_addr.v4;
+					(void)xk_m_copyback(n, 0, sizeof(ip),
+					    &ip);
+				}
+			}
+			xk_ip_cksum_hdr(n);
+			xk_ipstat.ips_mcastloop++;
+			xk_ip_input_path_locked(n, lifp, &in);
+			/* Input may have let the lock go. */
+			if (index != 0 && (path.ipp_ifp =
+			    xk_if_byindex_locked(index)) == NULL) {
+				xk_m_freem(m);
+				return EHOSTUNREACH;
+			}
+		}
+	}
+	/* Multicast without a route leaves by the first interface. */
+	if (path.ipp_ifp == NULL && IN_MULTICAST(ntohl(ip.ip_dst.s_addr)) &&
+	    xk_ip_route_locked(AF_INET, &ip.ip_dst) == NULL) {
+		path.ipp_ifp = xk_if_first_locked();
+	}
+	return xk_ip_output_path_locked(m, &path);
+}
+
 static int
 rip_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
     socklen_t tolen, const void *control, size_t controllen, int flags)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)to;
 	struct rip_pcb *rp = sotorip(so);
-	struct in_addr dst;
+	struct in_pktinfo pi;
+	struct __ifnet *ifp;
+	struct in_addr dst, src;
 	struct ip ip;
 	size_t len, hlen;
 	int error;
 
-	(void)control;
-	(void)controllen;
 	(void)flags;
+	memset(&pi, 0, sizeof(pi));
+	if ((error = xk_ip_ctl_walk(control, controllen, rip_ctl1,
+	    &pi)) != 0) {
+		goto bad;
+	}
 	if (so->so_state & SS_ISCONNECTED) {
 		if (sin != NULL && sin->sin_addr.s_addr != INADDR_ANY) {
 			error = EISCONN;
@@ -315,13 +448,17 @@ rip_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
 		}
 		dst = sin->sin_addr;
 	}
+	src = rp->rp_laddr;
+	if ((error = rip_out_choice(rp, &pi, dst, &ifp, &src)) != 0) {
+		goto bad;
+	}
 	if (rp->rp_flags & RIP_HDRINCL) {
 		/* The header is the caller's, in BSD host-order form. */
 		if ((error = xk_ip_hdrincl_prepare(m,
 		    rp->rp_optlen != 0)) != 0) {
 			goto bad;
 		}
-		return xk_ip_output_locked(m);
+		return rip_output(rp, m, ifp);
 	}
 	len = xk_m_length(m);
 	hlen = sizeof(ip) + rp->rp_optlen;
@@ -340,15 +477,17 @@ rip_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
 	/* XNU HEAD: IP_DONTFRAG sets DF, and a packet too big is EMSGSIZE. */
 	ip.ip_off = (rp->rp_flags & RIP_DONTFRAG) ? htons(IP_DF) : 0;
 	ip.ip_id = htons(xk_ip_randomid());
-	ip.ip_ttl = (uint8_t)rp->rp_ttl;
+	/* ip_output: multicast goes with the IP_MULTICAST_TTL. */
+	ip.ip_ttl = IN_MULTICAST(ntohl(dst.s_addr)) ? rp->rp_mttl :
+	    (uint8_t)rp->rp_ttl;
 	ip.ip_p = (uint8_t)so->so_protocol;
-	ip.ip_src = rp->rp_laddr;
+	ip.ip_src = src;
 	ip.ip_dst = dst;
 	(void)xk_m_copyback(m, 0, sizeof(ip), &ip);
 	if (rp->rp_optlen != 0) {
 		(void)xk_m_copyback(m, sizeof(ip), rp->rp_optlen, rp->rp_opts);
 	}
-	return xk_ip_output_locked(m);
+	return rip_output(rp, m, ifp);
 bad:
 	xk_m_freem(m);
 	return error;
@@ -397,6 +536,191 @@ rip_setget_opts(struct rip_pcb *rp, bool set, void *val, socklen_t *len)
 	return 0;
 }
 
+/* The interface of a struct ip_mreq(n) or IP_MULTICAST_IF value. */
+static int
+rip_mcast_ifp(uint32_t index, struct in_addr addr, const struct in_addr *grp,
+    struct __ifnet **ifpp)
+{
+	if (index != 0) {
+		return (*ifpp = xk_if_byindex_locked(index)) != NULL ? 0 :
+		    ENXIO;
+	}
+	if (addr.s_addr != INADDR_ANY) {
+		return (*ifpp = xk_if_withaddr_locked(AF_INET, &addr)) !=
+		    NULL ? 0 : EADDRNOTAVAIL;
+	}
+	*ifpp = NULL;
+	if (grp != NULL && (*ifpp = xk_ip_route_locked(AF_INET, grp)) ==
+	    NULL) {
+		*ifpp = xk_if_first_locked();
+	}
+	return grp != NULL && *ifpp == NULL ? EADDRNOTAVAIL : 0;
+}
+
+/*
+ * IP_MULTICAST_IF (struct in_addr, or Linux's struct ip_mreqn),
+ * IP_MULTICAST_TTL and IP_MULTICAST_LOOP (a u_char, or an int),
+ * IP_ADD_MEMBERSHIP and IP_DROP_MEMBERSHIP (struct ip_mreq or ip_mreqn),
+ * with BSD's errors: EINVAL for a group that is not multicast,
+ * EADDRINUSE for a second join, EADDRNOTAVAIL for leaving a group not
+ * joined or an interface address the host lacks.
+ */
+static int
+rip_mcast_opt(struct rip_pcb *rp, bool set, int name, void *val,
+    socklen_t *len)
+{
+	struct ip_mreqn mr;
+	struct __ifnet *ifp;
+	struct xk_mship ms;
+	unsigned int v = 0;
+	guint i;
+	int error;
+
+	if (!set) {
+		switch (name) {
+		case IP_MULTICAST_IF: {
+			struct in_addr a = { INADDR_ANY };
+			const struct xk_ifaddr *ifa;
+
+			if (rp->rp_mifindex != 0 &&
+			    (ifp = xk_if_byindex_locked(rp->rp_mifindex)) !=
+			    NULL && (ifa = xk_if_firstaddr_locked(ifp,
+			    AF_INET)) != NULL) {
+				a = ifa->ifa_addr.v4;
+			}
+			if (*len > (socklen_t)sizeof(a)) {
+				*len = sizeof(a);
+			}
+			memcpy(val, &a, (size_t)*len);
+			return 0;
+		}
+		case IP_MULTICAST_TTL:
+		case IP_MULTICAST_LOOP:
+			v = name == IP_MULTICAST_TTL ? rp->rp_mttl :
+			    rp->rp_mloop;
+			if (*len == 1) {
+				*(uint8_t *)val = (uint8_t)v;
+				return 0;
+			}
+			if (*len > (socklen_t)sizeof(int)) {
+				*len = sizeof(int);
+			}
+			memcpy(val, &v, (size_t)*len);
+			return 0;
+		default:
+			return EOPNOTSUPP;
+		}
+	}
+	rp->rp_mstate = true;
+	switch (name) {
+	case IP_MULTICAST_TTL:
+	case IP_MULTICAST_LOOP:
+		if (*len == 1) {
+			v = *(const uint8_t *)val;
+		} else if (*len == (socklen_t)sizeof(int)) {
+			int iv;
+
+			memcpy(&iv, val, sizeof(iv));
+			if (iv < 0 || iv > 255) {
+				return EINVAL;
+			}
+			v = (unsigned int)iv;
+		} else {
+			return EINVAL;
+		}
+		if (name == IP_MULTICAST_TTL) {
+			rp->rp_mttl = (uint8_t)v;
+		} else {
+			rp->rp_mloop = v != 0;
+		}
+		return 0;
+	case IP_MULTICAST_IF:
+		memset(&mr, 0, sizeof(mr));
+		if (*len == (socklen_t)sizeof(struct in_addr)) {
+			memcpy(&mr.imr_address, val, sizeof(struct in_addr));
+		} else if (*len == (socklen_t)sizeof(struct ip_mreqn) ||
+		    *len == (socklen_t)sizeof(struct ip_mreq)) {
+			memcpy(&mr, val, (size_t)*len);
+		} else {
+			return EINVAL;
+		}
+		if ((error = rip_mcast_ifp((uint32_t)(*len ==
+		    (socklen_t)sizeof(struct ip_mreqn) ? mr.imr_ifindex : 0),
+		    mr.imr_address, NULL, &ifp)) != 0) {
+			return error;
+		}
+		rp->rp_mifindex = ifp != NULL ? ifp->if_index : 0;
+		return 0;
+	default:
+		break;
+	}
+	/* IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP. */
+	memset(&mr, 0, sizeof(mr));
+	if (*len != (socklen_t)sizeof(struct ip_mreq) &&
+	    *len != (socklen_t)sizeof(struct ip_mreqn)) {
+		return EINVAL;
+	}
+	memcpy(&mr, val, (size_t)*len);
+	if (!IN_MULTICAST(ntohl(mr.imr_multiaddr.s_addr))) {
+		return EINVAL;
+	}
+	if ((error = rip_mcast_ifp((uint32_t)(*len ==
+	    (socklen_t)sizeof(struct ip_mreqn) ? mr.imr_ifindex : 0),
+	    mr.imr_address, &mr.imr_multiaddr, &ifp)) != 0) {
+		return error;
+	}
+	memset(&ms, 0, sizeof(ms));
+	ms.ms_family = AF_INET;
+	ms.ms_ifindex = ifp->if_index;
+	ms.ms_group.v4 = mr.imr_multiaddr;
+	if (rp->rp_mships == NULL) {
+		rp->rp_mships = g_array_new(FALSE, TRUE, sizeof(ms));
+	}
+	for (i = 0; i < rp->rp_mships->len; i++) {
+		if (memcmp(&g_array_index(rp->rp_mships, struct xk_mship, i),
+		    &ms, sizeof(ms)) == 0) {
+			break;
+		}
+	}
+	if (name == IP_ADD_MEMBERSHIP && i < rp->rp_mships->len) {
+		return EADDRINUSE;
+	}
+	if (name == IP_DROP_MEMBERSHIP && i == rp->rp_mships->len) {
+		return EADDRNOTAVAIL;
+	}
+	if ((error = xk_ip_mship_change_locked(AF_INET, &ms.ms_group.v4,
+	    ms.ms_ifindex, name == IP_ADD_MEMBERSHIP)) != 0) {
+		return error;
+	}
+	if (name == IP_ADD_MEMBERSHIP) {
+		g_array_append_val(rp->rp_mships, ms);
+	} else {
+		g_array_remove_index(rp->rp_mships, i);
+	}
+	return 0;
+}
+
+/* Whether @rp takes a packet to multicast @grp received on @ifp. */
+static bool
+rip_mcast_ok(const struct rip_pcb *rp, struct in_addr grp,
+    const struct __ifnet *ifp)
+{
+	if (!rp->rp_mstate) {
+		return true;
+	}
+	for (guint i = 0; rp->rp_mships != NULL && i < rp->rp_mships->len;
+	    i++) {
+		const struct xk_mship *ms = &g_array_index(rp->rp_mships,
+		    struct xk_mship, i);
+
+		if (ms->ms_group.v4.s_addr == grp.s_addr && ifp != NULL &&
+		    ms->ms_ifindex == ifp->if_index) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static int
 rip_ctloutput(struct __socket *so, bool set, int level, int name, void *val,
     socklen_t *len)
@@ -412,6 +736,16 @@ rip_ctloutput(struct __socket *so, bool set, int level, int name, void *val,
 	if (name == IP_OPTIONS) {
 		/* Bytes, not an int. */
 		return rip_setget_opts(rp, set, val, len);
+	}
+	switch (name) {
+	case IP_MULTICAST_IF:
+	case IP_MULTICAST_TTL:
+	case IP_MULTICAST_LOOP:
+	case IP_ADD_MEMBERSHIP:
+	case IP_DROP_MEMBERSHIP:
+		return rip_mcast_opt(rp, set, name, val, len);
+	default:
+		break;
 	}
 	if (set) {
 		if (*len < (socklen_t)sizeof(int)) {
@@ -648,13 +982,15 @@ void
 xk_rip_input_locked(struct __mbuf *m, size_t hlen)
 {
 	struct sockaddr_in src = { .sin_family = AF_INET };
-	bool matched = false, delivered = false;
+	bool matched = false, delivered = false, nomember = false;
+	bool mcast;
 	in_addr_t laddrs[2], faddrs[2];
 	int protos[2];
 	struct ip ip;
 
 	xk_m_copydata(m, 0, sizeof(ip), &ip);
 	src.sin_addr = ip.ip_src;
+	mcast = IN_MULTICAST(ntohl(ip.ip_dst.s_addr));
 	xk_ip_bsd_input_form(m, hlen);
 	protos[0] = ip.ip_p;
 	protos[1] = 0;
@@ -685,13 +1021,20 @@ xk_rip_input_locked(struct __mbuf *m, size_t hlen)
 				    (SOF_CLOSING | SOF_CLOSED)) {
 					continue;
 				}
+				if (mcast && !rip_mcast_ok(rp, ip.ip_dst,
+				    m->m_pkthdr.rcvif)) {
+					nomember = true;
+					continue;
+				}
 				matched = true;
 				delivered |= rip_deliver1(rp, m, hlen, &ip,
 				    &src);
 			}
 		}
 	}
-	if (!matched) {
+	if (!matched && nomember) {
+		xk_ipstat.ips_mcastnomember++;
+	} else if (!matched) {
 		xk_ipstat.ips_noproto++;
 	} else if (delivered) {
 		xk_ipstat.ips_delivered++;
