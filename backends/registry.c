@@ -7,6 +7,7 @@
  */
 #include "core/xk.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "backends/backend.h"
@@ -34,6 +35,45 @@ xk_backend_lookup(const char *name)
 		if (strcmp(backends[i]->be_name, name) == 0) {
 			return backends[i];
 		}
+	}
+	return NULL;
+}
+
+void
+xk_backend_names(bool built, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	if (built) {
+		for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]);
+		    i++) {
+			len += (size_t)snprintf(buf + len, len < size ?
+			    size - len : 0, "%s%s", i > 0 ? ", " : "",
+			    backends[i]->be_name);
+		}
+	} else {
+		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+			len += (size_t)snprintf(buf + len, len < size ?
+			    size - len : 0, "%s%s", i > 0 ? ", " : "",
+			    known[i]);
+		}
+	}
+}
+
+const char *
+xk_backend_caps(const char *name)
+{
+	/*
+	 * linux: a packet socket per interface and a raw socket to send;
+	 * pcap: libpcap's packet sockets; nfqueue: netfilter queues and
+	 * SO_MARK (CAP_NET_ADMIN) and a raw socket to send.
+	 */
+	if (strcmp(name, "linux") == 0 || strcmp(name, "pcap") == 0) {
+		return "cap_net_raw";
+	}
+	if (strcmp(name, "nfqueue") == 0) {
+		return "cap_net_admin,cap_net_raw";
 	}
 	return NULL;
 }

@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <xkpi.h>
+
 #include "core/if_var.h"
 #include "core/socket_var.h"
 
@@ -52,6 +54,8 @@ xk_if_attach_locked(const char *name, uint32_t index, uint32_t mtu,
 	ifp->if_link.data = ifp;
 	atomic_init(&ifp->if_refcnt, 1);	/* the table's */
 	g_queue_push_tail_link(&ifnets, &ifp->if_link);
+	xk_log(XKPI_LOG_DEBUG, "interface %s attached (index %u, MTU %u)",
+	    name, index, mtu);
 	*ifpp = ifp;
 	return 0;
 }
@@ -67,6 +71,8 @@ void
 xk_if_detach_locked(struct __ifnet *ifp)
 {
 	XK_LOCK_ASSERT();
+	xk_log(XKPI_LOG_DEBUG, "interface %s detached (index %u)",
+	    ifp->if_name, ifp->if_index);
 	g_queue_unlink(&ifnets, &ifp->if_link);
 	/* The table's reference goes; others keep it readable. */
 	atomic_store(&ifp->if_detached, true);

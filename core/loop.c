@@ -28,6 +28,7 @@
 
 #include "backends/backend.h"
 #include "core/fw_var.h"
+#include "core/if_var.h"
 #include "core/ipf_var.h"
 #include "core/ip_var.h"
 #include "core/socket_var.h"
@@ -46,6 +47,14 @@ static int lib_upcall_mode;
 static pid_t lib_pid;		/* the process that started the library */
 static pid_t lib_hook_pid;	/* the process that registered lib_atexit */
 static int lib_log_level = XKPI_LOG_WARN;
+/*
+ * Why the library runs without its engine: a start from the environment
+ * (the first KPI call) whose backend or interfaces could not start keeps
+ * host TCP, UDP and local sockets working; raw sockets fail with this.
+ * Written before lib_running is set, read after.
+ */
+static int lib_engine_error;
+static _Atomic bool lib_noif_warned;	/* the "no interface" warning */
 
 static pthread_mutex_t log_mtx = PTHREAD_MUTEX_INITIALIZER;
 static xkpi_log_hook log_hook;
@@ -209,36 +218,97 @@ loop_main(void *arg)
 }
 
 /*
+ * What a user can do about @error, which backend @backend gave when it
+ * opened (@ifname NULL) or attached interface @ifname: the end of the one
+ * line that says the library could not start.
+ */
+static const char *
+start_hint(const char *backend, const char *ifname, int error, char *buf,
+    size_t size)
+{
+	const char *caps = xk_backend_caps(backend);
+	char upper[64];
+	size_t i, j;
+
+	switch (error) {
+	case EPERM:
+	case EACCES:
+		if (caps == NULL) {
+			break;
+		}
+		/* "cap_net_admin,cap_net_raw": "CAP_NET_ADMIN and CAP_NET_RAW" */
+		for (i = 0, j = 0; caps[i] != '\0' && j < sizeof(upper) - 6;
+		    i++) {
+			if (caps[i] == ',') {
+				memcpy(upper + j, " and ", 5);
+				j += 5;
+			} else {
+				upper[j++] = g_ascii_toupper(caps[i]);
+			}
+		}
+		upper[j] = '\0';
+		snprintf(buf, size, " (backend %s needs %s: run as root, or "
+		    "grant it with setcap %s+ep PROGRAM)", backend, upper, caps);
+		return buf;
+	case ENXIO:
+	case ENODEV:
+		if (ifname != NULL) {
+			return " (the host has no interface of that name: see "
+			    "ip link)";
+		}
+		break;
+	case EEXIST:
+		return " (named twice)";
+	case EINVAL:
+		if (ifname != NULL) {
+			return " (an interface name is empty or too long)";
+		}
+		break;
+	default:
+		break;
+	}
+	return "";
+}
+
+/*
  * Opens the backend and attaches the interfaces of @ifaces, a
- * comma-separated list (NULL or empty: none).  All or nothing.
+ * comma-separated list (NULL or empty: none).  All or nothing; a failure
+ * is logged in one line, at the default level, saying what to do about
+ * it.  @lazy: the start of a first KPI call, which goes on without the
+ * engine (lib_start_locked), and the line says so.
  */
 static int
-engine_start(const char *backend, const char *ifaces)
+engine_start(const char *backend, const char *ifaces, bool lazy)
 {
-	gchar **names;
+	gchar **names = NULL;
+	char *failed = NULL;
+	char hint[192];
 	int error;
 
-	if ((error = xk_engine_open(backend, lib_base)) != 0) {
-		return error;
-	}
-	if (ifaces == NULL || *ifaces == '\0') {
-		ifaces = "";
-	}
-	names = g_strsplit(ifaces, ",", -1);
-	for (gchar **n = names; *n != NULL && error == 0; n++) {
-		g_strstrip(*n);
-		if ((error = xk_engine_attach(*n)) != 0) {
-			xk_log(XKPI_LOG_ERROR, "interface '%s': %s", *n,
-			    strerror(error));
+	if ((error = xk_engine_open(backend, lib_base)) == 0) {
+		if (ifaces == NULL || *ifaces == '\0') {
+			ifaces = "";
+		}
+		names = g_strsplit(ifaces, ",", -1);
+		for (gchar **n = names; *n != NULL && error == 0; n++) {
+			g_strstrip(*n);
+			if ((error = xk_engine_attach(*n)) != 0) {
+				failed = *n;
+			}
+		}
+		if (error != 0) {
+			xk_engine_close();
 		}
 	}
-	g_strfreev(names);
-	if (error == 0) {
-		error = xk_statsd_start(lib_base);
-	}
 	if (error != 0) {
-		xk_engine_close();
+		xk_log(XKPI_LOG_ERROR, "backend %s cannot start%s%s%s: %s%s%s",
+		    backend, failed != NULL ? ": interface '" : "",
+		    failed != NULL ? failed : "", failed != NULL ? "'" : "",
+		    strerror(error), start_hint(backend, failed, error, hint,
+		    sizeof(hint)), lazy ? "; host TCP, UDP and local sockets "
+		    "work, raw sockets fail with this error" : "");
 	}
+	g_strfreev(names);
 	return error;
 }
 
@@ -327,16 +397,52 @@ config_read(const struct xkpi_config *in, struct xkpi_config *out)
 	return 0;
 }
 
+/*
+ * The engine and the stats socket.  A @lazy start whose engine cannot
+ * start goes on without it (lib_engine_error says why): host sockets need
+ * no backend.
+ */
 static int
-lib_start_locked(struct event_base *base, const struct xkpi_config *ucfg)
+lib_services_start(const char *backend, const char *ifaces, bool lazy)
+{
+	int error;
+
+	lib_engine_error = 0;
+	atomic_store(&lib_noif_warned, false);
+	if ((error = engine_start(backend, ifaces, lazy)) != 0) {
+		if (!lazy) {
+			return error;
+		}
+		lib_engine_error = error;
+	} else if (lib_log_level >= XKPI_LOG_DEBUG) {
+		xk_trace_attach();
+	}
+	if ((error = xk_statsd_start(lib_base)) != 0) {
+		xk_engine_close();
+		lib_engine_error = 0;
+	}
+	return error;
+}
+
+/*
+ * @lazy: started by a first KPI call, from the environment alone, rather
+ * than by xkpi_init() or xkpi_init_with_base().
+ */
+static int
+lib_start_locked(struct event_base *base, const struct xkpi_config *ucfg,
+    bool lazy)
 {
 	const char *env, *backend, *ifaces;
+	const struct xk_backend_ops *ops;
 	struct xkpi_config cfgbuf;
 	const struct xkpi_config *cfg = &cfgbuf;
+	char names[96];
 	int error;
 
 	int level = XKPI_LOG_WARN, mode = XKPI_UPCALL_X86_64;
 
+	/* Until the level is chosen, what goes wrong shows at the default. */
+	lib_log_level = XKPI_LOG_WARN;
 	/* From here on only the fields the caller's size covers. */
 	if ((error = config_read(ucfg, &cfgbuf)) != 0) {
 		xk_log(XKPI_LOG_ERROR, "struct xkpi_config: %s size %zu",
@@ -344,30 +450,44 @@ lib_start_locked(struct event_base *base, const struct xkpi_config *ucfg)
 		    ucfg->size);
 		return error;
 	}
-	backend = cfg != NULL && cfg->backend != NULL ? cfg->backend :
-	    getenv("XKPI_BACKEND");
-	if (backend == NULL || *backend == '\0') {
-		backend = "mem";
-	}
-	if (xk_backend_lookup(backend) == NULL) {
-		error = xk_backend_known(backend) ? ENOTSUP : EINVAL;
-		xk_log(XKPI_LOG_ERROR, "backend '%s' is %s", backend,
-		    error == ENOTSUP ? "not built in" : "unknown");
-		return error;
-	}
-	if (cfg != NULL && cfg->log_level != XKPI_LOG_DEFAULT) {
+	if (cfg->log_level != XKPI_LOG_DEFAULT) {
 		if (cfg->log_level < XKPI_LOG_OFF ||
 		    cfg->log_level > XKPI_LOG_DEBUG) {
+			xk_log(XKPI_LOG_ERROR, "struct xkpi_config: log_level "
+			    "%d is not an enum xkpi_log_level", cfg->log_level);
 			return EINVAL;
 		}
 		level = cfg->log_level;
-	} else if ((env = getenv("XKPI_LOG")) != NULL &&
+	} else if ((env = getenv("XKPI_LOG")) != NULL && *env != '\0' &&
 	    parse_log_level(env, &level) != 0) {
-		xk_log(XKPI_LOG_ERROR, "XKPI_LOG=%s: unknown level", env);
-		return EINVAL;
+		/* A typo must not silence the library, nor stop it. */
+		xk_log(XKPI_LOG_WARN, "XKPI_LOG=%s is not off, error, warn, "
+		    "info or debug: logging at warn", env);
+		level = XKPI_LOG_WARN;
 	}
-	if (cfg != NULL && cfg->upcall_mode != XKPI_UPCALL_X86_64) {
+	lib_log_level = level;
+	backend = cfg->backend != NULL ? cfg->backend : getenv("XKPI_BACKEND");
+	if (backend == NULL || *backend == '\0') {
+		backend = "mem";
+	}
+	if ((ops = xk_backend_lookup(backend)) == NULL) {
+		error = xk_backend_known(backend) ? ENOTSUP : EINVAL;
+		xk_backend_names(true, names, sizeof(names));
+		if (error == ENOTSUP) {
+			xk_log(XKPI_LOG_ERROR, "backend %s is not built in: "
+			    "this build has %s (configure --with-backends)",
+			    backend, names);
+		} else {
+			xk_log(XKPI_LOG_ERROR, "backend '%s' is unknown: this "
+			    "build has %s", backend, names);
+		}
+		return error;
+	}
+	if (cfg->upcall_mode != XKPI_UPCALL_X86_64) {
 		if (cfg->upcall_mode != XKPI_UPCALL_ARM64) {
+			xk_log(XKPI_LOG_ERROR, "struct xkpi_config: upcall_mode "
+			    "%d is not an enum xkpi_upcall_mode",
+			    (int)cfg->upcall_mode);
 			return EINVAL;
 		}
 		mode = XKPI_UPCALL_ARM64;
@@ -375,19 +495,24 @@ lib_start_locked(struct event_base *base, const struct xkpi_config *ucfg)
 	    strcmp(env, "arm64") == 0) {
 		mode = XKPI_UPCALL_ARM64;
 	}
-	lib_log_level = level;
 	lib_upcall_mode = mode;
 	/* The rule table, before any packet can flow (XKPI_FW). */
 	if ((error = xk_fw_init_env()) != 0) {
 		return error;
 	}
-	xk_mb_set_byte_limit(cfg != NULL ? cfg->mbuf_limit_bytes : 0);
-	ifaces = cfg != NULL && cfg->ifaces != NULL ? cfg->ifaces :
-	    getenv("XKPI_IFACES");
+	xk_mb_set_byte_limit(cfg->mbuf_limit_bytes);
+	if ((ifaces = cfg->ifaces) == NULL &&
+	    (ifaces = getenv("XKPI_IFACES")) != NULL && *ifaces != '\0' &&
+	    (ops->be_features & XK_BEF_VIRTUAL)) {
+		/* Most likely XKPI_BACKEND was forgotten. */
+		xk_log(XKPI_LOG_WARN, "XKPI_IFACES=%s with backend %s: each "
+		    "name becomes a virtual interface, not the host's (set "
+		    "XKPI_BACKEND=linux or pcap for those)", ifaces, backend);
+	}
 	if (base != NULL) {
 		lib_base = base;
 		lib_own_base = false;
-		if ((error = engine_start(backend, ifaces)) != 0) {
+		if ((error = lib_services_start(backend, ifaces, false)) != 0) {
 			lib_base = NULL;
 			xk_fw_reset();
 			return error;
@@ -395,24 +520,27 @@ lib_start_locked(struct event_base *base, const struct xkpi_config *ucfg)
 		lib_started_locked();
 		return 0;
 	}
-	if (evthread_use_pthreads() != 0) {
-		xk_fw_reset();
-		return ENOMEM;
-	}
-	if ((lib_base = event_base_new()) == NULL) {
+	if (evthread_use_pthreads() != 0 ||
+	    (lib_base = event_base_new()) == NULL) {
+		xk_log(XKPI_LOG_ERROR, "cannot start: no event base (%s)",
+		    strerror(ENOMEM));
 		xk_fw_reset();
 		return ENOMEM;
 	}
 	lib_own_base = true;
 	lib_stop_ev = event_new(lib_base, -1, 0, stop_cb, NULL);
 	if (lib_stop_ev == NULL) {
+		xk_log(XKPI_LOG_ERROR, "cannot start: %s", strerror(ENOMEM));
 		error = ENOMEM;
 		goto fail;
 	}
-	if ((error = engine_start(backend, ifaces)) != 0) {
+	if ((error = lib_services_start(backend, ifaces, lazy)) != 0) {
 		goto fail;
 	}
 	if ((error = pthread_create(&lib_thread, NULL, loop_main, NULL)) != 0) {
+		xk_log(XKPI_LOG_ERROR, "cannot start the loop thread: %s",
+		    strerror(error));
+		xk_statsd_stop();
 		xk_engine_close();
 		goto fail;
 	}
@@ -440,7 +568,7 @@ xk_lib_ensure(void)
 	}
 	pthread_mutex_lock(&lib_mtx);
 	if (!atomic_load(&lib_running)) {
-		error = lib_start_locked(NULL, NULL);
+		error = lib_start_locked(NULL, NULL, true);
 	}
 	pthread_mutex_unlock(&lib_mtx);
 	return error;
@@ -453,7 +581,7 @@ xkpi_init(const struct xkpi_config *cfg)
 
 	pthread_mutex_lock(&lib_mtx);
 	if (!atomic_load(&lib_running)) {
-		error = lib_start_locked(NULL, cfg);
+		error = lib_start_locked(NULL, cfg, false);
 	}
 	pthread_mutex_unlock(&lib_mtx);
 	return error;
@@ -469,7 +597,7 @@ xkpi_init_with_base(struct event_base *base, const struct xkpi_config *cfg)
 	}
 	pthread_mutex_lock(&lib_mtx);
 	error = atomic_load(&lib_running) ? EBUSY :
-	    lib_start_locked(base, cfg);
+	    lib_start_locked(base, cfg, false);
 	pthread_mutex_unlock(&lib_mtx);
 	return error;
 }
@@ -482,7 +610,37 @@ xkpi_if_attach(const char *name)
 	if ((error = xk_lib_ensure()) != 0) {
 		return error;
 	}
+	if (lib_engine_error != 0) {
+		return lib_engine_error;
+	}
 	return xk_engine_attach(name);
+}
+
+int
+xk_lib_raw_check(void)
+{
+	struct xk_backend *be;
+	const char *name = NULL;
+
+	if (lib_engine_error != 0) {
+		return lib_engine_error;
+	}
+	if (atomic_load(&lib_noif_warned)) {
+		return 0;
+	}
+	xk_core_lock();
+	be = xk_engine_backend();
+	if (be != NULL && xk_if_count_locked() == 0 &&
+	    !(be->be_ops->be_features & (XK_BEF_VIRTUAL | XK_BEF_INTERCEPT))) {
+		name = be->be_ops->be_name;
+	}
+	xk_core_unlock();
+	if (name != NULL && !atomic_exchange(&lib_noif_warned, true)) {
+		xk_log(XKPI_LOG_WARN, "backend %s has no interface: raw "
+		    "sockets receive nothing until XKPI_IFACES or "
+		    "xkpi_if_attach() names one", name);
+	}
+	return 0;
 }
 
 XK_EXPORT void

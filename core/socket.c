@@ -168,6 +168,8 @@ so_free_locked(struct __socket *so)
 	struct __socket *old = NULL;
 	unsigned int at;
 
+	xk_log(XKPI_LOG_DEBUG, "socket %p closed: %s", (void *)so,
+	    so->so_proto->pr_name);
 	g_queue_unlink(&all_sockets, &so->so_link);
 	xk_sbflush_locked(&so->so_rcv);
 	xk_sbflush_locked(&so->so_snd);
@@ -242,6 +244,9 @@ xk_so_create(int domain, int type, int protocol, struct __socket **sop)
 	if ((error = xk_pr_find(domain, type, protocol, &pr)) != 0) {
 		return error;
 	}
+	if (pr->pr_type == SOCK_RAW && (error = xk_lib_raw_check()) != 0) {
+		return error;
+	}
 	xk_core_lock();
 	if ((so = so_alloc_locked(pr, protocol)) == NULL) {
 		xk_core_unlock();
@@ -264,6 +269,8 @@ xk_so_create(int domain, int type, int protocol, struct __socket **sop)
 		return error;
 	}
 	xk_core_unlock();
+	xk_log(XKPI_LOG_DEBUG, "socket %p opened: %s (domain %d, type %d, "
+	    "protocol %d)", (void *)so, pr->pr_name, domain, type, protocol);
 	*sop = so;
 	return 0;
 }

@@ -239,6 +239,14 @@ void	xk_loop_leave(bool was);
 struct event_base;
 struct event_base *xk_loop_base(void);
 int	xk_lib_ensure(void);
+/*
+ * Before a raw socket is made: 0, or why the library runs without its
+ * engine (a start from the environment whose backend could not start);
+ * warns once when a host backend has no interface.
+ */
+int	xk_lib_raw_check(void);
+/* XKPI_LOG=debug: a log line per packet in and out (core/trace.c). */
+void	xk_trace_attach(void);
 /* The stats service of XKPI_STATS_SOCKET (core/statsd.c). */
 int	xk_statsd_start(struct event_base *base);
 void	xk_statsd_stop(void);

@@ -27,9 +27,12 @@
  *     - `XKPI_IFACES`: a comma-separated list of the interfaces to attach,
  *       for example `eth0,eth1` (see xkpi_if_attach()).  Unset or empty,
  *       none is: `linux` and `pcap` then receive nothing until
- *       xkpi_if_attach() is called, `nfqueue` attaches every host
+ *       xkpi_if_attach() is called (the first raw socket made while they
+ *       have no interface logs a warning), `nfqueue` attaches every host
  *       interface when its loop first runs, and `mem` has only the
- *       virtual interfaces a test creates.
+ *       virtual interfaces a test creates.  Set while the backend is
+ *       `mem`, each name becomes a virtual interface linked to nothing,
+ *       with a warning (XKPI_BACKEND was most likely forgotten).
  *     - `XKPI_NFQUEUE`: the netfilter queues the `nfqueue` backend binds:
  *       `N`, `N-M` or a comma list of them (default 0).
  *       `XKPI_NFQUEUE_FAIL`: `open` (the default: a full queue lets
@@ -57,7 +60,10 @@
  *       and what its default rule does (see <xkpi_fw.h>); a bad value
  *       fails initialisation with EINVAL.
  *     - `XKPI_LOG`: the log level: `off`, `error`, `warn` (the default),
- *       `info` or `debug`.
+ *       `info` or `debug` (which adds a line per interface attached, per
+ *       socket opened and closed, and per packet in and out, naming the
+ *       counters the packet moved: the engine's decision).  An unknown
+ *       value is warned about and `warn` is used.
  *     - `XKPI_UPCALL`: `arm64` makes sock_socket(), sock_accept() and
  *       sock_setupcall() install their callback on the read and the write
  *       side, as XNU on Apple silicon does; anything else, or none, keeps
@@ -259,17 +265,24 @@ extern void xkpi_set_panic_hook(xkpi_panic_hook hook, void *ctx);
  * @discussion Attaches the backend and its interfaces and starts the
  *     event-loop thread, on which upcalls and event callbacks run.
  *     Without this call the first KPI call does the same from the
- *     environment; if that fails, the error is logged and the KPI call
- *     fails with it where it can return an error.
+ *     environment.  If the configuration is wrong (an unknown backend,
+ *     a bad `XKPI_FW`), that start fails, the reason is logged in one
+ *     line and the KPI call fails with the error where it can return
+ *     one.  If only the backend or its interfaces cannot start (no
+ *     privilege, no such interface), the library starts without them:
+ *     one line says why, host TCP, UDP and local sockets work, and raw,
+ *     divert and SeND sockets, and xkpi_if_attach(), fail with that
+ *     error.  xkpi_init() itself fails instead, having logged the same
+ *     line.
  *
  *     Calling it again while the library is initialised (explicitly or
  *     by a KPI call) is harmless: it changes nothing and returns 0.  To
  *     change the configuration, call xkpi_shutdown() first.
  * @param cfg The configuration, or NULL for everything from the
  *     environment.
- * @result 0 on success; EINVAL for an unknown backend name, an unknown
- *     upcall mode or log level, or a malformed interface list (in `cfg`
- *     or in the environment), or a `size` other than 0 that does not
+ * @result 0 on success; EINVAL for an unknown backend name or a
+ *     malformed interface list (in `cfg` or in the environment), an
+ *     unknown upcall mode or log level in `cfg`, or a `size` other than 0 that does not
  *     hold the `size` field itself; E2BIG for a `size` beyond the
  *     library's structure with a non-zero byte the library does not
  *     know; ENOTSUP for a backend this build does not include (see
