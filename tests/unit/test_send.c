@@ -945,6 +945,36 @@ test_held_full_buffer_dropped(void **state)
 	sock_close(so);
 }
 
+/* No mbuf for the address: dropped, by verdict, and counted. */
+static void
+test_held_no_mbuf_dropped(void **state)
+{
+	struct xk_backend *be = xk_engine_backend();
+	socket_t so = send_socket();
+	struct xk_be_pkt bp;
+	uint8_t pkt[128], buf[128];
+	size_t len;
+	mbuf_t m;
+
+	(void)state;
+	len = ns(pkt, OUR_LL);
+	assert_int_equal(mbuf_allocpacket(MBUF_DONTWAIT, len, NULL, &m), 0);
+	assert_int_equal(mbuf_copyback(m, 0, len, pkt, MBUF_DONTWAIT), 0);
+	memset(&bp, 0, sizeof(bp));
+	bp.bp_m = m;
+	bp.bp_ifindex = vx0_index;
+	bp.bp_hold = 81;
+	xk_mb_inject_failures(0, 1);
+	be->be_input(be, &bp, 1);
+	xk_mb_inject_failures(0, 0);
+	assert_int_equal(nverdicts, 1);
+	assert_int_equal(verdicts[0].hold, 81);
+	assert_int_equal(verdicts[0].verdict, XK_VERDICT_DROP);
+	assert_int_equal(xk_test_stat("send.nomem"), 1);
+	assert_int_equal(recv1(so, buf, sizeof(buf), NULL), -1);
+	sock_close(so);
+}
+
 /* On a host backend a new SND_IN message cannot be given to the host. */
 static void
 test_held_unmatched_in_on_host_backend(void **state)
@@ -1054,6 +1084,7 @@ main(void)
 		H(test_held_out_answered_by_id_then_oldest_first),
 		H(test_held_key_must_match),
 		H(test_held_full_buffer_dropped),
+		H(test_held_no_mbuf_dropped),
 		H(test_held_unmatched_in_on_host_backend),
 		H(test_held_out_failed_output_enoent),
 		H(test_held_out_not_nd_accepted),
