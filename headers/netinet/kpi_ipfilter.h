@@ -93,19 +93,20 @@ extern "C" {
 
 /*!
  * @abstract Options of an outgoing packet, for ipf_inject_output().
- * @field ippo_flags IPPOF_* flags saying which fields count.
- * @field ippo_mcast_ifnet With IPPOF_MCAST_OPTS: the interface a
- *     multicast packet leaves by (NULL: the route's).
- * @field ippo_mcast_loop With IPPOF_MCAST_OPTS: ignored; the library
- *     never loops a multicast packet back to itself.
- * @field ippo_mcast_ttl With IPPOF_MCAST_OPTS: the TTL (IPv4) or hop
- *     limit (IPv6) written into a multicast packet.
  */
 struct ipf_pktopts {
-	uint32_t	ippo_flags;
-	ifnet_t		ippo_mcast_ifnet;
-	int		ippo_mcast_loop;
-	uint8_t		ippo_mcast_ttl;
+	uint32_t	ippo_flags;	/*!< IPPOF_* flags: which fields
+					     count. */
+	ifnet_t		ippo_mcast_ifnet; /*!< With IPPOF_MCAST_OPTS: the
+					     interface a multicast packet
+					     leaves by (NULL: the route's). */
+	int		ippo_mcast_loop; /*!< With IPPOF_MCAST_OPTS: ignored;
+					     the library never loops an
+					     injected multicast packet back. */
+	uint8_t		ippo_mcast_ttl;	/*!< With IPPOF_MCAST_OPTS: the TTL
+					     (IPv4) or hop limit (IPv6)
+					     written into a multicast
+					     packet. */
 };
 
 /*! @abstract The multicast fields of struct ipf_pktopts count. */
@@ -149,18 +150,16 @@ typedef void (*ipf_detach_func)(void *cookie);
 
 /*!
  * @abstract An IP filter, given to ipf_addv4() or ipf_addv6() (copied).
- * @field cookie Passed to every function of the filter.
- * @field name A name, for logs; required.
- * @field ipf_input The input function, or NULL.
- * @field ipf_output The output function, or NULL (not both).
- * @field ipf_detach Called once after ipf_remove(), or NULL.
  */
 struct ipf_filter {
-	void		*cookie;
-	const char	*name;
-	ipf_input_func	 ipf_input;
-	ipf_output_func	 ipf_output;
-	ipf_detach_func	 ipf_detach;
+	void		*cookie;	/*!< Passed to every function of the
+					     filter. */
+	const char	*name;		/*!< A name, for logs; required. */
+	ipf_input_func	 ipf_input;	/*!< The input function, or NULL. */
+	ipf_output_func	 ipf_output;	/*!< The output function, or NULL
+					     (not both). */
+	ipf_detach_func	 ipf_detach;	/*!< Called once after ipf_remove(),
+					     or NULL. */
 };
 
 struct opaque_ipfilter;
