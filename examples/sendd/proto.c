@@ -12,8 +12,9 @@
  *
  * In (SND_IN): a message must be ND (RFC 4861: hop limit 255, lengths
  * that hold, its checksum right).  One with a CGA option and an RSA
- * Signature option is secured, and must verify: the CGA of its source (of its target for
- * a DAD NS, RFC 3971 5.1.2), the key's size and hash, the signature, a
+ * Signature option is secured, and must verify: the CGA of its source
+ * (of its target for a DAD NS, RFC 3971 5.1.2; an NA's target must be
+ * its source), the key's size and hash, the signature, a
  * Timestamp within the window or the peer's history, a Nonce in a
  * solicitation, and in an advertisement that has one, one of ours.  Any
  * failure drops it.  Options after the signature are cut off before it
