@@ -172,6 +172,16 @@ struct xk_backend_ops {
 	 */
 	int		(*be_mcast)(struct xk_backend *be, int family,
 			    const void *group, uint32_t ifindex, bool join);
+	/*
+	 * Detaches the interface called @name that be_attach attached:
+	 * receive on it stops, what the backend keeps for it (packets
+	 * waiting for a link address) is dropped and counted, and it leaves
+	 * the engine's interface table (xk_if_detach_locked).  ENXIO when
+	 * no interface of that name is attached.  Called without the core
+	 * lock, off or on the loop thread, but not from this backend's own
+	 * receive callback.
+	 */
+	int		(*be_detach)(struct xk_backend *be, const char *name);
 	void		(*be_stop)(struct xk_backend *be);
 	void		(*be_close)(struct xk_backend *be);
 };

@@ -26,8 +26,10 @@
 
 #include <xkpi.h>
 
+#include "backends/backend.h"
 #include "backends/hostif.h"
 #include "core/if_var.h"
+#include "core/ip_var.h"
 #include "core/socket_var.h"
 
 _Static_assert(XK_NUD_USABLE == (NUD_REACHABLE | NUD_STALE | NUD_DELAY |
@@ -879,6 +881,12 @@ struct xk_hostif_mon {
 	/* Loop thread only: */
 	bool			 hm_running;	/* inside mon_cb */
 	bool			 hm_dead;	/* unfollowed from its cb */
+	GPtrArray		*hm_recreated;	/* names of attached interfaces
+						   the host may have made
+						   again (mon_reattach) */
+	GPtrArray		*hm_lost;	/* of those, names made again
+						   that could not be attached
+						   yet (down, say) */
 };
 
 /* An attached host interface by index, or NULL. */
@@ -901,8 +909,32 @@ link_gone_locked(struct __ifnet *ifp)
 	addrs_clear_locked(ifp);
 }
 
+/* Whether @names holds @name. */
+static bool
+names_have(GPtrArray *names, const char *name, guint *at)
+{
+	for (guint i = 0; i < names->len; i++) {
+		if (strcmp(g_ptr_array_index(names, i), name) == 0) {
+			if (at != NULL) {
+				*at = i;
+			}
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Interface @name may have been made again: mon_reattach will see. */
 static void
-mon_link(const struct nlmsghdr *nlh)
+mon_recreated_note(struct xk_hostif_mon *mon, const char *name)
+{
+	if (!names_have(mon->hm_recreated, name, NULL)) {
+		g_ptr_array_add(mon->hm_recreated, g_strdup(name));
+	}
+}
+
+static void
+mon_link(struct xk_hostif_mon *mon, const struct nlmsghdr *nlh)
 {
 	struct __ifnet *ifp;
 	struct xk_hostif hi;
@@ -917,8 +949,86 @@ mon_link(const struct nlmsghdr *nlh)
 		} else {
 			link_apply_locked(ifp, &hi);
 		}
+	} else if (nlh->nlmsg_type == RTM_NEWLINK && hi.hi_name[0] != '\0' &&
+	    (((ifp = xk_if_byname_locked(hi.hi_name)) != NULL &&
+	    ifp->if_host) || names_have(mon->hm_lost, hi.hi_name, NULL))) {
+		/*
+		 * A new link with the name of one we have, by another index,
+		 * or of one made again that we could not attach yet.
+		 */
+		mon_recreated_note(mon, hi.hi_name);
 	}
 	xk_core_unlock();
+}
+
+/*
+ * The host deleted an attached interface and made another of the same
+ * name (a veth pair made again, an adapter plugged back in): the old one
+ * leaves the engine and the new one takes its place, through the backend
+ * (be_detach, be_attach), so that receive starts on it.  Only when the
+ * old index is gone from the host: a link renamed away keeps its place.
+ * A new link the backend cannot attach yet (pcap: not up) is tried again
+ * at each change the host reports of it, until it is attached or the
+ * backend stops.
+ */
+static void
+mon_reattach(struct xk_hostif_mon *mon)
+{
+	struct xk_backend *be;
+	struct xk_hostif hi, old;
+	struct __ifnet *ifp;
+	uint32_t index;
+	bool lost;
+	guint at = 0;
+	int error;
+
+	for (guint i = 0; i < mon->hm_recreated->len && !mon->hm_dead; i++) {
+		const char *name = g_ptr_array_index(mon->hm_recreated, i);
+
+		if (xk_hostif_get(name, &hi) != 0) {
+			continue;	/* gone again */
+		}
+		lost = names_have(mon->hm_lost, name, &at);
+		xk_core_lock();
+		be = xk_engine_backend();
+		ifp = xk_if_byname_locked(name);
+		index = ifp != NULL && ifp->if_host ? ifp->if_index : 0;
+		xk_core_unlock();
+		if (be == NULL || be->be_ops->be_detach == NULL) {
+			continue;
+		}
+		if (index != 0) {
+			/* Ours, the old one: unless it is still there. */
+			if (index == hi.hi_index ||
+			    link_get(index, NULL, &old) != ENXIO) {
+				if (lost) {
+					/* Attached meanwhile (by the user). */
+					g_ptr_array_remove_index(mon->hm_lost,
+					    at);
+				}
+				continue;
+			}
+			if ((error = be->be_ops->be_detach(be, name)) != 0) {
+				continue;	/* detached meanwhile */
+			}
+		}
+		error = be->be_ops->be_attach(be, name, &ifp);
+		if (error == 0) {
+			if (lost) {
+				g_ptr_array_remove_index(mon->hm_lost, at);
+			}
+			xk_log(XKPI_LOG_WARN, "interface %s was made again by "
+			    "the host (index %u): attached again", name,
+			    hi.hi_index);
+		} else if (!lost) {
+			g_ptr_array_add(mon->hm_lost, g_strdup(name));
+			xk_log(XKPI_LOG_WARN, "interface %s was made again by "
+			    "the host (index %u): cannot attach it yet (%s); "
+			    "trying again at its next change", name,
+			    hi.hi_index, strerror(error));
+		}
+	}
+	g_ptr_array_set_size(mon->hm_recreated, 0);
 }
 
 static void
@@ -980,7 +1090,7 @@ mon_msg_cb(const struct nlmsghdr *nlh, void *arg)
 	switch (nlh->nlmsg_type) {
 	case RTM_NEWLINK:
 	case RTM_DELLINK:
-		mon_link(nlh);
+		mon_link(mon, nlh);
 		break;
 	case RTM_NEWADDR:
 	case RTM_DELADDR:
@@ -1041,7 +1151,7 @@ replay_cb(const struct nlmsghdr *nlh, void *arg)
  * (gone: marked down, addresses dropped) and all its addresses.
  */
 static void
-resync_one(uint32_t index)
+resync_one(struct xk_hostif_mon *mon, uint32_t index)
 {
 	struct __ifnet *ifp;
 	struct xk_hostif hi;
@@ -1056,6 +1166,8 @@ resync_one(uint32_t index)
 	if ((ifp = host_ifp_locked(index)) != NULL) {
 		if (error == ENXIO) {
 			link_gone_locked(ifp);
+			/* Perhaps deleted and made again meanwhile. */
+			mon_recreated_note(mon, ifp->if_name);
 		} else if (error == 0) {
 			link_apply_locked(ifp, &hi);
 			addrs_set_locked(ifp, addrs);
@@ -1091,7 +1203,7 @@ mon_resync(struct xk_hostif_mon *mon)
 	xk_log(XKPI_LOG_WARN, "hostif: netlink notifications lost, "
 	    "re-reading %u interface(s)", indexes->len);
 	for (guint i = 0; i < indexes->len; i++) {
-		resync_one(g_array_index(indexes, uint32_t, i));
+		resync_one(mon, g_array_index(indexes, uint32_t, i));
 	}
 	if (mon->hm_neigh_cb != NULL && indexes->len > 0) {
 		rp.rp_mon = mon;
@@ -1117,6 +1229,10 @@ mon_free(struct xk_hostif_mon *mon)
 	}
 	mnl_socket_close(mon->hm_nl);
 	g_free(mon->hm_buf);
+	if (mon->hm_recreated != NULL) {
+		g_ptr_array_free(mon->hm_recreated, TRUE);
+		g_ptr_array_free(mon->hm_lost, TRUE);
+	}
 	g_free(mon);
 }
 
@@ -1197,6 +1313,9 @@ mon_cb(evutil_socket_t fd, short what, void *arg)
 		    memory_order_release);
 		mon_resync(mon);
 	}
+	if (mon->hm_recreated->len > 0) {
+		mon_reattach(mon);
+	}
 	mon->hm_running = false;
 	if (mon->hm_dead) {
 		mon_free(mon);
@@ -1253,6 +1372,8 @@ xk_hostif_follow(struct event_base *base, xk_hostif_neigh_cb *neigh_cb,
 		goto fail;
 	}
 	mon->hm_buf = g_try_malloc(NL_BUFSIZE);
+	mon->hm_recreated = g_ptr_array_new_with_free_func(g_free);
+	mon->hm_lost = g_ptr_array_new_with_free_func(g_free);
 	mon->hm_ev = event_new(base, mnl_socket_get_fd(mon->hm_nl),
 	    EV_READ | EV_PERSIST, mon_cb, mon);
 	if (mon->hm_buf == NULL || mon->hm_ev == NULL ||

@@ -384,6 +384,39 @@ lx_attach(struct xk_backend *be, const char *name, struct __ifnet **ifpp)
 	return 0;
 }
 
+/*
+ * The packet socket's event goes first, without the core lock (event_del
+ * waits for a receive callback that runs): then nothing uses @li or its
+ * ifnet but through the table.
+ */
+static int
+lx_detach(struct xk_backend *be, const char *name)
+{
+	struct lx_softc *sc = be->be_softc;
+	struct lx_if *li = NULL;
+	struct __ifnet *ifp;
+
+	xk_core_lock();
+	if ((ifp = xk_if_byname_locked(name)) != NULL) {
+		li = ifp->if_besc;
+	}
+	xk_core_unlock();
+	if (li == NULL) {
+		return ENXIO;
+	}
+	event_del(li->li_ev);
+	xk_core_lock();
+	if (!g_ptr_array_remove(sc->ls_ifs, li)) {
+		/* Detached meanwhile by another thread. */
+		xk_core_unlock();
+		return ENXIO;
+	}
+	xk_if_detach_locked(li->li_ifp);
+	xk_core_unlock();
+	lx_if_free(li);
+	return 0;
+}
+
 /* The batch's entry for a packet of @m, received on @li. */
 static void
 lx_pkt(struct xk_be_pkt *p, struct lx_if *li, struct __mbuf *m,
@@ -810,6 +843,7 @@ const struct xk_backend_ops xk_be_linux_ops = {
 	.be_stats = lx_stats,
 	.be_drain = lx_drain,
 	.be_mcast = xk_hostif_mcast,
+	.be_detach = lx_detach,
 	.be_stop = lx_stop,
 	.be_close = lx_close,
 };

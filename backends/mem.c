@@ -299,6 +299,23 @@ vif_create_locked(struct mem_softc *sc, const char *name, uint32_t mtu,
 	return 0;
 }
 
+/* xkpi_if_detach(): the vif goes, as xkpi_mem_reset() takes them all. */
+static int
+mem_detach(struct xk_backend *be, const char *name)
+{
+	struct __ifnet *ifp;
+	int error = ENXIO;
+
+	xk_core_lock();
+	if ((ifp = xk_if_byname_locked(name)) != NULL &&
+	    ifp->if_besc != NULL) {
+		vif_free_locked(be->be_softc, ifp->if_besc);
+		error = 0;
+	}
+	xk_core_unlock();
+	return error;
+}
+
 /* Attaching a name (XKPI_IFACES) creates an unlinked 1500-byte vif. */
 static int
 mem_attach(struct xk_backend *be, const char *name, struct __ifnet **ifpp)
@@ -319,6 +336,7 @@ const struct xk_backend_ops xk_be_mem_ops = {
 	.be_attach = mem_attach,
 	.be_output = mem_output,
 	.be_stats = mem_stats,
+	.be_detach = mem_detach,
 	.be_stop = mem_stop,
 	.be_close = mem_close,
 };

@@ -146,6 +146,8 @@ struct nf_softc {
 
 	/* Under the core lock. */
 	bool		 ns_auto;	/* no interface attached explicitly */
+	bool		 ns_keepauto;	/* an interface detached in auto mode:
+					   attaching one again keeps it */
 	bool		 ns_setup;	/* be_open binds the queues */
 	bool		 ns_bypass;	/* the queues let everything pass */
 	bool		 ns_in_input;	/* the loop is in an input batch */
@@ -1363,11 +1365,35 @@ nf_attach(struct xk_backend *be, const char *name, struct __ifnet **ifpp)
 	if ((error = xk_hostif_attach(name, sc, ifpp)) != 0) {
 		return error;
 	}
-	/* Chosen interfaces: from now on, only those. */
+	/*
+	 * Chosen interfaces: from now on, only those; unless this takes the
+	 * place of one detached in auto mode (the host re-created it).
+	 */
 	xk_core_lock();
-	sc->ns_auto = false;
+	if (!sc->ns_keepauto) {
+		sc->ns_auto = false;
+	}
+	sc->ns_keepauto = false;
 	xk_core_unlock();
 	return 0;
+}
+
+/* Its packets pass unattached from now on (or attach again: ns_auto). */
+static int
+nf_detach(struct xk_backend *be, const char *name)
+{
+	struct __ifnet *ifp;
+	struct nf_softc *sc = be->be_softc;
+	int error = ENXIO;
+
+	xk_core_lock();
+	if ((ifp = xk_if_byname_locked(name)) != NULL) {
+		xk_if_detach_locked(ifp);
+		sc->ns_keepauto = sc->ns_auto;
+		error = 0;
+	}
+	xk_core_unlock();
+	return error;
 }
 
 static void
@@ -1568,6 +1594,7 @@ const struct xk_backend_ops xk_be_nfqueue_ops = {
 	.be_stats = nf_stats,
 	.be_drain = nf_drain,
 	.be_mcast = xk_hostif_mcast,
+	.be_detach = nf_detach,
 	.be_verdict = nf_verdict,
 	.be_inject_in = nf_inject_in,
 	.be_stop = nf_stop,

@@ -1005,6 +1005,50 @@ fail:
 	return error;
 }
 
+/*
+ * The capture handle's event goes first, without the core lock (event_del
+ * waits for a receive callback that runs); then packets still waiting for
+ * a next hop out of the interface are dropped (hold_lost, if_oqdrops).
+ */
+static int
+pc_detach(struct xk_backend *be, const char *name)
+{
+	struct pc_softc *sc = be->be_softc;
+	struct pc_if *pif = NULL;
+	struct __ifnet *ifp;
+	GList *l, *next;
+
+	xk_core_lock();
+	if ((ifp = xk_if_byname_locked(name)) != NULL) {
+		pif = ifp->if_besc;
+	}
+	xk_core_unlock();
+	if (pif == NULL) {
+		return ENXIO;
+	}
+	event_del(pif->pi_ev);
+	xk_core_lock();
+	if (g_queue_index(&sc->sc_ifs, pif) < 0) {
+		/* Detached meanwhile by another thread. */
+		xk_core_unlock();
+		return ENXIO;
+	}
+	for (l = sc->sc_holds.head; l != NULL; l = next) {
+		struct pc_hold *ho = l->data;
+
+		next = l->next;
+		if (ho->ho_pif == pif) {
+			pc_hold_drain_locked(sc, ho, PC_HOLD_LOST);
+		}
+	}
+	g_queue_remove(&sc->sc_ifs, pif);
+	pif->pi_ifp->if_besc = NULL;
+	xk_if_detach_locked(pif->pi_ifp);
+	xk_core_unlock();
+	pc_if_free(pif);
+	return 0;
+}
+
 static int
 pc_open(struct xk_backend *be)
 {
@@ -1137,6 +1181,7 @@ const struct xk_backend_ops xk_be_pcap_ops = {
 	.be_stats = pc_stats,
 	.be_drain = pc_drain,
 	.be_mcast = xk_hostif_mcast,
+	.be_detach = pc_detach,
 	.be_stop = pc_stop,
 	.be_close = pc_close,
 };

@@ -616,6 +616,30 @@ xkpi_if_attach(const char *name)
 	return xk_engine_attach(name);
 }
 
+XK_EXPORT errno_t
+xkpi_if_detach(const char *name)
+{
+	struct xk_backend *be;
+	int error;
+
+	if (name == NULL || *name == '\0' || strlen(name) >= IF_NAMESIZE) {
+		return EINVAL;
+	}
+	if (!atomic_load(&lib_running)) {
+		return ENXIO;
+	}
+	xk_core_lock();
+	be = xk_engine_backend();
+	xk_core_unlock();
+	if (be == NULL || be->be_ops->be_detach == NULL) {
+		return ENXIO;
+	}
+	if ((error = be->be_ops->be_detach(be, name)) == 0) {
+		xk_log(XKPI_LOG_INFO, "interface %s detached", name);
+	}
+	return error;
+}
+
 int
 xk_lib_raw_check(void)
 {

@@ -347,6 +347,31 @@ extern errno_t xkpi_init_with_base(struct event_base *base,
 extern errno_t xkpi_if_attach(const char *name);
 
 /*!
+ * @function xkpi_if_detach
+ * @abstract Detaches an interface from the running library.
+ * @discussion The reverse of xkpi_if_attach(): the library stops
+ *     receiving on the interface and forgets it (its `if.NAME.*` and
+ *     backend counters go with it); packets the backend still kept for
+ *     it (the `pcap` backend's, waiting for a link address) are dropped
+ *     and counted.  Sockets stay open.  On `mem` the virtual
+ *     interface is removed, as xkpi_mem_reset() removes them all.  On
+ *     `nfqueue` the interface's packets pass unattached from then on
+ *     (unless every interface is attached: its next packet attaches it
+ *     again).
+ *
+ *     The host backends need no call when the host deletes an attached
+ *     interface and makes another of the same name (a veth pair made
+ *     again, a USB adapter plugged back in): the library detaches the
+ *     old one and attaches the new one by itself, and logs it.
+ * @param name The interface's name, as xkpi_if_attach() took it.
+ * @result 0 on success; EINVAL for a NULL, empty or over-long name; ENXIO
+ *     when no interface of that name is attached, or the library is not
+ *     running.
+ * @locking Any thread, including the event-loop thread.
+ */
+extern errno_t xkpi_if_detach(const char *name);
+
+/*!
  * @function xkpi_shutdown
  * @abstract Closes everything and frees everything.
  * @discussion Closes every socket (no upcall or event callback is called
