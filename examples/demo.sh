@@ -38,6 +38,19 @@
 #     sent to 7001 arrive with the same sha256; ipfilter_log then stops
 #     (its filters removed and detached) and prints its flow table, which
 #     must list the blocked flow.  Needs what step 5 needs.
+#  7. sendd: a Secure Neighbor Discovery daemon (RFC 3971) on a SeND
+#     socket, in each of two namespaces made for this run, s1 and s2,
+#     whose links (xks1, xks2) meet on a bridge in a third, x.  Each
+#     `sendd run --secure-only` makes a link-local CGA from its own key
+#     (openssl genpkey) and protects its host's ND (NFQUEUE rules for
+#     ICMPv6 types 133 to 137 on INPUT and OUTPUT); s1 pings s2's CGA,
+#     and the NS and NA between them, captured on s1's port, carry the
+#     CGA, RSA Signature, Timestamp and Nonce options as tshark decodes
+#     them.  Then x forges an NA for s2's address with its own link
+#     address (a packet socket, python3): s1's sendd drops it and s1's
+#     neighbour entry keeps s2's link address.  Needs root, ip(8),
+#     ip6tables, openssl and the nfqueue backend; the capture tshark, the
+#     forgery python3.
 #
 # Steps 1-3 run on 127.0.0.1.  Every program runs under timeout(1); the
 # script kills only the processes it started, deletes the namespaces it
@@ -663,6 +676,211 @@ else
 			note "ipf" "skipped: nfqueue backend not built"
 		else
 			note "ipf" "FAILED: ipfilter_log did not start"
+			failed=1
+		fi
+	fi
+fi
+
+# snd_up: s1 and s2 on x's bridge, names unique to this run, each
+# recorded before anything can fail; the hosts' kernels make no
+# link-local address of their own, x has no IPv6; NFQUEUE rules for ND in
+# s1 and s2, the library's own packets (0x786b) excepted.
+snd_up() {
+	ns_s1=xkdemo-s1-$$
+	ns_s2=xkdemo-s2-$$
+	ns_x=xkdemo-x-$$
+	for ns in "$ns_s1" "$ns_s2" "$ns_x"; do
+		ip netns add "$ns" || return 1
+		netns="$netns $ns"
+		ip -n "$ns" link set lo up || return 1
+	done
+	ip netns exec "$ns_x" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+	    >/dev/null || return 1
+	ip netns exec "$ns_x" sysctl -qw \
+	    net.ipv6.conf.default.disable_ipv6=1 >/dev/null || return 1
+	ip -n "$ns_x" link add xkbr type bridge mcast_snooping 0 || return 1
+	for h in 1 2; do
+		eval "ns=\$ns_s$h"
+		ip link add name xks$h netns "$ns" type veth peer name \
+		    xkx$h netns "$ns_x" || return 1
+		ip -n "$ns" link set xks$h addrgenmode none || return 1
+		ip -n "$ns_x" link set xkx$h master xkbr up || return 1
+		for chain in INPUT OUTPUT; do
+			for t in 133 134 135 136 137; do
+				ip netns exec "$ns" ip6tables -A $chain \
+				    -p icmpv6 --icmpv6-type $t -m mark ! \
+				    --mark 0x786b -j NFQUEUE --queue-num 0 \
+				    --queue-bypass || return 1
+			done
+		done
+	done
+	ip -n "$ns_x" link set xkbr address 02:00:5e:dd:00:0c up || return 1
+	ip -n "$ns_s1" link set xks1 up || return 1
+	ip -n "$ns_s2" link set xks2 up || return 1
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 \
+	    -out "$tmp/s1.pem" 2>/dev/null || return 1
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 \
+	    -out "$tmp/s2.pem" 2>/dev/null || return 1
+}
+
+# snd_start N: sendd --secure-only in sN, on nfqueue; its pid in $sndd.
+snd_start() {
+	eval "ns=\$ns_s$1"
+	timeout $limit ip netns exec "$ns" "$ex/sendd" run -i xks$1 \
+	    -k "$tmp/s$1.pem" --secure-only -v -t $((limit - 5)) \
+	    >"$tmp/sendd$1.out" 2>&1 &
+	sndd=$!
+	pids="$pids $sndd"
+	wait_line "$tmp/sendd$1.out" '^sendd: ready' $sndd
+}
+
+# snd_forge: x sends s1 an NA for s2's CGA with x's link address
+# (override), unsigned, on a packet socket.
+snd_forge() {
+	ip netns exec "$ns_x" python3 - xkbr 02:00:5e:dd:00:0c "$mac1" \
+	    "$addr2" "$addr1" <<'PY'
+import socket, struct, sys
+ifn, smac, dmac, src, dst = sys.argv[1:6]
+mac = lambda s: bytes.fromhex(s.replace(":", ""))
+a6 = lambda s: socket.inet_pton(socket.AF_INET6, s)
+body = struct.pack("!BBHI", 136, 0, 0, 0x20 << 24) + a6(src) + \
+    bytes([2, 1]) + mac(smac)
+ph = a6(src) + a6(dst) + struct.pack("!I3xB", len(body), 58) + body
+s = sum(struct.unpack("!%dH" % (len(ph) // 2), ph))
+while s >> 16:
+    s = (s & 0xffff) + (s >> 16)
+body = body[:2] + struct.pack("!H", ~s & 0xffff) + body[4:]
+ip6 = struct.pack("!IHBB", 6 << 28, len(body), 58, 255) + a6(src) + a6(dst)
+sk = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+sk.bind((ifn, 0))
+sk.send(mac(dmac) + mac(smac) + b"\x86\xdd" + ip6 + body)
+PY
+}
+
+# snd_lladdr: s1's neighbour entry's link address for s2's CGA.
+snd_lladdr() {
+	ip -n "$ns_s1" -6 neigh show "$addr2" dev xks1 |
+	    sed -n 's/.*lladdr \([0-9a-f:]*\).*/\1/p'
+}
+
+# snd_tshark: the capture stopped, its NS and NA, one NS decoded.
+snd_tshark() {
+	sleep 1
+	kill -INT $tsh 2>/dev/null
+	wait $tsh 2>/dev/null
+	forget $tsh
+	echo "  -- tshark: the NS and NA on s1's port (DAD's, then the ping's)"
+	tshark -n -r "$tmp/snd.pcap" -Y "icmpv6.type == 135 ||
+	    icmpv6.type == 136" 2>/dev/null | head -n 8 | sed 's/^/    | /'
+	tshark -n -r "$tmp/snd.pcap" -V -Y "icmpv6.type == 135" \
+	    >"$tmp/snd_ns.txt" 2>/dev/null
+	opts='^    (Type|Target)|^ *ICMPv6 Option'
+	opts="$opts|^ *(Modifier|Key Hash|Timestamp|Nonce):"
+	sed -n '/^Internet Control Message Protocol v6/,/^Frame /p' \
+	    "$tmp/snd_ns.txt" | grep -E "$opts" | sed 's/^/    | /'
+	for o in CGA "RSA Signature" Timestamp Nonce; do
+		if ! grep -q "ICMPv6 Option ($o)" "$tmp/snd_ns.txt"; then
+			note "send tshark" "FAILED: no $o option decoded"
+			failed=1
+			return
+		fi
+	done
+	if grep -qi malformed "$tmp/snd_ns.txt"; then
+		note "send tshark" "FAILED: malformed"
+		failed=1
+		return
+	fi
+	note "send tshark" "ok: CGA, RSA Signature, Timestamp and Nonce" \
+	    "options decoded"
+}
+
+# snd_forged: x's forged NA, dropped by s1's sendd; s2's entry kept.
+snd_forged() {
+	echo "  -- x forges an NA for $addr2 with its own link address, to s1"
+	snd_forge
+	drop="^sendd: in NA $addr2 > $addr1 len 72 .*in.drop.unsecured"
+	if wait_line "$tmp/sendd1.out" "$drop" $s1d &&
+	    [ "$(snd_lladdr)" = "$mac2" ]; then
+		note "send forged" "ok: s1's sendd dropped the forged NA," \
+		    "s2's entry kept $mac2"
+	else
+		note "send forged" "FAILED: the forged NA was not dropped"
+		failed=1
+	fi
+	ip -n "$ns_s1" -6 neigh show dev xks1 | sed 's/^/    | /'
+}
+
+# snd_run: both daemons up: the ping, the capture, the forgery.
+snd_run() {
+	addr1=$(sed -n 's/^sendd: address \([^,]*\),.*/\1/p' "$tmp/sendd1.out")
+	addr2=$(sed -n 's/^sendd: address \([^,]*\),.*/\1/p' "$tmp/sendd2.out")
+	mac1=$(ip -n "$ns_s1" link show xks1 | awk '/link\/ether/ {print $2}')
+	mac2=$(ip -n "$ns_s2" link show xks2 | awk '/link\/ether/ {print $2}')
+	echo "  -- s1: $addr1 ($mac1), s2: $addr2 ($mac2)"
+	echo "  -- ping -6 -c 3 from s1 to s2's CGA"
+	if ip netns exec "$ns_s1" timeout $limit ping -6 -n -c 3 -i 0.2 \
+	    -W $XK_LIVE "$addr2%xks1" >"$tmp/snd_ping.out" 2>&1 &&
+	    [ "$(snd_lladdr)" = "$mac2" ]; then
+		note "send ping" "ok: s1 reached s2's CGA, ND signed and" \
+		    "verified"
+	else
+		note "send ping" "FAILED: s1 did not reach s2's CGA"
+		failed=1
+	fi
+	show "$tmp/snd_ping.out"
+	if [ $cap -eq 1 ]; then
+		snd_tshark
+	else
+		note "send tshark" "skipped: no tshark"
+	fi
+	if command -v python3 >/dev/null 2>&1; then
+		snd_forged
+	else
+		note "send forged" "skipped: no python3"
+	fi
+}
+
+# 7. SeND: two hosts protecting their Neighbor Discovery, one forger.
+s1d="" s2d=""
+if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null 2>&1 ||
+    ! command -v ip6tables >/dev/null 2>&1 ||
+    ! command -v openssl >/dev/null 2>&1; then
+	echo "== 7. sendd: skipped (needs root, ip(8), ip6tables, openssl)"
+	note "send" "skipped: needs root, ip(8), ip6tables and openssl"
+elif ! snd_up 2>"$tmp/snd_up.err"; then
+	echo "== 7. sendd: skipped, no namespaces or NFQUEUE here:"
+	show "$tmp/snd_up.err"
+	note "send" "skipped: no namespaces or NFQUEUE here"
+else
+	echo "== 7. sendd: SeND in $ns_s1 and $ns_s2, on a bridge in $ns_x"
+	# The capture on s1's port first: it sees the daemons start.
+	cap=0
+	if command -v tshark >/dev/null 2>&1; then
+		timeout $limit ip netns exec "$ns_x" tshark -n -i xkx1 \
+		    -f icmp6 -w "$tmp/snd.pcap" >"$tmp/tshark.out" 2>&1 &
+		tsh=$!
+		pids="$pids $tsh"
+		wait_line "$tmp/tshark.out" 'Capturing on' $tsh && cap=1
+	fi
+	echo "  -- sendd run -i xks1 -k s1.pem --secure-only (and s2)"
+	if snd_start 1 && s1d=$sndd && snd_start 2; then
+		s2d=$sndd
+		snd_run
+		stop_job $s1d
+		stop_job $s2d
+		echo "  -- sendd in s1 (stopped):"
+		show "$tmp/sendd1.out"
+	else
+		for p in $sndd $s1d; do
+			stop_job "$p"
+		done
+		show "$tmp/sendd1.out"
+		[ -f "$tmp/sendd2.out" ] && show "$tmp/sendd2.out"
+		if grep -q 'xkpi_init: Operation not supported' \
+		    "$tmp/sendd1.out"; then
+			note "send" "skipped: nfqueue backend not built"
+		else
+			note "send" "FAILED: sendd did not start"
 			failed=1
 		fi
 	fi

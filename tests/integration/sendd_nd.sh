@@ -253,6 +253,14 @@ for k in a b; do
 	    -out "$tmp/$k.pem" 2>/dev/null || skip_all "openssl genpkey failed"
 done
 
+# tshark on a's port, for the tshark case: from before the daemons start.
+have_tshark=0
+if command -v tshark >/dev/null 2>&1; then
+	bg tshark "$nsc" timeout $((XK_LIVE * 6)) tshark -n -i ca \
+	    -f icmp6 -w "$tmp/cap.pcap"
+	tpid=$bgpid
+	wait_line "$tmp/tshark.err" "Capturing on" && have_tshark=1
+fi
 # two daemons
 ok=0
 if ! sendd_start a "$nsa" xka0 "$tmp/a.pem" --secure-only; then
@@ -265,14 +273,6 @@ if ! sendd_start b "$nsb" xkb0 "$tmp/b.pem" --secure-only; then
 	skip_all "sendd cannot start in b"
 fi
 bpid=$dpid baddr=$daddr
-# tshark on a's port, for the next case.
-have_tshark=0
-if command -v tshark >/dev/null 2>&1; then
-	bg tshark "$nsc" timeout $((XK_LIVE * 6)) tshark -n -i ca \
-	    -f icmp6 -w "$tmp/cap.pcap"
-	tpid=$bgpid
-	wait_line "$tmp/tshark.err" "Capturing on" && have_tshark=1
-fi
 reach
 check "a reaches b's CGA" [ "$prc" -eq 0 ]
 check "a signed its NS" [ "$(lines "^sendd: out NS $aaddr > .*out.signed" \
