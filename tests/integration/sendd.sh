@@ -5,6 +5,9 @@
 #   cga: RFC 3972 example       `sendd cga -P` of the RFC 3972 Appendix A
 #                               parameters (their hex, from the RFC):
 #                               fe80::3c4a:5bf6:ffb4:ca6c
+#   cga: Sec 2                  the same key with a modifier for Sec 2
+#                               (found once): its address verifies at
+#                               Sec 2, not at 3
 #   cga: VECTOR                 each line of vectors.tsv in the shared
 #                               test data (XK_CGA_TESTDATA, else
 #                               ../shared/testdata/cga next to the source
@@ -68,6 +71,21 @@ else
 	diag "got '$a'"
 	diag_file stderr "$tmp/err"
 	tap_fail "cga: RFC 3972 example"
+fi
+
+# Sec 2: the same key with a modifier found once (2^32 hashes).
+{ printf 35aa4fa7d2adf06c4130633de3f7fd3a; cut -c33- "$tmp/rfc.params"; } \
+    >"$tmp/sec2.params"
+a=$("$SENDD" cga -P "$tmp/sec2.params" -s 2 2>"$tmp/err" | head -n 1)
+if [ "$a" = "fe80::401d:c0de:98af:7b8a" ] &&
+    "$SENDD" verify "$a" "$tmp/sec2.params" 2 >/dev/null 2>&1 &&
+    ! "$SENDD" verify "$a" "$tmp/sec2.params" 3 >/dev/null 2>&1 &&
+    ! "$SENDD" cga -P "$tmp/sec2.params" -s 3 >/dev/null 2>&1; then
+	tap_ok "cga: Sec 2"
+else
+	diag "got '$a'"
+	diag_file stderr "$tmp/err"
+	tap_fail "cga: Sec 2"
 fi
 
 # cga_vector NAME KIND FILE PREFIX SEC MODIFIER EXPECTED

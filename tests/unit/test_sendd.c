@@ -445,6 +445,49 @@ test_cga_search(void **state)
 	}
 }
 
+/*
+ * Sec 2: a modifier `sendd cga -s 2` found once for the RFC example's
+ * key (about 2^32 hashes); Hash2 starts 00000000 6d860e2b.
+ */
+#define SEC2_ADDRESS "fe80::401d:c0de:98af:7b8a"
+static const uint8_t sec2_mod[CGA_MOD_LEN] = {
+	0x35, 0xaa, 0x4f, 0xa7, 0xd2, 0xad, 0xf0, 0x6c,
+	0x41, 0x30, 0x63, 0x3d, 0xe3, 0xf7, 0xfd, 0x3a
+};
+
+static void
+test_cga_sec2(void **state)
+{
+	const uint8_t *key = rfc_params + CGA_KEY_OFF;
+	uint8_t out[CGA_PARAMS_MAX], hash2[CGA_HASH2_LEN], mod[CGA_MOD_LEN];
+	struct cga_params cp;
+	struct in6_addr a;
+	unsigned int sec;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(cga_hash2(sec2_mod, key, 94, NULL, 0, hash2),
+	    CGA_OK);
+	assert_true(cga_hash2_ok(hash2, 2));
+	assert_false(cga_hash2_ok(hash2, 3));
+	assert_int_equal(hash2[4], 0x6d);
+	assert_int_equal(cga_build(out, sizeof(out), &len, sec2_mod,
+	    rfc_params + 16, 0, key, 94), CGA_OK);
+	assert_int_equal(cga_parse(out, len, &cp), CGA_OK);
+	assert_int_equal(cga_address(&cp, 2, &a), CGA_OK);
+	assert_addr(&a, SEC2_ADDRESS);
+	assert_int_equal(cga_verify(&a, out, len, 2, &sec), CGA_OK);
+	assert_int_equal(sec, 2);
+	/* The search lands on it from a little before. */
+	memcpy(mod, sec2_mod, sizeof(mod));
+	mod[15] = (uint8_t)(mod[15] - 3);
+	if (mod[15] > sec2_mod[15]) {
+		mod[14]--;
+	}
+	assert_int_equal(cga_search(key, 94, 2, mod, 4, NULL), CGA_OK);
+	assert_memory_equal(mod, sec2_mod, sizeof(mod));
+}
+
 /* Where the shared test vectors are; NULL (and a message) if absent. */
 static const char *
 testdata_dir(void)
@@ -1514,6 +1557,7 @@ main(void)
 		cmocka_unit_test(test_cga_verify_failures),
 		cmocka_unit_test(test_cga_parse_lengths),
 		cmocka_unit_test(test_cga_search),
+		cmocka_unit_test(test_cga_sec2),
 		cmocka_unit_test(test_cga_vectors),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_nd_parse),
