@@ -6,6 +6,7 @@
  * every connection to that Unix socket with its counters and its sockets
  * in text, one per line, and closes it; `xkpi-stat` prints them.
  *
+ *	xkpi VERSION pid PID	(first: whose answer this is)
  *	stat NAME VALUE
  *	pcb DOMAIN TYPE PROTOCOL LOCAL PEER RCV_CC/RCV_HIWAT SND_CC/SND_HIWAT
  *	    STATE
@@ -15,6 +16,10 @@
  * xkpi_pcblist() and xkpi_fw_list() (which copy under the core lock and
  * report without it) and written by a bufferevent, so a slow reader never
  * holds up the loop.
+ *
+ * A path another running process answers on is refused (EADDRINUSE),
+ * and so is a path that is not a socket (EEXIST); a socket file nobody
+ * answers on is what a process that died left, and is replaced.
  */
 #include "core/xk.h"
 
@@ -29,6 +34,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -137,6 +143,8 @@ statsd_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	}
 	was = xk_loop_enter();
 	s = g_string_new(NULL);
+	g_string_append_printf(s, "xkpi %s pid %ld\n", PACKAGE_VERSION,
+	    (long)getpid());
 	(void)xkpi_stats(statsd_stat, s);
 	(void)xkpi_pcblist(statsd_pcb, s);
 	(void)xkpi_fw_list(statsd_fw, s);
@@ -151,11 +159,59 @@ statsd_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	g_string_free(s, TRUE);
 }
 
+/*
+ * Whether @path may be ours: nothing there, or a socket file nobody
+ * answers on (left by a process that died), which goes.  A live process
+ * answering there keeps it (EADDRINUSE), and a file that is not a socket
+ * is not ours to remove (EEXIST); both are logged.
+ */
+static int
+statsd_claim(const char *path, const struct sockaddr_un *sun)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct stat st;
+	int fd, error;
+
+	if (lstat(path, &st) != 0) {
+		return 0;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		xk_log(XKPI_LOG_ERROR, "XKPI_STATS_SOCKET=%s: not a socket; "
+		    "not removing it (choose another path)", path);
+		return EEXIST;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		return errno;
+	}
+	if (connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+			cred.pid = 0;
+		}
+		close(fd);
+		xk_log(XKPI_LOG_ERROR, "XKPI_STATS_SOCKET=%s: process %ld "
+		    "answers there already (choose another path)", path,
+		    (long)cred.pid);
+		return EADDRINUSE;
+	}
+	error = errno;
+	close(fd);
+	if (error != ECONNREFUSED) {
+		xk_log(XKPI_LOG_ERROR, "XKPI_STATS_SOCKET=%s: %s", path,
+		    strerror(error));
+		return error;
+	}
+	/* A socket file nobody answers on: left by a run that died. */
+	(void)unlink(path);
+	return 0;
+}
+
 int
 xk_statsd_start(struct event_base *base)
 {
 	const char *path = getenv("XKPI_STATS_SOCKET");
 	struct sockaddr_un sun;
+	int error;
 
 	if (path == NULL || *path == '\0') {
 		return 0;
@@ -167,13 +223,14 @@ xk_statsd_start(struct event_base *base)
 		return EINVAL;
 	}
 	strcpy(sun.sun_path, path);
-	/* A socket file left by an earlier run of the same path goes. */
-	(void)unlink(path);
+	if ((error = statsd_claim(path, &sun)) != 0) {
+		return error;
+	}
 	statsd_lev = evconnlistener_new_bind(base, statsd_accept, NULL,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 8,
 	    (struct sockaddr *)&sun, sizeof(sun));
 	if (statsd_lev == NULL) {
-		int error = errno != 0 ? errno : ENOMEM;
+		error = errno != 0 ? errno : ENOMEM;
 
 		xk_log(XKPI_LOG_ERROR, "XKPI_STATS_SOCKET=%s: %s", path,
 		    strerror(error));

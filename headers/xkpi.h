@@ -54,8 +54,12 @@
  *       listens on a Unix socket there and answers every connection with
  *       its counters (xkpi_stats()), sockets (xkpi_pcblist()) and rule
  *       table (xkpi_fw_list()) in text, which the `xkpi-stat` tool
- *       prints; the file is removed at xkpi_shutdown().  Unset, nothing
- *       listens.
+ *       prints; the file is removed at xkpi_shutdown().  A path that
+ *       another running process answers on is refused: initialisation
+ *       fails with EADDRINUSE and the log names that process; so is a
+ *       file that is not a socket (EEXIST), which is left alone; a socket
+ *       file nobody answers on (left by a process that died) is
+ *       replaced.  Unset, nothing listens.
  *     - `XKPI_FW`, `XKPI_FW_DEFAULT`: rules loaded into the rule table,
  *       and what its default rule does (see <xkpi_fw.h>); a bad value
  *       fails initialisation with EINVAL.
