@@ -403,8 +403,17 @@ sock_getsockopt(socket_t so, int level, int name, void *val, int *len)
 XK_EXPORT errno_t
 sock_setsockopt(socket_t so, int level, int name, const void *val, int len)
 {
-	if (so == NULL || val == NULL || len < 0) {
+	static const char none;
+
+	if (so == NULL || (val == NULL && len != 0) || len < 0) {
 		return EINVAL;
+	}
+	/*
+	 * NULL with no bytes, as XNU passes it on: RFC 3542 clears sticky
+	 * options so.  The options see a pointer to nothing.
+	 */
+	if (val == NULL) {
+		val = &none;
 	}
 	if (xk_so_check(so, __func__) != 0) {
 		return EBADF;

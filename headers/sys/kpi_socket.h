@@ -593,17 +593,19 @@ extern errno_t sock_getsockopt(socket_t so, int level, int name, void *val,
  * @param so The socket.
  * @param level The option level.
  * @param name The option name.
- * @param val The value; must not be NULL, even for an option that does
- *     not read it.
+ * @param val The value; NULL only with a `len` of 0 (RFC 3542 clears
+ *     the sticky IPV6_PKTINFO so; an option that needs a value then
+ *     fails with EINVAL).
  * @param len The size of `val` in bytes.
- * @result 0 on success; EINVAL when `so` or `val` is NULL, for a bad value
+ * @result 0 on success; EINVAL when `so` is NULL, `val` is NULL with a
+ *     non-zero `len`, for a bad value
  *     or length, or for a level the protocol does not know; ENOPROTOOPT
  *     for an unknown option; EMSGSIZE for an ICMPv6 filter whose length
  *     is neither 0 nor its size.
  * @ownership `val` is read during the call only.
  */
 extern errno_t sock_setsockopt(socket_t so, int level, int name,
-    const void *val, int len);
+    const void *val, int len) __XKPI_BSD_ADDR(sock_setsockopt);
 
 /*!
  * @function sock_ioctl

@@ -209,6 +209,12 @@ test_pktinfo_per_send_and_sticky(void **state)
 	assert_int_equal(send6(so, "ff02::2", 0, NULL, 0), 0);
 	assert_true(left("vx0", &ip6));
 	assert_a6(&ip6.ip6_src, "fd00::1");
+	/* RFC 3542: NULL and 0 clear it; the source is chosen again. */
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IPV6, IPV6_PKTINFO, NULL,
+	    0), 0);
+	assert_int_equal(send6(so, "ff02::2", 0, NULL, 0), 0);
+	assert_true(left("vx0", &ip6));
+	assert_a6(&ip6.ip6_src, "fe80::1");
 	sock_close(so);
 }
 
