@@ -5,28 +5,46 @@
  * The linux backend: copies of the host's IP traffic from packet sockets,
  * and raw IP sockets to send.
  *
- * Receive.  Each attached interface has an AF_PACKET socket of type
+ * Receive.  Each attached interface has AF_PACKET sockets of type
  * SOCK_DGRAM (the kernel strips the link header) bound to it, with a
  * classic BPF filter that lets only IPv4 and IPv6 through, so ARP and the
- * rest never cross into userspace.  Two ways to drain it, chosen by
- * XKPI_LINUX_RX:
+ * rest never cross into userspace.  Two ways to drain a socket:
  *
  *  ring	a TPACKET_V3 ring mapped into the process; each frame is
  *		copied once into an mbuf, with the interface, direction and
- *		kernel timestamp from its header.  The default: measured
- *		here (bench/README.md) it takes more packets per second than
- *		either bare method, at a fifth of recvmmsg's CPU per packet.
- *		But a block is handed over only when full or after its
- *		timeout (1 ms), which adds up to 1 ms of latency to sparse
- *		traffic.
- *  mmsg	recvmmsg(2) of up to LX_BATCH packets straight into mbuf
+ *		kernel timestamp from its header.  Measured here
+ *		(bench/README.md) it takes more packets per second than
+ *		either bare method, at a fraction of recvmmsg's CPU per
+ *		packet.  But a block is handed over only when full or after
+ *		its timeout (1 ms), which adds up to 1 ms of latency to a
+ *		packet that comes alone.
+ *  direct	recvmmsg(2) of up to LX_BATCH packets straight into mbuf
  *		clusters, the metadata from each packet's sockaddr_ll and
- *		SCM_TIMESTAMPNS.  No added latency: for request/response
- *		traffic that must answer in microseconds.
+ *		SCM_TIMESTAMPNS.  No added latency, but a wakeup for every
+ *		few packets, which costs more CPU per packet when busy.
+ *
+ * XKPI_LINUX_RX chooses:
+ *
+ *  auto	(the default) both sockets, in one PACKET_FANOUT group whose
+ *		classic BPF program sends every packet to one of them: the
+ *		direct socket while traffic is sparse, the ring once a
+ *		wakeup of the direct socket finds LX_BUSY_PKTS packets or
+ *		more waiting, and the direct socket again once a ring block
+ *		is handed over by its timeout with fewer than LX_QUIET_PKTS
+ *		packets and the next one is empty.  The switch is one
+ *		setsockopt(PACKET_FANOUT_DATA), atomic in the kernel: no
+ *		packet goes to both or neither.  A lone packet meets no
+ *		block timeout, and dense traffic gets the ring's throughput.
+ *		TPACKET_V2 (a wakeup per frame) was measured instead and
+ *		lost to both (bench/README.md).  A kernel without
+ *		PACKET_FANOUT_CBPF gets the direct socket alone.
+ *  ring	the ring alone (the 1 ms block timeout on sparse traffic).
+ *  mmsg	the direct socket alone.
  *
  * The host's own outgoing packets are not copied at all
- * (PACKET_IGNORE_OUTGOING): they are not input, and the engine would only
- * count them.
+ * (PACKET_IGNORE_OUTGOING, and the filter drops PACKET_OUTGOING for a
+ * fanout group): they are not input, and the engine would only count
+ * them.
  *
  * Send.  As BSD's if_output, the engine's output only enqueues on the
  * interface output queue (4096 packets; full is ENOBUFS); the loop
@@ -83,8 +101,14 @@
 #define LX_RING_BLOCK	(1U << 18)	/* 256 KiB per ring block */
 #define LX_RING_BLOCKS	16
 #define LX_RING_TOV_MS	1	/* a partial block is handed over after */
+#define LX_BUSY_PKTS	(2 * LX_BATCH)	/* auto: to the ring at this many */
+#define LX_QUIET_PKTS	32	/* auto: back, a block with fewer */
 
-enum lx_rxmode { LX_RX_MMSG, LX_RX_RING };
+enum lx_rxmode { LX_RX_AUTO, LX_RX_MMSG, LX_RX_RING };
+
+#ifndef PACKET_FANOUT_FLAG_IGNORE_OUTGOING
+#define PACKET_FANOUT_FLAG_IGNORE_OUTGOING 0x4000
+#endif
 
 /*
  * Per-interface counters (be.linux.<if>.*).  The loop thread counts
@@ -100,14 +124,26 @@ struct lx_ifstats {
 	_Atomic uint64_t gone;		/* the interface was deleted */
 	_Atomic uint64_t neigh_failed;	/* the host failed to resolve a
 					   neighbour */
+	_Atomic uint64_t to_ring;	/* auto: switched to the ring */
+	_Atomic uint64_t to_direct;	/* auto: back to the direct socket */
 };
 
 struct lx_if {
 	struct __ifnet	*li_ifp;
 	struct xk_backend *li_be;
 	uint32_t	 li_index;
+	/*
+	 * The socket first opened, watched by li_ev: the direct socket
+	 * (mmsg, auto), or the ring's (ring).  In auto, the ring's socket
+	 * is li_rfd, watched by li_rev; -1 and NULL otherwise.
+	 */
 	int		 li_fd;
 	struct event	*li_ev;
+	int		 li_rfd;
+	struct event	*li_rev;
+	int		 li_ringfd;	/* the ring's socket: li_fd or li_rfd */
+	bool		 li_toring;	/* auto: the kernel feeds the ring */
+	uint32_t	 li_lastblk;	/* ring: packets in the last block */
 	uint32_t	 li_bufsize;	/* cluster size for mmsg receive;
 					   0: the MTU needs more (lx_rx_big) */
 	uint8_t		*li_big;	/* mmsg, MTU over 16 KiB: 64 KiB */
@@ -182,13 +218,15 @@ lx_open(struct xk_backend *be)
 	if ((sc = g_try_new0(struct lx_softc, 1)) == NULL) {
 		return ENOMEM;
 	}
-	if (mode == NULL || *mode == '\0' || strcmp(mode, "ring") == 0) {
+	if (mode == NULL || *mode == '\0' || strcmp(mode, "auto") == 0) {
+		sc->ls_mode = LX_RX_AUTO;
+	} else if (strcmp(mode, "ring") == 0) {
 		sc->ls_mode = LX_RX_RING;
 	} else if (strcmp(mode, "mmsg") == 0) {
 		sc->ls_mode = LX_RX_MMSG;
 	} else {
-		xk_log(XKPI_LOG_ERROR, "XKPI_LINUX_RX=%s: not mmsg or ring",
-		    mode);
+		xk_log(XKPI_LOG_ERROR, "XKPI_LINUX_RX=%s: not auto, mmsg or "
+		    "ring", mode);
 		error = EINVAL;
 		goto fail;
 	}
@@ -214,11 +252,18 @@ fail:
 	return error;
 }
 
-/* Lets IPv4 and IPv6 through, by the packet's link-layer protocol. */
+/*
+ * Lets IPv4 and IPv6 through, by the packet's link-layer protocol, but
+ * not the host's own output (PACKET_IGNORE_OUTGOING does not reach a
+ * fanout group on every kernel); with @none, nothing.
+ */
 static int
-lx_attach_filter(int fd)
+lx_attach_filter(int fd, bool none)
 {
 	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS,
+		    (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 4, 0),
 		BPF_STMT(BPF_LD | BPF_H | BPF_ABS,
 		    (uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 1, 0),
@@ -226,12 +271,31 @@ lx_attach_filter(int fd)
 		BPF_STMT(BPF_RET | BPF_K, 0x40000),
 		BPF_STMT(BPF_RET | BPF_K, 0),
 	};
+	struct sock_filter nothing[] = {
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
 	struct sock_fprog prog = {
-		.len = sizeof(code) / sizeof(code[0]),
-		.filter = code,
+		.len = none ? 1 : sizeof(code) / sizeof(code[0]),
+		.filter = none ? nothing : code,
 	};
 
 	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+	    sizeof(prog)) == 0 ? 0 : errno;
+}
+
+/*
+ * auto: the fanout group's program sends every packet to its member
+ * @member (0: the direct socket, 1: the ring's).  Atomic in the kernel.
+ */
+static int
+lx_steer(struct lx_if *li, uint32_t member)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_RET | BPF_K, member),
+	};
+	struct sock_fprog prog = { .len = 1, .filter = code };
+
+	return setsockopt(li->li_fd, SOL_PACKET, PACKET_FANOUT_DATA, &prog,
 	    sizeof(prog)) == 0 ? 0 : errno;
 }
 
@@ -241,7 +305,7 @@ lx_ring_setup(struct lx_if *li)
 	struct tpacket_req3 req;
 	int v = TPACKET_V3;
 
-	if (setsockopt(li->li_fd, SOL_PACKET, PACKET_VERSION, &v,
+	if (setsockopt(li->li_ringfd, SOL_PACKET, PACKET_VERSION, &v,
 	    sizeof(v)) != 0) {
 		return errno;
 	}
@@ -251,17 +315,17 @@ lx_ring_setup(struct lx_if *li)
 	req.tp_frame_size = 2048;	/* V3 packs frames; a hint only */
 	req.tp_frame_nr = LX_RING_BLOCK / 2048 * LX_RING_BLOCKS;
 	req.tp_retire_blk_tov = LX_RING_TOV_MS;
-	if (setsockopt(li->li_fd, SOL_PACKET, PACKET_RX_RING, &req,
+	if (setsockopt(li->li_ringfd, SOL_PACKET, PACKET_RX_RING, &req,
 	    sizeof(req)) != 0) {
 		return errno;
 	}
 	li->li_ringlen = (size_t)LX_RING_BLOCK * LX_RING_BLOCKS;
 	li->li_ring = mmap(NULL, li->li_ringlen, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_LOCKED | MAP_POPULATE, li->li_fd, 0);
+	    MAP_SHARED | MAP_LOCKED | MAP_POPULATE, li->li_ringfd, 0);
 	if (li->li_ring == MAP_FAILED) {
 		/* MAP_LOCKED may exceed RLIMIT_MEMLOCK: try without. */
 		li->li_ring = mmap(NULL, li->li_ringlen,
-		    PROT_READ | PROT_WRITE, MAP_SHARED, li->li_fd, 0);
+		    PROT_READ | PROT_WRITE, MAP_SHARED, li->li_ringfd, 0);
 	}
 	if (li->li_ring == MAP_FAILED) {
 		li->li_ring = NULL;
@@ -271,12 +335,19 @@ lx_ring_setup(struct lx_if *li)
 }
 
 static void lx_rx_cb(evutil_socket_t fd, short what, void *arg);
+static void lx_ring_cb(evutil_socket_t fd, short what, void *arg);
 
 static void
 lx_if_free(struct lx_if *li)
 {
 	if (li->li_ev != NULL) {
 		event_free(li->li_ev);
+	}
+	if (li->li_rev != NULL) {
+		event_free(li->li_rev);
+	}
+	if (li->li_rfd >= 0) {
+		close(li->li_rfd);
 	}
 	for (int i = 0; i < LX_BATCH; i++) {
 		xk_m_freem(li->li_spare[i]);
@@ -291,35 +362,40 @@ lx_if_free(struct lx_if *li)
 	g_free(li);
 }
 
-/* Opens the packet socket of @li, bound to its interface. */
+/*
+ * A packet socket for @li, bound to its interface, in *@fdp; with @ring,
+ * its TPACKET_V3 ring too.  With @join, it joins the fanout group of
+ * li_fd (ring: the member the program's 1 names), and receives nothing
+ * until it has.
+ */
 static int
-lx_if_open(struct lx_softc *sc, struct lx_if *li)
+lx_sock_open(struct lx_if *li, int *fdp, bool ring, bool join)
 {
 	struct sockaddr_ll sll;
-	int one = 1;
+	int fd, one = 1;
 	int error;
 
-	li->li_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
-	if (li->li_fd < 0) {
+	if ((fd = *fdp = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) < 0) {
 		return errno;
 	}
 	/* The filter before the bind: nothing else is ever queued. */
-	if ((error = lx_attach_filter(li->li_fd)) != 0) {
+	if ((error = lx_attach_filter(fd, join)) != 0) {
 		return error;
 	}
-	(void)setsockopt(li->li_fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one,
+	(void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one,
 	    sizeof(one));
-	if (sc->ls_mode == LX_RX_RING) {
+	if (ring) {
+		li->li_ringfd = fd;
 		if ((error = lx_ring_setup(li)) != 0) {
 			return error;
 		}
 	} else {
 		int rcvbuf = 4 << 20;
 
-		(void)setsockopt(li->li_fd, SOL_SOCKET, SO_RCVBUFFORCE,
-		    &rcvbuf, sizeof(rcvbuf));
-		if (setsockopt(li->li_fd, SOL_SOCKET, SO_TIMESTAMPNS, &one,
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		    sizeof(rcvbuf));
+		if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one,
 		    sizeof(one)) != 0) {
 			return errno;
 		}
@@ -328,8 +404,88 @@ lx_if_open(struct lx_softc *sc, struct lx_if *li)
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_ALL);
 	sll.sll_ifindex = (int)li->li_index;
-	if (bind(li->li_fd, (struct sockaddr *)&sll, sizeof(sll)) != 0) {
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) != 0) {
 		return errno;
+	}
+	if (join) {
+		uint32_t arg;
+		socklen_t len = sizeof(arg);
+
+		/*
+		 * The group li_fd made (lx_fanout): id, type and flags, as
+		 * joining spells them.
+		 */
+		if (getsockopt(li->li_fd, SOL_PACKET, PACKET_FANOUT, &arg,
+		    &len) != 0) {
+			return errno;
+		}
+		if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg,
+		    sizeof(arg)) != 0) {
+			return errno;
+		}
+		return lx_attach_filter(fd, false);
+	}
+	return 0;
+}
+
+/*
+ * auto: makes li_fd (the direct socket) the first member of a fanout
+ * group of its own, whose program will choose between it and the ring.
+ * Until a program is set the kernel sends every packet to member 0.
+ */
+static int
+lx_fanout(struct lx_if *li)
+{
+	uint32_t base = PACKET_FANOUT_FLAG_UNIQUEID |
+	    PACKET_FANOUT_FLAG_IGNORE_OUTGOING;
+	uint32_t arg = (base | PACKET_FANOUT_CBPF) << 16;
+
+	if (setsockopt(li->li_fd, SOL_PACKET, PACKET_FANOUT, &arg,
+	    sizeof(arg)) == 0) {
+		return 0;
+	}
+	/* Older kernels know no IGNORE_OUTGOING: the filter does it. */
+	arg = ((uint32_t)(PACKET_FANOUT_FLAG_UNIQUEID | PACKET_FANOUT_CBPF))
+	    << 16;
+	return setsockopt(li->li_fd, SOL_PACKET, PACKET_FANOUT, &arg,
+	    sizeof(arg)) == 0 ? 0 : errno;
+}
+
+/* Opens the packet socket(s) of @li, bound to its interface. */
+static int
+lx_if_open(struct lx_softc *sc, struct lx_if *li)
+{
+	int error;
+
+	switch (sc->ls_mode) {
+	case LX_RX_RING:
+		return lx_sock_open(li, &li->li_fd, true, false);
+	case LX_RX_MMSG:
+		return lx_sock_open(li, &li->li_fd, false, false);
+	case LX_RX_AUTO:
+		break;
+	}
+	if ((error = lx_sock_open(li, &li->li_fd, false, false)) != 0) {
+		return error;
+	}
+	if ((error = lx_fanout(li)) != 0 ||
+	    (error = lx_sock_open(li, &li->li_rfd, true, true)) != 0) {
+		/*
+		 * No PACKET_FANOUT_CBPF: the direct socket alone, as mmsg
+		 * (a socket left in a group of one is harmless).
+		 */
+		xk_log(XKPI_LOG_INFO, "linux: no fanout between a direct "
+		    "socket and a ring (%s): receiving as XKPI_LINUX_RX=mmsg",
+		    strerror(error));
+		if (li->li_ring != NULL) {
+			munmap(li->li_ring, li->li_ringlen);
+			li->li_ring = NULL;
+		}
+		if (li->li_rfd >= 0) {
+			close(li->li_rfd);
+			li->li_rfd = -1;
+		}
+		li->li_ringfd = -1;
 	}
 	return 0;
 }
@@ -356,15 +512,19 @@ lx_attach(struct xk_backend *be, const char *name, struct __ifnet **ifpp)
 	}
 	li->li_be = be;
 	li->li_index = hi.hi_index;
-	li->li_fd = -1;
+	li->li_fd = li->li_rfd = li->li_ringfd = -1;
 	li->li_bufsize = xk_m_clsize_for(hi.hi_mtu);
 	if ((error = lx_if_open(sc, li)) != 0) {
 		lx_if_free(li);
 		return error;
 	}
 	li->li_ev = event_new(be->be_base, li->li_fd, EV_READ | EV_PERSIST,
-	    lx_rx_cb, li);
-	if (li->li_ev == NULL) {
+	    li->li_ringfd == li->li_fd ? lx_ring_cb : lx_rx_cb, li);
+	if (li->li_rfd >= 0) {
+		li->li_rev = event_new(be->be_base, li->li_rfd,
+		    EV_READ | EV_PERSIST, lx_ring_cb, li);
+	}
+	if (li->li_ev == NULL || (li->li_rfd >= 0 && li->li_rev == NULL)) {
 		lx_if_free(li);
 		return ENOMEM;
 	}
@@ -375,7 +535,8 @@ lx_attach(struct xk_backend *be, const char *name, struct __ifnet **ifpp)
 	xk_core_lock();
 	g_ptr_array_add(sc->ls_ifs, li);
 	xk_core_unlock();
-	if (event_add(li->li_ev, NULL) != 0) {
+	if (event_add(li->li_ev, NULL) != 0 ||
+	    (li->li_rev != NULL && event_add(li->li_rev, NULL) != 0)) {
 		/* Left attached but deaf: say so. */
 		xk_log(XKPI_LOG_ERROR, "linux: %s: cannot watch its socket",
 		    name);
@@ -449,6 +610,9 @@ lx_rx_error(struct lx_if *li, int error)
 	if (if_indextoname(li->li_index, name) == NULL && errno == ENXIO) {
 		li->li_st.gone++;
 		event_del(li->li_ev);
+		if (li->li_rev != NULL) {
+			event_del(li->li_rev);
+		}
 		xk_core_lock();
 		g_strlcpy(name, li->li_ifp->if_name, sizeof(name));
 		xk_core_unlock();
@@ -469,10 +633,32 @@ lx_rx_sockerr(struct lx_if *li)
 	int error = 0;
 
 	len = sizeof(error);
-	if (getsockopt(li->li_fd, SOL_SOCKET, SO_ERROR, &error, &len) == 0 &&
+	if (getsockopt(li->li_ringfd, SOL_SOCKET, SO_ERROR, &error,
+	    &len) == 0 &&
 	    error != 0) {
 		lx_rx_error(li, error);
 	}
+}
+
+/*
+ * A packet of @len bytes at @data, copied once into a new packet: into
+ * the mbuf itself when it fits (no cluster to take and give back, the
+ * common case of small packets), else into a cluster.
+ */
+static struct __mbuf *
+lx_devget(const void *data, size_t len)
+{
+	struct __mbuf *m;
+
+	if (len > (size_t)XK_MHLEN) {
+		return xk_m_devget(data, len);
+	}
+	if ((m = xk_m_get(MBUF_TYPE_DATA, true)) == NULL) {
+		return NULL;
+	}
+	memcpy(m->m_data, data, len);
+	m->m_len = m->m_pkthdr.len = (int32_t)len;
+	return m;
 }
 
 /*
@@ -655,7 +841,7 @@ lx_rx_ring(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
 
 		if (h->tp_snaplen < h->tp_len) {
 			li->li_st.truncated++;
-		} else if ((m = xk_m_devget((uint8_t *)h + h->tp_net,
+		} else if ((m = lx_devget((uint8_t *)h + h->tp_net,
 		    h->tp_snaplen)) == NULL) {
 			li->li_st.nomem++;
 		} else {
@@ -667,6 +853,7 @@ lx_rx_ring(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
 	}
 	if (li->li_done == bd->hdr.bh1.num_pkts) {
 		/* Give the block back and go on to the next. */
+		li->li_lastblk = li->li_done;
 		li->li_done = 0;
 		__atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL,
 		    __ATOMIC_RELEASE);
@@ -676,49 +863,107 @@ lx_rx_ring(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
 	return n;
 }
 
+/*
+ * auto, the ring fed: back to the direct socket when the last block was
+ * handed over with fewer than LX_QUIET_PKTS packets (its timeout, then:
+ * the traffic is sparse) and the next one is still empty, so that no
+ * packet waits in the ring behind the direct socket's.  Reading the
+ * kernel's count of an open block races with it, harmlessly: a packet
+ * missed here comes with the block's timeout.
+ */
+static void
+lx_rx_quiet(struct lx_if *li)
+{
+	struct tpacket_block_desc *bd;
+
+	bd = (struct tpacket_block_desc *)(void *)(li->li_ring +
+	    (size_t)li->li_block * LX_RING_BLOCK);
+	if (li->li_lastblk >= LX_QUIET_PKTS ||
+	    __atomic_load_n(&bd->hdr.bh1.num_pkts, __ATOMIC_RELAXED) != 0) {
+		return;
+	}
+	if (lx_steer(li, 0) == 0) {
+		li->li_toring = false;
+		li->li_st.to_direct++;
+	}
+}
+
+/* The direct socket is readable (mmsg, auto). */
 static void
 lx_rx_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct lx_if *li = arg;
 	struct xk_backend *be = li->li_be;
-	struct lx_softc *sc = be->be_softc;
+	struct xk_be_pkt pkts[LX_BATCH];
+	uint32_t size;
+	unsigned int got = 0;
+	bool was, more = true;
+
+	(void)fd;
+	(void)what;
+	was = xk_loop_enter();
+	/* The host may have changed the MTU: buffers to match. */
+	xk_core_lock();
+	size = xk_m_clsize_for(li->li_ifp->if_mtu);
+	xk_core_unlock();
+	if (size != li->li_bufsize) {
+		for (int i = 0; i < LX_BATCH; i++) {
+			xk_m_freem(li->li_spare[i]);
+			li->li_spare[i] = NULL;
+		}
+		li->li_bufsize = size;
+	}
+	for (int round = 0; round < LX_ROUNDS && more; round++) {
+		unsigned int n = lx_rx_mmsg(li, pkts, &more);
+
+		if (n > 0) {
+			got += n;
+			li->li_st.rx += n;
+			be->be_input(be, pkts, n);
+		}
+	}
+	/*
+	 * auto: this many at one wakeup, the traffic is dense: the ring
+	 * takes it from the next packet on.  What is queued here stays
+	 * and is read first (it is older).
+	 */
+	if (got >= LX_BUSY_PKTS && li->li_rfd >= 0 && !li->li_toring &&
+	    lx_steer(li, 1) == 0) {
+		li->li_toring = true;
+		li->li_st.to_ring++;
+	}
+	xk_loop_leave(was);
+}
+
+/* The ring's socket is readable: blocks were handed over (ring, auto). */
+static void
+lx_ring_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lx_if *li = arg;
+	struct xk_backend *be = li->li_be;
 	struct xk_be_pkt pkts[LX_BATCH];
 	bool was, more = true;
 
 	(void)fd;
 	(void)what;
 	was = xk_loop_enter();
-	if (sc->ls_mode == LX_RX_MMSG) {
-		uint32_t size;
-
-		/* The host may have changed the MTU: buffers to match. */
-		xk_core_lock();
-		size = xk_m_clsize_for(li->li_ifp->if_mtu);
-		xk_core_unlock();
-		if (size != li->li_bufsize) {
-			for (int i = 0; i < LX_BATCH; i++) {
-				xk_m_freem(li->li_spare[i]);
-				li->li_spare[i] = NULL;
-			}
-			li->li_bufsize = size;
-		}
-	}
 	for (int round = 0; round < LX_ROUNDS && more; round++) {
-		unsigned int n = sc->ls_mode == LX_RX_RING ?
-		    lx_rx_ring(li, pkts, &more) : lx_rx_mmsg(li, pkts, &more);
+		unsigned int n = lx_rx_ring(li, pkts, &more);
 
 		if (n > 0) {
 			li->li_st.rx += n;
 			be->be_input(be, pkts, n);
 		}
-		if (round == 0 && !more && sc->ls_mode == LX_RX_RING) {
+		if (round == 0 && !more) {
 			/* Woken with no block ready: an error, most likely. */
 			lx_rx_sockerr(li);
 		}
 	}
+	if (!more && li->li_toring) {
+		lx_rx_quiet(li);
+	}
 	xk_loop_leave(was);
 }
-
 
 /* be_drain: the output queue leaves, or is counted (rawtx.h). */
 static void
@@ -765,6 +1010,12 @@ lx_kdrops(struct lx_if *li)
 	    &len) == 0) {
 		li->li_st.kdrops += st.v2.tp_drops;
 	}
+	len = sizeof(st);
+	memset(&st, 0, sizeof(st));
+	if (li->li_rfd >= 0 && getsockopt(li->li_rfd, SOL_PACKET,
+	    PACKET_STATISTICS, &st, &len) == 0) {
+		li->li_st.kdrops += st.v2.tp_drops;
+	}
 }
 
 static void
@@ -788,6 +1039,8 @@ lx_stats(struct xk_backend *be, void (*fn)(void *, const char *, uint64_t),
 			{ "rxerrors", li->li_st.rxerrors },
 			{ "gone", li->li_st.gone },
 			{ "neigh_failed", li->li_st.neigh_failed },
+			{ "to_ring", li->li_st.to_ring },
+			{ "to_direct", li->li_st.to_direct },
 		};
 
 		lx_kdrops(li);
@@ -811,6 +1064,9 @@ lx_stop(struct xk_backend *be)
 		struct lx_if *li = g_ptr_array_index(sc->ls_ifs, i);
 
 		event_del(li->li_ev);
+		if (li->li_rev != NULL) {
+			event_del(li->li_rev);
+		}
 	}
 	xk_rawtx_stop(sc->ls_tx);
 	if (sc->ls_mon != NULL) {

@@ -300,6 +300,8 @@ struct raw_xkstats {
 	uint64_t	out;
 	uint64_t	oerrors;
 	uint64_t	txfull;
+	uint64_t	to_ring;	/* linux auto: switches to the ring */
+	uint64_t	to_direct;	/* and back */
 };
 
 static inline void
@@ -329,6 +331,10 @@ raw_xkstat_fn(const char *name, uint64_t v, void *ctx)
 		s->nomem += v;
 	} else if (strncmp(name, "be.", 3) == 0 && ENDS("txfull")) {
 		s->txfull += v;
+	} else if (strncmp(name, "be.", 3) == 0 && ENDS(".to_ring")) {
+		s->to_ring += v;
+	} else if (strncmp(name, "be.", 3) == 0 && ENDS(".to_direct")) {
+		s->to_direct += v;
 	}
 #undef ENDS
 }

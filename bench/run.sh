@@ -6,7 +6,8 @@
 #
 # Environment: BENCH_DIR (where the programs are, default ./bench),
 # BENCH_UDP_ARGS, BENCH_LAT_ARGS, BENCH_FW_ARGS, BENCH_RAW_RECV_ARGS,
-# BENCH_RAW_SEND_ARGS, BENCH_DEMUX_ARGS and BENCH_DIVERT_ARGS (extra
+# BENCH_RAW_SEND_ARGS, BENCH_RAW_LAT_ARGS, BENCH_DEMUX_ARGS and
+# BENCH_DIVERT_ARGS (extra
 # options for each program).  The raw IP and divert benchmarks run only
 # as root, each in two namespaces of its own (bench/netns.sh); otherwise
 # they are skipped with a note.
@@ -54,6 +55,8 @@ if [ "$(id -u)" = 0 ]; then
 	run bench_raw_recv $BENCH_RAW_RECV_ARGS
 	# shellcheck disable=SC2086
 	run bench_raw_send $BENCH_RAW_SEND_ARGS
+	# shellcheck disable=SC2086
+	run bench_raw_lat $BENCH_RAW_LAT_ARGS
 	# shellcheck disable=SC2086
 	run bench_demux $BENCH_DEMUX_ARGS
 	# Divert needs the nfqueue backend (configure builds bench_divert

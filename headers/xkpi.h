@@ -45,11 +45,14 @@
  *       own, 1024).  A bad value fails initialisation with EINVAL; the
  *       rules to install are on the Backend notes page
  *       (docs/backends.md).
- *     - `XKPI_LINUX_RX`: how the `linux` backend receives: `ring` (the
- *       default: a TPACKET_V3 ring per interface, the most packets for
- *       the least CPU, but up to 1 ms of added latency on sparse
- *       traffic) or `mmsg` (recvmmsg(2) on a packet socket: no added
- *       latency, more CPU per packet).
+ *     - `XKPI_LINUX_RX`: how the `linux` backend receives: `auto` (the
+ *       default: per interface, a packet socket read with recvmmsg(2)
+ *       while traffic is sparse, so that a packet alone meets no added
+ *       latency, and a TPACKET_V3 ring, the most packets for the least
+ *       CPU, once packets queue up; the kernel sends each packet to one
+ *       of them, switched with PACKET_FANOUT), `ring` (the ring alone:
+ *       up to 1 ms of added latency on sparse traffic) or `mmsg` (the
+ *       packet socket alone: more CPU per packet when busy).
  *     - `XKPI_STATS_SOCKET`: a path.  When set, the running process
  *       listens on a Unix socket there and answers every connection with
  *       its counters (xkpi_stats()), sockets (xkpi_pcblist()) and rule

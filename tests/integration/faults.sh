@@ -11,7 +11,8 @@
 #                              process then uses under 1 s of CPU in 4 s
 #                              (/proc/PID/stat), and traffic comes again
 #   <rx>: deleted, no spin     the same with xka0 deleted
-#     for <rx> in "linux ring", "linux mmsg" (XKPI_LINUX_RX) and "pcap"
+#     for <rx> in "linux auto", "linux ring", "linux mmsg" (XKPI_LINUX_RX)
+#     and "pcap"
 #   <be>: neighbour fails      faults unreach sends to 10.207.0.9, where
 #                              nobody answers: every send that returned 0
 #                              is counted as sent or as a named drop;
@@ -47,7 +48,7 @@ A4=10.207.0.1 B4=10.207.0.2 NOBODY4=10.207.0.9
 IDLE=4			# seconds of CPU watched after a fault
 CPU_MAX_MS=1000		# CPU the process may use in them
 
-RX_MODES="linux:ring linux:mmsg pcap:ring"
+RX_MODES="linux:auto linux:ring linux:mmsg pcap:ring"
 BACKENDS="linux pcap"
 RX_CASES="down/up, no spin
 deleted, no spin"

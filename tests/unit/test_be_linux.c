@@ -1,7 +1,8 @@
 /*
  * The linux backend's edges, in a network namespace of the test's own
  * (root only; the cases skip otherwise): attaching (ENXIO, EEXIST, the
- * host's index and MTU), its counters by name, a bad XKPI_LINUX_RX,
+ * host's index and MTU), its counters by name, a bad XKPI_LINUX_RX, the
+ * auto receive mode's switches between the direct socket and the ring,
  * EPERM for a process without CAP_NET_RAW, an interface that goes down
  * or away under the receive socket (no spinning loop), and the output
  * queue at xkpi_shutdown() and at exit (drained, or counted).  Traffic
@@ -23,6 +24,8 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <netinet/in.h>
@@ -33,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -111,7 +115,17 @@ test_rx_mode(void **state)
 	setenv("XKPI_LINUX_RX", "ring", 1);
 	assert_int_equal(xkpi_init(&cfg), 0);
 	xkpi_shutdown();
+	setenv("XKPI_LINUX_RX", "auto", 1);
+	assert_int_equal(xkpi_init(&cfg), 0);
+	/* Both sockets: the switch counters are there, at 0. */
+	assert_int_equal(xk_test_stat("be.linux.xkl0.to_ring"), 0);
+	assert_int_equal(xk_test_stat("be.linux.xkl0.to_direct"), 0);
+	xkpi_shutdown();
 	unsetenv("XKPI_LINUX_RX");
+	/* auto is the default. */
+	assert_int_equal(xkpi_init(&cfg), 0);
+	assert_true(xk_test_stat_find("be.linux.xkl0.to_ring", NULL));
+	xkpi_shutdown();
 }
 
 /* One raw datagram of protocol 253 to @to; sock_send's result. */
@@ -245,15 +259,15 @@ teardown_base(void **state)
 /*
  * The interface goes down and up under the receive socket: the kernel
  * leaves an error pending on it (ENETDOWN), which keeps it polling
- * readable until read.  Read once and counted (rxerrors), in both
- * receive modes; the loop then sleeps: a few turns for the host's
+ * readable until read.  Read once and counted (rxerrors), in every
+ * receive mode (auto has two sockets: once on each); the loop then sleeps: a few turns for the host's
  * notifications in a third of a second, where a spinning loop turns
  * thousands of times.
  */
 static void
 test_down_up_no_spin(void **state)
 {
-	static const char *const modes[] = { "ring", "mmsg" };
+	static const char *const modes[] = { "ring", "mmsg", "auto" };
 
 	(void)state;
 	NEED_NS();
@@ -268,7 +282,8 @@ test_down_up_no_spin(void **state)
 		turns = turns_until(base, 300);
 		print_message("%s: %d turns\n", modes[i], turns);
 		assert_true(turns < 50);
-		assert_int_equal(xk_test_stat("be.linux.xkl0.rxerrors"), 1);
+		assert_int_equal(xk_test_stat("be.linux.xkl0.rxerrors"),
+		    strcmp(modes[i], "auto") == 0 ? 2 : 1);
 		assert_int_equal(xk_test_stat("be.linux.xkl0.gone"), 0);
 		stop_on_base(base);
 	}
@@ -281,7 +296,7 @@ test_down_up_no_spin(void **state)
 static void
 test_deleted_no_spin(void **state)
 {
-	static const char *const modes[] = { "ring", "mmsg" };
+	static const char *const modes[] = { "ring", "mmsg", "auto" };
 
 	(void)state;
 	NEED_NS();
@@ -301,6 +316,117 @@ test_deleted_no_spin(void **state)
 		assert_int_equal(xk_test_stat("be.linux.xkl2.gone"), 1);
 		stop_on_base(base);
 	}
+}
+
+/*
+ * A packet socket on xkl1 that sends protocol-253 datagrams from
+ * 10.206.0.2 to 10.206.0.1, framed for xkl0: they arrive on xkl0 as
+ * input, as from a peer.
+ */
+struct peer {
+	int		fd;
+	uint8_t		frame[ETHER_HDR_LEN + sizeof(struct ip) + 32];
+};
+
+static void
+peer_open(struct peer *p)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	struct ether_header *eh = (void *)p->frame;
+	struct ip *ip = (void *)(p->frame + ETHER_HDR_LEN);
+	struct ifreq ifr;
+	uint32_t sum = 0;
+	uint16_t w[sizeof(*ip) / 2];
+
+	memset(p->frame, 0, sizeof(p->frame));
+	assert_true((p->fd = socket(AF_PACKET, SOCK_RAW, 0)) >= 0);
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "xkl0");
+	assert_int_equal(ioctl(p->fd, SIOCGIFHWADDR, &ifr), 0);
+	memcpy(eh->ether_dhost, ifr.ifr_hwaddr.sa_data, ETHER_ADDR_LEN);
+	strcpy(ifr.ifr_name, "xkl1");
+	assert_int_equal(ioctl(p->fd, SIOCGIFHWADDR, &ifr), 0);
+	memcpy(eh->ether_shost, ifr.ifr_hwaddr.sa_data, ETHER_ADDR_LEN);
+	eh->ether_type = htons(ETHERTYPE_IP);
+	ip->ip_v = 4;
+	ip->ip_hl = 5;
+	ip->ip_len = htons(sizeof(*ip) + 32);
+	ip->ip_ttl = 64;
+	ip->ip_p = 253;
+	inet_pton(AF_INET, "10.206.0.2", &ip->ip_src);
+	inet_pton(AF_INET, "10.206.0.1", &ip->ip_dst);
+	memcpy(w, ip, sizeof(w));
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		sum += w[i];
+	}
+	sum = (sum & 0xffff) + (sum >> 16);
+	ip->ip_sum = (uint16_t)~(sum + (sum >> 16));
+	sll.sll_ifindex = (int)if_nametoindex("xkl1");
+	assert_int_equal(bind(p->fd, (struct sockaddr *)&sll, sizeof(sll)),
+	    0);
+}
+
+static void
+peer_send(struct peer *p, int n)
+{
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(send(p->fd, p->frame, sizeof(p->frame), 0),
+		    (ssize_t)sizeof(p->frame));
+	}
+}
+
+/* Runs the loop until be.linux.xkl0.rx reaches @want (bounded). */
+static void
+loop_until_rx(struct event_base *base, uint64_t want)
+{
+	for (int i = 0; i < 5000 && xk_test_stat("be.linux.xkl0.rx") < want;
+	    i++) {
+		(void)turns_until(base, 2);
+	}
+	assert_int_equal(xk_test_stat("be.linux.xkl0.rx"), want);
+}
+
+/*
+ * XKPI_LINUX_RX=auto: packets go to the direct socket while they come
+ * alone; 200 waiting at one wakeup send the rest to the ring (to_ring);
+ * a ring block handed over with a few packets, the next one empty, sends
+ * them back (to_direct); a packet alone after that comes direct again.
+ * Every packet is delivered once: none to both sockets, none to neither.
+ */
+static void
+test_auto_switch(void **state)
+{
+	struct event_base *base;
+	struct peer p;
+	socket_t so;
+
+	(void)state;
+	NEED_NS();
+	peer_open(&p);
+	base = start_on_base("auto", "xkl0");
+	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, 253, NULL, NULL, &so),
+	    0);
+	peer_send(&p, 1);
+	loop_until_rx(base, 1);
+	assert_int_equal(xk_test_stat("be.linux.xkl0.to_ring"), 0);
+	/* The loop held still: they wait in the direct socket. */
+	peer_send(&p, 200);
+	loop_until_rx(base, 201);
+	assert_int_equal(xk_test_stat("be.linux.xkl0.to_ring"), 1);
+	assert_int_equal(xk_test_stat("be.linux.xkl0.to_direct"), 0);
+	/* Into the ring; its block is handed over by its timeout. */
+	peer_send(&p, 3);
+	loop_until_rx(base, 204);
+	assert_int_equal(xk_test_stat("be.linux.xkl0.to_direct"), 1);
+	peer_send(&p, 1);
+	loop_until_rx(base, 205);
+	assert_int_equal(xk_test_stat("be.linux.xkl0.to_ring"), 1);
+	assert_int_equal(xk_test_stat("be.linux.xkl0.to_direct"), 1);
+	assert_int_equal(xk_test_stat("be.linux.xkl0.kdrops"), 0);
+	assert_int_equal(xk_test_stat("ip.in"), 205);
+	sock_close(so);
+	stop_on_base(base);
+	close(p.fd);
 }
 
 /* A host raw socket of protocol 253 in the namespace: what arrives. */
@@ -591,6 +717,7 @@ main(void)
 		cmocka_unit_test(test_needs_privilege),
 		cmocka_unit_test_teardown(test_down_up_no_spin, teardown_base),
 		cmocka_unit_test_teardown(test_deleted_no_spin, teardown_base),
+		cmocka_unit_test_teardown(test_auto_switch, teardown_base),
 		cmocka_unit_test_teardown(test_shutdown_drains, teardown_base),
 		cmocka_unit_test_teardown(test_shutdown_bound, teardown_base),
 		cmocka_unit_test_teardown(test_exit_drains, teardown_base),
