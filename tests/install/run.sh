@@ -26,9 +26,23 @@ cc -std=c11 -Wall -Werror -o "$dest/consumer" \
     "$srcdir/tests/install/consumer.c" $cflags $libs
 LD_LIBRARY_PATH="$(dirname "$pcdir")" "$dest/consumer"
 
+# docs/porting.md's compile line, as written there, on code that uses
+# the RFC 3542 names.
+line=$(grep -m 1 '^cc .* -c rpc_socket\.c' "$srcdir/docs/porting.md") || {
+	echo "installcheck: no compile line in docs/porting.md" >&2
+	exit 1
+}
+cp "$srcdir/tests/install/rfc3542.c" "$dest/rpc_socket.c"
+(cd "$dest" && eval "$line -Werror") || {
+	echo "installcheck: porting.md's line fails: $line" >&2
+	exit 1
+}
+rm -f "$dest/rpc_socket.c" "$dest/rpc_socket.o"
+
 # The documents and the examples, where the README says.
 doc=$dest$docdir
-for f in README.md docs/porting.md docs/deviations.md examples/ping.c; do
+for f in README.md docs/porting.md docs/deviations.md docs/semantics.md \
+    examples/ping.c; do
 	[ -f "$doc/$f" ] || {
 		echo "installcheck: $f not installed under $docdir" >&2
 		exit 1

@@ -43,5 +43,46 @@ else
 	fi
 fi
 
+# Documents cited: Markdown links, @ref pages, and NAME.md named in the
+# sources, the headers, the tests and the documents themselves.
+ok=0
+for md in "$srcdir"/README.md "$srcdir"/docs/*.md "$srcdir"/bench/README.md \
+    "$srcdir"/tests/fuzz/README.md; do
+	[ -f "$md" ] || continue
+	dir=$(dirname "$md")
+	for l in $(grep -o '\](\([^)#]*\)[^)]*)' "$md" |
+	    sed 's/^](\([^)#]*\).*/\1/' | grep -v '^[a-z]*:' | sort -u); do
+		[ -e "$dir/$l" ] || {
+			diag "${md#"$srcdir"/}: link to $l: no such file"
+			ok=1
+		}
+	done
+done
+for r in $(cat "$srcdir"/docs/*.md "$srcdir"/headers/*.h \
+    "$srcdir"/headers/*/*.h | grep -o '@ref [A-Za-z_0-9]*' |
+    sed 's/@ref //' | sort -u); do
+	grep -q "{#$r}" "$srcdir"/docs/*.md || {
+		diag "@ref $r: no page {#$r} in docs/"
+		ok=1
+	}
+done
+for m in $(cd "$srcdir" && grep -rhoI '[A-Za-z0-9_./-]*[A-Za-z0-9_-]\.md\b' \
+    --exclude=tree.sh README.md docs core kpi backends headers tools \
+    examples tests bench \
+    2>/dev/null | sort -u); do
+	# A path from the top, from docs/, or a file name found in the tree.
+	[ -e "$srcdir/$m" ] || [ -e "$srcdir/docs/$m" ] ||
+	    [ -n "$(find "$srcdir" -path "$srcdir/.git" -prune -o \
+	    -name "$(basename "$m")" -print | head -n 1)" ] || {
+		diag "$m is cited but not in the tree"
+		ok=1
+	}
+done
+if [ "$ok" -eq 0 ]; then
+	tap_ok "tree: documents cited exist"
+else
+	tap_fail "tree: documents cited exist"
+fi
+
 echo "1..$n"
 exit "$failed"

@@ -5,7 +5,7 @@
  * Unit tests of the socket KPI (headers/sys/kpi_socket.h) and of the
  * library's life (headers/xkpi.h), over host loopback sockets: every
  * function, its happy path and every errno the header and the semantics
- * reference (spec/kpi-semantics.md section 1) name.  Every test ends, in
+ * reference (docs/semantics.md section 1) name.  Every test ends, in
  * the teardown, by proving that no socket, mbuf, cluster or tag is left
  * alive, that no panic went unnoticed and that every recorded upcall ran
  * off the test's thread with waitf == MBUF_DONTWAIT.
