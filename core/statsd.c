@@ -14,8 +14,9 @@
  *
  * The answer is built on the loop thread through the public xkpi_stats(),
  * xkpi_pcblist() and xkpi_fw_list() (which copy under the core lock and
- * report without it) and written by a bufferevent, so a slow reader never
- * holds up the loop.
+ * report without it) and written as the socket takes it, so a slow reader
+ * never holds up the loop; with send(MSG_NOSIGNAL), so a reader that goes
+ * away early (xkpi-stat interrupted) costs the process no SIGPIPE.
  *
  * A path another running process answers on is refused (EADDRINUSE),
  * and so is a path that is not a socket (EEXIST); a socket file nobody
@@ -26,7 +27,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <glib.h>
@@ -45,6 +45,14 @@
 
 static struct evconnlistener *statsd_lev;
 static GList *statsd_conns;		/* answers still being written */
+
+/* One answer being written. */
+struct statsd_conn {
+	int		 sc_fd;
+	struct event	*sc_ev;
+	GString		*sc_text;
+	size_t		 sc_off;		/* written so far */
+};
 static char statsd_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
 static void
@@ -103,44 +111,63 @@ statsd_fw(unsigned int num, const char *text, uint64_t packets,
 }
 
 static void
-statsd_done(struct bufferevent *bev)
+statsd_conn_free(struct statsd_conn *c)
 {
-	statsd_conns = g_list_remove(statsd_conns, bev);
-	bufferevent_free(bev);
+	if (c->sc_ev != NULL) {
+		event_free(c->sc_ev);
+	}
+	close(c->sc_fd);
+	g_string_free(c->sc_text, TRUE);
+	g_free(c);
+}
+
+/*
+ * Writes what the socket takes: true when the answer is all written or
+ * the reader went away (done with @c), false while more is to come.
+ */
+static bool
+statsd_push(struct statsd_conn *c)
+{
+	ssize_t n;
+
+	while (c->sc_off < c->sc_text->len) {
+		n = send(c->sc_fd, c->sc_text->str + c->sc_off,
+		    c->sc_text->len - c->sc_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			return errno != EAGAIN && errno != EWOULDBLOCK;
+		}
+		c->sc_off += (size_t)n;
+	}
+	return true;
 }
 
 static void
-statsd_written(struct bufferevent *bev, void *arg)
+statsd_write_cb(evutil_socket_t fd, short what, void *arg)
 {
-	(void)arg;
-	statsd_done(bev);
-}
+	struct statsd_conn *c = arg;
 
-static void
-statsd_event(struct bufferevent *bev, short what, void *arg)
-{
+	(void)fd;
 	(void)what;
-	(void)arg;
-	statsd_done(bev);		/* the reader went away */
+	if (statsd_push(c)) {
+		statsd_conns = g_list_remove(statsd_conns, c);
+		statsd_conn_free(c);
+	}
 }
 
 static void
 statsd_accept(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	struct bufferevent *bev;
+	struct statsd_conn *c;
 	GString *s;
 	bool was;
 
 	(void)sa;
 	(void)salen;
 	(void)arg;
-	bev = bufferevent_socket_new(evconnlistener_get_base(lev), fd,
-	    BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		close(fd);
-		return;
-	}
 	was = xk_loop_enter();
 	s = g_string_new(NULL);
 	g_string_append_printf(s, "xkpi %s pid %ld\n", PACKAGE_VERSION,
@@ -149,14 +176,25 @@ statsd_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	(void)xkpi_pcblist(statsd_pcb, s);
 	(void)xkpi_fw_list(statsd_fw, s);
 	xk_loop_leave(was);
-	bufferevent_setcb(bev, NULL, statsd_written, statsd_event, NULL);
-	if (bufferevent_write(bev, s->str, s->len) != 0 ||
-	    bufferevent_enable(bev, EV_WRITE) != 0) {
-		bufferevent_free(bev);
-	} else {
-		statsd_conns = g_list_prepend(statsd_conns, bev);
+	if ((c = g_try_new0(struct statsd_conn, 1)) == NULL) {
+		g_string_free(s, TRUE);
+		close(fd);
+		return;
 	}
-	g_string_free(s, TRUE);
+	c->sc_fd = fd;
+	c->sc_text = s;
+	if (statsd_push(c)) {
+		statsd_conn_free(c);
+		return;
+	}
+	/* A slow reader: the rest when the socket takes it. */
+	c->sc_ev = event_new(evconnlistener_get_base(lev), fd,
+	    EV_WRITE | EV_PERSIST, statsd_write_cb, c);
+	if (c->sc_ev == NULL || event_add(c->sc_ev, NULL) != 0) {
+		statsd_conn_free(c);
+		return;
+	}
+	statsd_conns = g_list_prepend(statsd_conns, c);
 }
 
 /*
@@ -248,7 +286,7 @@ xk_statsd_stop(void)
 	}
 	evconnlistener_free(statsd_lev);
 	statsd_lev = NULL;
-	g_list_free_full(statsd_conns, (GDestroyNotify)bufferevent_free);
+	g_list_free_full(statsd_conns, (GDestroyNotify)statsd_conn_free);
 	statsd_conns = NULL;
 	(void)unlink(statsd_path);
 	statsd_path[0] = '\0';

@@ -14,6 +14,9 @@
 #                               live one holds fails to start, saying
 #                               which process holds it; the first still
 #                               answers there
+#   stats socket: early close   300 readers that close at once (python3)
+#                               cost the process nothing (it once died of
+#                               SIGPIPE)
 #   xkpi-stat: stale socket     after kill -9 of the process: nothing
 #                               answers, said in words; the next process
 #                               started with the path replaces the file
@@ -95,6 +98,24 @@ want "$tmp/second.out" "process $echo_pid answers there already"
 "$XKSTAT" -p "$sock" >"$tmp/after.out" 2>&1 || ok=1
 want "$tmp/after.out" "inet dgram 17 127.0.0.1"
 check "stats socket: held"
+
+# Readers that go away before the answer: no SIGPIPE for the process.
+if command -v python3 >/dev/null 2>&1; then
+	python3 -c '
+import socket, sys
+for i in range(300):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.close()
+' "$sock" || ok=1
+	sleep 0.2
+	kill -0 "$echo_pid" 2>/dev/null || { diag "udp_echo died"; ok=1; }
+	"$XKSTAT" -p "$sock" >"$tmp/early.out" 2>&1 || ok=1
+	want "$tmp/early.out" "inet dgram 17 127.0.0.1"
+	check "stats socket: early close"
+else
+	tap_skip "stats socket: early close" "python3 missing"
+fi
 
 # Stale: the holder killed; the file stays, nothing answers.
 kill -9 "$echo_pid" 2>/dev/null
