@@ -196,14 +196,16 @@ trace_output(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n,
 {
 	char (*desc)[160], ifname[IF_NAMESIZE + 8];
 
-	desc = g_malloc_n(n > 0 ? n : 1, sizeof(*desc));
-	for (unsigned int i = 0; i < n; i++) {
+	/* The packets are the backend's once handed over: describe first. */
+	desc = g_try_malloc_n(n > 0 ? n : 1, sizeof(*desc));
+	for (unsigned int i = 0; i < n && desc != NULL; i++) {
 		trace_describe(pkts[i].bp_m, desc[i], sizeof(desc[i]));
 	}
 	trace_ops_next->be_output(be, pkts, n, sent);
 	for (unsigned int i = 0; i < n; i++) {
 		trace_ifname(pkts[i].bp_ifindex, ifname, sizeof(ifname));
-		xk_log(XKPI_LOG_DEBUG, "out %s: %s: %s", ifname, desc[i],
+		xk_log(XKPI_LOG_DEBUG, "out %s: %s: %s", ifname,
+		    desc != NULL ? desc[i] : "(no memory to describe it)",
 		    pkts[i].bp_error == 0 ? "handed to the backend" :
 		    strerror(pkts[i].bp_error));
 	}
