@@ -6,11 +6,12 @@
 #
 # Environment: BENCH_DIR (where the programs are, default ./bench),
 # BENCH_UDP_ARGS, BENCH_LAT_ARGS, BENCH_FW_ARGS, BENCH_RAW_RECV_ARGS,
-# BENCH_RAW_SEND_ARGS, BENCH_RAW_LAT_ARGS, BENCH_DEMUX_ARGS and
-# BENCH_DIVERT_ARGS (extra
-# options for each program).  The raw IP and divert benchmarks run only
-# as root, each in two namespaces of its own (bench/netns.sh); otherwise
-# they are skipped with a note.
+# BENCH_RAW_SEND_ARGS, BENCH_RAW_LAT_ARGS, BENCH_DEMUX_ARGS,
+# BENCH_DIVERT_ARGS, BENCH_SENDSIG_ARGS, BENCH_IPF_ARGS and
+# BENCH_SEND_ARGS (extra options for each program).  The raw IP, divert,
+# ipf and SeND round-trip benchmarks run only as root, each in two
+# namespaces of its own (bench/netns.sh); otherwise they are skipped with
+# a note.
 #
 # SPDX-License-Identifier: BSD-2-Clause
 
@@ -48,6 +49,8 @@ run bench_udp_recv $BENCH_UDP_ARGS
 run bench_latency $BENCH_LAT_ARGS
 # shellcheck disable=SC2086
 run bench_fw $BENCH_FW_ARGS
+# shellcheck disable=SC2086
+run bench_sendsig $BENCH_SENDSIG_ARGS
 
 if [ "$(id -u)" = 0 ]; then
 	wrap="sh $here/netns.sh"
@@ -69,6 +72,26 @@ if [ "$(id -u)" = 0 ]; then
 	else
 		# shellcheck disable=SC2086
 		run bench_divert $BENCH_DIVERT_ARGS
+	fi
+	# IP filters and SeND need the nfqueue backend too (configure
+	# builds bench_ipf and bench_send only with it); SeND ip6tables.
+	if [ ! -x "$dir/bench_ipf" ]; then
+		echo "NOTE|ipf and SeND benchmarks skipped: not built" \
+		    "(no nfqueue backend in this build)" >>"$out"
+	else
+		if command -v iptables >/dev/null 2>&1; then
+			# shellcheck disable=SC2086
+			run bench_ipf $BENCH_IPF_ARGS
+		else
+			echo "NOTE|ipf benchmark skipped: no iptables" >>"$out"
+		fi
+		if command -v ip6tables >/dev/null 2>&1; then
+			# shellcheck disable=SC2086
+			run bench_send $BENCH_SEND_ARGS
+		else
+			echo "NOTE|SeND benchmark skipped: no ip6tables" \
+			    >>"$out"
+		fi
 	fi
 	wrap=
 else
