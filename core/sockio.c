@@ -416,6 +416,32 @@ soreceive_stream_take(struct __socket *so, struct msghdr *msg,
 	return 0;
 }
 
+/*
+ * Stream data handed out as mbufs starts with a packet header whose
+ * length is the bytes returned: XNU's first mbuf keeps the M_PKTHDR of
+ * the segment it came in, and kexts read the record length from it.
+ * The buffer holds clusters (host_rx_stream), which take a header in
+ * place; a small mbuf first gets one put in front of it.
+ */
+static void
+stream_pkthdr(struct __mbuf **mp, size_t len)
+{
+	struct __mbuf *m = *mp, *h;
+
+	if (!(m->m_flags & M_PKTHDR)) {
+		if (m->m_flags & M_EXT) {
+			xk_m_pkthdr_init(m);
+			m->m_flags |= M_PKTHDR;
+		} else if ((h = xk_m_get(MBUF_TYPE_DATA, true)) != NULL) {
+			h->m_next = m;
+			*mp = m = h;
+		} else {
+			return;
+		}
+	}
+	m->m_pkthdr.len = (int32_t)len;
+}
+
 int
 xk_soreceive(struct __socket *so, struct msghdr *msg, struct __mbuf **mp,
     size_t *resid, int flags)
@@ -510,6 +536,9 @@ xk_soreceive(struct __socket *so, struct msghdr *msg, struct __mbuf **mp,
 			*mp = NULL;
 		}
 		return error;
+	}
+	if (mp != NULL && *mp != NULL && !(pr->pr_flags & PR_ADDR)) {
+		stream_pkthdr(mp, got);
 	}
 	if (msg != NULL) {
 		/* XNU echoes the caller's flags with the results. */

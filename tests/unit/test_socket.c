@@ -2902,6 +2902,57 @@ test_receivembuf_stream(void **state)
 	sock_close(s);
 }
 
+/*
+ * As on XNU, a stream chain starts with a packet header whose length is
+ * what the call returned: RPC code reads the record length there.  So
+ * for a peek, a MSG_WAITALL receive gathered from several reads, and the
+ * rest of a buffer taken whole.
+ */
+static void
+test_receivembuf_stream_pkthdr(void **state)
+{
+	mbuf_t m = NULL;
+	size_t len;
+	socket_t c, s;
+
+	(void)state;
+	xk_test_tcp_pair(AF_INET6, &c, &s);
+	xk_test_send_ok(c, NULL, 500, 0);
+	xk_test_await_nread(s, 500);
+	len = 120;
+	assert_int_equal(sock_receivembuf(s, NULL, &m, MSG_PEEK, &len), 0);
+	assert_true(mbuf_flags(m) & MBUF_PKTHDR);
+	assert_int_equal(mbuf_pkthdr_len(m), 120);
+	mbuf_freem(m);
+	len = 120;
+	assert_int_equal(sock_receivembuf(s, NULL, &m, 0, &len), 0);
+	assert_true(mbuf_flags(m) & MBUF_PKTHDR);
+	assert_int_equal(mbuf_pkthdr_len(m), 120);
+	assert_int_equal(xk_chain_len(m), 120);
+	xk_chain_check(m, 0, 120);
+	mbuf_freem(m);
+	/* 380 queued, 600 wanted: the second half comes in a later read. */
+	len = 600;
+	xk_test_send_ok(c, NULL, 220, 500);
+	assert_int_equal(sock_receivembuf(s, NULL, &m, MSG_WAITALL, &len), 0);
+	assert_int_equal(len, 600);
+	assert_true(mbuf_flags(m) & MBUF_PKTHDR);
+	assert_int_equal(mbuf_pkthdr_len(m), 600);
+	assert_int_equal(xk_chain_len(m), 600);
+	xk_chain_check_at(m, 0, 600, 120);
+	mbuf_freem(m);
+	xk_test_send_ok(c, NULL, 70, 720);
+	xk_test_await_nread(s, 70);
+	len = 1000000000;
+	assert_int_equal(sock_receivembuf(s, NULL, &m, MSG_DONTWAIT, &len),
+	    0);
+	assert_int_equal(len, 70);
+	assert_int_equal(mbuf_pkthdr_len(m), 70);
+	mbuf_freem(m);
+	sock_close(c);
+	sock_close(s);
+}
+
 /* sock_send */
 
 static void
@@ -4668,6 +4719,7 @@ main(void)
 		T(test_receivembuf_returns_datagram_chain),
 		T(test_receivembuf_truncates),
 		T(test_receivembuf_stream),
+		T(test_receivembuf_stream_pkthdr),
 		T(test_send_bad_args_are_einval),
 		T(test_send_short_control_is_einval),
 		T(test_send_unconnected_errors),
