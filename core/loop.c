@@ -667,6 +667,24 @@ xk_lib_raw_check(void)
 	return 0;
 }
 
+static void (*atshutdown[XK_ATSHUTDOWN_MAX])(void);
+
+void
+xk_atshutdown(void (*fn)(void))
+{
+	pthread_mutex_lock(&lib_mtx);
+	for (int i = 0; i < XK_ATSHUTDOWN_MAX; i++) {
+		if (atshutdown[i] == fn) {
+			break;
+		}
+		if (atshutdown[i] == NULL) {
+			atshutdown[i] = fn;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&lib_mtx);
+}
+
 XK_EXPORT void
 xkpi_shutdown(void)
 {
@@ -691,6 +709,9 @@ xkpi_shutdown(void)
 	xk_fw_reset();
 	/* Filters still attached are detached: no packet moves now. */
 	xk_ipf_reset();
+	for (int i = 0; i < XK_ATSHUTDOWN_MAX && atshutdown[i] != NULL; i++) {
+		atshutdown[i]();
+	}
 	if (lib_own_base) {
 		event_free(lib_stop_ev);
 		lib_stop_ev = NULL;

@@ -240,6 +240,12 @@ struct event_base;
 struct event_base *xk_loop_base(void);
 int	xk_lib_ensure(void);
 /*
+ * Adds @fn to what xkpi_shutdown() calls once no loop runs, before the
+ * base goes (the kext set's timers); at most XK_ATSHUTDOWN_MAX, each once.
+ */
+#define XK_ATSHUTDOWN_MAX	4
+void	xk_atshutdown(void (*fn)(void));
+/*
  * Before a raw socket is made: 0, or why the library runs without its
  * engine (a start from the environment whose backend could not start);
  * warns once when a host backend has no interface.

@@ -40,7 +40,10 @@
  *     applies XNU's own checks, so a raw IPv4 socket given an AF_INET6
  *     address fails with EINVAL exactly as it would on XNU when `sa_len`
  *     is not 16.  Addresses copied out are truncated to the caller's
- *     length; the caller learns the real length from the family.
+ *     length; the caller learns the real length from the family.  A file
+ *     built with the kext include set (`pkg-config --cflags xkpi-kext`)
+ *     has BSD's addresses instead, with `sa_len`, and calls entry points
+ *     that convert: see kext/xkpi_kext.h.
  *
  *     <b>Threads and upcalls.</b> The library runs one event-loop thread
  *     that owns all I/O.  Read and write upcalls (#sock_upcall) and event
@@ -103,6 +106,17 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+#ifndef __XKPI_BSD_ADDR
+/*!
+ * @abstract Nothing with the plain headers.
+ * @discussion The kext include set (kext/xkpi_kext.h) defines it to bind
+ *     the functions that take or return a socket address to entry points
+ *     that convert BSD's layout.
+ * @param fn The function's name.
+ */
+#define	__XKPI_BSD_ADDR(fn)
 #endif
 
 /*
@@ -453,7 +467,8 @@ typedef void (*sock_evupcall)(socket_t so, void *cookie, uint32_t event);
  *     ignored.
  */
 extern errno_t sock_accept(socket_t so, struct sockaddr *from, int fromlen,
-    int flags, sock_upcall cb, void *cookie, socket_t *new_so);
+    int flags, sock_upcall cb, void *cookie, socket_t *new_so)
+    __XKPI_BSD_ADDR(sock_accept);
 
 /*!
  * @function sock_bind
@@ -472,7 +487,8 @@ extern errno_t sock_accept(socket_t so, struct sockaddr *from, int fromlen,
  *     taken; EACCES for a reserved port the socket may not bind.
  * @ownership `to` is read during the call only.
  */
-extern errno_t sock_bind(socket_t so, const struct sockaddr *to);
+extern errno_t sock_bind(socket_t so, const struct sockaddr *to)
+    __XKPI_BSD_ADDR(sock_bind);
 
 /*!
  * @function sock_connect
@@ -507,7 +523,8 @@ extern errno_t sock_bind(socket_t so, const struct sockaddr *to);
  *     behaves as if MSG_DONTWAIT had been given.
  * @ownership `to` is read during the call only.
  */
-extern errno_t sock_connect(socket_t so, const struct sockaddr *to, int flags);
+extern errno_t sock_connect(socket_t so, const struct sockaddr *to, int flags)
+    __XKPI_BSD_ADDR(sock_connect);
 
 /*!
  * @function sock_connectwait
@@ -544,7 +561,7 @@ extern errno_t sock_connectwait(socket_t so, const struct timeval *tv);
  * @ownership `peer` is written during the call only.
  */
 extern errno_t sock_getpeername(socket_t so, struct sockaddr *peer,
-    int peerlen);
+    int peerlen) __XKPI_BSD_ADDR(sock_getpeername);
 
 /*!
  * @function sock_getsockname
@@ -558,7 +575,7 @@ extern errno_t sock_getpeername(socket_t so, struct sockaddr *peer,
  * @ownership `name` is written during the call only.
  */
 extern errno_t sock_getsockname(socket_t so, struct sockaddr *name,
-    int namelen);
+    int namelen) __XKPI_BSD_ADDR(sock_getsockname);
 
 /*!
  * @function sock_getsockopt
@@ -712,7 +729,7 @@ extern errno_t sock_listen(socket_t so, int backlog);
  *     only.
  */
 extern errno_t sock_receive(socket_t so, struct msghdr *msg, int flags,
-    size_t *recvdlen);
+    size_t *recvdlen) __XKPI_BSD_ADDR(sock_receive);
 
 /*!
  * @function sock_receivembuf
@@ -743,7 +760,7 @@ extern errno_t sock_receive(socket_t so, struct msghdr *msg, int flags,
  *     has been freed by the library.
  */
 extern errno_t sock_receivembuf(socket_t so, struct msghdr *msg, mbuf_t *data,
-    int flags, size_t *recvlen);
+    int flags, size_t *recvlen) __XKPI_BSD_ADDR(sock_receivembuf);
 
 /*!
  * @function sock_send
@@ -786,7 +803,7 @@ extern errno_t sock_receivembuf(socket_t so, struct msghdr *msg, mbuf_t *data,
  *     only.
  */
 extern errno_t sock_send(socket_t so, const struct msghdr *msg, int flags,
-    size_t *sentlen);
+    size_t *sentlen) __XKPI_BSD_ADDR(sock_send);
 
 /*!
  * @function sock_sendmbuf
@@ -822,7 +839,7 @@ extern errno_t sock_send(socket_t so, const struct msghdr *msg, int flags,
  *     again.)  `msg` is read during the call only.
  */
 extern errno_t sock_sendmbuf(socket_t so, const struct msghdr *msg, mbuf_t data,
-    int flags, size_t *sentlen);
+    int flags, size_t *sentlen) __XKPI_BSD_ADDR(sock_sendmbuf);
 
 /*!
  * @function sock_sendmbuf_can_wait
@@ -847,7 +864,8 @@ extern errno_t sock_sendmbuf(socket_t so, const struct msghdr *msg, mbuf_t data,
  *     it; xkpi accepts NULL.
  */
 extern errno_t sock_sendmbuf_can_wait(socket_t so, const struct msghdr *msg,
-    mbuf_t data, int flags, size_t *sentlen);
+    mbuf_t data, int flags, size_t *sentlen)
+    __XKPI_BSD_ADDR(sock_sendmbuf_can_wait);
 
 /*!
  * @function sock_shutdown
@@ -1055,7 +1073,8 @@ extern socket_t sock_getlistener(socket_t so);
  * @ownership The caller owns `*psa` and frees it with sock_freeaddr(),
  *     never with free().
  */
-extern errno_t sock_getaddr(socket_t so, struct sockaddr **psa, int peer);
+extern errno_t sock_getaddr(socket_t so, struct sockaddr **psa, int peer)
+    __XKPI_BSD_ADDR(sock_getaddr);
 
 /*!
  * @function sock_freeaddr
