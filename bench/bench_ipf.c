@@ -26,9 +26,13 @@
  * delivered to the UDP socket in the window (-d, after -w of warm-up),
  * the generator's rate, and the consumer thread's CPU per packet (the
  * bare thread, or the library's loop thread where the filter and the
- * upcall run); medians over the runs (-r).  The program installs and
- * removes its rule (`iptables -A INPUT -p udp --dport 5301 -m mark !
- * --mark 0x786b -j NFQUEUE --queue-num 8 --queue-bypass`).  It fails
+ * upcall run); medians over the runs (-r); and over the whole run, the
+ * packets sent and received, the kernel's drops on the queue
+ * (/proc/net/netfilter/nfnetlink_queue) and the library's
+ * (be.nfqueue.held_expired, rx_enobufs, div.full).  The program
+ * installs and removes its rule (`iptables -A INPUT -p udp --dport 5301
+ * -m mark ! --mark 0x786b -j NFQUEUE --queue-num 8 --queue-bypass`).
+ * It fails
  * when a method fails (a socket or iptables error, nothing delivered in
  * a window, a packet of the wrong length, a refused verdict or
  * write-back), not when a goal is missed.  Prints its own report, then
@@ -102,7 +106,8 @@ struct consumer {
 struct result {
 	double		rx_pps, gen_pps, ns_pkt;
 	uint64_t	sent, received;		/* over the whole run */
-	uint64_t	held_expired, rx_enobufs, ipf_dropped;
+	uint64_t	qdrop, qudrop;		/* the kernel's, queue full */
+	uint64_t	held_expired, rx_enobufs, div_full;
 };
 
 /* ------------------------------------------------------------------ */
@@ -121,6 +126,29 @@ iptables(const char *op)
 		return -1;
 	}
 	return 0;
+}
+
+/* The kernel's drops on our queue: full, and its socket full. */
+static void
+queue_drops(uint64_t *full, uint64_t *sock)
+{
+	unsigned int q, portid, waiting, mode, range, d, ud;
+	char line[256];
+	FILE *f;
+
+	*full = *sock = 0;
+	if ((f = fopen("/proc/net/netfilter/nfnetlink_queue", "r")) == NULL) {
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%u %u %u %u %u %u %u", &q, &portid,
+		    &waiting, &mode, &range, &d, &ud) == 7 &&
+		    q == IPF_QUEUE) {
+			*full = d;
+			*sock = ud;
+		}
+	}
+	fclose(f);
 }
 
 static void
@@ -387,7 +415,7 @@ lib_start(struct consumer *c)
 
 /* The library's counters a run reports. */
 struct libstats {
-	uint64_t	expired, enobufs, ipf_dropped;
+	uint64_t	expired, enobufs, div_full;
 };
 
 static void
@@ -400,8 +428,8 @@ libstat_fn(const char *name, uint64_t v, void *ctx)
 		s->expired += v;
 	} else if (n > 11 && strcmp(name + n - 11, ".rx_enobufs") == 0) {
 		s->enobufs += v;
-	} else if (strcmp(name, "ipf.in.dropped") == 0) {
-		s->ipf_dropped += v;
+	} else if (strcmp(name, "div.full") == 0) {
+		s->div_full += v;
 	}
 }
 
@@ -704,6 +732,7 @@ measure(enum method m, struct result *r)
 	pthread_join(gt, NULL);
 	gen = false;
 	drain(&t);
+	queue_drops(&r->qdrop, &r->qudrop);
 	r->rx_pps = per_sec(r1 - r0, t1 - t0);
 	r->gen_pps = per_sec(s1 - s0, t1 - t0);
 	if (u1 > u0 && u0 != 0 && r1 > r0) {
@@ -739,7 +768,7 @@ out:
 	}
 	r->held_expired = ls.expired;
 	r->rx_enobufs = ls.enobufs;
-	r->ipf_dropped = ls.ipf_dropped;
+	r->div_full = ls.div_full;
 	if (t.t_serr != 0 || t.t_badlen != 0) {
 		fprintf(stderr, "bench_ipf: sink: %s, %" PRIu64 " datagrams "
 		    "of the wrong length\n", strerror(t.t_serr), t.t_badlen);
@@ -782,6 +811,7 @@ main(int argc, char **argv)
 {
 	static struct result res[M_N][MAXRUNS];
 	double v[MAXRUNS], med[M_N][3];
+	const struct result *r;
 	struct utsname un;
 	int ch, k, i, q, run, any_m = 0, lossless;
 	long n;
@@ -864,15 +894,16 @@ main(int argc, char **argv)
 			if (measure((enum method)k, &res[k][run]) != 0) {
 				return 1;
 			}
+			r = &res[k][run];
 			printf("  %-11s run %d: rx %7.1f kpps  gen %7.1f kpps  "
-			    "consumer %5.0f ns/pkt  sent %" PRIu64 " received "
-			    "%" PRIu64 "%s\n", m_name[k], run + 1,
-			    res[k][run].rx_pps / 1000,
-			    res[k][run].gen_pps / 1000, res[k][run].ns_pkt,
-			    res[k][run].sent, res[k][run].received,
-			    res[k][run].held_expired != 0 ||
-			    res[k][run].rx_enobufs != 0 ? " (library: held "
-			    "expired or socket overruns)" : "");
+			    "consumer %5.0f ns/pkt\n      whole run: sent %"
+			    PRIu64 " received %" PRIu64 "; kernel queue drops %"
+			    PRIu64 " (full) %" PRIu64 " (socket); library "
+			    "held_expired %" PRIu64 " rx_enobufs %" PRIu64
+			    " div.full %" PRIu64 "\n", m_name[k], run + 1,
+			    r->rx_pps / 1000, r->gen_pps / 1000, r->ns_pkt,
+			    r->sent, r->received, r->qdrop, r->qudrop,
+			    r->held_expired, r->rx_enobufs, r->div_full);
 			fflush(stdout);
 		}
 	}
