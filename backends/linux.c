@@ -46,19 +46,46 @@
  * fanout group): they are not input, and the engine would only count
  * them.
  *
- * Send.  As BSD's if_output, the engine's output only enqueues on the
- * interface output queue (4096 packets; full is ENOBUFS); the loop
- * drains it with sendmmsg(2) on one raw socket per family with the IP
- * header included (IPPROTO_RAW): the kernel routes, resolves the link
- * address and builds the frame.  The interface the engine chose is
- * pinned with an IP_PKTINFO / IPV6_PKTINFO control message.  The sender
- * pays no system call, and packets queued while the loop was busy leave
- * in one.  Errors the host reports then (a netfilter EPERM, say) are
- * counted (`txerrors`), as a driver's would be.  A packet counts in the
- * interface's opackets when the host takes it, in its oqdrops when it
- * does not (XK_BEF_OCOUNT); xkpi_shutdown() and the exit hook send what
- * is still queued (lx_drain), within a bound.  That queue and its
- * sockets are rawtx.c's, which the nfqueue backend shares.
+ * Send.  Two ways out, chosen per packet:
+ *
+ *  TX ring	an Ethernet interface has an AF_PACKET TX ring of its own
+ *		(TPACKET_V2, LX_TX_FRAMES frames; XKPI_LINUX_TX=ring, the
+ *		default).  A unicast packet whose next hop the host has
+ *		resolved is framed here (the link address from the host's
+ *		route and neighbour tables, remembered while the host's
+ *		state does not change, for at most LX_NH_TTL_US, after
+ *		which the host's entry is confirmed with NTF_USE) and
+ *		copied once into a frame under the core lock.  The kernel
+ *		is kicked (send(2) of nothing) by the sender itself once
+ *		LX_TX_KICK frames wait, else by the loop on its next turn:
+ *		a lone packet leaves at once, a burst in batches, and a
+ *		flood costs the sender one system call per LX_TX_KICK
+ *		packets, as the bare TX ring does.  A full ring is ENOBUFS
+ *		(`<if>.txring_full`).  The frames leave below the host's IP
+ *		layer: its netfilter OUTPUT and POSTROUTING hooks, routing
+ *		policy and IPsec do not see them (XKPI_LINUX_TX=raw when
+ *		they must).
+ *  raw socket	everything else: multicast and broadcast, a next hop not
+ *		resolved yet (the host holds the packet and resolves, and
+ *		counts its failure, below), a destination the host routes
+ *		out of another interface, links without a link layer
+ *		(loopback, tun), packets larger than a frame, and while
+ *		packets wait here, so that none overtakes another.  As BSD's
+ *		if_output, the engine's output only enqueues on the
+ *		interface output queue (4096 packets; full is ENOBUFS); the
+ *		loop drains it with sendmmsg(2) on one raw socket per
+ *		family with the IP header included (IPPROTO_RAW): the
+ *		kernel routes, resolves the link address and builds the
+ *		frame.  The interface the engine chose is pinned with an
+ *		IP_PKTINFO / IPV6_PKTINFO control message.  Errors the host
+ *		reports then (a netfilter EPERM, say) are counted
+ *		(`txerrors`), as a driver's would be.  That queue and its
+ *		sockets are rawtx.c's, which the nfqueue backend shares.
+ *
+ * Either way a packet counts in the interface's opackets when the host
+ * takes it, in its oqdrops when it does not (XK_BEF_OCOUNT);
+ * xkpi_shutdown() and the exit hook send what is still kept (lx_drain),
+ * within a bound, and count the rest lost.
  *
  * Faults.  The kernel says ENETDOWN on the packet socket when the
  * interface goes down or is deleted; it is read and counted, and a
@@ -74,10 +101,13 @@
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <net/ethernet.h>
 #include <net/if_arp.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -103,6 +133,15 @@
 #define LX_RING_TOV_MS	1	/* a partial block is handed over after */
 #define LX_BUSY_PKTS	(2 * LX_BATCH)	/* auto: to the ring at this many */
 #define LX_QUIET_PKTS	32	/* auto: back, a block with fewer */
+#define LX_TX_FRAME	2048	/* TX ring frame, header included */
+#define LX_TX_FRAMES	1024	/* 2 MiB per Ethernet interface */
+#define LX_TX_DATA	TPACKET_ALIGN(sizeof(struct tpacket2_hdr))
+#define LX_TX_MAXLEN	(LX_TX_FRAME - LX_TX_DATA)	/* the frame's bytes */
+#define LX_TX_KICK	32	/* frames the sender kicks out itself */
+#define LX_TX_GAP_US	20	/* sends closer than this: a stream */
+#define LX_TX_TAIL_US	50	/* a stream's last frames wait at most */
+#define LX_NHC_SIZE	256	/* next hops remembered, direct mapped */
+#define LX_NH_TTL_US	G_USEC_PER_SEC	/* then asked again */
 
 enum lx_rxmode { LX_RX_AUTO, LX_RX_MMSG, LX_RX_RING };
 
@@ -126,6 +165,34 @@ struct lx_ifstats {
 					   neighbour */
 	_Atomic uint64_t to_ring;	/* auto: switched to the ring */
 	_Atomic uint64_t to_direct;	/* auto: back to the direct socket */
+	/* The TX ring's, under the core lock. */
+	uint64_t	 txring;	/* frames the host took */
+	uint64_t	 txring_full;	/* refused: no free frame (ENOBUFS) */
+	uint64_t	 txring_errors;	/* the host refused a kick */
+};
+
+/*
+ * An Ethernet interface's TX ring.  Frames are filled in order at
+ * tx_head and taken by the kernel in order; tx_done is the oldest the
+ * kernel has not taken.  The counters run modulo 2^32, a frame is
+ * counter % LX_TX_FRAMES.
+ */
+struct lx_tx {
+	int		 tx_fd;		/* AF_PACKET SOCK_RAW, bound */
+	uint8_t		*tx_ring;
+	size_t		 tx_ringlen;
+	/* Under the core lock: */
+	uint32_t	 tx_head;	/* next frame to fill */
+	uint32_t	 tx_done;	/* oldest frame not taken */
+	uint32_t	 tx_kicked;	/* tx_head at the last kick */
+	bool		 tx_armed;	/* tx_kick is active */
+	bool		 tx_tailing;	/* tx_tail is pending */
+	int64_t		 tx_last;	/* when a frame was last filled */
+	/* One send(2) on the ring at a time; taken after the core lock. */
+	pthread_mutex_t	 tx_kmtx;
+	struct event	*tx_kick;	/* the loop's kick, at its next turn */
+	struct event	*tx_tail;	/* the loop's kick for a stream's end */
+	struct event	*tx_wev;	/* room again in the socket buffer */
 };
 
 struct lx_if {
@@ -152,7 +219,26 @@ struct lx_if {
 	size_t		 li_ringlen;
 	unsigned int	 li_block;	/* ring: next block to read */
 	uint32_t	 li_done;	/* ring: frames read in that block */
+	struct lx_tx	*li_tx;		/* Ethernet: the TX ring, or NULL */
 	struct lx_ifstats li_st;
+};
+
+/*
+ * A next hop's link address as the host last said it (nc_ring), or that
+ * packets to that destination go the host's way (!nc_ring): valid while
+ * the host's state has not changed (nc_gen) and until nc_until.
+ */
+struct lx_nhc {
+	uint64_t	 nc_gen;	/* 0: empty */
+	int64_t		 nc_until;
+	uint32_t	 nc_ifindex;
+	int		 nc_family;
+	bool		 nc_ring;
+	union {
+		struct in_addr	v4;
+		struct in6_addr	v6;
+	}		 nc_dst;
+	uint8_t		 nc_lladdr[ETHER_ADDR_LEN];
 };
 
 struct lx_softc {
@@ -160,6 +246,8 @@ struct lx_softc {
 	GPtrArray	*ls_ifs;	/* struct lx_if */
 	struct xk_hostif_mon *ls_mon;
 	struct xk_rawtx	*ls_tx;		/* the interface output queue */
+	bool		 ls_txring;	/* XKPI_LINUX_TX=ring */
+	struct lx_nhc	 ls_nhc[LX_NHC_SIZE];	/* core lock */
 };
 
 #define LX_NUD_FAILED	0x20		/* linux/neighbour.h NUD_FAILED */
@@ -213,6 +301,7 @@ lx_open(struct xk_backend *be)
 {
 	struct lx_softc *sc;
 	const char *mode = getenv("XKPI_LINUX_RX");
+	const char *txmode = getenv("XKPI_LINUX_TX");
 	int error;
 
 	if ((sc = g_try_new0(struct lx_softc, 1)) == NULL) {
@@ -227,6 +316,14 @@ lx_open(struct xk_backend *be)
 	} else {
 		xk_log(XKPI_LOG_ERROR, "XKPI_LINUX_RX=%s: not auto, mmsg or "
 		    "ring", mode);
+		error = EINVAL;
+		goto fail;
+	}
+	if (txmode == NULL || *txmode == '\0' || strcmp(txmode, "ring") == 0) {
+		sc->ls_txring = true;
+	} else if (strcmp(txmode, "raw") != 0) {
+		xk_log(XKPI_LOG_ERROR, "XKPI_LINUX_TX=%s: not ring or raw",
+		    txmode);
 		error = EINVAL;
 		goto fail;
 	}
@@ -336,10 +433,15 @@ lx_ring_setup(struct lx_if *li)
 
 static void lx_rx_cb(evutil_socket_t fd, short what, void *arg);
 static void lx_ring_cb(evutil_socket_t fd, short what, void *arg);
+static struct lx_tx *lx_tx_open(struct lx_if *li, struct event_base *base,
+	    const char *name);
+static void lx_tx_free(struct lx_tx *tx);
+static unsigned int lx_tx_discard_locked(struct lx_if *li);
 
 static void
 lx_if_free(struct lx_if *li)
 {
+	lx_tx_free(li->li_tx);
 	if (li->li_ev != NULL) {
 		event_free(li->li_ev);
 	}
@@ -518,6 +620,10 @@ lx_attach(struct xk_backend *be, const char *name, struct __ifnet **ifpp)
 		lx_if_free(li);
 		return error;
 	}
+	if (sc->ls_txring && hi.hi_type == ARPHRD_ETHER &&
+	    hi.hi_hwlen == ETHER_ADDR_LEN) {
+		li->li_tx = lx_tx_open(li, be->be_base, name);
+	}
 	li->li_ev = event_new(be->be_base, li->li_fd, EV_READ | EV_PERSIST,
 	    li->li_ringfd == li->li_fd ? lx_ring_cb : lx_rx_cb, li);
 	if (li->li_rfd >= 0) {
@@ -571,6 +677,10 @@ lx_detach(struct xk_backend *be, const char *name)
 		/* Detached meanwhile by another thread. */
 		xk_core_unlock();
 		return ENXIO;
+	}
+	if (li->li_tx != NULL) {
+		/* Frames not taken yet go with it, counted (if_oqdrops). */
+		xk_rawtx_count_lost(sc->ls_tx, lx_tx_discard_locked(li));
 	}
 	xk_if_detach_locked(li->li_ifp);
 	xk_core_unlock();
@@ -965,23 +1075,515 @@ lx_ring_cb(evutil_socket_t fd, short what, void *arg)
 	xk_loop_leave(was);
 }
 
-/* be_drain: the output queue leaves, or is counted (rawtx.h). */
+/* The TX ring. */
+
+static struct tpacket2_hdr *
+lx_tx_frame(const struct lx_tx *tx, uint32_t n)
+{
+	return (struct tpacket2_hdr *)(void *)(tx->tx_ring +
+	    (size_t)(n % LX_TX_FRAMES) * LX_TX_FRAME);
+}
+
+static void lx_tx_kick_cb(evutil_socket_t fd, short what, void *arg);
+static void lx_tx_tail_cb(evutil_socket_t fd, short what, void *arg);
+
+static void
+lx_tx_free(struct lx_tx *tx)
+{
+	if (tx == NULL) {
+		return;
+	}
+	if (tx->tx_kick != NULL) {
+		event_free(tx->tx_kick);
+	}
+	if (tx->tx_tail != NULL) {
+		event_free(tx->tx_tail);
+	}
+	if (tx->tx_wev != NULL) {
+		event_free(tx->tx_wev);
+	}
+	if (tx->tx_ring != NULL) {
+		munmap(tx->tx_ring, tx->tx_ringlen);
+	}
+	if (tx->tx_fd >= 0) {
+		close(tx->tx_fd);
+	}
+	pthread_mutex_destroy(&tx->tx_kmtx);
+	g_free(tx);
+}
+
+/*
+ * The TX ring of Ethernet interface @li: an AF_PACKET socket that
+ * receives nothing (protocol 0), bound to the interface.  PACKET_LOSS:
+ * a frame the kernel finds malformed is skipped, not left to stop the
+ * ring.  NULL (logged) when the kernel refuses: the raw sockets send.
+ */
+static struct lx_tx *
+lx_tx_open(struct lx_if *li, struct event_base *base, const char *name)
+{
+	struct tpacket_req req;
+	struct sockaddr_ll sll;
+	struct lx_tx *tx;
+	int v = TPACKET_V2, one = 1;
+
+	if ((tx = g_try_new0(struct lx_tx, 1)) == NULL) {
+		return NULL;
+	}
+	pthread_mutex_init(&tx->tx_kmtx, NULL);
+	memset(&req, 0, sizeof(req));
+	req.tp_block_size = 1U << 16;
+	req.tp_frame_size = LX_TX_FRAME;
+	req.tp_frame_nr = LX_TX_FRAMES;
+	req.tp_block_nr = LX_TX_FRAMES * LX_TX_FRAME / req.tp_block_size;
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = (int)li->li_index;
+	tx->tx_ringlen = (size_t)LX_TX_FRAMES * LX_TX_FRAME;
+	if ((tx->tx_fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) < 0 ||
+	    setsockopt(tx->tx_fd, SOL_PACKET, PACKET_VERSION, &v,
+	    sizeof(v)) != 0 ||
+	    setsockopt(tx->tx_fd, SOL_PACKET, PACKET_LOSS, &one,
+	    sizeof(one)) != 0 ||
+	    setsockopt(tx->tx_fd, SOL_PACKET, PACKET_TX_RING, &req,
+	    sizeof(req)) != 0 ||
+	    (tx->tx_ring = mmap(NULL, tx->tx_ringlen, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, tx->tx_fd, 0)) == MAP_FAILED ||
+	    bind(tx->tx_fd, (struct sockaddr *)&sll, sizeof(sll)) != 0) {
+		xk_log(XKPI_LOG_WARN, "linux: %s: no TX ring (%s): the raw "
+		    "sockets send", name, strerror(errno));
+		if (tx->tx_ring == MAP_FAILED) {
+			tx->tx_ring = NULL;
+		}
+		lx_tx_free(tx);
+		return NULL;
+	}
+	tx->tx_kick = event_new(base, -1, 0, lx_tx_kick_cb, li);
+	tx->tx_tail = evtimer_new(base, lx_tx_tail_cb, li);
+	tx->tx_wev = event_new(base, tx->tx_fd, EV_WRITE, lx_tx_kick_cb, li);
+	if (tx->tx_kick == NULL || tx->tx_tail == NULL ||
+	    tx->tx_wev == NULL) {
+		lx_tx_free(tx);
+		return NULL;
+	}
+	return tx;
+}
+
+/*
+ * Counts the frames the kernel has taken since the last call (in order:
+ * up to the first still waiting) in if_opackets.  Core lock held.
+ */
+static void
+lx_tx_confirm_locked(struct lx_if *li)
+{
+	struct lx_tx *tx = li->li_tx;
+
+	XK_LOCK_ASSERT();
+	while (tx->tx_done != tx->tx_head) {
+		struct tpacket2_hdr *h = lx_tx_frame(tx, tx->tx_done);
+
+		if (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) ==
+		    TP_STATUS_SEND_REQUEST) {
+			break;
+		}
+		li->li_ifp->if_opackets++;
+		li->li_st.txring++;
+		tx->tx_done++;
+	}
+}
+
+/*
+ * Gives back every frame the kernel has not taken, as never filled;
+ * counts them in if_oqdrops and returns how many.  Core lock held; the
+ * ring's kick lock is taken, so that no send(2) runs meanwhile.
+ */
+static unsigned int
+lx_tx_discard_locked(struct lx_if *li)
+{
+	struct lx_tx *tx = li->li_tx;
+	unsigned int n = 0;
+
+	XK_LOCK_ASSERT();
+	pthread_mutex_lock(&tx->tx_kmtx);
+	lx_tx_confirm_locked(li);
+	/* The kernel looks at tx_done next: fill from there again. */
+	for (; tx->tx_head != tx->tx_done; tx->tx_head--, n++) {
+		__atomic_store_n(&lx_tx_frame(tx, tx->tx_head - 1)->tp_status,
+		    TP_STATUS_AVAILABLE, __ATOMIC_RELEASE);
+	}
+	tx->tx_kicked = tx->tx_head;
+	pthread_mutex_unlock(&tx->tx_kmtx);
+	li->li_ifp->if_oqdrops += n;
+	return n;
+}
+
+/*
+ * Hands the frames filled so far to the kernel (which sends them, on a
+ * veth the peer's receive included, in this thread), then counts what it
+ * took.  With @locked the core lock is held (the sender's kick); else it
+ * is taken after the send(2).
+ */
+static void
+lx_tx_kick(struct lx_if *li, bool locked)
+{
+	struct lx_tx *tx = li->li_tx;
+	int error = 0;
+
+	if (locked) {
+		tx->tx_kicked = tx->tx_head;
+	}
+	pthread_mutex_lock(&tx->tx_kmtx);
+	if (send(tx->tx_fd, NULL, 0, MSG_DONTWAIT) < 0) {
+		error = errno;
+	}
+	pthread_mutex_unlock(&tx->tx_kmtx);
+	if (!locked) {
+		xk_core_lock();
+	}
+	lx_tx_confirm_locked(li);
+	if (tx->tx_done != tx->tx_head) {
+		switch (error) {
+		case 0:
+		case EAGAIN:
+		case ENOBUFS:
+			/* The socket's buffer is full: on, once it has room. */
+			event_add(tx->tx_wev, NULL);
+			break;
+		case ENETDOWN:
+		case ENXIO:
+		case ENODEV:
+			/*
+			 * Down or gone: what waits is dropped, as the raw
+			 * socket's sends would fail (ENOBUFS would follow).
+			 */
+			li->li_st.txring_errors++;
+			(void)lx_tx_discard_locked(li);
+			break;
+		default:
+			li->li_st.txring_errors++;
+			break;
+		}
+	}
+	if (!locked) {
+		xk_core_unlock();
+	}
+}
+
+/*
+ * The loop's kick: frames were filled on the loop thread (an upcall's
+ * answers leave together once the callback returns), or the socket has
+ * room again.
+ */
+static void
+lx_tx_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lx_if *li = arg;
+	struct lx_tx *tx = li->li_tx;
+	bool was;
+
+	(void)fd;
+	(void)what;
+	was = xk_loop_enter();
+	xk_core_lock();
+	/* Frames filled from now on arm it again. */
+	tx->tx_armed = false;
+	tx->tx_kicked = tx->tx_head;
+	xk_core_unlock();
+	lx_tx_kick(li, false);
+	xk_loop_leave(was);
+}
+
+/*
+ * The end of a stream: the frames another thread filled since its last
+ * kick leave.  While the stream goes on, again in LX_TX_TAIL_US.
+ */
+static void
+lx_tx_tail_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval tv = { 0, LX_TX_TAIL_US };
+	struct lx_if *li = arg;
+	struct lx_tx *tx = li->li_tx;
+	bool was;
+
+	(void)fd;
+	(void)what;
+	was = xk_loop_enter();
+	xk_core_lock();
+	tx->tx_kicked = tx->tx_head;
+	if (g_get_monotonic_time() - tx->tx_last >= LX_TX_GAP_US ||
+	    evtimer_add(tx->tx_tail, &tv) != 0) {
+		tx->tx_tailing = false;
+	}
+	xk_core_unlock();
+	lx_tx_kick(li, false);
+	xk_loop_leave(was);
+}
+
+/* The packet's family and destination; false for neither IP. */
+static bool
+lx_dst(const struct __mbuf *m, int *family, void *dst)
+{
+	uint8_t vers = 0;
+
+	(void)xk_m_copydata(m, 0, 1, &vers);
+	if (vers >> 4 == 4) {
+		*family = AF_INET;
+		return xk_m_copydata(m, offsetof(struct ip, ip_dst),
+		    sizeof(struct in_addr), dst) == 0;
+	}
+	if (vers >> 4 == 6) {
+		*family = AF_INET6;
+		return xk_m_copydata(m, offsetof(struct ip6_hdr, ip6_dst),
+		    sizeof(struct in6_addr), dst) == 0;
+	}
+	return false;
+}
+
+/*
+ * Where a packet to @dst out of @li goes: its next hop's link address
+ * (true), or the host's way (false): multicast and broadcast, a route
+ * out of another interface or none, a neighbour the host has not
+ * resolved.  Remembered in the cache.  Core lock held.
+ */
+static bool
+lx_nexthop_locked(struct lx_softc *sc, struct lx_if *li, int family,
+    const void *dst, const uint8_t **lladdr)
+{
+	union {
+		struct in_addr	v4;
+		struct in6_addr	v6;
+	} nh;
+	size_t alen = family == AF_INET ? sizeof(struct in_addr) :
+	    sizeof(struct in6_addr), lllen = 0;
+	const uint8_t *b = dst;
+	struct lx_nhc *nc;
+	uint8_t ll[16];
+	uint32_t h = li->li_index * 2654435761u, oif = 0;
+	uint64_t gen;
+	int64_t now;
+	bool ring = false, renew;
+
+	for (size_t i = 0; i < alen; i++) {
+		h = (h ^ b[i]) * 16777619u;
+	}
+	nc = &sc->ls_nhc[h % LX_NHC_SIZE];
+	gen = xk_hostif_generation(sc->ls_mon) + 1;	/* never 0 */
+	now = g_get_monotonic_time();
+	if (nc->nc_gen == gen && nc->nc_ifindex == li->li_index &&
+	    nc->nc_family == family && memcmp(&nc->nc_dst, dst, alen) == 0 &&
+	    now < nc->nc_until) {
+		*lladdr = nc->nc_lladdr;
+		return nc->nc_ring;
+	}
+	renew = nc->nc_gen != 0 && nc->nc_ring &&
+	    nc->nc_ifindex == li->li_index && nc->nc_family == family &&
+	    memcmp(&nc->nc_dst, dst, alen) == 0;
+	memset(&nh, 0, sizeof(nh));
+	if (family == AF_INET ? IN_MULTICAST(ntohl(((const struct in_addr *)
+	    dst)->s_addr)) || ((const struct in_addr *)dst)->s_addr ==
+	    INADDR_BROADCAST : IN6_IS_ADDR_MULTICAST((const struct in6_addr *)
+	    dst)) {
+		ring = false;
+	} else if (family == AF_INET6 &&
+	    IN6_IS_ADDR_LINKLOCAL((const struct in6_addr *)dst)) {
+		/* On this link by definition: no route to ask. */
+		memcpy(&nh, dst, alen);
+		oif = li->li_index;
+	} else if (xk_hostif_route(family, dst, 0, &oif, &nh) != 0) {
+		oif = 0;
+	}
+	if (oif == li->li_index && xk_hostif_neigh(family, li->li_index, &nh,
+	    ll, sizeof(ll), &lllen) == 0 && lllen == ETHER_ADDR_LEN) {
+		ring = true;
+		/*
+		 * Frames sent here never confirm the host's entry: ask the
+		 * host to (NTF_USE), as its own traffic would, every
+		 * LX_NH_TTL_US, so that a stale entry is probed again.
+		 */
+		if (renew) {
+			(void)xk_hostif_neigh_resolve(family, li->li_index,
+			    &nh);
+		}
+	}
+	nc->nc_gen = gen;
+	nc->nc_until = now + LX_NH_TTL_US;
+	nc->nc_ifindex = li->li_index;
+	nc->nc_family = family;
+	nc->nc_ring = ring;
+	memset(&nc->nc_dst, 0, sizeof(nc->nc_dst));
+	memcpy(&nc->nc_dst, dst, alen);
+	if (ring) {
+		memcpy(nc->nc_lladdr, ll, ETHER_ADDR_LEN);
+	}
+	*lladdr = nc->nc_lladdr;
+	return ring;
+}
+
+/*
+ * One packet into @li's TX ring: 1 when it went (consumed), 0 when it
+ * goes the raw socket's way (left in @p), -1 when the ring is full
+ * (consumed, ENOBUFS in @p).  Core lock held.
+ */
+static int
+lx_tx1_locked(struct lx_softc *sc, struct lx_if *li, struct xk_be_pkt *p)
+{
+	struct lx_tx *tx = li->li_tx;
+	struct __mbuf *m = p->bp_m;
+	struct tpacket2_hdr *h;
+	struct ether_header *eh;
+	union {
+		struct in_addr	v4;
+		struct in6_addr	v6;
+	} dst;
+	const uint8_t *lladdr;
+	size_t len = xk_m_length(m);
+	int64_t now;
+	bool stream;
+	int family;
+
+	if (len > LX_TX_MAXLEN - ETHER_HDR_LEN || !lx_dst(m, &family, &dst) ||
+	    !lx_nexthop_locked(sc, li, family, &dst, &lladdr) ||
+	    xk_rawtx_pending(sc->ls_tx) != 0) {
+		return 0;
+	}
+	h = lx_tx_frame(tx, tx->tx_head);
+	if (tx->tx_head - tx->tx_done >= LX_TX_FRAMES ||
+	    __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) !=
+	    TP_STATUS_AVAILABLE) {
+		/* Full: what waits goes first, then look again. */
+		lx_tx_kick(li, true);
+		if (tx->tx_head - tx->tx_done >= LX_TX_FRAMES ||
+		    __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) !=
+		    TP_STATUS_AVAILABLE) {
+			li->li_st.txring_full++;
+			p->bp_m = NULL;
+			p->bp_error = ENOBUFS;
+			xk_m_freem(m);
+			return -1;
+		}
+	}
+	eh = (struct ether_header *)(void *)((uint8_t *)h + LX_TX_DATA);
+	memcpy(eh->ether_dhost, lladdr, ETHER_ADDR_LEN);
+	memcpy(eh->ether_shost, li->li_ifp->if_hwaddr, ETHER_ADDR_LEN);
+	eh->ether_type = htons(family == AF_INET ? ETHERTYPE_IP :
+	    ETHERTYPE_IPV6);
+	if (m->m_next == NULL) {
+		memcpy(eh + 1, m->m_data, len);
+	} else {
+		xk_m_copydata(m, 0, len, eh + 1);
+	}
+	h->tp_len = (uint32_t)(ETHER_HDR_LEN + len);
+	__atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST,
+	    __ATOMIC_RELEASE);
+	tx->tx_head++;
+	p->bp_m = NULL;
+	xk_m_freem(m);
+	now = g_get_monotonic_time();
+	stream = now - tx->tx_last < LX_TX_GAP_US;
+	tx->tx_last = now;
+	if (tx->tx_head - tx->tx_kicked >= LX_TX_KICK) {
+		/* A flood: the sender pays the kernel, as a bare sender. */
+		lx_tx_kick(li, true);
+	} else if (xk_on_loop_thread()) {
+		/* After the callback: an upcall's answers leave together. */
+		if (!tx->tx_armed) {
+			tx->tx_armed = true;
+			event_active(tx->tx_kick, 0, 0);
+		}
+	} else if (!stream) {
+		/* A packet alone leaves at once, as with a bare send. */
+		lx_tx_kick(li, true);
+	} else if (!tx->tx_tailing) {
+		/*
+		 * A stream: the sender kicks every LX_TX_KICK frames, and
+		 * the loop sends what is left when it stops.  Waking the
+		 * loop for every few frames would cost more than the kick.
+		 */
+		struct timeval tv = { 0, LX_TX_TAIL_US };
+
+		if (evtimer_add(tx->tx_tail, &tv) == 0) {
+			tx->tx_tailing = true;
+		} else {
+			lx_tx_kick(li, true);
+		}
+	}
+	return 1;
+}
+
+/*
+ * be_drain: the output queue leaves, or is counted (rawtx.h); so do the
+ * TX rings, kicked until they are empty or @deadline passes.
+ */
 static void
 lx_drain(struct xk_backend *be, int64_t deadline, const char *why)
 {
 	struct lx_softc *sc = be->be_softc;
+	unsigned int lost = 0;
+	GPtrArray *ifs;
 
 	xk_rawtx_drain(sc->ls_tx, deadline, why);
+	/* Interfaces may come and go meanwhile: a copy, under the lock. */
+	xk_core_lock();
+	ifs = g_ptr_array_copy(sc->ls_ifs, NULL, NULL);
+	xk_core_unlock();
+	for (guint i = 0; i < ifs->len; i++) {
+		struct lx_if *li = g_ptr_array_index(ifs, i);
+		bool waiting = li->li_tx != NULL;
+
+		while (waiting) {
+			lx_tx_kick(li, false);
+			xk_core_lock();
+			waiting = li->li_tx->tx_done != li->li_tx->tx_head;
+			xk_core_unlock();
+			if (!waiting || g_get_monotonic_time() >= deadline) {
+				break;
+			}
+			g_usleep(1000);
+		}
+		if (waiting) {
+			xk_core_lock();
+			lost += lx_tx_discard_locked(li);
+			xk_core_unlock();
+		}
+	}
+	g_ptr_array_free(ifs, TRUE);
+	if (lost > 0) {
+		xk_core_lock();
+		xk_rawtx_count_lost(sc->ls_tx, lost);
+		xk_core_unlock();
+		xk_log(XKPI_LOG_WARN, "linux: %u queued packet(s) did not "
+		    "leave by %s (if.*.oqdrops, be.linux.txlost)", lost, why);
+	}
 }
 
-/* The engine's output: the interface output queue (rawtx.h). */
+/*
+ * The engine's output: an Ethernet interface's TX ring when the packet
+ * can go that way, else the interface output queue (rawtx.h).
+ */
 static void
 lx_output(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n,
     unsigned int *sent)
 {
 	struct lx_softc *sc = be->be_softc;
 
-	xk_rawtx_output(sc->ls_tx, pkts, n, sent);
+	XK_LOCK_ASSERT();
+	*sent = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		struct __ifnet *ifp;
+		struct lx_if *li;
+		unsigned int one = 0;
+		int r = 0;
+
+		if (sc->ls_txring &&
+		    (ifp = xk_if_byindex_locked(pkts[i].bp_ifindex)) != NULL &&
+		    (li = ifp->if_besc) != NULL && li->li_tx != NULL &&
+		    (r = lx_tx1_locked(sc, li, &pkts[i])) != 0) {
+			*sent += r > 0;
+			continue;
+		}
+		xk_rawtx_output(sc->ls_tx, &pkts[i], 1, &one);
+		*sent += one;
+	}
 }
 
 static int
@@ -1041,6 +1643,9 @@ lx_stats(struct xk_backend *be, void (*fn)(void *, const char *, uint64_t),
 			{ "neigh_failed", li->li_st.neigh_failed },
 			{ "to_ring", li->li_st.to_ring },
 			{ "to_direct", li->li_st.to_direct },
+			{ "txring", li->li_st.txring },
+			{ "txring_full", li->li_st.txring_full },
+			{ "txring_errors", li->li_st.txring_errors },
 		};
 
 		lx_kdrops(li);
@@ -1066,6 +1671,11 @@ lx_stop(struct xk_backend *be)
 		event_del(li->li_ev);
 		if (li->li_rev != NULL) {
 			event_del(li->li_rev);
+		}
+		if (li->li_tx != NULL) {
+			event_del(li->li_tx->tx_kick);
+			event_del(li->li_tx->tx_tail);
+			event_del(li->li_tx->tx_wev);
 		}
 	}
 	xk_rawtx_stop(sc->ls_tx);

@@ -547,6 +547,20 @@ xk_rawtx_output(struct xk_rawtx *tx, struct xk_be_pkt *pkts, unsigned int n,
 	}
 }
 
+unsigned int
+xk_rawtx_pending(const struct xk_rawtx *tx)
+{
+	XK_LOCK_ASSERT();
+	return tx->rt_q_n + tx->rt_q_busy;
+}
+
+void
+xk_rawtx_count_lost(struct xk_rawtx *tx, unsigned int n)
+{
+	XK_LOCK_ASSERT();
+	tx->rt_lost += n;
+}
+
 void
 xk_rawtx_stats(struct xk_rawtx *tx,
     void (*fn)(void *ctx, const char *name, uint64_t value), void *ctx)

@@ -49,6 +49,21 @@ void	xk_rawtx_output(struct xk_rawtx *tx, struct xk_be_pkt *pkts,
 void	xk_rawtx_drain(struct xk_rawtx *tx, int64_t deadline,
 	    const char *why);
 
+/*
+ * Packets in the output queue, or taken from it by a send in progress;
+ * a backend that also sends some packets another way (linux's TX rings)
+ * sends them this way too while it is not 0, so that they keep their
+ * order.  Core lock held.
+ */
+unsigned int xk_rawtx_pending(const struct xk_rawtx *tx);
+
+/*
+ * Counts @n packets the backend kept another way and discarded at
+ * shutdown or exit in `<name>.txlost` (the backend counts if_oqdrops).
+ * Core lock held.
+ */
+void	xk_rawtx_count_lost(struct xk_rawtx *tx, unsigned int n);
+
 /* Reports `<name>.txfull`, `<name>.txerrors` and `<name>.txlost`. */
 void	xk_rawtx_stats(struct xk_rawtx *tx,
 	    void (*fn)(void *ctx, const char *name, uint64_t value),

@@ -53,6 +53,14 @@
  *       of them, switched with PACKET_FANOUT), `ring` (the ring alone:
  *       up to 1 ms of added latency on sparse traffic) or `mmsg` (the
  *       packet socket alone: more CPU per packet when busy).
+ *     - `XKPI_LINUX_TX`: how the `linux` backend sends on an Ethernet
+ *       interface: `ring` (the default: a unicast packet whose next hop
+ *       the host has resolved is framed by the library and written into
+ *       an AF_PACKET TX ring, below the host's IP layer, so that the
+ *       host's netfilter OUTPUT and POSTROUTING hooks do not see it;
+ *       everything else goes as with `raw`) or `raw` (raw IP sockets
+ *       with the header included: the host routes, filters and resolves
+ *       every packet).
  *     - `XKPI_STATS_SOCKET`: a path.  When set, the running process
  *       listens on a Unix socket there and answers every connection with
  *       its counters (xkpi_stats()), sockets (xkpi_pcblist()) and rule

@@ -3,6 +3,9 @@
  * (root only; the cases skip otherwise): attaching (ENXIO, EEXIST, the
  * host's index and MTU), its counters by name, a bad XKPI_LINUX_RX, the
  * auto receive mode's switches between the direct socket and the ring,
+ * output through the TX ring (framed for the host's neighbour, counted,
+ * ENOBUFS when full, drained or counted lost at shutdown) and the raw
+ * socket's way for what the ring does not take,
  * EPERM for a process without CAP_NET_RAW, an interface that goes down
  * or away under the receive socket (no spinning loop), and the output
  * queue at xkpi_shutdown() and at exit (drained, or counted).  Traffic
@@ -252,7 +255,10 @@ teardown_base(void **state)
 	}
 	unsetenv("XKPI_LINUX_RX");
 	(void)sh("tc qdisc del dev xkl0 root 2>/dev/null; "
-	    "ip link del xkl2 2>/dev/null");
+	    "ip link del xkl2 2>/dev/null; "
+	    "ip route del 10.207.9.0/24 2>/dev/null; "
+	    "ip neigh del 10.207.9.5 dev xkl0 2>/dev/null");
+	unsetenv("XKPI_LINUX_TX");
 	return 0;
 }
 
@@ -674,6 +680,230 @@ test_exit_bound(void **state)
 	assert_int_equal(c.txlost, c.oqdrops);
 }
 
+/* Counter @name once it reaches @want, or its value after 10 s. */
+static uint64_t
+wait_stat(const char *name, uint64_t want)
+{
+	int64_t end = xk_test_now_us() + 10 * 1000 * 1000;
+	uint64_t v;
+
+	while ((v = xk_test_stat(name)) < want && xk_test_now_us() < end) {
+		usleep(1000);
+	}
+	return v;
+}
+
+/*
+ * 10.207.9.0/24 is routed out of xkl0, and 10.207.9.5 is xkl1's link
+ * address (nobody answers for 10.207.9.6): frames to it arrive on xkl1,
+ * where a packet socket counts them (the host does not forward them).
+ */
+#define TX_ROUTE	"ip route replace 10.207.9.0/24 dev xkl0 && " \
+			"ip neigh replace 10.207.9.5 dev xkl0 nud permanent " \
+			"lladdr $(ip -br link show dev xkl1 | awk '{ print $3 }')"
+
+static int
+frame_sink_open(void)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	int fd, size = 4 << 20;
+
+	assert_true((fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_IP))) >= 0);
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	sll.sll_protocol = htons(ETH_P_IP);
+	sll.sll_ifindex = (int)if_nametoindex("xkl1");
+	assert_int_equal(bind(fd, (struct sockaddr *)&sll, sizeof(sll)), 0);
+	return fd;
+}
+
+/*
+ * Counts frames from xkl0's link address to xkl1's carrying protocol 253
+ * from 10.206.0.1 to 10.207.9.5 with @len bytes of payload, until @want
+ * or 10 s (liveness); frames of the wrong shape count in *@bad.
+ */
+static unsigned int
+frame_sink_count(int fd, unsigned int want, size_t len, unsigned int *bad)
+{
+	int64_t end = xk_test_now_us() + 10 * 1000 * 1000;
+	uint8_t buf[2048], src[ETHER_ADDR_LEN], dst[ETHER_ADDR_LEN];
+	struct ifreq ifr;
+	unsigned int got = 0;
+	ssize_t n;
+
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "xkl0");
+	assert_int_equal(ioctl(fd, SIOCGIFHWADDR, &ifr), 0);
+	memcpy(src, ifr.ifr_hwaddr.sa_data, ETHER_ADDR_LEN);
+	strcpy(ifr.ifr_name, "xkl1");
+	assert_int_equal(ioctl(fd, SIOCGIFHWADDR, &ifr), 0);
+	memcpy(dst, ifr.ifr_hwaddr.sa_data, ETHER_ADDR_LEN);
+	*bad = 0;
+	while (got + *bad < want && xk_test_now_us() < end) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, 100) <= 0) {
+			continue;
+		}
+		while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+			const struct ether_header *eh = (const void *)buf;
+			const struct ip *ip = (const void *)(eh + 1);
+
+			if ((size_t)n < sizeof(*eh) + sizeof(*ip) ||
+			    ip->ip_p != 253 ||
+			    ip->ip_dst.s_addr != htonl(0x0acf0905)) {
+				continue;	/* not ours (ARP, ...) */
+			}
+			if ((size_t)n == sizeof(*eh) + sizeof(*ip) + len &&
+			    memcmp(eh->ether_dhost, dst, sizeof(dst)) == 0 &&
+			    memcmp(eh->ether_shost, src, sizeof(src)) == 0 &&
+			    ntohs(ip->ip_len) == sizeof(*ip) + len &&
+			    ip->ip_src.s_addr == htonl(0x0ace0001)) {
+				got++;
+			} else {
+				(*bad)++;
+			}
+		}
+	}
+	return got;
+}
+
+/*
+ * A resolved next hop out of an Ethernet interface: the packets leave
+ * through xkl0's TX ring, framed for the host's neighbour entry, every
+ * one counted once (txring, if_opackets) and none the raw socket's way
+ * (XKPI_LINUX_TX=ring, the default).  With XKPI_LINUX_TX=raw the same
+ * packets take the raw socket's way and arrive as well.
+ */
+static void
+test_tx_ring(void **state)
+{
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.backend = "linux",
+	    .ifaces = "xkl0");
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	unsigned int bad;
+	socket_t so;
+	int fd;
+
+	(void)state;
+	NEED_NS();
+	assert_int_equal(sh(TX_ROUTE), 0);
+	fd = frame_sink_open();
+	inet_pton(AF_INET, "10.207.9.5", &to.sin_addr);
+	for (int raw = 0; raw < 2; raw++) {
+		if (raw) {
+			setenv("XKPI_LINUX_TX", "raw", 1);
+		}
+		assert_int_equal(xkpi_init(&cfg), 0);
+		unsetenv("XKPI_LINUX_TX");
+		assert_int_equal(sock_socket(PF_INET, SOCK_RAW, 253, NULL,
+		    NULL, &so), 0);
+		for (int i = 0; i < 1000; i++) {
+			assert_int_equal(send1(so, &to), 0);
+		}
+		assert_int_equal(frame_sink_count(fd, 1000, 32, &bad), 1000);
+		assert_int_equal(bad, 0);
+		sock_close(so);
+		/* Counted once the host took them (just after, maybe). */
+		assert_int_equal(wait_stat("if.xkl0.opackets", 1000), 1000);
+		assert_int_equal(xk_test_stat("if.xkl0.oqdrops"), 0);
+		assert_int_equal(xk_test_stat("be.linux.xkl0.txring"),
+		    raw ? 0 : 1000);
+		assert_int_equal(xk_test_stat("be.linux.xkl0.txring_full"), 0);
+		xkpi_shutdown();
+	}
+	close(fd);
+}
+
+/*
+ * With the loop held still: a packet to a next hop the host has not
+ * resolved (10.207.9.6) takes the raw socket's way, where the host
+ * resolves it; one to the resolved 10.207.9.5 follows it there rather
+ * than overtake it; once the queue has left, the ring takes them again.
+ */
+static void
+test_tx_ring_order(void **state)
+{
+	struct sockaddr_in to5 = { .sin_family = AF_INET }, to6 = to5;
+	struct event_base *base;
+	socket_t so;
+
+	(void)state;
+	NEED_NS();
+	assert_int_equal(sh(TX_ROUTE), 0);
+	inet_pton(AF_INET, "10.207.9.5", &to5.sin_addr);
+	inet_pton(AF_INET, "10.207.9.6", &to6.sin_addr);
+	base = start_on_base("auto", "xkl0");
+	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, 253, NULL, NULL, &so),
+	    0);
+	assert_int_equal(send1(so, &to6), 0);
+	assert_int_equal(send1(so, &to5), 0);
+	assert_int_equal(xk_test_stat("be.linux.xkl0.txring"), 0);
+	for (int i = 0; i < 100 && xk_test_stat("if.xkl0.opackets") < 2;
+	    i++) {
+		(void)turns_until(base, 2);
+	}
+	assert_int_equal(xk_test_stat("if.xkl0.opackets"), 2);
+	assert_int_equal(send1(so, &to5), 0);
+	for (int i = 0; i < 100 && xk_test_stat("be.linux.xkl0.txring") < 1;
+	    i++) {
+		(void)turns_until(base, 2);
+	}
+	assert_int_equal(xk_test_stat("be.linux.xkl0.txring"), 1);
+	assert_int_equal(xk_test_stat("if.xkl0.opackets"), 3);
+	sock_close(so);
+	stop_on_base(base);
+}
+
+/*
+ * The host holds the frames back (a slow queue discipline, the socket's
+ * buffer full): the ring fills, and the next send is ENOBUFS, counted
+ * (txring_full).  At shutdown what the host has not taken is discarded
+ * and counted: every packet accepted is sent or lost, once.
+ */
+static void
+test_tx_ring_full(void **state)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	struct event_base *base;
+	uint64_t taken, accepted = 0;
+	unsigned int lost = 0;
+	const char *msgs, *p;
+	errno_t error = 0;
+	socket_t so;
+
+	(void)state;
+	NEED_NS();
+	assert_int_equal(sh(TX_ROUTE " && " SLOW_QDISC), 0);
+	inet_pton(AF_INET, "10.207.9.5", &to.sin_addr);
+	base = start_on_base("auto", "xkl0");
+	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, 253, NULL, NULL, &so),
+	    0);
+	while (accepted < 20000 && (error = send1(so, &to)) == 0) {
+		accepted++;
+	}
+	assert_int_equal(error, ENOBUFS);
+	assert_int_equal(xk_test_stat("be.linux.xkl0.txring_full"), 1);
+	taken = xk_test_stat("be.linux.xkl0.txring");
+	print_message("accepted %llu, the host took %llu\n",
+	    (unsigned long long)accepted, (unsigned long long)taken);
+	/*
+	 * The ring's 1024 frames filled once at least; no more wait than
+	 * it holds (frames the host took but still holds are not free).
+	 */
+	assert_true(accepted >= 1024 && accepted - taken <= 1024);
+	assert_int_equal(xk_test_stat("if.xkl0.opackets"), taken);
+	sock_close(so);
+	xk_test_log_keep();
+	stop_on_base(base);
+	msgs = xk_test_log_kept();
+	print_message("%s", msgs);
+	assert_non_null(p = strstr(msgs, "linux: "));
+	assert_int_equal(sscanf(p, "linux: %u queued packet(s) did not leave "
+	    "by shutdown", &lost), 1);
+	/* The host took a few more while the drain waited, no more. */
+	assert_true(lost > 0 && lost <= accepted - taken);
+}
+
 /*
  * Without CAP_NET_RAW the backend does not open: EPERM, as the kernel.
  * The child (forked, not exec'd: under valgrind /proc/self/exe is
@@ -722,6 +952,9 @@ main(void)
 		cmocka_unit_test_teardown(test_shutdown_bound, teardown_base),
 		cmocka_unit_test_teardown(test_exit_drains, teardown_base),
 		cmocka_unit_test_teardown(test_exit_bound, teardown_base),
+		cmocka_unit_test_teardown(test_tx_ring, teardown_base),
+		cmocka_unit_test_teardown(test_tx_ring_order, teardown_base),
+		cmocka_unit_test_teardown(test_tx_ring_full, teardown_base),
 	};
 
 	/* Before any thread: a namespace of our own, with a veth pair. */
