@@ -179,6 +179,7 @@ bare_open(struct consumer *c)
 	}
 	fd = mnl_socket_get_fd(c->c_nl);
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	memset(&u, 0, sizeof(u));	/* no uninitialised padding sent */
 	nlh = nfq_nlmsg_put(u.buf, NFQNL_MSG_CONFIG, IPF_QUEUE);
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
 	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);

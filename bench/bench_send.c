@@ -361,6 +361,7 @@ bare_open(struct bare *b, int queue)
 	    mnl_socket_bind(b->b_nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		return errno;
 	}
+	memset(&u, 0, sizeof(u));	/* no uninitialised padding sent */
 	nlh = nfq_nlmsg_put(u.buf, NFQNL_MSG_CONFIG, (uint32_t)queue);
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET6, NFQNL_CFG_CMD_BIND);
 	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
