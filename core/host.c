@@ -380,6 +380,25 @@ host_rx_stream(struct __socket *so)
 	xk_sorwakeup_locked(so);
 }
 
+/*
+ * A receive on the loop thread found the buffer empty: the loop cannot
+ * read for it meanwhile (it runs the caller, an upcall), so read what the
+ * host already holds, as XNU's input path fills so_rcv while an upcall
+ * runs.
+ */
+static void
+host_rcvpull(struct __socket *so)
+{
+	if ((so->so_options & SO_OPT_ACCEPTCONN) || !host_want_read(so)) {
+		return;
+	}
+	if (is_stream(so)) {
+		host_rx_stream(so);
+	} else {
+		host_rx_dgram(so);
+	}
+}
+
 static void
 host_accept_locked(struct __socket *so)
 {
@@ -780,7 +799,8 @@ host_listen(struct __socket *so, int backlog)
 	.pr_ctloutput = host_ctloutput,					\
 	.pr_sockaddr = host_sockaddr,					\
 	.pr_peeraddr = host_peeraddr,					\
-	.pr_loop = host_loop
+	.pr_loop = host_loop,						\
+	.pr_rcvpull = host_rcvpull
 
 static int
 host_listen_notsupp(struct __socket *so, int backlog)

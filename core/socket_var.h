@@ -173,6 +173,7 @@ typedef int	pr_sockaddr_t(struct __socket *so,
 		    struct sockaddr_storage *ss, socklen_t *len);
 typedef int	pr_listen_t(struct __socket *so, int backlog);
 typedef void	pr_loop_t(struct __socket *so, uint32_t pend);
+typedef void	pr_rcvpull_t(struct __socket *so);
 
 #define XK_PR_ANY	(-1)	/* pr_protocol: any protocol number */
 
@@ -201,6 +202,8 @@ struct xk_protosw {
 	pr_sockaddr_t	*pr_peeraddr;
 	pr_listen_t	*pr_listen;
 	pr_loop_t	*pr_loop;	/* loop-thread work, locked */
+	pr_rcvpull_t	*pr_rcvpull;	/* loop thread, locked: read what the
+					   host holds now (may be NULL) */
 };
 
 /* The protocol switch (core/proto.c). */

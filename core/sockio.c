@@ -448,7 +448,7 @@ xk_soreceive(struct __socket *so, struct msghdr *msg, struct __mbuf **mp,
 {
 	const struct xk_protosw *pr = so->so_proto;
 	size_t want = *resid, got = 0, took;
-	bool nbio;
+	bool nbio, pulled = false;
 	int error = 0, rflags = 0;
 	gint64 deadline;
 
@@ -470,6 +470,14 @@ xk_soreceive(struct __socket *so, struct msghdr *msg, struct __mbuf **mp,
 		if (so->so_flags & SOF_CLOSED) {
 			error = EBADF;
 			break;
+		}
+		if (so->so_rcv.sb_cc == 0 && !pulled &&
+		    pr->pr_rcvpull != NULL && xk_on_loop_thread() &&
+		    !(so->so_flags & SOF_DETACHED)) {
+			/* In an upcall: what the host holds is there to read. */
+			pulled = true;
+			pr->pr_rcvpull(so);
+			continue;
 		}
 		if (so->so_rcv.sb_cc == 0) {
 			if (got > 0 && !(flags & MSG_WAITALL)) {

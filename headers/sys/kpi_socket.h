@@ -56,7 +56,11 @@
  *     functions as their `how`.  Inside an upcall every KPI function may
  *     be called, on any socket including the upcall's own, and none of
  *     them waits: where a call would block on another thread it returns
- *     EWOULDBLOCK (EINPROGRESS for a connect) instead.  Because there is
+ *     EWOULDBLOCK (EINPROGRESS for a connect) instead.  A receive there
+ *     that finds the buffer empty first reads what the host socket
+ *     already holds, since the loop thread that would have filled the
+ *     buffer is busy running the upcall; so, as on XNU, data that arrived
+ *     while the upcall ran is seen by it.  Because there is
  *     one loop thread, upcalls never run concurrently with each other in
  *     xkpi, whereas XNU may run them on several threads at once; code
  *     meant to run on both should not rely on this.

@@ -4214,6 +4214,90 @@ test_kpi_calls_inside_upcall(void **state)
 	sock_close(s);
 }
 
+/*
+ * XNU's input path fills so_rcv while an upcall runs, so a receive made
+ * in the upcall sees what arrived meanwhile.  Here the loop thread is
+ * busy running the upcall: the receive reads what the host already
+ * holds.  The upcall takes the first message, sends a second to itself
+ * and receives with MSG_DONTWAIT until it comes (the host's delivery is
+ * quick, not instant): without reading through, it never would, since
+ * only the busy loop thread fills the buffer.
+ */
+struct readthrough {
+	socket_t	 rt_peer;
+	struct sockaddr_storage rt_to;	/* the upcall's socket */
+	atomic_int	 rt_calls;
+	atomic_int	 rt_done;
+	atomic_int	 rt_second;	/* bytes of the second message seen */
+	atomic_int	 rt_tries;
+};
+
+static void
+readthrough_cb(socket_t so, void *cookie, int waitf)
+{
+	struct readthrough *rt = cookie;
+	int64_t end = xk_test_now_us() + (int64_t)XK_TEST_WAIT_MS * 1000;
+	char buf[64];
+	size_t got;
+
+	xk_test_upcall_check(waitf);
+	if (atomic_fetch_add(&rt->rt_calls, 1) != 0) {
+		return;
+	}
+	if (xk_test_recv(so, buf, sizeof(buf), MSG_DONTWAIT, &got) != 0 ||
+	    got != 3) {
+		atomic_store(&rt->rt_done, -1);
+		return;
+	}
+	xk_test_send(rt->rt_peer, rt->rt_to.ss_family == 0 ? NULL : &rt->rt_to,
+	    4, 3);
+	while (xk_test_now_us() < end) {
+		atomic_fetch_add(&rt->rt_tries, 1);
+		if (xk_test_recv(so, buf, sizeof(buf), MSG_DONTWAIT,
+		    &got) == 0) {
+			atomic_store(&rt->rt_second, (int)got);
+			break;
+		}
+		xk_test_sleep_ms(1);
+	}
+	atomic_store(&rt->rt_done, 1);
+}
+
+static void
+test_receive_in_upcall_reads_host_udp(void **state)
+{
+	struct readthrough rt = { 0 };
+	socket_t so;
+
+	(void)state;
+	so = xk_test_udp(AF_INET, readthrough_cb, &rt, &rt.rt_to);
+	rt.rt_peer = xk_test_udp(AF_INET, NULL, NULL, NULL);
+	xk_test_send_ok(rt.rt_peer, &rt.rt_to, 3, 0);
+	xk_test_await(&rt.rt_done, 1, "the upcall's second receive");
+	assert_int_equal(atomic_load(&rt.rt_done), 1);
+	assert_int_equal(atomic_load(&rt.rt_second), 4);
+	sock_close(rt.rt_peer);
+	sock_close(so);
+}
+
+static void
+test_receive_in_upcall_reads_host_tcp(void **state)
+{
+	struct readthrough rt = { 0 };
+	socket_t c, s;
+
+	(void)state;
+	xk_test_tcp_pair(AF_INET, &c, &s);
+	rt.rt_peer = c;
+	assert_int_equal(sock_setupcall(s, readthrough_cb, &rt), 0);
+	xk_test_send_ok(c, NULL, 3, 0);
+	xk_test_await(&rt.rt_done, 1, "the upcall's second receive");
+	assert_int_equal(atomic_load(&rt.rt_done), 1);
+	assert_int_equal(atomic_load(&rt.rt_second), 4);
+	sock_close(c);
+	sock_close(s);
+}
+
 /* The library's life (xkpi.h) */
 
 /* Puts the default configuration back (XKPI_LOG wins if set). */
@@ -4720,6 +4804,8 @@ main(void)
 		T(test_receivembuf_truncates),
 		T(test_receivembuf_stream),
 		T(test_receivembuf_stream_pkthdr),
+		T(test_receive_in_upcall_reads_host_udp),
+		T(test_receive_in_upcall_reads_host_tcp),
 		T(test_send_bad_args_are_einval),
 		T(test_send_short_control_is_einval),
 		T(test_send_unconnected_errors),
