@@ -422,7 +422,8 @@ bare_pcap_open(struct rx *r)
 		return EIO;
 	}
 	r->r_pcap = p;
-	(void)pc.set_snaplen(p, 262144);
+	/* The MTU (1500), a link header and a VLAN tag, as the backend. */
+	(void)pc.set_snaplen(p, 1500 + 14 + 4);
 	(void)pc.set_promisc(p, 0);
 	(void)pc.set_immediate_mode(p, 1);
 	(void)pc.set_buffer_size(p, 4 * 1024 * 1024);

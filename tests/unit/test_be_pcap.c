@@ -3,7 +3,8 @@
  * veth pair, the library in one of them.  Pings from the peer reach KPI
  * raw sockets; KPI raw sockets reach the peer, through neighbour
  * resolution (the first packet is held, then sent); unreachable next hops
- * fail with EHOSTUNREACH; the counters show all of it.
+ * fail with EHOSTUNREACH; a burst of small packets fits the capture
+ * ring; the counters show all of it.
  *
  * Needs root, iproute2 and ping; skipped otherwise, or when the pcap
  * backend is not built.  Addresses: 10.99.0.0/24 and fd00:99::/64, inside
@@ -43,6 +44,7 @@
 #include <sys/kpi_socket.h>
 #include <xkpi.h>
 
+#include "core/socket_var.h"
 #include "tests/lib/xk_test.h"
 
 #define WAIT_MS		XK_TEST_WAIT_MS	/* the liveness bound */
@@ -587,6 +589,48 @@ test_ping_in6(void **state)
 }
 
 /*
+ * 300 echo requests from the peer while the loop cannot read (the core
+ * lock held): all wait in the capture ring, none is dropped, and all
+ * reach a KPI raw socket afterwards.  With the frames sized for the
+ * largest snapshot libpcap allows, the ring held 16 of them.
+ */
+static void
+test_burst_fits(void **state)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	socket_t so;
+	uint64_t rx0, drop0;
+	uint8_t buf[64];
+
+	(void)state;
+	SKIP_UNLESS_READY();
+	so = kpi_icmp(AF_INET);
+	assert_int_equal(inet_pton(AF_INET, A_ADDR4, &to.sin_addr), 1);
+	/* The peer knows our link address first: nothing waits on ARP. */
+	assert_int_equal(sh("ip netns exec %s ping -4 -n -q -c 1 -W %d %s "
+	    ">/dev/null", ns_b, WAIT_MS / 1000, A_ADDR4), 0);
+	drop0 = pcap_stat("kernel_drop");
+	rx0 = pcap_stat("received");
+	xk_core_lock();
+	for (int i = 0; i < 300; i++) {
+		size_t len = echo_build(buf, AF_INET, 0x7a7a);
+
+		if (sendto(peer4, buf, len, 0, (struct sockaddr *)&to,
+		    sizeof(to)) != (ssize_t)len) {
+			xk_core_unlock();
+			fail_msg("sendto: %s", strerror(errno));
+		}
+	}
+	xk_core_unlock();
+	assert_int_equal(kpi_count_echo(so, AF_INET, ICMP_ECHO, 0x7a7a,
+	    B_ADDR4, 300), 300);
+	assert_true(pcap_stat("received") >= rx0 + 300);
+	assert_int_equal(pcap_stat("kernel_drop"), drop0);
+	sock_close(so);
+	peer_drain();
+}
+
+/*
  * A KPI echo request to a neighbour nobody has resolved yet: held, then
  * sent; the peer sees it and its reply comes back to the KPI socket.  The
  * next one finds the neighbour and goes straight out.
@@ -843,6 +887,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_ping_in4, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ping_in6, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_burst_fits, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_echo_out4, setup,
 		    teardown),
