@@ -222,7 +222,9 @@ ifnet_list_get(ifnet_family_t family, ifnet_t **interfaces, uint32_t *count)
 		g_ptr_array_free(c.list, TRUE);
 		return ENOMEM;
 	}
-	memcpy(out, c.list->pdata, c.list->len * sizeof(*out));
+	if (c.list->len > 0) {
+		memcpy(out, c.list->pdata, c.list->len * sizeof(*out));
+	}
 	*count = c.list->len;
 	*interfaces = out;
 	g_ptr_array_free(c.list, TRUE);
