@@ -181,6 +181,15 @@ out:
 	return error;
 }
 
+int
+sha1_buf(EVP_MD_CTX *ctx, const uint8_t *p, size_t len, uint8_t out[20])
+{
+	const uint8_t *pp[1] = { p };
+	const size_t nn[1] = { len };
+
+	return sha1_iov(ctx, pp, nn, 1, out) == CGA_OK ? 0 : ENOMEM;
+}
+
 static int
 hash2_ctx(EVP_MD_CTX *ctx, const uint8_t mod[CGA_MOD_LEN],
     const uint8_t *key, size_t keylen, const uint8_t *ext, size_t extlen,
@@ -404,6 +413,83 @@ key_from_der(const uint8_t *der, size_t len)
 		return NULL;
 	}
 	return key;
+}
+
+void
+key_cache_init(struct key_cache *kc, size_t max)
+{
+	memset(kc, 0, sizeof(*kc));
+	kc->kc_max = max == 0 || max > KEY_CACHE_MAX ? KEY_CACHE_MAX : max;
+}
+
+static void
+key_ent_clear(struct key_ent *ke)
+{
+	EVP_PKEY_CTX_free(ke->ke_vctx);
+	EVP_PKEY_free(ke->ke_key);
+	free(ke->ke_der);
+	memset(ke, 0, sizeof(*ke));
+}
+
+/*
+ * The entry of the key whose DER is @der, decoded now if it is not
+ * there; NULL when it does not decode (or no memory).  The entry stays
+ * the cache's, valid until the next key_cache_get() or key_cache_fini().
+ */
+struct key_ent *
+key_cache_get(struct key_cache *kc, const uint8_t *der, size_t len)
+{
+	struct key_ent *ke;
+	EVP_PKEY *key;
+	uint8_t *copy;
+	size_t i;
+
+	for (i = 0; i < kc->kc_n; i++) {
+		ke = &kc->kc_ent[i];
+		if (ke->ke_derlen == len && memcmp(ke->ke_der, der, len) == 0) {
+			ke->ke_used = ++kc->kc_tick;
+			kc->kc_hits++;
+			return ke;
+		}
+	}
+	kc->kc_misses++;
+	if ((key = key_from_der(der, len)) == NULL) {
+		return NULL;
+	}
+	if ((copy = malloc(len)) == NULL) {
+		EVP_PKEY_free(key);
+		return NULL;
+	}
+	memcpy(copy, der, len);
+	if (kc->kc_n < kc->kc_max) {
+		ke = &kc->kc_ent[kc->kc_n++];
+	} else {
+		ke = &kc->kc_ent[0];
+		for (i = 1; i < kc->kc_n; i++) {
+			if (kc->kc_ent[i].ke_used < ke->ke_used) {
+				ke = &kc->kc_ent[i];
+			}
+		}
+		key_ent_clear(ke);
+		kc->kc_evicted++;
+	}
+	ke->ke_der = copy;
+	ke->ke_derlen = len;
+	ke->ke_key = key;
+	snd_keyhash(der, len, ke->ke_hash);
+	ke->ke_used = ++kc->kc_tick;
+	return ke;
+}
+
+void
+key_cache_fini(struct key_cache *kc)
+{
+	size_t i;
+
+	for (i = 0; i < kc->kc_n; i++) {
+		key_ent_clear(&kc->kc_ent[i]);
+	}
+	memset(kc, 0, sizeof(*kc));
 }
 
 /* An RSA key (PKCS#1 v1.5 signing: not RSA-PSS) of the bits allowed. */

@@ -86,14 +86,43 @@ sd_init(struct sendd *sd, EVP_PKEY *key, const uint8_t *params,
 	sd->sd_minbits = KEY_BITS_MIN;
 	sd->sd_maxbits = KEY_BITS_MAX;
 	sd->sd_clock = ts_now;
+	key_cache_init(&sd->sd_keys, KEY_CACHE_MAX);
 	return 0;
 }
 
-/* The key stays the caller's. */
+/*
+ * Frees the contexts and the peers' keys sd_output() and sd_input()
+ * made; the key stays the caller's.
+ */
 void
 sd_fini(struct sendd *sd)
 {
+	key_cache_fini(&sd->sd_keys);
+	EVP_PKEY_CTX_free(sd->sd_sctx);
+	EVP_MD_CTX_free(sd->sd_md);
 	memset(sd, 0, sizeof(*sd));
+}
+
+/*
+ * The context that signs with sd_key, made on first use (and again if
+ * sd_key was changed); NULL when it cannot be made.  The digest context
+ * is made with it; without one, each digest makes its own.
+ */
+static EVP_PKEY_CTX *
+sd_signer(struct sendd *sd)
+{
+	if (sd->sd_sctx != NULL &&
+	    EVP_PKEY_CTX_get0_pkey(sd->sd_sctx) != sd->sd_key) {
+		EVP_PKEY_CTX_free(sd->sd_sctx);
+		sd->sd_sctx = NULL;
+	}
+	if (sd->sd_sctx == NULL) {
+		sd->sd_sctx = snd_ctx(sd->sd_key, 1);
+	}
+	if (sd->sd_md == NULL) {
+		sd->sd_md = EVP_MD_CTX_new();
+	}
+	return sd->sd_sctx;
 }
 
 /* The counter of a message nd_parse() refused, in or out. */
@@ -199,7 +228,8 @@ sd_output(struct sendd *sd, uint8_t *pkt, size_t len, size_t cap,
 		return SD_DROP;
 	}
 	if (snd_signed_octets(pkt, n, sd->sd_data, sizeof(sd->sd_data),
-	    &dlen) != 0 || snd_sign(sd->sd_key, sd->sd_data, dlen, sig,
+	    &dlen) != 0 || sd_signer(sd) == NULL ||
+	    snd_sign_ctx(sd->sd_sctx, sd->sd_md, sd->sd_data, dlen, sig,
 	    sizeof(sig), &siglen) != 0) {
 		sd->sd_ctr[SD_OUT_DROP_SIGN]++;
 		return SD_DROP;
@@ -248,8 +278,7 @@ sd_input(struct sendd *sd, uint8_t *pkt, size_t len, int ifidx,
 	const uint8_t *params, *sig;
 	struct cga_params cp;
 	struct nd_msg m;
-	EVP_PKEY *pub = NULL;
-	uint8_t keyhash[16];
+	struct key_ent *ke;
 	size_t plen, dlen, siglen, nlen;
 	uint64_t tsraw;
 	int64_t now;
@@ -298,23 +327,32 @@ sd_input(struct sendd *sd, uint8_t *pkt, size_t len, int ifidx,
 		sd->sd_ctr[SD_IN_DROP_CGA]++;
 		return SD_DROP;
 	}
-	if ((pub = key_from_der(cp.cp_key, cp.cp_keylen)) == NULL ||
-	    key_check(pub, sd->sd_minbits, sd->sd_maxbits) != 0) {
+	/* Decoded once per peer (its bounds checked every time). */
+	if ((ke = key_cache_get(&sd->sd_keys, cp.cp_key,
+	    cp.cp_keylen)) == NULL ||
+	    key_check(ke->ke_key, sd->sd_minbits, sd->sd_maxbits) != 0) {
 		sd->sd_ctr[SD_IN_DROP_KEY]++;
 		goto out;
 	}
-	snd_keyhash(cp.cp_key, cp.cp_keylen, keyhash);
-	if (memcmp(pkt + m.nm_sig + 4, keyhash, sizeof(keyhash)) != 0) {
+	if (memcmp(pkt + m.nm_sig + 4, ke->ke_hash,
+	    sizeof(ke->ke_hash)) != 0) {
 		sd->sd_ctr[SD_IN_DROP_KEYHASH]++;
 		goto out;
 	}
+	if (ke->ke_vctx == NULL) {
+		ke->ke_vctx = snd_ctx(ke->ke_key, 0);
+	}
+	if (sd->sd_md == NULL) {
+		sd->sd_md = EVP_MD_CTX_new();
+	}
 	/* The signature is as long as the modulus; padding follows. */
 	sig = pkt + m.nm_sig + 20;
-	siglen = (size_t)EVP_PKEY_get_size(pub);
-	if (siglen > m.nm_sigend - m.nm_sig - 20 ||
+	siglen = (size_t)EVP_PKEY_get_size(ke->ke_key);
+	if (siglen > m.nm_sigend - m.nm_sig - 20 || ke->ke_vctx == NULL ||
 	    snd_signed_octets(pkt, m.nm_sig, sd->sd_data,
 	    sizeof(sd->sd_data), &dlen) != 0 ||
-	    snd_verify(pub, sd->sd_data, dlen, sig, siglen) != 0) {
+	    snd_verify_ctx(ke->ke_vctx, sd->sd_md, sd->sd_data, dlen, sig,
+	    siglen) != 0) {
 		sd->sd_ctr[SD_IN_DROP_SIG]++;
 		goto out;
 	}
@@ -392,6 +430,5 @@ sd_input(struct sendd *sd, uint8_t *pkt, size_t len, int ifidx,
 	sd->sd_ctr[SD_IN_SECURED]++;
 	verdict = SD_PASS;
 out:
-	EVP_PKEY_free(pub);
 	return verdict;
 }

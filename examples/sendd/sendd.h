@@ -116,6 +116,44 @@ int	key_der(EVP_PKEY *key, uint8_t **derp, size_t *lenp);
 EVP_PKEY *key_from_der(const uint8_t *der, size_t len);
 int	key_check(EVP_PKEY *key, int minbits, int maxbits);
 
+/* SHA-1 of @len bytes, in @ctx (one made for the call if NULL): 0, ENOMEM. */
+int	sha1_buf(EVP_MD_CTX *ctx, const uint8_t *p, size_t len,
+	    uint8_t out[20]);
+
+/*
+ * Peers' keys, decoded once: OpenSSL 3's d2i_PUBKEY() costs more than
+ * the verification itself.  An entry is found by its DER, compared
+ * whole (not by a hash of it); it keeps the decoded key, its key hash
+ * (snd_keyhash()) and a context that verifies with it.  At most kc_max
+ * entries (KEY_CACHE_MAX unless a test lowers it); when full, the entry
+ * found longest ago gives way.  Keys that do not decode are not kept.
+ */
+#define KEY_CACHE_MAX		64
+
+struct key_ent {
+	uint8_t		*ke_der;	/* a copy of the DER */
+	size_t		 ke_derlen;
+	EVP_PKEY	*ke_key;
+	EVP_PKEY_CTX	*ke_vctx;	/* snd_ctx(ke_key, 0), on first use */
+	uint8_t		 ke_hash[16];	/* snd_keyhash() of the DER */
+	uint64_t	 ke_used;	/* kc_tick when last found */
+};
+
+struct key_cache {
+	struct key_ent	 kc_ent[KEY_CACHE_MAX];
+	size_t		 kc_n;		/* entries in use: the first kc_n */
+	size_t		 kc_max;	/* 1 to KEY_CACHE_MAX */
+	uint64_t	 kc_tick;
+	uint64_t	 kc_hits;	/* found */
+	uint64_t	 kc_misses;	/* decoded (or not: NULL) */
+	uint64_t	 kc_evicted;	/* given way to another */
+};
+
+void	key_cache_init(struct key_cache *kc, size_t max);
+struct key_ent *key_cache_get(struct key_cache *kc, const uint8_t *der,
+	    size_t len);
+void	key_cache_fini(struct key_cache *kc);
+
 /*
  * A Neighbor Discovery message, parsed in place: offsets from the start
  * of the IPv6 header.  An option offset of 0 means none; options after
@@ -283,6 +321,18 @@ int	snd_verify(EVP_PKEY *pub, const uint8_t *data, size_t len,
 	    const uint8_t *sig, size_t siglen);
 
 /*
+ * The same with a context made once per key (snd_ctx(): @sign 1 to
+ * sign, 0 to verify; EVP_PKEY_CTX_free() it) and a digest context
+ * reused from message to message (@md; NULL: one made for the call).
+ */
+EVP_PKEY_CTX *snd_ctx(EVP_PKEY *key, int sign);
+int	snd_sign_ctx(EVP_PKEY_CTX *ctx, EVP_MD_CTX *md, const uint8_t *data,
+	    size_t len, uint8_t *sig, size_t cap, size_t *siglenp);
+int	snd_verify_ctx(EVP_PKEY_CTX *ctx, EVP_MD_CTX *md,
+	    const uint8_t *data, size_t len, const uint8_t *sig,
+	    size_t siglen);
+
+/*
  * The daemon: one CGA on one interface, its key, the caches and the
  * counters.  Callers serialise calls on one struct sendd.
  */
@@ -302,6 +352,9 @@ struct sendd {
 	struct nonce_cache sd_nonce_in;	/* the peers' */
 	uint64_t	 sd_ctr[SD_NCOUNTERS];
 	uint8_t		 sd_data[SND_RCVBUF + 48]; /* the signed octets */
+	EVP_PKEY_CTX	*sd_sctx;	/* signs with sd_key: made once */
+	EVP_MD_CTX	*sd_md;		/* hashes the signed octets */
+	struct key_cache sd_keys;	/* the peers' keys */
 };
 
 /* What to do with a message. */

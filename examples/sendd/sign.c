@@ -72,56 +72,95 @@ snd_keyhash(const uint8_t *der, size_t len, uint8_t out[16])
 	memcpy(out, md, 16);
 }
 
-/* RSASSA-PKCS1-v1_5 with SHA-1 (RFC 3971 5.2). */
+/*
+ * RSASSA-PKCS1-v1_5 with SHA-1 (RFC 3971 5.2): the digest made apart,
+ * then signed or verified with a context set up once for the key, as
+ * EVP_DigestSign() and EVP_DigestVerify() would do it (the same
+ * DigestInfo, the same signature) without setting a context up again
+ * for each message.  NULL when @key cannot do it (not RSA, no memory).
+ */
+EVP_PKEY_CTX *
+snd_ctx(EVP_PKEY *key, int sign)
+{
+	EVP_PKEY_CTX *ctx;
+
+	if (key == NULL || (ctx = EVP_PKEY_CTX_new(key, NULL)) == NULL) {
+		return NULL;
+	}
+	if ((sign ? EVP_PKEY_sign_init(ctx) : EVP_PKEY_verify_init(ctx)) !=
+	    1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1 ||
+	    EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha1()) != 1) {
+		EVP_PKEY_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+int
+snd_sign_ctx(EVP_PKEY_CTX *ctx, EVP_MD_CTX *md, const uint8_t *data,
+    size_t len, uint8_t *sig, size_t cap, size_t *siglenp)
+{
+	uint8_t digest[20];
+	size_t n = cap;
+
+	if ((size_t)EVP_PKEY_get_size(EVP_PKEY_CTX_get0_pkey(ctx)) > cap) {
+		return EMSGSIZE;
+	}
+	if (sha1_buf(md, data, len, digest) != 0) {
+		return ENOMEM;
+	}
+	if (EVP_PKEY_sign(ctx, sig, &n, digest, sizeof(digest)) != 1) {
+		return EINVAL;
+	}
+	*siglenp = n;
+	return 0;
+}
+
+/* 0 when @sig is the signature of @data by the key of @ctx. */
+int
+snd_verify_ctx(EVP_PKEY_CTX *ctx, EVP_MD_CTX *md, const uint8_t *data,
+    size_t len, const uint8_t *sig, size_t siglen)
+{
+	uint8_t digest[20];
+
+	if (sha1_buf(md, data, len, digest) != 0) {
+		return ENOMEM;
+	}
+	if (EVP_PKEY_verify(ctx, sig, siglen, digest, sizeof(digest)) != 1) {
+		return EBADMSG;
+	}
+	return 0;
+}
+
+/* The same, a context made for the call. */
 int
 snd_sign(EVP_PKEY *key, const uint8_t *data, size_t len, uint8_t *sig,
     size_t cap, size_t *siglenp)
 {
-	EVP_PKEY_CTX *pctx;
-	EVP_MD_CTX *ctx;
-	size_t n = cap;
-	int error = EINVAL;
+	EVP_PKEY_CTX *ctx;
+	int error;
 
-	if ((ctx = EVP_MD_CTX_new()) == NULL) {
-		return ENOMEM;
+	if ((ctx = snd_ctx(key, 1)) == NULL) {
+		return EINVAL;
 	}
-	if (EVP_DigestSignInit_ex(ctx, &pctx, "SHA1", NULL, NULL, key,
-	    NULL) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) {
-		goto out;
-	}
-	if ((size_t)EVP_PKEY_get_size(key) > cap) {
-		error = EMSGSIZE;
-		goto out;
-	}
-	if (EVP_DigestSign(ctx, sig, &n, data, len) == 1) {
-		*siglenp = n;
-		error = 0;
-	}
-out:
-	EVP_MD_CTX_free(ctx);
+	error = snd_sign_ctx(ctx, NULL, data, len, sig, cap, siglenp);
+	EVP_PKEY_CTX_free(ctx);
 	return error;
 }
 
-/* 0 when @sig is @pub's signature of @data. */
 int
 snd_verify(EVP_PKEY *pub, const uint8_t *data, size_t len,
     const uint8_t *sig, size_t siglen)
 {
-	EVP_PKEY_CTX *pctx;
-	EVP_MD_CTX *ctx;
-	int error = EBADMSG;
+	EVP_PKEY_CTX *ctx;
+	int error;
 
-	if ((ctx = EVP_MD_CTX_new()) == NULL) {
-		return ENOMEM;
+	if ((ctx = snd_ctx(pub, 0)) == NULL) {
+		return EBADMSG;
 	}
-	if (EVP_DigestVerifyInit_ex(ctx, &pctx, "SHA1", NULL, NULL, pub,
-	    NULL) == 1 &&
-	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1 &&
-	    EVP_DigestVerify(ctx, sig, siglen, data, len) == 1) {
-		error = 0;
-	}
-	EVP_MD_CTX_free(ctx);
+	error = snd_verify_ctx(ctx, NULL, data, len, sig, siglen);
+	EVP_PKEY_CTX_free(ctx);
 	return error;
 }
 

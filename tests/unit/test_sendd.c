@@ -1434,6 +1434,134 @@ test_key_sizes(void **state)
 	}
 }
 
+/*
+ * A's NA at @ts with its signature made again by @key, A's CGA and key
+ * hash kept.  Verified without the daemon: by @key, not by A's.
+ */
+static size_t
+a_na_signed_by(EVP_PKEY *key, int64_t ts)
+{
+	uint8_t data[2048], sig[512];
+	size_t len, dlen, siglen;
+	struct nd_msg m;
+
+	len = a_na_at(ts);
+	assert_int_equal(nd_parse(pkt, len, &m), ND_OK);
+	assert_int_equal(snd_signed_octets(pkt, m.nm_sig, data, sizeof(data),
+	    &dlen), 0);
+	assert_int_equal(snd_sign(key, data, dlen, sig, sizeof(sig),
+	    &siglen), 0);
+	assert_int_equal(siglen, 128);
+	assert_int_equal(snd_verify(key, data, dlen, sig, siglen), 0);
+	assert_int_not_equal(snd_verify(key_a, data, dlen, sig, siglen), 0);
+	memcpy(pkt + m.nm_sig + 20, sig, siglen);
+	nd_fixup(pkt, len);
+	return len;
+}
+
+/*
+ * Peers' keys are decoded once and found again by their whole DER: the
+ * verdicts are those of a key decoded for each message; when the cache
+ * is full, the entry found longest ago gives way, and its key is
+ * decoded again when it comes back.
+ */
+static void
+test_key_cache(void **state)
+{
+	static struct sendd sd_c;
+	EVP_PKEY *keys[3] = { key_a, key_b, key_1536 };
+	struct key_cache *bk = &sd_b.sd_keys;
+	uint8_t *der[3], hash[16];
+	size_t derlen[3], len, i;
+	struct key_cache kc;
+	struct key_ent *ke, *ka;
+	EVP_PKEY *pa;
+
+	(void)state;
+	/* A's NA: A's key decoded once, then found again. */
+	assert_int_equal(bk->kc_max, KEY_CACHE_MAX);
+	assert_int_equal(b_takes(a_na_at(T0)), SD_PASS);
+	assert_int_equal(bk->kc_n, 1);
+	assert_int_equal(bk->kc_misses, 1);
+	assert_int_equal(bk->kc_hits, 0);
+	pa = bk->kc_ent[0].ke_key;
+	assert_int_equal(EVP_PKEY_eq(pa, key_a), 1);
+	assert_int_equal(b_takes(a_na_at(T0 + TS_SEC)), SD_PASS);
+	assert_int_equal(bk->kc_hits, 1);
+	assert_int_equal(bk->kc_misses, 1);
+	assert_ptr_equal(bk->kc_ent[0].ke_key, pa);
+	/* Signed by B under A's CGA, with A's key cached: dropped. */
+	assert_int_equal(b_takes(a_na_signed_by(key_b, T0 + 2 * TS_SEC)),
+	    SD_DROP);
+	assert_int_equal(sd_b.sd_ctr[SD_IN_DROP_SIG], 1);
+	assert_int_equal(bk->kc_hits, 2);
+	assert_int_equal(bk->kc_misses, 1);
+	/* A's own still verifies on the same entry. */
+	assert_int_equal(b_takes(a_na_at(T0 + 3 * TS_SEC)), SD_PASS);
+	assert_int_equal(bk->kc_hits, 3);
+	assert_int_equal(sd_b.sd_ctr[SD_IN_SECURED], 3);
+
+	/* Room for one: C's key takes A's place, then A's takes C's. */
+	bk->kc_max = 1;
+	daemon_init(&sd_c, key_1536, get_clock_a);
+	len = mk_na(pkt, &sd_c.sd_addr, &sd_c.sd_addr, &sd_c.sd_addr);
+	len = sign_raw(&sd_c, pkt, len, T0, NULL);
+	assert_int_equal(b_takes(len), SD_PASS);
+	assert_int_equal(bk->kc_n, 1);
+	assert_int_equal(bk->kc_misses, 2);
+	assert_int_equal(bk->kc_evicted, 1);
+	assert_int_equal(EVP_PKEY_eq(bk->kc_ent[0].ke_key, key_1536), 1);
+	assert_int_equal(b_takes(a_na_signed_by(key_b, T0 + 4 * TS_SEC)),
+	    SD_DROP);
+	assert_int_equal(sd_b.sd_ctr[SD_IN_DROP_SIG], 2);
+	assert_int_equal(bk->kc_misses, 3);
+	assert_int_equal(bk->kc_evicted, 2);
+	assert_int_equal(EVP_PKEY_eq(bk->kc_ent[0].ke_key, key_a), 1);
+	assert_int_equal(b_takes(a_na_at(T0 + 5 * TS_SEC)), SD_PASS);
+	assert_int_equal(bk->kc_hits, 4);
+	assert_int_equal(sd_b.sd_ctr[SD_IN_SECURED], 5);
+	assert_int_equal(ctr_sum(&sd_b, "in."), 7);
+	sd_fini(&sd_c);
+
+	/* Alone, two entries: the one found longest ago goes. */
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(key_der(keys[i], &der[i], &derlen[i]), 0);
+	}
+	key_cache_init(&kc, 2);
+	assert_non_null(ka = key_cache_get(&kc, der[0], derlen[0]));
+	assert_int_equal(EVP_PKEY_eq(ka->ke_key, key_a), 1);
+	snd_keyhash(der[0], derlen[0], hash);
+	assert_memory_equal(ka->ke_hash, hash, sizeof(hash));
+	assert_non_null(ke = key_cache_get(&kc, der[1], derlen[1]));
+	assert_int_equal(EVP_PKEY_eq(ke->ke_key, key_b), 1);
+	assert_ptr_equal(key_cache_get(&kc, der[0], derlen[0]), ka);
+	assert_non_null(ke = key_cache_get(&kc, der[2], derlen[2]));
+	assert_int_equal(EVP_PKEY_eq(ke->ke_key, key_1536), 1);
+	assert_int_equal(kc.kc_evicted, 1);	/* B's, not A's */
+	assert_ptr_equal(key_cache_get(&kc, der[0], derlen[0]), ka);
+	assert_int_equal(kc.kc_hits, 2);
+	assert_int_equal(kc.kc_misses, 3);
+	assert_non_null(ke = key_cache_get(&kc, der[1], derlen[1]));
+	assert_int_equal(EVP_PKEY_eq(ke->ke_key, key_b), 1);
+	assert_int_equal(kc.kc_evicted, 2);	/* C's */
+	assert_int_equal(kc.kc_misses, 4);
+	assert_ptr_equal(key_cache_get(&kc, der[0], derlen[0]), ka);
+	/* A prefix of a DER, or one with a byte more: not decoded. */
+	assert_null(key_cache_get(&kc, der[0], derlen[0] - 1));
+	assert_null(key_cache_get(&kc, der[1], 0));
+	assert_int_equal(kc.kc_n, 2);
+	assert_int_equal(kc.kc_evicted, 2);
+	key_cache_fini(&kc);
+	assert_int_equal(kc.kc_n, 0);
+	key_cache_init(&kc, 0);
+	assert_int_equal(kc.kc_max, KEY_CACHE_MAX);
+	key_cache_init(&kc, KEY_CACHE_MAX + 1);
+	assert_int_equal(kc.kc_max, KEY_CACHE_MAX);
+	for (i = 0; i < 3; i++) {
+		OPENSSL_free(der[i]);
+	}
+}
+
 /* Malformed input, counted by reason. */
 static void
 test_input_malformed(void **state)
@@ -1575,6 +1703,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_after_signature, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_key_sizes, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_key_cache, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_input_malformed, setup,
 		    teardown),
