@@ -339,12 +339,13 @@ peer_open(struct peer *p)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	struct ether_header *eh = (void *)p->frame;
-	struct ip *ip = (void *)(p->frame + ETHER_HDR_LEN);
+	struct ip iph, *ip = &iph;	/* frame + 14 is not aligned */
 	struct ifreq ifr;
 	uint32_t sum = 0;
 	uint16_t w[sizeof(*ip) / 2];
 
 	memset(p->frame, 0, sizeof(p->frame));
+	memset(&iph, 0, sizeof(iph));
 	assert_true((p->fd = socket(AF_PACKET, SOCK_RAW, 0)) >= 0);
 	memset(&ifr, 0, sizeof(ifr));
 	strcpy(ifr.ifr_name, "xkl0");
@@ -367,6 +368,7 @@ peer_open(struct peer *p)
 	}
 	sum = (sum & 0xffff) + (sum >> 16);
 	ip->ip_sum = (uint16_t)~(sum + (sum >> 16));
+	memcpy(p->frame + ETHER_HDR_LEN, &iph, sizeof(iph));
 	sll.sll_ifindex = (int)if_nametoindex("xkl1");
 	assert_int_equal(bind(p->fd, (struct sockaddr *)&sll, sizeof(sll)),
 	    0);
