@@ -748,10 +748,14 @@ frame_sink_count(int fd, unsigned int want, size_t len, unsigned int *bad)
 		}
 		while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
 			const struct ether_header *eh = (const void *)buf;
-			const struct ip *ip = (const void *)(eh + 1);
+			struct ip iph, *ip = &iph;
 
-			if ((size_t)n < sizeof(*eh) + sizeof(*ip) ||
-			    ip->ip_p != 253 ||
+			if ((size_t)n < sizeof(*eh) + sizeof(*ip)) {
+				continue;
+			}
+			/* At an odd offset of the frame: copied, not cast. */
+			memcpy(ip, eh + 1, sizeof(*ip));
+			if (ip->ip_p != 253 ||
 			    ip->ip_dst.s_addr != htonl(0x0acf0905)) {
 				continue;	/* not ours (ARP, ...) */
 			}
