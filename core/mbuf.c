@@ -487,6 +487,7 @@ xk_m_clget(struct __mbuf *m, uint32_t size)
 		return ENOMEM;
 	}
 	atomic_init(&cl->cl_refs, 1);
+	atomic_init(&cl->cl_prop, 0);
 	cl->cl_size = size;
 	m->m_ext.ext_buf = (char *)(cl + 1);
 	m->m_ext.ext_cl = cl;
@@ -495,6 +496,29 @@ xk_m_clget(struct __mbuf *m, uint32_t size)
 	m->m_data = m->m_ext.ext_buf;
 	atomic_fetch_add(&live_clusters, 1);
 	return 0;
+}
+
+char *
+xk_m_cl_alloc(uint32_t size)
+{
+	struct xk_cluster *cl;
+
+	if ((cl = zone_alloc(&zones[cl_zone(size)])) == NULL) {
+		return NULL;
+	}
+	atomic_init(&cl->cl_refs, 1);
+	atomic_init(&cl->cl_prop, 0);
+	cl->cl_size = size;
+	atomic_fetch_add(&live_clusters, 1);
+	return (char *)(cl + 1);
+}
+
+static void cl_unref(struct xk_cluster *cl);
+
+void
+xk_m_cl_free(char *buf)
+{
+	cl_unref((struct xk_cluster *)(void *)buf - 1);
 }
 
 struct __mbuf *

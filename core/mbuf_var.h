@@ -33,7 +33,9 @@ struct xk_mhdr {
 struct xk_cluster {
 	_Atomic uint32_t cl_refs;	/* mbufs pointing at the cluster */
 	uint32_t	 cl_size;	/* bytes after this header */
-	uint64_t	 cl_pad[3];	/* keep the data 32-byte aligned */
+	_Atomic uint32_t cl_prop;	/* mbuf_cluster_set_prop()'s word */
+	uint32_t	 cl_pad0;
+	uint64_t	 cl_pad[2];	/* keep the data 32-byte aligned */
 };
 
 struct xk_mext {
@@ -133,6 +135,12 @@ xk_m_check(const struct __mbuf *m, const char *fn)
 struct __mbuf	*xk_m_get(int type, bool pkthdr);
 int		 xk_m_clget(struct __mbuf *m, uint32_t size);
 struct __mbuf	*xk_m_getcl(int type, bool pkthdr, uint32_t size);
+/*
+ * A cluster on its own (mbuf_alloccluster): its bytes, or NULL; given
+ * back with xk_m_cl_free(), which drops the reference it holds.
+ */
+char		*xk_m_cl_alloc(uint32_t size);
+void		 xk_m_cl_free(char *buf);
 /* The smallest cluster size that holds @len bytes, or 0 if none does. */
 uint32_t	 xk_m_clsize_for(size_t len);
 /*

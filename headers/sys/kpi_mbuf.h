@@ -810,6 +810,933 @@ extern uint32_t mbuf_get_mhlen(void);
  */
 extern uint32_t mbuf_get_minclsize(void);
 
+/*
+ * The rest of XNU's mbuf KPI (xnu-7195, and the later gso, lro and
+ * wake-packet calls): offload, traffic classes, timestamps, transmit
+ * completion, driver data.  No backend offloads anything: every request
+ * and result is kept in the packet for whoever reads it, and the library
+ * acts on none of them.
+ */
+
+/*! @abstract An address in the machine's physical memory. */
+typedef uint64_t addr64_t;
+#ifndef __XKPI_BOOLEAN_T
+/*! @abstract Defined once boolean_t is (here or in the kext set). */
+#define	__XKPI_BOOLEAN_T
+/*! @abstract A truth value (an int, as in XNU's kernel). */
+typedef int boolean_t;
+#endif
+#ifndef __XKPI_KERN_RETURN_T
+/*! @abstract Defined once kern_return_t is. */
+#define	__XKPI_KERN_RETURN_T
+/*! @abstract A Mach return code; 0 is KERN_SUCCESS. */
+typedef int kern_return_t;
+#endif
+
+/*!
+ * @abstract Segmentation offload requested for a packet
+ *     (mbuf_get_tso_requested()).
+ */
+enum {
+	MBUF_TSO_IPV4 = 0x100000,	/*!< TCP segmentation over IPv4. */
+	MBUF_TSO_IPV6 = 0x200000	/*!< TCP segmentation over IPv6. */
+};
+/*! @abstract A set of MBUF_TSO_* flags. */
+typedef uint32_t mbuf_tso_request_flags_t;
+
+/*!
+ * @abstract Checksums the stack asks the driver to compute
+ *     (mbuf_set_csum_requested()).
+ */
+enum {
+	MBUF_CSUM_REQ_IP = 0x0001,	/*!< The IPv4 header checksum. */
+	MBUF_CSUM_REQ_TCP = 0x0002,	/*!< The TCP checksum over IPv4. */
+	MBUF_CSUM_REQ_UDP = 0x0004,	/*!< The UDP checksum over IPv4. */
+	MBUF_CSUM_REQ_TCPIPV6 = 0x0020,	/*!< The TCP checksum over IPv6. */
+	MBUF_CSUM_REQ_UDPIPV6 = 0x0040,	/*!< The UDP checksum over IPv6. */
+	MBUF_CSUM_PARTIAL = 0x1000,	/*!< A 16-bit one's complement sum
+					     (private in XNU). */
+	MBUF_CSUM_REQ_SUM16 = 0x1000,	/*!< MBUF_CSUM_PARTIAL. */
+	MBUF_CSUM_REQ_ZERO_INVERT = 0x2000 /*!< A sum of 0 is sent as
+					     0xffff (private in XNU). */
+};
+/*! @abstract A set of MBUF_CSUM_REQ_* flags. */
+typedef uint32_t mbuf_csum_request_flags_t;
+
+/*!
+ * @abstract Checksums a driver verified (mbuf_set_csum_performed()).
+ */
+enum {
+	MBUF_CSUM_DID_IP = 0x0100,	/*!< The IPv4 header checksum was
+					     checked. */
+	MBUF_CSUM_IP_GOOD = 0x0200,	/*!< ... and it was good. */
+	MBUF_CSUM_DID_DATA = 0x0400,	/*!< The TCP or UDP sum was computed;
+					     the value holds it. */
+	MBUF_CSUM_PSEUDO_HDR = 0x0800,	/*!< The value includes the pseudo
+					     header. */
+	MBUF_CSUM_TCP_SUM16 = 0x1000	/*!< MBUF_CSUM_PARTIAL. */
+};
+/*! @abstract A set of MBUF_CSUM_* performed flags. */
+typedef uint32_t mbuf_csum_performed_flags_t;
+
+/*! @abstract Segmentation offload types (mbuf_set_gso_info()). */
+enum {
+	MBUF_GSO_TYPE_NONE = 0,		/*!< None. */
+	MBUF_GSO_TYPE_IPV4 = 1,		/*!< TCP over IPv4. */
+	MBUF_GSO_TYPE_IPV6 = 2		/*!< TCP over IPv6. */
+};
+/*! @abstract An MBUF_GSO_TYPE_* value. */
+typedef uint8_t mbuf_gso_type_t;
+
+/*!
+ * @abstract Traffic classes, the four WMM access classes.
+ */
+typedef enum {
+	MBUF_TC_UNSPEC = -1,	/*!< Not specified (internal). */
+	MBUF_TC_BE = 0,		/*!< Best effort. */
+	MBUF_TC_BK = 1,		/*!< Background. */
+	MBUF_TC_VI = 2,		/*!< Interactive video. */
+	MBUF_TC_VO = 3,		/*!< Interactive voice. */
+	MBUF_TC_MAX = 4		/*!< The number of classes (internal). */
+} mbuf_traffic_class_t;
+
+/*!
+ * @abstract Service classes, finer than traffic classes, with XNU's
+ *     values.
+ * @discussion Each maps to the traffic class of its access category:
+ *     BK_SYS and BK to MBUF_TC_BK; BE, RD and OAM to MBUF_TC_BE; AV, RV,
+ *     VI and SIG to MBUF_TC_VI; VO and CTL to MBUF_TC_VO.
+ */
+typedef enum {
+	MBUF_SC_UNSPEC = -1,		/*!< Not specified (internal). */
+	MBUF_SC_BK_SYS = 0x00080090,	/*!< Background, system-initiated. */
+	MBUF_SC_BK = 0x00100080,	/*!< Background, user-initiated. */
+	MBUF_SC_BE = 0x00000000,	/*!< Best effort. */
+	MBUF_SC_RD = 0x00180010,	/*!< Responsive data. */
+	MBUF_SC_OAM = 0x00200020,	/*!< Operations and management. */
+	MBUF_SC_AV = 0x00280120,	/*!< Multimedia streaming. */
+	MBUF_SC_RV = 0x00300110,	/*!< Responsive multimedia. */
+	MBUF_SC_VI = 0x00380100,	/*!< Interactive video. */
+	MBUF_SC_SIG = 0x00380130,	/*!< Signaling. */
+	MBUF_SC_VO = 0x00400180,	/*!< Interactive voice. */
+	MBUF_SC_CTL = 0x00480190	/*!< Network control. */
+} mbuf_svc_class_t;
+
+/*! @abstract Auxiliary packet flags (mbuf_pkthdr_aux_flags()). */
+enum {
+	MBUF_PKTAUXF_INET_RESOLVE_RTR = 0x0004,	 /*!< An ARP request to
+						      resolve a router. */
+	MBUF_PKTAUXF_INET6_RESOLVE_RTR = 0x0008	 /*!< An ND solicitation to
+						      resolve a router. */
+};
+/*! @abstract A set of MBUF_PKTAUXF_* flags. */
+typedef uint32_t mbuf_pkthdr_aux_flags_t;
+
+/*!
+ * @abstract Data waiting to be sent behind a packet
+ *     (mbuf_get_buffer_status()).
+ */
+typedef struct {
+	int32_t	buf_interface;	/*!< Bytes queued at the interface. */
+	int32_t	buf_sndbuf;	/*!< Bytes in the socket's send buffer. */
+} mbuf_buffer_status_t;
+
+/*!
+ * @abstract A transmit completion callback
+ *     (mbuf_register_tx_compl_callback()).
+ * @param pktid The id mbuf_set_timestamp_requested() gave the packet.
+ * @param ifp The interface that sent it.
+ * @param ts When it was sent, in absolute time units.
+ * @param tx_compl_arg The driver's argument (mbuf_set_tx_compl_data()).
+ * @param tx_compl_data The driver's data.
+ * @param tx_status The transmit status.
+ */
+typedef void (*mbuf_tx_compl_func)(uintptr_t pktid, ifnet_t ifp,
+    uint64_t ts, uintptr_t tx_compl_arg, uintptr_t tx_compl_data,
+    kern_return_t tx_status);
+
+/*!
+ * @function mbuf_data_to_physical
+ * @abstract The physical address of an mbuf's data.
+ * @discussion A process has no physical addresses: the result is always
+ *     0, where XNU gives the address for a device's DMA.
+ * @param ptr A pointer into an mbuf's data.
+ * @result 0.
+ */
+extern addr64_t mbuf_data_to_physical(void *ptr);
+
+/*!
+ * @function mbuf_alloccluster
+ * @abstract Allocates a cluster on its own, without an mbuf.
+ * @discussion The size asked is rounded up to 2048, 4096 or 16384 bytes.
+ * @param how MBUF_WAITOK or MBUF_DONTWAIT (never waits).
+ * @param size In: the bytes wanted (1 to 16384).  Out: the cluster's
+ *     size, or 0 on failure.
+ * @param addr Receives the cluster, or NULL on failure.
+ * @result 0; EINVAL for a NULL argument or a size of 0; ENOMEM when the
+ *     size is over 16384 or the pool is exhausted.
+ * @ownership The cluster is the caller's until mbuf_freecluster().
+ */
+extern errno_t mbuf_alloccluster(mbuf_how_t how, size_t *size, char **addr);
+
+/*!
+ * @function mbuf_freecluster
+ * @abstract Frees a cluster from mbuf_alloccluster().
+ * @discussion A size other than the cluster's calls the panic hook (XNU
+ *     panics); the cluster is then not freed.
+ * @param addr The cluster.
+ * @param size Its size, as mbuf_alloccluster() gave it.
+ */
+extern void mbuf_freecluster(char *addr, size_t size);
+
+/*!
+ * @function mbuf_attachcluster
+ * @abstract Attaches a buffer of the caller's to an mbuf as its cluster.
+ * @discussion Not supported: the library's mbufs hold only clusters of
+ *     its own pool.  Copy the bytes into an mbuf instead (mbuf_copyback()).
+ * @param how MBUF_WAITOK or MBUF_DONTWAIT.
+ * @param type The mbuf's type.
+ * @param mbuf The mbuf, or NULL for a new one.
+ * @param extbuf The buffer.
+ * @param extfree Its free function.
+ * @param extsize Its size.
+ * @param extarg The free function's argument.
+ * @result EINVAL for a NULL mbuf pointer, buffer or free function or a
+ *     size of 0; else ENOTSUP.  The buffer stays the caller's.
+ */
+extern errno_t mbuf_attachcluster(mbuf_how_t how, mbuf_type_t type,
+    mbuf_t *mbuf, char *extbuf, void (*extfree)(char *, unsigned int, char *),
+    size_t extsize, char *extarg);
+
+/*!
+ * @function mbuf_ring_cluster_alloc
+ * @abstract Allocates a cluster paired with an mbuf, for a driver's ring.
+ * @discussion Not supported (no driver rings here).
+ * @param how MBUF_WAITOK or MBUF_DONTWAIT.
+ * @param type The mbuf's type.
+ * @param mbuf Receives the mbuf.
+ * @param extfree The cluster's free function.
+ * @param size The size.
+ * @result EINVAL for a NULL argument or a size of 0; else ENOTSUP.
+ */
+extern errno_t mbuf_ring_cluster_alloc(mbuf_how_t how, mbuf_type_t type,
+    mbuf_t *mbuf, void (*extfree)(char *, unsigned int, char *),
+    size_t *size);
+
+/*!
+ * @function mbuf_ring_cluster_is_active
+ * @abstract Whether a ring cluster is in use.
+ * @param mbuf The mbuf.
+ * @result 0: there are no ring clusters.
+ */
+extern int mbuf_ring_cluster_is_active(mbuf_t mbuf);
+
+/*!
+ * @function mbuf_ring_cluster_activate
+ * @abstract Marks a ring cluster in use.
+ * @param mbuf The mbuf.
+ * @result EINVAL: no mbuf holds a ring cluster.
+ */
+extern errno_t mbuf_ring_cluster_activate(mbuf_t mbuf);
+
+/*!
+ * @function mbuf_cluster_get_prop
+ * @abstract Reads the property word of an mbuf's cluster.
+ * @discussion A new cluster's property is 0; the copies that share a
+ *     cluster share it.
+ * @param mbuf An mbuf with a cluster.
+ * @param prop Receives the property.
+ * @result 0, or EINVAL for a NULL argument or an mbuf without cluster.
+ */
+extern errno_t mbuf_cluster_get_prop(mbuf_t mbuf, uint32_t *prop);
+
+/*!
+ * @function mbuf_cluster_set_prop
+ * @abstract Changes the property word of an mbuf's cluster if it still
+ *     holds the value expected, atomically.
+ * @param mbuf An mbuf with a cluster.
+ * @param oldprop The value expected.
+ * @param newprop The new value.
+ * @result 0; EBUSY when the property was not `oldprop`; EINVAL for a NULL
+ *     mbuf or one without cluster.
+ */
+extern errno_t mbuf_cluster_set_prop(mbuf_t mbuf, uint32_t oldprop,
+    uint32_t newprop);
+
+/*!
+ * @function mbuf_mclhasreference
+ * @abstract Whether an mbuf's cluster is shared with another mbuf.
+ * @param mbuf The mbuf.
+ * @result 1 when shared, 0 otherwise (no cluster included).
+ */
+extern int mbuf_mclhasreference(mbuf_t mbuf);
+
+/*!
+ * @function mbuf_align_32
+ * @abstract Moves an mbuf's data pointer so that `len` bytes end on a
+ *     32-bit boundary at the end of its buffer.
+ * @discussion For an mbuf about to be filled from the end (a header to be
+ *     prepended later); the length is not changed.
+ * @param mbuf The mbuf.
+ * @param len The bytes to make room for.
+ * @result 0; ENOTSUP when its cluster is shared; EINVAL for NULL or a
+ *     length over the buffer's room.
+ */
+extern errno_t mbuf_align_32(mbuf_t mbuf, size_t len);
+
+/*!
+ * @function mbuf_allocpacket_list
+ * @abstract Allocates a list of packets, each as mbuf_allocpacket() would.
+ * @param numpkts The number of packets.
+ * @param how MBUF_WAITOK or MBUF_DONTWAIT (never waits).
+ * @param packetlen Bytes each packet must hold.
+ * @param maxchunks As for mbuf_allocpacket(), for each packet; receives
+ *     the mbufs per packet.
+ * @param mbuf Receives the first packet; the others follow by
+ *     mbuf_nextpkt().
+ * @result 0; EINVAL for 0 packets or 0 bytes; ENOBUFS when a packet needs
+ *     more than `*maxchunks` mbufs; ENOMEM when the pool is exhausted
+ *     (nothing is kept then).
+ */
+extern errno_t mbuf_allocpacket_list(unsigned int numpkts, mbuf_how_t how,
+    size_t packetlen, unsigned int *maxchunks, mbuf_t *mbuf);
+
+/*!
+ * @function mbuf_pkthdr_maxlen
+ * @abstract The bytes a chain's buffers can hold, summed.
+ * @param mbuf The first mbuf of a chain.
+ * @result The sum of mbuf_maxlen() over the chain.
+ */
+extern size_t mbuf_pkthdr_maxlen(const mbuf_t mbuf);
+
+/*!
+ * @function mbuf_pkt_list_len
+ * @abstract The packet lengths of a list of packets, summed.
+ * @param mbuf The first packet; the others follow by mbuf_nextpkt().
+ * @result The sum of mbuf_pkthdr_len().
+ */
+extern size_t mbuf_pkt_list_len(const mbuf_t mbuf);
+
+/*!
+ * @function mbuf_pkt_list_maxlen
+ * @abstract The room of a list of packets, summed.
+ * @param mbuf The first packet.
+ * @result The sum of mbuf_pkthdr_maxlen().
+ */
+extern size_t mbuf_pkt_list_maxlen(const mbuf_t mbuf);
+
+/*!
+ * @function mbuf_get_msize
+ * @abstract The size of an mbuf (MSIZE).
+ * @result 256.
+ */
+extern uint32_t mbuf_get_msize(void);
+
+/*!
+ * @function mbuf_get_csum_requested
+ * @abstract The checksums asked of the driver, and the value that goes
+ *     with them.
+ * @param mbuf A packet.
+ * @param request Receives the MBUF_CSUM_REQ_* flags.
+ * @param value Receives the value (for TCP and UDP, the offset of the
+ *     checksum field in the transport header); may be NULL.
+ * @result 0, or EINVAL for a NULL mbuf or request, or an mbuf without
+ *     packet header.
+ */
+extern errno_t mbuf_get_csum_requested(mbuf_t mbuf,
+    mbuf_csum_request_flags_t *request, uint32_t *value);
+
+/*!
+ * @function mbuf_set_csum_requested
+ * @abstract Asks the driver for checksums (replacing what was asked).
+ * @discussion No backend computes them: a packet sent with requests
+ *     still pending goes out as it is.  mbuf_outbound_finalize() computes
+ *     them in software.
+ * @param mbuf A packet.
+ * @param request MBUF_CSUM_REQ_* flags (others are ignored).
+ * @param value The value that goes with them.
+ * @result 0; EINVAL for NULL or an mbuf without packet header; ENOMEM
+ *     when no memory holds the value.
+ */
+extern errno_t mbuf_set_csum_requested(mbuf_t mbuf,
+    mbuf_csum_request_flags_t request, uint32_t value);
+
+/*!
+ * @function mbuf_clear_csum_requested
+ * @abstract Withdraws every checksum request, and the value.
+ * @param mbuf A packet.
+ * @result 0, or EINVAL for NULL or an mbuf without packet header.
+ */
+extern errno_t mbuf_clear_csum_requested(mbuf_t mbuf);
+
+/*!
+ * @function mbuf_get_csum_performed
+ * @abstract The checksums a driver verified, and the sum it computed.
+ * @discussion No backend verifies checksums: received packets have none.
+ * @param mbuf A packet.
+ * @param flags Receives the MBUF_CSUM_* performed flags.
+ * @param value Receives the sum.
+ * @result 0, or EINVAL for a NULL argument or an mbuf without packet
+ *     header.
+ */
+extern errno_t mbuf_get_csum_performed(mbuf_t mbuf,
+    mbuf_csum_performed_flags_t *flags, uint32_t *value);
+
+/*!
+ * @function mbuf_set_csum_performed
+ * @abstract Records checksums verified (replacing the earlier record).
+ * @param mbuf A packet.
+ * @param flags MBUF_CSUM_* performed flags (others are ignored).
+ * @param value The sum computed.
+ * @result 0; EINVAL for NULL or an mbuf without packet header; ENOMEM
+ *     when no memory holds the value.
+ */
+extern errno_t mbuf_set_csum_performed(mbuf_t mbuf,
+    mbuf_csum_performed_flags_t flags, uint32_t value);
+
+/*!
+ * @function mbuf_clear_csum_performed
+ * @abstract Forgets the checksums verified.
+ * @param mbuf A packet.
+ * @result 0, or EINVAL for NULL or an mbuf without packet header.
+ */
+extern errno_t mbuf_clear_csum_performed(mbuf_t mbuf);
+
+/*!
+ * @function mbuf_inbound_modified
+ * @abstract Says a received packet was changed: its verified checksums
+ *     no longer hold, and every checksum flag is cleared.
+ * @param mbuf A packet.
+ */
+extern void mbuf_inbound_modified(mbuf_t mbuf);
+
+/*!
+ * @function mbuf_outbound_finalize
+ * @abstract Computes in software the checksums a packet still asks for.
+ * @discussion For PF_INET: the IPv4 header checksum if
+ *     MBUF_CSUM_REQ_IP is asked, and the TCP or UDP checksum if
+ *     MBUF_CSUM_REQ_TCP or MBUF_CSUM_REQ_UDP is (a UDP sum of 0 is
+ *     written 0xffff).  For PF_INET6: the TCP or UDP checksum if
+ *     MBUF_CSUM_REQ_TCPIPV6 or MBUF_CSUM_REQ_UDPIPV6 is asked, the
+ *     transport header taken to follow the fixed IPv6 header.  Each sum
+ *     is computed afresh (the field is zeroed first) and its request
+ *     cleared.  Other families, and packets too short for their headers,
+ *     are left alone.
+ * @param mbuf A packet.
+ * @param protocol_family PF_INET or PF_INET6.
+ * @param protocol_offset Where the IP header starts in the packet.
+ */
+extern void mbuf_outbound_finalize(mbuf_t mbuf, uint32_t protocol_family,
+    size_t protocol_offset);
+
+/*!
+ * @function mbuf_inet_cksum
+ * @abstract The Internet checksum of part of an IPv4 packet, with the
+ *     pseudo header when a protocol is given.
+ * @param mbuf A packet starting with its IPv4 header.
+ * @param protocol The transport protocol, for the pseudo header (its
+ *     addresses are those of the header at offset 0); 0 for none.
+ * @param offset Where the summed bytes start.
+ * @param length How many bytes.
+ * @param csum Receives the checksum, ready to store in the header.
+ * @result 0; EINVAL for NULL, a length of 0, or a range past the packet
+ *     length (or a packet too short for an IPv4 header when a protocol
+ *     is given, where XNU panics).
+ */
+extern errno_t mbuf_inet_cksum(mbuf_t mbuf, int protocol, uint32_t offset,
+    uint32_t length, uint16_t *csum);
+
+/*!
+ * @function mbuf_inet6_cksum
+ * @abstract The Internet checksum of part of an IPv6 packet, with the
+ *     pseudo header when a protocol is given.
+ * @param mbuf A packet starting with its IPv6 header.
+ * @param protocol The transport protocol, for the pseudo header; 0 for
+ *     none.
+ * @param offset Where the summed bytes start.
+ * @param length How many bytes.
+ * @param csum Receives the checksum, ready to store in the header.
+ * @result 0; EINVAL as for mbuf_inet_cksum().
+ */
+extern errno_t mbuf_inet6_cksum(mbuf_t mbuf, int protocol, uint32_t offset,
+    uint32_t length, uint16_t *csum);
+
+/*!
+ * @function mbuf_get_tso_requested
+ * @abstract The segmentation offload asked of the driver.
+ * @param mbuf A packet.
+ * @param request Receives the MBUF_TSO_* flags.
+ * @param value Receives the segment size when a flag is set.
+ * @result 0, or EINVAL for a NULL argument or an mbuf without packet
+ *     header.
+ */
+extern errno_t mbuf_get_tso_requested(mbuf_t mbuf,
+    mbuf_tso_request_flags_t *request, uint32_t *value);
+
+/*!
+ * @function mbuf_get_gso_info
+ * @abstract The segmentation offload asked, as a type, segment size and
+ *     header length.
+ * @param mbuf A packet.
+ * @param type Receives an MBUF_GSO_TYPE_* value.
+ * @param seg_size Receives the segment size (0 with no offload).
+ * @param hdr_len Receives the header length (0 with no offload).
+ * @result 0, or EINVAL for a NULL argument or an mbuf without packet
+ *     header.
+ */
+extern errno_t mbuf_get_gso_info(mbuf_t mbuf, mbuf_gso_type_t *type,
+    uint16_t *seg_size, uint16_t *hdr_len);
+
+/*!
+ * @function mbuf_set_gso_info
+ * @abstract Asks for segmentation offload, or clears it.
+ * @param mbuf A packet.
+ * @param type An MBUF_GSO_TYPE_* value; MBUF_GSO_TYPE_NONE clears.
+ * @param seg_size The segment size: not 0 for a type, 0 to clear.
+ * @param hdr_len The IP and TCP header length: 0 to clear.
+ * @result 0; EINVAL for NULL, an mbuf without packet header, an unknown
+ *     type or sizes that do not fit the type; ENOMEM when no memory holds
+ *     the sizes.
+ */
+extern errno_t mbuf_set_gso_info(mbuf_t mbuf, mbuf_gso_type_t type,
+    uint16_t seg_size, uint16_t hdr_len);
+
+/*!
+ * @function mbuf_get_lro_info
+ * @abstract How many received segments were coalesced into a packet.
+ * @param mbuf A packet.
+ * @param seg_cnt Receives the count (0: not coalesced).
+ * @param dup_ack_cnt Receives the duplicate ACKs: always 0.
+ * @result 0, or EINVAL for a NULL argument or an mbuf without packet
+ *     header.
+ */
+extern errno_t mbuf_get_lro_info(mbuf_t mbuf, uint8_t *seg_cnt,
+    uint8_t *dup_ack_cnt);
+
+/*!
+ * @function mbuf_set_lro_info
+ * @abstract Records how many received segments a packet coalesces.
+ * @param mbuf A packet.
+ * @param seg_cnt The count: 0, or 2 and more.
+ * @param dup_ack_cnt Must be 0.
+ * @result 0; EINVAL for NULL, an mbuf without packet header, a count of
+ *     1 or duplicate ACKs; ENOMEM when no memory holds the count.
+ * @deviation XNU stores the count and returns EINVAL even then.
+ */
+extern errno_t mbuf_set_lro_info(mbuf_t mbuf, uint8_t seg_cnt,
+    uint8_t dup_ack_cnt);
+
+/*!
+ * @function mbuf_get_vlan_tag
+ * @abstract The 802.1Q tag of a packet.
+ * @discussion No backend reads tags off frames: only a tag set with
+ *     mbuf_set_vlan_tag() is found.
+ * @param mbuf A packet.
+ * @param vlan Receives the tag.
+ * @result 0; ENXIO when the packet has none; EINVAL for a NULL argument
+ *     or an mbuf without packet header.
+ */
+extern errno_t mbuf_get_vlan_tag(mbuf_t mbuf, uint16_t *vlan);
+
+/*!
+ * @function mbuf_set_vlan_tag
+ * @abstract Gives a packet an 802.1Q tag.
+ * @discussion No backend inserts it into frames.
+ * @param mbuf A packet.
+ * @param vlan The tag.
+ * @result 0; EINVAL for NULL or an mbuf without packet header; ENOMEM
+ *     when no memory holds it.
+ */
+extern errno_t mbuf_set_vlan_tag(mbuf_t mbuf, uint16_t vlan);
+
+/*!
+ * @function mbuf_clear_vlan_tag
+ * @abstract Removes a packet's 802.1Q tag.
+ * @param mbuf A packet.
+ * @result 0, or EINVAL for NULL or an mbuf without packet header.
+ */
+extern errno_t mbuf_clear_vlan_tag(mbuf_t mbuf);
+
+/*!
+ * @function mbuf_get_traffic_class
+ * @abstract A packet's traffic class, from its service class.
+ * @param mbuf A packet.
+ * @result An MBUF_TC_* value; MBUF_TC_BE for NULL or an mbuf without
+ *     packet header.
+ */
+extern mbuf_traffic_class_t mbuf_get_traffic_class(mbuf_t mbuf);
+
+/*!
+ * @function mbuf_set_traffic_class
+ * @abstract Sets a packet's service class to the one of a traffic class
+ *     (MBUF_TC_BK: MBUF_SC_BK, and so on).
+ * @param mbuf A packet.
+ * @param tc MBUF_TC_BE, MBUF_TC_BK, MBUF_TC_VI or MBUF_TC_VO.
+ * @result 0; EINVAL for NULL, an mbuf without packet header or another
+ *     class; ENOMEM when no memory holds it.
+ */
+extern errno_t mbuf_set_traffic_class(mbuf_t mbuf, mbuf_traffic_class_t tc);
+
+/*!
+ * @function mbuf_is_traffic_class_privileged
+ * @abstract Whether the packet's class was granted by privilege.
+ * @discussion The library grants no class by privilege.
+ * @param mbuf A packet.
+ * @result 0.
+ */
+extern int mbuf_is_traffic_class_privileged(mbuf_t mbuf);
+
+/*!
+ * @function mbuf_get_traffic_class_max_count
+ * @abstract The number of traffic classes.
+ * @result 4.
+ */
+extern uint32_t mbuf_get_traffic_class_max_count(void);
+
+/*!
+ * @function mbuf_get_traffic_class_index
+ * @abstract The index (see mbuf_get_service_class_index()) of a traffic
+ *     class's service class: BE 0, BK 2, VI 7, VO 8.
+ * @param tc A traffic class.
+ * @param index Receives the index.
+ * @result 0, or EINVAL for NULL or a class out of range.
+ */
+extern errno_t mbuf_get_traffic_class_index(mbuf_traffic_class_t tc,
+    uint32_t *index);
+
+/*!
+ * @function mbuf_get_service_class
+ * @abstract A packet's service class.
+ * @param mbuf A packet.
+ * @result An MBUF_SC_* value; MBUF_SC_BE for NULL, an mbuf without
+ *     packet header, or one that has none set.
+ */
+extern mbuf_svc_class_t mbuf_get_service_class(mbuf_t mbuf);
+
+/*!
+ * @function mbuf_set_service_class
+ * @abstract Sets a packet's service class.
+ * @param mbuf A packet.
+ * @param sc An MBUF_SC_* value.
+ * @result 0; EINVAL for NULL, an mbuf without packet header or an
+ *     unknown class; ENOMEM when no memory holds it.
+ */
+extern errno_t mbuf_set_service_class(mbuf_t mbuf, mbuf_svc_class_t sc);
+
+/*!
+ * @function mbuf_is_service_class_privileged
+ * @abstract Whether the packet's service class was granted by privilege.
+ * @discussion XNU declares it without exporting it; here it answers as
+ *     mbuf_is_traffic_class_privileged() does.
+ * @param mbuf A packet.
+ * @result 0.
+ */
+extern int mbuf_is_service_class_privileged(mbuf_t mbuf);
+
+/*!
+ * @function mbuf_get_service_class_max_count
+ * @abstract The number of service classes.
+ * @result 10.
+ */
+extern uint32_t mbuf_get_service_class_max_count(void);
+
+/*!
+ * @function mbuf_get_service_class_index
+ * @abstract The index of a service class, as XNU numbers them: BE 0,
+ *     BK_SYS 1, BK 2, RD 3, OAM 4, AV 5, RV 6, VI and SIG 7, VO 8, CTL 9.
+ * @param sc A service class.
+ * @param index Receives the index.
+ * @result 0, or EINVAL for NULL or an unknown class.
+ */
+extern errno_t mbuf_get_service_class_index(mbuf_svc_class_t sc,
+    uint32_t *index);
+
+/*!
+ * @function mbuf_pkthdr_aux_flags
+ * @abstract A packet's auxiliary flags.
+ * @discussion The library sets none.
+ * @param mbuf A packet.
+ * @param paux_flags Receives the MBUF_PKTAUXF_* flags.
+ * @result 0, or EINVAL for a NULL argument or an mbuf without packet
+ *     header.
+ */
+extern errno_t mbuf_pkthdr_aux_flags(mbuf_t mbuf,
+    mbuf_pkthdr_aux_flags_t *paux_flags);
+
+/*!
+ * @function mbuf_get_driver_scratch
+ * @abstract A packet's scratch area for a driver: 32 bytes, zeroed when
+ *     first asked for.
+ * @param m A packet.
+ * @param area Receives the area.
+ * @param area_ln Receives its size.
+ * @result 0; EINVAL for a NULL argument or an mbuf without packet
+ *     header; ENOMEM when no memory holds the area.
+ * @ownership The area belongs to the packet and goes with it.
+ */
+extern errno_t mbuf_get_driver_scratch(mbuf_t m, uint8_t **area,
+    size_t *area_ln);
+
+/*!
+ * @function mbuf_get_unsent_data_bytes
+ * @abstract The bytes queued behind a packet, at the interface and in
+ *     the socket.
+ * @discussion The library records no such figure on its packets.
+ * @param m A packet.
+ * @param unsent_data Receives the count.
+ * @result EINVAL: no packet carries a valid count (as XNU for a packet
+ *     without one).
+ */
+extern errno_t mbuf_get_unsent_data_bytes(const mbuf_t m,
+    uint32_t *unsent_data);
+
+/*!
+ * @function mbuf_get_buffer_status
+ * @abstract The bytes queued behind a packet, apart.
+ * @param m A packet.
+ * @param buf_status Receives the counts.
+ * @result EINVAL: no packet carries valid counts.
+ */
+extern errno_t mbuf_get_buffer_status(const mbuf_t m,
+    mbuf_buffer_status_t *buf_status);
+
+/*!
+ * @function mbuf_pkt_new_flow
+ * @abstract Whether a packet starts a new flow.
+ * @param m A packet.
+ * @param retval Receives 1 or 0 (the library marks no packet: 0).
+ * @result 0, or EINVAL for a NULL argument or an mbuf without packet
+ *     header.
+ */
+extern errno_t mbuf_pkt_new_flow(const mbuf_t m, uint32_t *retval);
+
+/*!
+ * @function mbuf_last_pkt
+ * @abstract Whether a packet is the last of a flow's burst.
+ * @param m A packet.
+ * @param retval Receives 1 or 0 (the library marks no packet: 0).
+ * @result 0, or EINVAL for a NULL argument or an mbuf without packet
+ *     header.
+ */
+extern errno_t mbuf_last_pkt(const mbuf_t m, uint32_t *retval);
+
+/*!
+ * @function mbuf_get_timestamp
+ * @abstract A packet's timestamp, in absolute time units.
+ * @discussion The one set with mbuf_set_timestamp(); else, for a packet
+ *     a backend received, when the backend saw it.
+ * @param mbuf A packet.
+ * @param ts Receives the timestamp (0 when there is none).
+ * @param valid Receives whether there is one; may be NULL.
+ * @result 0, or EINVAL for NULL, a NULL `ts` or an mbuf without packet
+ *     header.
+ */
+extern errno_t mbuf_get_timestamp(mbuf_t mbuf, uint64_t *ts, boolean_t *valid);
+
+/*!
+ * @function mbuf_set_timestamp
+ * @abstract Sets or clears a packet's timestamp.
+ * @param mbuf A packet.
+ * @param ts The timestamp, in absolute time units.
+ * @param valid FALSE clears the timestamp (and hides the backend's).
+ * @result 0; EINVAL for NULL or an mbuf without packet header; ENOMEM
+ *     when no memory holds it.
+ */
+extern errno_t mbuf_set_timestamp(mbuf_t mbuf, uint64_t ts, boolean_t valid);
+
+/*!
+ * @function mbuf_register_tx_compl_callback
+ * @abstract Registers a transmit completion callback (at most 32).
+ * @discussion No backend reports transmit completion: a registered
+ *     callback is never called.
+ * @param callback The callback.
+ * @result 0; EINVAL for NULL; EEXIST when registered already; ENOSPC
+ *     when 32 are.
+ */
+extern errno_t mbuf_register_tx_compl_callback(mbuf_tx_compl_func callback);
+
+/*!
+ * @function mbuf_unregister_tx_compl_callback
+ * @abstract Unregisters a transmit completion callback.
+ * @param callback The callback.
+ * @result 0; EINVAL for NULL; ENOENT when not registered.
+ */
+extern errno_t mbuf_unregister_tx_compl_callback(mbuf_tx_compl_func callback);
+
+/*!
+ * @function mbuf_set_timestamp_requested
+ * @abstract Asks for a registered callback to be told when a packet is
+ *     sent.
+ * @discussion Recorded; no backend reports completion, so the callback
+ *     is not called.
+ * @param mbuf A packet.
+ * @param pktid Receives the packet's id, which the callback would be
+ *     given.
+ * @param callback A registered callback.
+ * @result 0; EINVAL for a NULL argument or an mbuf without packet
+ *     header; ENOENT when the callback is not registered; ENOMEM when no
+ *     memory holds the request.
+ */
+extern errno_t mbuf_set_timestamp_requested(mbuf_t mbuf, uintptr_t *pktid,
+    mbuf_tx_compl_func callback);
+
+/*!
+ * @function mbuf_get_timestamp_requested
+ * @abstract Whether completion was asked for a packet.
+ * @param mbuf A packet.
+ * @param requested Receives TRUE or FALSE.
+ * @result 0, or EINVAL for a NULL argument or an mbuf without packet
+ *     header.
+ */
+extern errno_t mbuf_get_timestamp_requested(mbuf_t mbuf,
+    boolean_t *requested);
+
+/*!
+ * @function mbuf_set_status
+ * @abstract Records a packet's transmit status, for a driver.
+ * @param mbuf A packet.
+ * @param status The status.
+ * @result 0; EINVAL for NULL or an mbuf without packet header; ENOMEM
+ *     when no memory holds it.
+ */
+extern errno_t mbuf_set_status(mbuf_t mbuf, kern_return_t status);
+
+/*!
+ * @function mbuf_get_status
+ * @abstract A packet's transmit status.
+ * @param mbuf A packet.
+ * @param status Receives the status (0 when none was set).
+ * @result 0, or EINVAL for a NULL argument or an mbuf without packet
+ *     header.
+ */
+extern errno_t mbuf_get_status(mbuf_t mbuf, kern_return_t *status);
+
+/*!
+ * @function mbuf_set_tx_compl_data
+ * @abstract Records a driver's completion argument and data on a packet.
+ * @param m A packet.
+ * @param arg The argument.
+ * @param data The data.
+ * @result 0; EINVAL for NULL or an mbuf without packet header; ENOMEM
+ *     when no memory holds them.
+ */
+extern errno_t mbuf_set_tx_compl_data(mbuf_t m, uintptr_t arg,
+    uintptr_t data);
+
+/*!
+ * @function mbuf_get_tx_compl_data
+ * @abstract A packet's completion argument and data.
+ * @param m A packet.
+ * @param arg Receives the argument (0 when none was set).
+ * @param data Receives the data (0 when none was set).
+ * @result 0, or EINVAL for a NULL argument or an mbuf without packet
+ *     header.
+ */
+extern errno_t mbuf_get_tx_compl_data(mbuf_t m, uintptr_t *arg,
+    uintptr_t *data);
+
+/*!
+ * @function mbuf_set_flowid
+ * @abstract Records a driver's flow id on a packet.
+ * @param mbuf A packet.
+ * @param flowid The id.
+ * @result 0; EINVAL for NULL or an mbuf without packet header; ENOMEM
+ *     when no memory holds it.
+ */
+extern errno_t mbuf_set_flowid(mbuf_t mbuf, uint16_t flowid);
+
+/*!
+ * @function mbuf_get_flowid
+ * @abstract A packet's flow id.
+ * @param mbuf A packet.
+ * @param flowid Receives the id (0 when none was set).
+ * @result 0, or EINVAL for a NULL argument or an mbuf without packet
+ *     header.
+ */
+extern errno_t mbuf_get_flowid(mbuf_t mbuf, uint16_t *flowid);
+
+/*!
+ * @function mbuf_set_keepalive_flag
+ * @abstract Marks or unmarks a packet as a keepalive.
+ * @param mbuf A packet.
+ * @param is_keepalive TRUE or FALSE.
+ * @result 0; EINVAL for NULL or an mbuf without packet header; ENOMEM
+ *     when no memory holds the mark.
+ */
+extern errno_t mbuf_set_keepalive_flag(mbuf_t mbuf, boolean_t is_keepalive);
+
+/*!
+ * @function mbuf_get_keepalive_flag
+ * @abstract Whether a packet is marked as a keepalive.
+ * @param mbuf A packet.
+ * @param is_keepalive Receives TRUE or FALSE.
+ * @result 0, or EINVAL for a NULL argument or an mbuf without packet
+ *     header.
+ */
+extern errno_t mbuf_get_keepalive_flag(mbuf_t mbuf, boolean_t *is_keepalive);
+
+/*!
+ * @function mbuf_set_wake_packet_flag
+ * @abstract Marks or unmarks a packet as the one that woke the host.
+ * @param mbuf A packet.
+ * @param is_wake_packet TRUE or FALSE.
+ * @result 0; EINVAL for NULL or an mbuf without packet header; ENOMEM
+ *     when no memory holds the mark.
+ */
+extern errno_t mbuf_set_wake_packet_flag(mbuf_t mbuf,
+    boolean_t is_wake_packet);
+
+/*!
+ * @function mbuf_get_wake_packet_flag
+ * @abstract Whether a packet is marked as the one that woke the host.
+ * @param mbuf A packet.
+ * @param is_wake_packet Receives TRUE or FALSE.
+ * @result 0, or EINVAL for a NULL argument or an mbuf without packet
+ *     header.
+ */
+extern errno_t mbuf_get_wake_packet_flag(mbuf_t mbuf,
+    boolean_t *is_wake_packet);
+
+/*!
+ * @function mbuf_add_drvaux
+ * @abstract Attaches a driver's auxiliary data to a packet.
+ * @discussion One block a packet, of at most 128 bytes, zeroed; it goes
+ *     with the packet's tags (so mbuf_copym() at offset 0 moves it, as it
+ *     moves tags).
+ * @param mbuf A packet.
+ * @param how MBUF_WAITOK or MBUF_DONTWAIT (never waits).
+ * @param family The driver's family.
+ * @param subfamily The driver's subfamily.
+ * @param length The block's size, 1 to 128.
+ * @param data_p Receives the block; may be NULL.
+ * @result 0; EINVAL for NULL, an mbuf without packet header or a length
+ *     out of range; EEXIST when the packet has a block already; ENOMEM
+ *     (EWOULDBLOCK with MBUF_DONTWAIT) when memory runs out.
+ */
+extern errno_t mbuf_add_drvaux(mbuf_t mbuf, mbuf_how_t how, uint32_t family,
+    uint32_t subfamily, size_t length, void **data_p);
+
+/*!
+ * @function mbuf_find_drvaux
+ * @abstract Finds a packet's auxiliary data.
+ * @param mbuf A packet.
+ * @param family_p Receives the family; may be NULL.
+ * @param subfamily_p Receives the subfamily; may be NULL.
+ * @param length_p Receives the length; may be NULL.
+ * @param data_p Receives the block.
+ * @result 0; ENOENT when there is none; EINVAL for NULL `data_p`, NULL
+ *     or an mbuf without packet header.
+ */
+extern errno_t mbuf_find_drvaux(mbuf_t mbuf, uint32_t *family_p,
+    uint32_t *subfamily_p, uint32_t *length_p, void **data_p);
+
+/*!
+ * @function mbuf_del_drvaux
+ * @abstract Removes a packet's auxiliary data, if any.
+ * @param mbuf A packet.
+ */
+extern void mbuf_del_drvaux(mbuf_t mbuf);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,8 +11,12 @@
 
 #include <xkpi_kext.h>
 
+#ifndef __XKPI_BOOLEAN_T
+/*! @abstract Defined once boolean_t is (here or in sys/kpi_mbuf.h). */
+#define	__XKPI_BOOLEAN_T
 /*! @abstract A truth value: TRUE or FALSE (an int, as in the kernel). */
 typedef int	boolean_t;
+#endif
 
 #ifndef TRUE
 /*! @abstract True. */

@@ -13,8 +13,12 @@
 
 #include <xkpi_kext.h>
 
+#ifndef __XKPI_KERN_RETURN_T
+/*! @abstract Defined once kern_return_t is (here or in sys/kpi_mbuf.h). */
+#define	__XKPI_KERN_RETURN_T
 /*! @abstract A Mach return code. */
 typedef int	kern_return_t;
+#endif
 
 /*! @abstract Success. */
 #define	KERN_SUCCESS			0
