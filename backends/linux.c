@@ -371,10 +371,11 @@ lx_attach_filter(int fd, bool none)
 	struct sock_filter nothing[] = {
 		BPF_STMT(BPF_RET | BPF_K, 0),
 	};
-	struct sock_fprog prog = {
-		.len = none ? 1 : sizeof(code) / sizeof(code[0]),
-		.filter = none ? nothing : code,
-	};
+	struct sock_fprog prog;
+
+	memset(&prog, 0, sizeof(prog));	/* the padding goes to the kernel */
+	prog.len = none ? 1 : sizeof(code) / sizeof(code[0]);
+	prog.filter = none ? nothing : code;
 
 	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
 	    sizeof(prog)) == 0 ? 0 : errno;
@@ -390,7 +391,11 @@ lx_steer(struct lx_if *li, uint32_t member)
 	struct sock_filter code[] = {
 		BPF_STMT(BPF_RET | BPF_K, member),
 	};
-	struct sock_fprog prog = { .len = 1, .filter = code };
+	struct sock_fprog prog;
+
+	memset(&prog, 0, sizeof(prog));	/* the padding goes to the kernel */
+	prog.len = 1;
+	prog.filter = code;
 
 	return setsockopt(li->li_fd, SOL_PACKET, PACKET_FANOUT_DATA, &prog,
 	    sizeof(prog)) == 0 ? 0 : errno;
