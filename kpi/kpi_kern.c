@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/random.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -2160,4 +2161,154 @@ kern_shutdown(void)
 		free(t);
 	}
 	pthread_mutex_unlock(&tc_mtx);
+}
+
+/* UUIDs (libkern's uuid/uuid.h) */
+
+typedef unsigned char k_uuid_t[16];
+
+XK_EXPORT void KERN(uuid_clear)(k_uuid_t uu);
+XK_EXPORT void
+KERN(uuid_clear)(k_uuid_t uu)
+{
+	memset(uu, 0, sizeof(k_uuid_t));
+}
+
+XK_EXPORT int KERN(uuid_compare)(const k_uuid_t a, const k_uuid_t b);
+XK_EXPORT int
+KERN(uuid_compare)(const k_uuid_t a, const k_uuid_t b)
+{
+	return memcmp(a, b, sizeof(k_uuid_t));
+}
+
+XK_EXPORT void KERN(uuid_copy)(k_uuid_t dst, const k_uuid_t src);
+XK_EXPORT void
+KERN(uuid_copy)(k_uuid_t dst, const k_uuid_t src)
+{
+	memcpy(dst, src, sizeof(k_uuid_t));
+}
+
+XK_EXPORT void KERN(uuid_generate_random)(k_uuid_t out);
+XK_EXPORT void
+KERN(uuid_generate_random)(k_uuid_t out)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < sizeof(k_uuid_t)) {
+		n = getrandom(out + got, sizeof(k_uuid_t) - got, 0);
+		if (n > 0) {
+			got += (size_t)n;
+		} else if (errno != EINTR) {
+			xk_panic("uuid_generate: no randomness (%s)",
+			    strerror(errno));
+			return;
+		}
+	}
+	out[6] = (unsigned char)((out[6] & 0x0f) | 0x40);	/* version 4 */
+	out[8] = (unsigned char)((out[8] & 0x3f) | 0x80);	/* RFC 4122 */
+}
+
+XK_EXPORT void KERN(uuid_generate)(k_uuid_t out);
+XK_EXPORT void
+KERN(uuid_generate)(k_uuid_t out)
+{
+	KERN(uuid_generate_random)(out);
+}
+
+XK_EXPORT void KERN(uuid_generate_time)(k_uuid_t out);
+XK_EXPORT void
+KERN(uuid_generate_time)(k_uuid_t out)
+{
+	KERN(uuid_generate_random)(out);
+}
+
+XK_EXPORT int KERN(uuid_is_null)(const k_uuid_t uu);
+XK_EXPORT int
+KERN(uuid_is_null)(const k_uuid_t uu)
+{
+	static const k_uuid_t null;
+
+	return memcmp(uu, null, sizeof(k_uuid_t)) == 0;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9') {
+		return c - '0';
+	}
+	if (c >= 'a' && c <= 'f') {
+		return c - 'a' + 10;
+	}
+	if (c >= 'A' && c <= 'F') {
+		return c - 'A' + 10;
+	}
+	return -1;
+}
+
+XK_EXPORT int KERN(uuid_parse)(const char *in, k_uuid_t uu);
+XK_EXPORT int
+KERN(uuid_parse)(const char *in, k_uuid_t uu)
+{
+	k_uuid_t v;
+	int i = 0;
+
+	for (int pos = 0; pos < 36; pos++) {
+		int hi, lo;
+
+		if (pos == 8 || pos == 13 || pos == 18 || pos == 23) {
+			if (in[pos] != '-') {
+				return -1;
+			}
+			continue;
+		}
+		if ((hi = hexval(in[pos])) < 0 ||
+		    (lo = hexval(in[pos + 1])) < 0) {
+			return -1;
+		}
+		v[i++] = (unsigned char)(hi << 4 | lo);
+		pos++;
+	}
+	if (in[36] != '\0') {
+		return -1;
+	}
+	memcpy(uu, v, sizeof(v));
+	return 0;
+}
+
+static void
+uuid_text(const k_uuid_t uu, char *out, const char *digits)
+{
+	int o = 0;
+
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10) {
+			out[o++] = '-';
+		}
+		out[o++] = digits[uu[i] >> 4];
+		out[o++] = digits[uu[i] & 0xf];
+	}
+	out[o] = '\0';
+}
+
+XK_EXPORT void KERN(uuid_unparse_lower)(const k_uuid_t uu, char *out);
+XK_EXPORT void
+KERN(uuid_unparse_lower)(const k_uuid_t uu, char *out)
+{
+	uuid_text(uu, out, "0123456789abcdef");
+}
+
+XK_EXPORT void KERN(uuid_unparse_upper)(const k_uuid_t uu, char *out);
+XK_EXPORT void
+KERN(uuid_unparse_upper)(const k_uuid_t uu, char *out)
+{
+	uuid_text(uu, out, "0123456789ABCDEF");
+}
+
+XK_EXPORT void KERN(uuid_unparse)(const k_uuid_t uu, char *out);
+XK_EXPORT void
+KERN(uuid_unparse)(const k_uuid_t uu, char *out)
+{
+	KERN(uuid_unparse_upper)(uu, out);
 }

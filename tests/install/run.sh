@@ -26,6 +26,28 @@ cc -std=c11 -Wall -Werror -o "$dest/consumer" \
     "$srcdir/tests/install/consumer.c" $cflags $libs
 LD_LIBRARY_PATH="$(dirname "$pcdir")" "$dest/consumer"
 
+# The kext include set, as pkg-config xkpi-kext gives it (its directory
+# ahead of the plain one): the example kext builds unchanged, starts and
+# stops.
+[ -f "$(find "$dest" -path "*/include/xkpi/kext/sys/socket.h" |
+    head -n 1)" ] || {
+	echo "installcheck: the kext set is not under include/xkpi/kext" >&2
+	exit 1
+}
+kcflags=$(pkg-config --cflags xkpi-kext)
+klibs=$(pkg-config --libs xkpi-kext)
+case $kcflags in
+*/include/xkpi/kext\ *-I*/include/xkpi\ *) ;;
+*)	echo "installcheck: xkpi-kext's flags: $kcflags" >&2; exit 1 ;;
+esac
+# shellcheck disable=SC2086
+cc -std=c11 -Wall -Werror -o "$dest/echokext" \
+    "$srcdir/examples/kext/echokext.c" "$srcdir/examples/kext/main.c" \
+    $kcflags $klibs
+LD_LIBRARY_PATH="$(dirname "$pcdir")" "$dest/echokext" \
+    $((20000 + $$ % 20000)) 0 >/dev/null
+rm -f "$dest/echokext"
+
 # docs/porting.md's compile line, as written there, on code that uses
 # the RFC 3542 names.
 line=$(grep -m 1 '^cc .* -c rpc_socket\.c' "$srcdir/docs/porting.md") || {

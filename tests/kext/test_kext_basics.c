@@ -37,6 +37,7 @@
 #include <sys/proc.h>
 #include <sys/systm.h>
 #include <sys/time.h>
+#include <uuid/uuid.h>
 #include <xkpi.h>
 
 #define	NTHREADS	4
@@ -831,6 +832,38 @@ test_darwin_errnos(void **state)
 	assert_int_equal(ENOTSUP, EOPNOTSUPP);
 }
 
+static void
+test_uuid(void **state)
+{
+	uuid_string_t s;
+	uuid_t a, b;
+
+	(void)state;
+	uuid_clear(a);
+	assert_true(uuid_is_null(a));
+	uuid_generate(a);
+	assert_false(uuid_is_null(a));
+	assert_int_equal(a[6] >> 4, 4);		/* version 4 */
+	assert_int_equal(a[8] & 0xc0, 0x80);	/* RFC 4122 variant */
+	uuid_unparse(a, s);
+	assert_int_equal(strlen(s), 36);
+	assert_int_equal(s[8], '-');
+	assert_int_equal(uuid_parse(s, b), 0);
+	assert_int_equal(uuid_compare(a, b), 0);
+	strcpy(s, "not-a-uuid");
+	assert_int_equal(uuid_parse(s, b), -1);
+	strcpy(s, "0123456789abcdef0123456789abcdef0123");
+	assert_int_equal(uuid_parse(s, b), -1);
+	strcpy(s, "01234567-89ab-cdef-0123-456789ABCDEF");
+	assert_int_equal(uuid_parse(s, b), 0);
+	uuid_unparse_lower(b, s);
+	assert_string_equal(s, "01234567-89ab-cdef-0123-456789abcdef");
+	uuid_unparse(b, s);
+	assert_string_equal(s, "01234567-89AB-CDEF-0123-456789ABCDEF");
+	uuid_copy(a, b);
+	assert_int_equal(uuid_compare(a, b), 0);
+}
+
 static int
 group_setup(void **state)
 {
@@ -879,6 +912,7 @@ main(void)
 		cmocka_unit_test(test_panic_goes_to_hook),
 		cmocka_unit_test(test_iolog_to_stderr),
 		cmocka_unit_test(test_darwin_errnos),
+		cmocka_unit_test(test_uuid),
 	};
 
 	return cmocka_run_group_tests_name("kext_basics", tests, group_setup,

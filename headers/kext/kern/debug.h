@@ -12,6 +12,10 @@
 
 #include <xkpi_kext.h>
 
+/* XNU's kernel headers give kexts bool and the UUID calls from here. */
+#include <stdbool.h>
+#include <uuid/uuid.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -11,6 +11,9 @@
 
 #include <xkpi_kext.h>
 
+/* As XNU's: kext code uses bool, true and false after this header. */
+#include <stdbool.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
