@@ -428,20 +428,18 @@ key_ent_clear(struct key_ent *ke)
 	EVP_PKEY_CTX_free(ke->ke_vctx);
 	EVP_PKEY_free(ke->ke_key);
 	free(ke->ke_der);
+	free(ke->ke_cga);
 	memset(ke, 0, sizeof(*ke));
 }
 
 /*
- * The entry of the key whose DER is @der, decoded now if it is not
- * there; NULL when it does not decode (or no memory).  The entry stays
- * the cache's, valid until the next key_cache_get() or key_cache_fini().
+ * The entry of the key whose DER is @der, or NULL.  The entry stays the
+ * cache's, valid until the next key_cache_get() or key_cache_fini().
  */
 struct key_ent *
-key_cache_get(struct key_cache *kc, const uint8_t *der, size_t len)
+key_cache_find(struct key_cache *kc, const uint8_t *der, size_t len)
 {
 	struct key_ent *ke;
-	EVP_PKEY *key;
-	uint8_t *copy;
 	size_t i;
 
 	for (i = 0; i < kc->kc_n; i++) {
@@ -451,6 +449,21 @@ key_cache_get(struct key_cache *kc, const uint8_t *der, size_t len)
 			kc->kc_hits++;
 			return ke;
 		}
+	}
+	return NULL;
+}
+
+/* The same, decoded now if it is not there; NULL when it does not. */
+struct key_ent *
+key_cache_get(struct key_cache *kc, const uint8_t *der, size_t len)
+{
+	struct key_ent *ke;
+	EVP_PKEY *key;
+	uint8_t *copy;
+	size_t i;
+
+	if ((ke = key_cache_find(kc, der, len)) != NULL) {
+		return ke;
 	}
 	kc->kc_misses++;
 	if ((key = key_from_der(der, len)) == NULL) {
@@ -476,9 +489,46 @@ key_cache_get(struct key_cache *kc, const uint8_t *der, size_t len)
 	ke->ke_der = copy;
 	ke->ke_derlen = len;
 	ke->ke_key = key;
+	ke->ke_base = EVP_PKEY_get_base_id(key);
+	ke->ke_bits = EVP_PKEY_get_bits(key);
 	snd_keyhash(der, len, ke->ke_hash);
 	ke->ke_used = ++kc->kc_tick;
 	return ke;
+}
+
+/* @addr with @params is the CGA key_cga_remember() last kept in @ke. */
+int
+key_cga_known(const struct key_ent *ke, const struct in6_addr *addr,
+    const uint8_t *params, size_t len)
+{
+	return ke->ke_cga != NULL && ke->ke_cgalen == len &&
+	    memcmp(&ke->ke_cgaaddr, addr, sizeof(*addr)) == 0 &&
+	    memcmp(ke->ke_cga, params, len) == 0;
+}
+
+/*
+ * Keeps @addr with @params, which cga_verify() has just found right, in
+ * place of the CGA kept before (none when there is no memory).
+ */
+void
+key_cga_remember(struct key_ent *ke, const struct in6_addr *addr,
+    const uint8_t *params, size_t len)
+{
+	uint8_t *copy = NULL;
+
+	if (len == ke->ke_cgalen && ke->ke_cga != NULL) {
+		copy = ke->ke_cga;
+	} else {
+		free(ke->ke_cga);
+		ke->ke_cga = NULL;
+		if ((copy = malloc(len)) == NULL) {
+			return;
+		}
+	}
+	memcpy(copy, params, len);
+	ke->ke_cga = copy;
+	ke->ke_cgalen = len;
+	ke->ke_cgaaddr = *addr;
 }
 
 void
@@ -492,18 +542,29 @@ key_cache_fini(struct key_cache *kc)
 	memset(kc, 0, sizeof(*kc));
 }
 
-/* An RSA key (PKCS#1 v1.5 signing: not RSA-PSS) of the bits allowed. */
-int
-key_check(EVP_PKEY *key, int minbits, int maxbits)
+static int
+check_bits(int base, int bits, int minbits, int maxbits)
 {
-	int bits;
-
-	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+	if (base != EVP_PKEY_RSA) {
 		return EPROTONOSUPPORT;
 	}
-	bits = EVP_PKEY_get_bits(key);
 	if (bits < minbits || bits > maxbits) {
 		return ERANGE;
 	}
 	return 0;
+}
+
+/* An RSA key (PKCS#1 v1.5 signing: not RSA-PSS) of the bits allowed. */
+int
+key_check(EVP_PKEY *key, int minbits, int maxbits)
+{
+	return check_bits(EVP_PKEY_get_base_id(key), EVP_PKEY_get_bits(key),
+	    minbits, maxbits);
+}
+
+/* key_check() of a cached key, from what was found when it was decoded. */
+int
+key_ent_check(const struct key_ent *ke, int minbits, int maxbits)
+{
+	return check_bits(ke->ke_base, ke->ke_bits, minbits, maxbits);
 }

@@ -146,12 +146,32 @@ nd_cga_params(const struct nd_msg *m, const uint8_t **pp, size_t *lenp)
 	return 0;
 }
 
+/*
+ * The 16-bit big-endian words of @p added to @sum, not folded.  Eight
+ * bytes at a time in the machine's byte order, as RFC 1071 (2) allows:
+ * their 32-bit halves added up and folded to 16 bits are the sum of
+ * their 16-bit words modulo 0xffff, as the checksum is, with its two
+ * bytes swapped on a little-endian machine.
+ */
 static uint32_t
 sum16(uint32_t sum, const uint8_t *p, size_t n)
 {
+	uint64_t acc = 0, w;
 	size_t i;
 
-	for (i = 0; i + 1 < n; i += 2) {
+	for (i = 0; i + 7 < n; i += 8) {
+		memcpy(&w, p + i, sizeof(w));
+		acc += (w & 0xffffffff) + (w >> 32);
+	}
+	acc = (acc & 0xffffffff) + (acc >> 32);
+	acc = (acc & 0xffff) + (acc >> 16);
+	acc = (acc & 0xffff) + (acc >> 16);
+	acc = (acc & 0xffff) + (acc >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	acc = (acc >> 8 | acc << 8) & 0xffff;
+#endif
+	sum += (uint32_t)acc;
+	for (; i + 1 < n; i += 2) {
 		sum += (uint32_t)p[i] << 8 | p[i + 1];
 	}
 	if (n & 1) {

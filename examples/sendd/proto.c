@@ -320,17 +320,33 @@ sd_input(struct sendd *sd, uint8_t *pkt, size_t len, int ifidx,
 		return SD_DROP;
 	}
 
-	/* The CGA, then its key. */
+	/*
+	 * The CGA, then its key.  A peer's key is decoded once, and the
+	 * CGA it was last found right with is not hashed again; the key's
+	 * bounds are checked every time.  A CGA that does not verify costs
+	 * no decoding.
+	 */
 	(void)nd_cga_params(&m, &params, &plen);
-	if (cga_verify(who, params, plen, 0, NULL) != CGA_OK ||
-	    cga_parse(params, plen, &cp) != CGA_OK) {
+	if (cga_parse(params, plen, &cp) != CGA_OK) {
 		sd->sd_ctr[SD_IN_DROP_CGA]++;
 		return SD_DROP;
 	}
-	/* Decoded once per peer (its bounds checked every time). */
-	if ((ke = key_cache_get(&sd->sd_keys, cp.cp_key,
-	    cp.cp_keylen)) == NULL ||
-	    key_check(ke->ke_key, sd->sd_minbits, sd->sd_maxbits) != 0) {
+	ke = key_cache_find(&sd->sd_keys, cp.cp_key, cp.cp_keylen);
+	if (ke == NULL || !key_cga_known(ke, who, params, plen)) {
+		if (cga_verify(who, params, plen, 0, NULL) != CGA_OK) {
+			sd->sd_ctr[SD_IN_DROP_CGA]++;
+			return SD_DROP;
+		}
+		if (ke == NULL) {
+			ke = key_cache_get(&sd->sd_keys, cp.cp_key,
+			    cp.cp_keylen);
+		}
+		if (ke != NULL) {
+			key_cga_remember(ke, who, params, plen);
+		}
+	}
+	if (ke == NULL ||
+	    key_ent_check(ke, sd->sd_minbits, sd->sd_maxbits) != 0) {
 		sd->sd_ctr[SD_IN_DROP_KEY]++;
 		goto out;
 	}

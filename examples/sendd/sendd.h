@@ -124,9 +124,12 @@ int	sha1_buf(EVP_MD_CTX *ctx, const uint8_t *p, size_t len,
  * Peers' keys, decoded once: OpenSSL 3's d2i_PUBKEY() costs more than
  * the verification itself.  An entry is found by its DER, compared
  * whole (not by a hash of it); it keeps the decoded key, its key hash
- * (snd_keyhash()) and a context that verifies with it.  At most kc_max
- * entries (KEY_CACHE_MAX unless a test lowers it); when full, the entry
- * found longest ago gives way.  Keys that do not decode are not kept.
+ * (snd_keyhash()), a context that verifies with it, and the last CGA
+ * (address and parameters, compared whole) that cga_verify() found
+ * right with this key at Sec 0 or more.  At most kc_max entries
+ * (KEY_CACHE_MAX unless a test lowers it); when full, the entry found
+ * longest ago gives way.  Keys that do not decode are not kept.
+ * key_cache_find() looks only; key_cache_get() decodes what it lacks.
  */
 #define KEY_CACHE_MAX		64
 
@@ -134,9 +137,14 @@ struct key_ent {
 	uint8_t		*ke_der;	/* a copy of the DER */
 	size_t		 ke_derlen;
 	EVP_PKEY	*ke_key;
+	int		 ke_base;	/* EVP_PKEY_get_base_id(ke_key) */
+	int		 ke_bits;	/* EVP_PKEY_get_bits(ke_key) */
 	EVP_PKEY_CTX	*ke_vctx;	/* snd_ctx(ke_key, 0), on first use */
 	uint8_t		 ke_hash[16];	/* snd_keyhash() of the DER */
 	uint64_t	 ke_used;	/* kc_tick when last found */
+	struct in6_addr	 ke_cgaaddr;	/* a CGA of this key, verified */
+	uint8_t		*ke_cga;	/* its parameters (a copy), or NULL */
+	size_t		 ke_cgalen;
 };
 
 struct key_cache {
@@ -150,9 +158,16 @@ struct key_cache {
 };
 
 void	key_cache_init(struct key_cache *kc, size_t max);
+struct key_ent *key_cache_find(struct key_cache *kc, const uint8_t *der,
+	    size_t len);
 struct key_ent *key_cache_get(struct key_cache *kc, const uint8_t *der,
 	    size_t len);
 void	key_cache_fini(struct key_cache *kc);
+int	key_cga_known(const struct key_ent *ke, const struct in6_addr *addr,
+	    const uint8_t *params, size_t len);
+void	key_cga_remember(struct key_ent *ke, const struct in6_addr *addr,
+	    const uint8_t *params, size_t len);
+int	key_ent_check(const struct key_ent *ke, int minbits, int maxbits);
 
 /*
  * A Neighbor Discovery message, parsed in place: offsets from the start

@@ -1500,6 +1500,52 @@ test_key_cache(void **state)
 	assert_int_equal(b_takes(a_na_at(T0 + 3 * TS_SEC)), SD_PASS);
 	assert_int_equal(bk->kc_hits, 3);
 	assert_int_equal(sd_b.sd_ctr[SD_IN_SECURED], 3);
+	/* The entry keeps A's CGA: other parameters are verified again. */
+	ke = &bk->kc_ent[0];
+	assert_non_null(ke->ke_cga);
+	assert_int_equal(ke->ke_cgalen, sd_a.sd_paramslen);
+	assert_memory_equal(ke->ke_cga, sd_a.sd_params, sd_a.sd_paramslen);
+	assert_memory_equal(&ke->ke_cgaaddr, &sd_a.sd_addr, 16);
+	len = a_na_at(T0 + 3 * TS_SEC);
+	{
+		struct nd_msg m;
+
+		assert_int_equal(nd_parse(pkt, len, &m), ND_OK);
+		pkt[m.nm_cga + 4] ^= 0x01;	/* the modifier */
+		nd_fixup(pkt, len);
+	}
+	assert_int_equal(b_takes(len), SD_DROP);
+	assert_int_equal(sd_b.sd_ctr[SD_IN_DROP_CGA], 1);
+	assert_int_equal(bk->kc_hits, 4);
+	assert_memory_equal(ke->ke_cga, sd_a.sd_params, sd_a.sd_paramslen);
+	/* Another CGA of A's key (Sec 0): kept in place of the first. */
+	{
+		static const uint8_t mod[16] = { 0x42 };
+		static const uint8_t prefix[8] = { 0xfe, 0x80 };
+		uint8_t params[CGA_PARAMS_MAX], *d;
+		size_t dl, plen;
+
+		assert_int_equal(key_der(key_a, &d, &dl), 0);
+		assert_int_equal(cga_build(params, sizeof(params), &plen, mod,
+		    prefix, 0, d, dl), CGA_OK);
+		OPENSSL_free(d);
+		assert_int_equal(sd_init(&sd_c, key_a, params, plen, 0,
+		    IFIDX), 0);
+	}
+	assert_memory_not_equal(&sd_c.sd_addr, &sd_a.sd_addr, 16);
+	len = mk_na(pkt, &sd_c.sd_addr, &sd_c.sd_addr, &sd_c.sd_addr);
+	len = sign_raw(&sd_c, pkt, len, T0, NULL);
+	assert_int_equal(b_takes(len), SD_PASS);
+	assert_int_equal(bk->kc_hits, 5);
+	assert_int_equal(bk->kc_misses, 1);
+	assert_memory_equal(&ke->ke_cgaaddr, &sd_c.sd_addr, 16);
+	assert_memory_equal(ke->ke_cga, sd_c.sd_params, sd_c.sd_paramslen);
+	sd_fini(&sd_c);
+	/* A's first CGA again: verified again, kept again. */
+	assert_int_equal(b_takes(a_na_at(T0 + 4 * TS_SEC)), SD_PASS);
+	assert_int_equal(bk->kc_hits, 6);
+	assert_memory_equal(&ke->ke_cgaaddr, &sd_a.sd_addr, 16);
+	assert_int_equal(sd_b.sd_ctr[SD_IN_SECURED], 5);
 
 	/* Room for one: C's key takes A's place, then A's takes C's. */
 	bk->kc_max = 1;
@@ -1511,16 +1557,16 @@ test_key_cache(void **state)
 	assert_int_equal(bk->kc_misses, 2);
 	assert_int_equal(bk->kc_evicted, 1);
 	assert_int_equal(EVP_PKEY_eq(bk->kc_ent[0].ke_key, key_1536), 1);
-	assert_int_equal(b_takes(a_na_signed_by(key_b, T0 + 4 * TS_SEC)),
+	assert_int_equal(b_takes(a_na_signed_by(key_b, T0 + 5 * TS_SEC)),
 	    SD_DROP);
 	assert_int_equal(sd_b.sd_ctr[SD_IN_DROP_SIG], 2);
 	assert_int_equal(bk->kc_misses, 3);
 	assert_int_equal(bk->kc_evicted, 2);
 	assert_int_equal(EVP_PKEY_eq(bk->kc_ent[0].ke_key, key_a), 1);
-	assert_int_equal(b_takes(a_na_at(T0 + 5 * TS_SEC)), SD_PASS);
-	assert_int_equal(bk->kc_hits, 4);
-	assert_int_equal(sd_b.sd_ctr[SD_IN_SECURED], 5);
-	assert_int_equal(ctr_sum(&sd_b, "in."), 7);
+	assert_int_equal(b_takes(a_na_at(T0 + 6 * TS_SEC)), SD_PASS);
+	assert_int_equal(bk->kc_hits, 7);
+	assert_int_equal(sd_b.sd_ctr[SD_IN_SECURED], 7);
+	assert_int_equal(ctr_sum(&sd_b, "in."), 10);
 	sd_fini(&sd_c);
 
 	/* Alone, two entries: the one found longest ago goes. */
@@ -1528,10 +1574,18 @@ test_key_cache(void **state)
 		assert_int_equal(key_der(keys[i], &der[i], &derlen[i]), 0);
 	}
 	key_cache_init(&kc, 2);
+	assert_null(key_cache_find(&kc, der[0], derlen[0]));
+	assert_int_equal(kc.kc_misses, 0);
 	assert_non_null(ka = key_cache_get(&kc, der[0], derlen[0]));
+	assert_ptr_equal(key_cache_find(&kc, der[0], derlen[0]), ka);
+	assert_int_equal(kc.kc_hits, 1);
+	kc.kc_hits = 0;
 	assert_int_equal(EVP_PKEY_eq(ka->ke_key, key_a), 1);
 	snd_keyhash(der[0], derlen[0], hash);
 	assert_memory_equal(ka->ke_hash, hash, sizeof(hash));
+	assert_int_equal(key_ent_check(ka, 1024, 1024), 0);
+	assert_int_equal(key_ent_check(ka, 1025, 4096), ERANGE);
+	assert_int_equal(key_ent_check(ka, 512, 1023), ERANGE);
 	assert_non_null(ke = key_cache_get(&kc, der[1], derlen[1]));
 	assert_int_equal(EVP_PKEY_eq(ke->ke_key, key_b), 1);
 	assert_ptr_equal(key_cache_get(&kc, der[0], derlen[0]), ka);
