@@ -23,6 +23,7 @@ ok $n - $1 # SKIP $2"; }
 for cc in gcc clang; do
 	if ! command -v $cc >/dev/null 2>&1; then
 		skip "$cc: every header alone" "$cc not installed"
+		skip "$cc: every header in one file" "$cc not installed"
 		skip "$cc: layout.c" "$cc not installed"
 		skip "$cc: examples/kext" "$cc not installed"
 		continue
@@ -38,6 +39,20 @@ for cc in gcc clang; do
 		ok "$cc: every header of the kext set compiles alone"
 	else
 		notok "$cc: headers that do not compile alone:$bad"
+	fi
+	# And all of them in one file, with the plain KPI headers a kext
+	# includes.
+	{
+		for h in $headers sys/kpi_socket.h sys/kpi_mbuf.h \
+		    netinet/kpi_ipfilter.h net/kpi_interface.h net/if_dl.h; do
+			printf '#include <%s>\n' "$h"
+		done
+	} > "$tmp/all.c"
+	# shellcheck disable=SC2086
+	if $cc $flags -c -o "$tmp/all.o" "$tmp/all.c"; then
+		ok "$cc: every header of the kext set in one file"
+	else
+		notok "$cc: every header of the kext set in one file"
 	fi
 	# shellcheck disable=SC2086
 	if $cc $flags -c -o "$tmp/layout.o" "$srcdir/tests/kext/layout.c"; then
