@@ -1352,7 +1352,7 @@ lx_dst(const struct __mbuf *m, int *family, void *dst)
  */
 static bool
 lx_nexthop_locked(struct lx_softc *sc, struct lx_if *li, int family,
-    const void *dst, const uint8_t **lladdr)
+    const void *dst, int64_t now, const uint8_t **lladdr)
 {
 	union {
 		struct in_addr	v4;
@@ -1365,7 +1365,6 @@ lx_nexthop_locked(struct lx_softc *sc, struct lx_if *li, int family,
 	uint8_t ll[16];
 	uint32_t h = li->li_index * 2654435761u, oif = 0;
 	uint64_t gen;
-	int64_t now;
 	bool ring = false, renew;
 
 	for (size_t i = 0; i < alen; i++) {
@@ -1373,7 +1372,6 @@ lx_nexthop_locked(struct lx_softc *sc, struct lx_if *li, int family,
 	}
 	nc = &sc->ls_nhc[h % LX_NHC_SIZE];
 	gen = xk_hostif_generation(sc->ls_mon) + 1;	/* never 0 */
-	now = g_get_monotonic_time();
 	if (nc->nc_gen == gen && nc->nc_ifindex == li->li_index &&
 	    nc->nc_family == family && memcmp(&nc->nc_dst, dst, alen) == 0 &&
 	    now < nc->nc_until) {
@@ -1442,12 +1440,12 @@ lx_tx1_locked(struct lx_softc *sc, struct lx_if *li, struct xk_be_pkt *p)
 	} dst;
 	const uint8_t *lladdr;
 	size_t len = xk_m_length(m);
-	int64_t now;
+	int64_t now = g_get_monotonic_time();
 	bool stream;
 	int family;
 
 	if (len > LX_TX_MAXLEN - ETHER_HDR_LEN || !lx_dst(m, &family, &dst) ||
-	    !lx_nexthop_locked(sc, li, family, &dst, &lladdr) ||
+	    !lx_nexthop_locked(sc, li, family, &dst, now, &lladdr) ||
 	    xk_rawtx_pending(sc->ls_tx) != 0) {
 		return 0;
 	}
@@ -1483,7 +1481,6 @@ lx_tx1_locked(struct lx_softc *sc, struct lx_if *li, struct xk_be_pkt *p)
 	tx->tx_head++;
 	p->bp_m = NULL;
 	xk_m_freem(m);
-	now = g_get_monotonic_time();
 	stream = now - tx->tx_last < LX_TX_GAP_US;
 	tx->tx_last = now;
 	if (tx->tx_head - tx->tx_kicked >= LX_TX_KICK) {

@@ -45,7 +45,7 @@ static const char *m_name[M_N] = {
 };
 static const char *m_opt[M_N] = { "bare", "linux", "mmsg", "v3", "pcap" };
 /* XKPI_LINUX_RX for each linux method; NULL: unset (the default). */
-static const char *m_rx[M_N] = { NULL, NULL, "mmsg", "v3", NULL };
+static const char *m_rx[M_N] = { NULL, NULL, "mmsg", "ring", NULL };
 
 static int	opt_n = 5000;
 static int	opt_warmup = 500;
