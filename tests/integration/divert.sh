@@ -612,6 +612,8 @@ nat_cases() {
 		got=$(tshark_count "$cap" "ip")
 		inside=$(tshark_count "$cap" "ip.addr == 10.1.0.0/24")
 		# What the NAT wrote: the packets from its outside address.
+		# The capture may start while the first echo request is on
+		# its way: 1 to 3 of them, every one with a good checksum.
 		from="ip.src == $NAT_OUT"
 		bad=$(tshark_count "$cap" "$from && ($NAT_BAD)")
 		gso=$(tshark_count "$cap" "$from && $GSO")
@@ -623,11 +625,12 @@ nat_cases() {
 		    "$from && tcp.checksum.status == \"Good\"")
 		diag "tshark: $got packets, $inside with an inside address" \
 		    "(want 0); from $NAT_OUT: $bad bad (want 0), good" \
-		    "checksums: icmp $icmp (want 3), udp $udp (want" \
+		    "checksums: icmp $icmp (want 1 to 3), udp $udp (want" \
 		    "$NAT_COUNT), tcp $tcp (want some); $gso GSO packets" \
 		    "(TCP checksum not checked)"
 		[ "$got" -gt 0 ] && [ "$inside" -eq 0 ] && [ "$bad" -eq 0 ] &&
-		    [ "$icmp" -eq 3 ] && [ "$udp" -eq $NAT_COUNT ] &&
+		    [ "$icmp" -ge 1 ] && [ "$icmp" -le 3 ] &&
+		    [ "$udp" -eq $NAT_COUNT ] &&
 		    [ "$tcp" -gt 0 ]
 		check "tshark counts" [ $? -eq 0 ]
 		[ "$bad" -eq 0 ] || tshark -n -r "$cap" \
