@@ -401,6 +401,14 @@ soreceive_stream_take(struct __socket *so, struct msghdr *msg,
 		}
 		sb->sb_mb = rest;
 		sb->sb_cc -= (uint32_t)take;
+		/*
+		 * A cut inside the last mbuf gave it to the caller: the tail
+		 * that appends go to is in the rest now.
+		 */
+		for (sb->sb_lastrecord = rest; sb->sb_lastrecord->m_next !=
+		    NULL; sb->sb_lastrecord = sb->sb_lastrecord->m_next) {
+			;
+		}
 	}
 	if (error != 0) {
 		return error;
