@@ -36,10 +36,19 @@
 #define TX_IOV_MAX	64
 #define ACCEPT_BATCH	64
 
-/* Loop thread only: one loop runs at a time. */
-static char rx_buf[RX_BATCH][RX_DGRAM_MAX];
-static char rx_ctl[RX_BATCH][RX_CTL_MAX];
-static struct sockaddr_storage rx_name[RX_BATCH];
+/*
+ * Where a loop reads datagrams: one set per loop, used only by the thread
+ * that runs it (a socket is read on its own loop only).  Loop 0's is
+ * static; another loop's is made with the first socket it is home to
+ * (host_events_new), and freed at shutdown (xk_host_reclaim).
+ */
+struct host_rx {
+	char			rx_buf[RX_BATCH][RX_DGRAM_MAX];
+	char			rx_ctl[RX_BATCH][RX_CTL_MAX];
+	struct sockaddr_storage	rx_name[RX_BATCH];
+};
+static struct host_rx host_rx0;
+static struct host_rx *host_rxs[XK_LOOPS_MAX] = { &host_rx0 };
 
 struct xk_host_counters xk_host_stats;
 
@@ -52,11 +61,29 @@ is_stream(const struct __socket *so)
 	return so->so_type == SOCK_STREAM;
 }
 
+void
+xk_host_reclaim(void)
+{
+	for (int i = 1; i < XK_LOOPS_MAX; i++) {
+		g_free(host_rxs[i]);
+		host_rxs[i] = NULL;
+	}
+}
+
+/*
+ * The events of @so on its loop, and that loop's datagram buffers if
+ * they are not made yet.
+ */
 static int
 host_events_new(struct __socket *so)
 {
-	struct event_base *base = xk_loop_base();
+	struct event_base *base = xk_loop_base_at(so->so_loop);
 
+	XK_LOCK_ASSERT();
+	if (host_rxs[so->so_loop] == NULL &&
+	    (host_rxs[so->so_loop] = g_try_new(struct host_rx, 1)) == NULL) {
+		return ENOMEM;
+	}
 	so->so_rev = event_new(base, so->so_fd, EV_READ | EV_PERSIST,
 	    host_read_cb, so);
 	so->so_wev = event_new(base, so->so_fd, EV_WRITE | EV_PERSIST,
@@ -245,6 +272,7 @@ m_packet_copy(const char *p, size_t len)
 static void
 host_rx_dgram(struct __socket *so)
 {
+	struct host_rx *rx = host_rxs[so->so_loop];
 	struct mmsghdr mm[RX_BATCH];
 	struct iovec iov[RX_BATCH];
 	bool woke = false;
@@ -258,15 +286,15 @@ host_rx_dgram(struct __socket *so)
 			break;
 		}
 		for (int i = 0; i < RX_BATCH; i++) {
-			iov[i].iov_base = rx_buf[i];
-			iov[i].iov_len = sizeof(rx_buf[i]);
+			iov[i].iov_base = rx->rx_buf[i];
+			iov[i].iov_len = sizeof(rx->rx_buf[i]);
 			memset(&mm[i].msg_hdr, 0, sizeof(mm[i].msg_hdr));
 			mm[i].msg_hdr.msg_iov = &iov[i];
 			mm[i].msg_hdr.msg_iovlen = 1;
-			mm[i].msg_hdr.msg_name = &rx_name[i];
-			mm[i].msg_hdr.msg_namelen = sizeof(rx_name[i]);
-			mm[i].msg_hdr.msg_control = rx_ctl[i];
-			mm[i].msg_hdr.msg_controllen = sizeof(rx_ctl[i]);
+			mm[i].msg_hdr.msg_name = &rx->rx_name[i];
+			mm[i].msg_hdr.msg_namelen = sizeof(rx->rx_name[i]);
+			mm[i].msg_hdr.msg_control = rx->rx_ctl[i];
+			mm[i].msg_hdr.msg_controllen = sizeof(rx->rx_ctl[i]);
 		}
 		/* Only this thread reads the descriptor: no lock needed. */
 		xk_core_unlock();
@@ -284,7 +312,7 @@ host_rx_dgram(struct __socket *so)
 			struct __mbuf *m;
 			int error;
 
-			m = m_packet_copy(rx_buf[i], mm[i].msg_len);
+			m = m_packet_copy(rx->rx_buf[i], mm[i].msg_len);
 			if (m == NULL) {
 				xk_host_stats.rx_nomem++;
 				continue;

@@ -35,14 +35,24 @@
 
 static pthread_mutex_t core_mtx = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local bool core_held;	/* this thread holds core_mtx */
-static _Thread_local bool on_loop;	/* this thread runs the loop */
+static _Thread_local bool on_loop;	/* this thread runs a loop */
+static _Thread_local int loop_index;	/* which: 0 on any other thread */
 
 static pthread_mutex_t lib_mtx = PTHREAD_MUTEX_INITIALIZER; /* init, shutdown */
 static _Atomic bool lib_running;
-static struct event_base *lib_base;
-static bool lib_own_base;
-static pthread_t lib_thread;
-static struct event *lib_stop_ev;
+/*
+ * The loops: lib_bases[0] is the main one (lib_base), the application's
+ * with xkpi_init_with_base(), else the library's; the others, when
+ * XKPI_THREADS asks for more than one, are always the library's.  Each
+ * has one thread and a stop event.  Written at start and shutdown only.
+ */
+static struct event_base *lib_bases[XK_LOOPS_MAX];
+#define lib_base	lib_bases[0]
+static int lib_nloops = 1;
+static bool lib_own_base;	/* lib_bases[0] is the library's */
+static pthread_t lib_threads[XK_LOOPS_MAX];
+static struct event *lib_stop_evs[XK_LOOPS_MAX];
+static atomic_uint lib_next_loop;	/* xk_loop_pick's round robin */
 static int lib_upcall_mode;
 static pid_t lib_pid;		/* the process that started the library */
 static pid_t lib_hook_pid;	/* the process that registered lib_atexit */
@@ -139,6 +149,39 @@ xk_loop_base(void)
 }
 
 int
+xk_loop_count(void)
+{
+	return lib_nloops;
+}
+
+struct event_base *
+xk_loop_base_at(int i)
+{
+	return lib_bases[i % lib_nloops];
+}
+
+int
+xk_loop_index(void)
+{
+	return loop_index;
+}
+
+bool
+xk_on_loop(int i)
+{
+	return on_loop && loop_index == i;
+}
+
+int
+xk_loop_pick(void)
+{
+	unsigned int n = atomic_fetch_add_explicit(&lib_next_loop, 1,
+	    memory_order_relaxed);
+
+	return (int)(n % (unsigned int)lib_nloops);
+}
+
+int
 xk_lib_upcall_mode(void)
 {
 	return lib_upcall_mode;
@@ -203,18 +246,132 @@ stop_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	(void)arg;
-	event_base_loopbreak(lib_base);
+	event_base_loopbreak(arg);
 }
 
+/* Loop thread @arg: runs lib_bases[(intptr_t)arg] until stopped. */
 static void *
 loop_main(void *arg)
 {
-	(void)arg;
+	int i = (int)(intptr_t)arg;
+
 	on_loop = true;
-	event_base_loop(lib_base, EVLOOP_NO_EXIT_ON_EMPTY);
+	loop_index = i;
+	event_base_loop(lib_bases[i], EVLOOP_NO_EXIT_ON_EMPTY);
 	on_loop = false;
 	return NULL;
+}
+
+/*
+ * The number of loops: cfg->threads, else XKPI_THREADS, else 1.  A bad
+ * value is an error (EINVAL), logged: a program that asked for threads
+ * must not silently get one.
+ */
+static int
+loops_choose(const struct xkpi_config *cfg, int *np)
+{
+	const char *env = getenv("XKPI_THREADS");
+	unsigned long n;
+	char *end;
+
+	*np = 1;
+	if (cfg->threads != 0) {
+		if (cfg->threads > XK_LOOPS_MAX) {
+			xk_log(XKPI_LOG_ERROR, "struct xkpi_config: threads %u "
+			    "is over %d", cfg->threads, XK_LOOPS_MAX);
+			return EINVAL;
+		}
+		*np = (int)cfg->threads;
+		return 0;
+	}
+	if (env == NULL || *env == '\0') {
+		return 0;
+	}
+	errno = 0;
+	n = strtoul(env, &end, 10);
+	if (errno != 0 || *end != '\0' || n < 1 || n > XK_LOOPS_MAX ||
+	    *env == '-' || *env == '+') {
+		xk_log(XKPI_LOG_ERROR, "XKPI_THREADS=%s is not a number of "
+		    "loop threads from 1 to %d", env, XK_LOOPS_MAX);
+		return EINVAL;
+	}
+	*np = (int)n;
+	return 0;
+}
+
+/* Stops and joins the library's loop threads from @from on. */
+static void
+loops_stop(int from)
+{
+	for (int i = from; i < lib_nloops; i++) {
+		if (lib_stop_evs[i] != NULL) {
+			event_active(lib_stop_evs[i], 0, 0);
+			pthread_join(lib_threads[i], NULL);
+		}
+	}
+}
+
+/* Frees the library's bases from @from on, and every stop event. */
+static void
+loops_free(int from)
+{
+	for (int i = 0; i < lib_nloops; i++) {
+		if (lib_stop_evs[i] != NULL) {
+			event_free(lib_stop_evs[i]);
+			lib_stop_evs[i] = NULL;
+		}
+		if (i >= from && lib_bases[i] != NULL) {
+			event_base_free(lib_bases[i]);
+		}
+		lib_bases[i] = NULL;
+	}
+	lib_nloops = 1;
+}
+
+/*
+ * Makes the library's bases from @from to lib_nloops - 1, and a stop
+ * event on every base the library runs (@from on; 0 too when @own).
+ */
+static int
+loops_new(int from, bool own)
+{
+	for (int i = from; i < lib_nloops; i++) {
+		if ((lib_bases[i] = event_base_new()) == NULL) {
+			return ENOMEM;
+		}
+	}
+	for (int i = own ? 0 : 1; i < lib_nloops; i++) {
+		lib_stop_evs[i] = event_new(lib_bases[i], -1, 0, stop_cb,
+		    lib_bases[i]);
+		if (lib_stop_evs[i] == NULL) {
+			return ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Starts a thread for every base the library runs; on a failure, stops
+ * those started.
+ */
+static int
+loops_run(bool own)
+{
+	int error;
+
+	for (int i = own ? 0 : 1; i < lib_nloops; i++) {
+		if ((error = pthread_create(&lib_threads[i], NULL, loop_main,
+		    (void *)(intptr_t)i)) != 0) {
+			xk_log(XKPI_LOG_ERROR, "cannot start loop thread %d: "
+			    "%s", i, strerror(error));
+			for (int j = own ? 0 : 1; j < i; j++) {
+				event_active(lib_stop_evs[j], 0, 0);
+				pthread_join(lib_threads[j], NULL);
+			}
+			return error;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -393,6 +550,7 @@ config_read(const struct xkpi_config *in, struct xkpi_config *out)
 	CFG_FIELD(out, in, size, log_level);
 	CFG_FIELD(out, in, size, upcall_mode);
 	CFG_FIELD(out, in, size, mbuf_limit_bytes);
+	CFG_FIELD(out, in, size, threads);
 	out->size = sizeof(*out);
 	return 0;
 }
@@ -437,6 +595,7 @@ lib_start_locked(struct event_base *base, const struct xkpi_config *ucfg,
 	struct xkpi_config cfgbuf;
 	const struct xkpi_config *cfg = &cfgbuf;
 	char names[96];
+	bool own;
 	int error;
 
 	int level = XKPI_LOG_WARN, mode = XKPI_UPCALL_X86_64;
@@ -496,6 +655,9 @@ lib_start_locked(struct event_base *base, const struct xkpi_config *ucfg,
 		mode = XKPI_UPCALL_ARM64;
 	}
 	lib_upcall_mode = mode;
+	if ((error = loops_choose(cfg, &lib_nloops)) != 0) {
+		return error;
+	}
 	/* The rule table, before any packet can flow (XKPI_FW). */
 	if ((error = xk_fw_init_env()) != 0) {
 		return error;
@@ -509,51 +671,35 @@ lib_start_locked(struct event_base *base, const struct xkpi_config *ucfg,
 		    "name becomes a virtual interface, not the host's (set "
 		    "XKPI_BACKEND=linux or pcap for those)", ifaces, backend);
 	}
-	if (base != NULL) {
-		lib_base = base;
-		lib_own_base = false;
-		if ((error = lib_services_start(backend, ifaces, false)) != 0) {
-			lib_base = NULL;
-			xk_fw_reset();
-			return error;
-		}
-		lib_started_locked();
-		return 0;
-	}
-	if (evthread_use_pthreads() != 0 ||
-	    (lib_base = event_base_new()) == NULL) {
-		xk_log(XKPI_LOG_ERROR, "cannot start: no event base (%s)",
-		    strerror(ENOMEM));
-		xk_fw_reset();
-		return ENOMEM;
-	}
-	lib_own_base = true;
-	lib_stop_ev = event_new(lib_base, -1, 0, stop_cb, NULL);
-	if (lib_stop_ev == NULL) {
-		xk_log(XKPI_LOG_ERROR, "cannot start: %s", strerror(ENOMEM));
+	own = base == NULL;
+	if ((own || lib_nloops > 1) && evthread_use_pthreads() != 0) {
 		error = ENOMEM;
+	} else if (own) {
+		error = loops_new(0, true);
+	} else {
+		lib_bases[0] = base;
+		error = loops_new(1, false);
+	}
+	if (error != 0) {
+		xk_log(XKPI_LOG_ERROR, "cannot start: no event base (%s)",
+		    strerror(error));
 		goto fail;
 	}
+	lib_own_base = own;
 	if ((error = lib_services_start(backend, ifaces, lazy)) != 0) {
 		goto fail;
 	}
-	if ((error = pthread_create(&lib_thread, NULL, loop_main, NULL)) != 0) {
-		xk_log(XKPI_LOG_ERROR, "cannot start the loop thread: %s",
-		    strerror(error));
+	if ((error = loops_run(own)) != 0) {
 		xk_statsd_stop();
 		xk_engine_close();
 		goto fail;
 	}
 	lib_started_locked();
-	xk_log(XKPI_LOG_INFO, "started, backend %s", backend);
+	xk_log(XKPI_LOG_INFO, "started, backend %s, %d loop thread%s",
+	    backend, lib_nloops, lib_nloops > 1 ? "s" : "");
 	return 0;
 fail:
-	if (lib_stop_ev != NULL) {
-		event_free(lib_stop_ev);
-		lib_stop_ev = NULL;
-	}
-	event_base_free(lib_base);
-	lib_base = NULL;
+	loops_free(own ? 0 : 1);
 	xk_fw_reset();
 	return error;
 }
@@ -688,8 +834,8 @@ xk_atshutdown(void (*fn)(void))
 XK_EXPORT void
 xkpi_shutdown(void)
 {
-	if (on_loop && lib_own_base) {
-		/* The loop thread cannot wait for itself to stop. */
+	if (on_loop && (lib_own_base || loop_index != 0)) {
+		/* A loop thread cannot wait for itself to stop. */
 		xk_log(XKPI_LOG_ERROR, "xkpi_shutdown called from an upcall");
 		return;
 	}
@@ -698,10 +844,7 @@ xkpi_shutdown(void)
 		pthread_mutex_unlock(&lib_mtx);
 		return;
 	}
-	if (lib_own_base) {
-		event_active(lib_stop_ev, 0, 0);
-		pthread_join(lib_thread, NULL);
-	}
+	loops_stop(lib_own_base ? 0 : 1);
 	/* No loop runs now: tear every socket down on this thread. */
 	xk_so_shutdown_all();
 	xk_statsd_stop();
@@ -712,12 +855,8 @@ xkpi_shutdown(void)
 	for (int i = 0; i < XK_ATSHUTDOWN_MAX && atshutdown[i] != NULL; i++) {
 		atshutdown[i]();
 	}
-	if (lib_own_base) {
-		event_free(lib_stop_ev);
-		lib_stop_ev = NULL;
-		event_base_free(lib_base);
-	}
-	lib_base = NULL;
+	loops_free(lib_own_base ? 0 : 1);
+	xk_host_reclaim();
 	atomic_store(&lib_running, false);
 	xk_mb_reclaim();
 	pthread_mutex_unlock(&lib_mtx);

@@ -149,7 +149,9 @@ so_alloc_locked(const struct xk_protosw *pr, int protocol)
 static int
 so_events_new(struct __socket *so)
 {
-	so->so_kick = event_new(xk_loop_base(), -1, 0, kick_cb, so);
+	so->so_loop = xk_loop_pick();
+	so->so_kick = event_new(xk_loop_base_at(so->so_loop), -1, 0, kick_cb,
+	    so);
 	return so->so_kick != NULL ? 0 : ENOMEM;
 }
 

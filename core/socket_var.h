@@ -139,6 +139,12 @@ struct __socket {
 
 	void		*so_pcb;	/* the protocol's own state */
 
+	/*
+	 * The loop that runs this socket's upcalls, event callbacks and
+	 * host I/O: one thread, so that they never run at once.
+	 */
+	int		 so_loop;	/* xk_loop_base_at(so_loop) */
+
 	/* Protocol state: host sockets. */
 	int		 so_fd;
 	struct event	*so_rev;	/* readable, loop thread only */
@@ -240,7 +246,21 @@ bool	xk_loop_enter(void);
 /* The callback ends: an application's thread is its own again. */
 void	xk_loop_leave(bool was);
 struct event_base;
+/*
+ * The loops (XKPI_THREADS): xk_loop_base() is the main one, which runs
+ * timers, the backends' housekeeping and what has no other home;
+ * xk_loop_base_at(i) is loop i modulo xk_loop_count(); xk_loop_pick()
+ * deals the loops' numbers out in turn (a new socket's home);
+ * xk_loop_index() is the loop the calling thread runs (0 on a thread that
+ * runs none); xk_on_loop(i): the calling thread runs loop i now.
+ */
+#define XK_LOOPS_MAX	16
 struct event_base *xk_loop_base(void);
+struct event_base *xk_loop_base_at(int i);
+int	xk_loop_pick(void);
+int	xk_loop_count(void);
+int	xk_loop_index(void);
+bool	xk_on_loop(int i);
 int	xk_lib_ensure(void);
 /*
  * Adds @fn to what xkpi_shutdown() calls once no loop runs, before the
@@ -258,6 +278,8 @@ int	xk_lib_raw_check(void);
 void	xk_trace_attach(void);
 /* The stats service of XKPI_STATS_SOCKET (core/statsd.c). */
 int	xk_statsd_start(struct event_base *base);
+/* Frees the host sockets' buffers once no loop runs (core/host.c). */
+void	xk_host_reclaim(void);
 void	xk_statsd_stop(void);
 int	xk_lib_upcall_mode(void);
 

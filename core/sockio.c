@@ -480,7 +480,7 @@ xk_soreceive(struct __socket *so, struct msghdr *msg, struct __mbuf **mp,
 			break;
 		}
 		if (so->so_rcv.sb_cc == 0 && !pulled &&
-		    pr->pr_rcvpull != NULL && xk_on_loop_thread() &&
+		    pr->pr_rcvpull != NULL && xk_on_loop(so->so_loop) &&
 		    !(so->so_flags & SOF_DETACHED)) {
 			/* In an upcall: what the host holds is there to read. */
 			pulled = true;

@@ -204,6 +204,13 @@ struct xkpi_config {
 					     counted in `mbuf.limit`.  0: no
 					     byte bound, only the library's
 					     default bounds per size. */
+	unsigned int	 threads;	/*!< Event-loop threads, 1 to 16;
+					     0: from XKPI_THREADS, else 1.
+					     Each socket gets one of the
+					     loops, in turn, when it is
+					     made; see "Threads and upcalls"
+					     on the main page for what runs
+					     where. */
 	/* New fields go here, at the end, and only here. */
 };
 
@@ -297,8 +304,9 @@ extern void xkpi_set_panic_hook(xkpi_panic_hook hook, void *ctx);
  *     environment.
  * @result 0 on success; EINVAL for an unknown backend name or a
  *     malformed interface list (in `cfg` or in the environment), an
- *     unknown upcall mode or log level in `cfg`, or a `size` other than 0 that does not
- *     hold the `size` field itself; E2BIG for a `size` beyond the
+ *     unknown upcall mode or log level in `cfg`, a number of threads
+ *     over 16 in `cfg` or other than 1 to 16 in XKPI_THREADS, or a
+ *     `size` other than 0 that does not hold the `size` field itself; E2BIG for a `size` beyond the
  *     library's structure with a non-zero byte the library does not
  *     know; ENOTSUP for a backend this build does not include (see
  *     `configure --with-backends`); ENXIO when a listed interface does
@@ -315,10 +323,13 @@ extern errno_t xkpi_init(const struct xkpi_config *cfg);
 /*!
  * @function xkpi_init_with_base
  * @abstract Initialises the library on the caller's libevent event base.
- * @discussion Like xkpi_init(), but the library starts no thread of its
- *     own: it adds its events to `base`, and the thread that runs `base`
+ * @discussion Like xkpi_init(), but `base` is the library's main loop:
+ *     the library adds its events to it, and the thread that runs `base`
  *     (event_base_dispatch() or event_base_loop()) is the event-loop
- *     thread, on which upcalls and event callbacks run.  Nothing is
+ *     thread, on which upcalls and event callbacks run.  With one thread
+ *     (`threads` and XKPI_THREADS unset) the library starts no thread of
+ *     its own; with more, it starts one for each loop after the first,
+ *     and the sockets it gives those loops are served there.  Nothing is
  *     delivered while `base` is not running, so a test can drive the loop
  *     by hand, one event_base_loop(base, EVLOOP_ONCE) at a time, to
  *     fix the order of events.
