@@ -31,25 +31,39 @@
 #define MEM_BATCH	32
 #define MEM_CAPQ_MAX	4096	/* captured packets kept per interface */
 #define MEM_RXQ_MAX	65536	/* packets waiting for the engine */
+#define MEM_RXFREE_MAX	4096	/* queue entries kept for reuse */
 
 /* The bounds in force (xk_mem_set_limits); read under the core lock. */
 static unsigned int mem_capq_max = MEM_CAPQ_MAX;
 static unsigned int mem_rxq_max = MEM_RXQ_MAX;
 
+/*
+ * The packet queues are linked through their entries, so that a packet
+ * queued or captured in the steady state allocates nothing: captures
+ * through m_nextpkt (only this file holds a captured mbuf), the receive
+ * queue through struct mem_rx, whose entries are kept for reuse.
+ */
 struct mem_vif {
 	struct __ifnet	*mv_ifp;
 	struct mem_vif	*mv_peer;
-	GQueue		 mv_capq;	/* sent packets, oldest first */
+	struct __mbuf	*mv_caphead;	/* sent packets, oldest first */
+	struct __mbuf	*mv_captail;
+	unsigned int	 mv_caplen;
 };
 
 struct mem_rx {
+	struct mem_rx	*mr_next;
 	struct __mbuf	*mr_m;
 	uint32_t	 mr_ifindex;
 };
 
 struct mem_softc {
 	GQueue		 ms_vifs;
-	GQueue		 ms_rxq;	/* struct mem_rx, oldest first */
+	struct mem_rx	*ms_rxhead;	/* oldest first */
+	struct mem_rx	*ms_rxtail;
+	unsigned int	 ms_rxlen;
+	struct mem_rx	*ms_rxfree;	/* entries for reuse */
+	unsigned int	 ms_rxnfree;
 	struct event	*ms_rxev;
 	uint32_t	 ms_nextindex;
 	/* Counters, shown by xkpi_stats() as be.mem.<name>. */
@@ -91,6 +105,53 @@ mem_stop(struct xk_backend *be)
 	event_del(sc->ms_rxev);
 }
 
+/* The oldest capture of @v, or NULL. */
+static struct __mbuf *
+cap_pop_locked(struct mem_vif *v)
+{
+	struct __mbuf *m = v->mv_caphead;
+
+	if (m != NULL) {
+		v->mv_caphead = m->m_nextpkt;
+		if (v->mv_caphead == NULL) {
+			v->mv_captail = NULL;
+		}
+		m->m_nextpkt = NULL;
+		v->mv_caplen--;
+	}
+	return m;
+}
+
+/* The oldest entry of the receive queue, or NULL. */
+static struct mem_rx *
+rx_pop_locked(struct mem_softc *sc)
+{
+	struct mem_rx *rx = sc->ms_rxhead;
+
+	if (rx != NULL) {
+		sc->ms_rxhead = rx->mr_next;
+		if (sc->ms_rxhead == NULL) {
+			sc->ms_rxtail = NULL;
+		}
+		sc->ms_rxlen--;
+	}
+	return rx;
+}
+
+/* Keeps @rx for reuse, up to MEM_RXFREE_MAX entries. */
+static void
+rx_put_locked(struct mem_softc *sc, struct mem_rx *rx)
+{
+	if (sc->ms_rxnfree >= MEM_RXFREE_MAX) {
+		g_free(rx);
+		return;
+	}
+	rx->mr_m = NULL;
+	rx->mr_next = sc->ms_rxfree;
+	sc->ms_rxfree = rx;
+	sc->ms_rxnfree++;
+}
+
 static void
 vif_free_locked(struct mem_softc *sc, struct mem_vif *v)
 {
@@ -103,7 +164,7 @@ vif_free_locked(struct mem_softc *sc, struct mem_vif *v)
 			o->mv_peer = NULL;
 		}
 	}
-	while ((m = g_queue_pop_head(&v->mv_capq)) != NULL) {
+	while ((m = cap_pop_locked(v)) != NULL) {
 		xk_m_freem(m);
 	}
 	g_queue_remove(&sc->ms_vifs, v);
@@ -116,11 +177,16 @@ mem_reset_locked(struct mem_softc *sc)
 {
 	struct mem_rx *rx;
 
-	while ((rx = g_queue_pop_head(&sc->ms_rxq)) != NULL) {
+	while ((rx = rx_pop_locked(sc)) != NULL) {
 		sc->ms_rxq_flushed++;
 		xk_m_freem(rx->mr_m);
 		g_free(rx);
 	}
+	while ((rx = sc->ms_rxfree) != NULL) {
+		sc->ms_rxfree = rx->mr_next;
+		g_free(rx);
+	}
+	sc->ms_rxnfree = 0;
 	while (sc->ms_vifs.head != NULL) {
 		vif_free_locked(sc, sc->ms_vifs.head->data);
 	}
@@ -149,17 +215,27 @@ rx_enqueue_locked(struct mem_softc *sc, struct __mbuf *m, uint32_t ifindex)
 {
 	struct mem_rx *rx;
 
-	if (sc->ms_rxq.length >= mem_rxq_max) {
+	if (sc->ms_rxlen >= mem_rxq_max) {
 		sc->ms_rxq_full++;
 		return ENOBUFS;
 	}
-	if ((rx = g_try_new(struct mem_rx, 1)) == NULL) {
+	if ((rx = sc->ms_rxfree) != NULL) {
+		sc->ms_rxfree = rx->mr_next;
+		sc->ms_rxnfree--;
+	} else if ((rx = g_try_new(struct mem_rx, 1)) == NULL) {
 		sc->ms_rxq_nomem++;
 		return ENOBUFS;
 	}
+	rx->mr_next = NULL;
 	rx->mr_m = m;
 	rx->mr_ifindex = ifindex;
-	g_queue_push_tail(&sc->ms_rxq, rx);
+	if (sc->ms_rxtail != NULL) {
+		sc->ms_rxtail->mr_next = rx;
+	} else {
+		sc->ms_rxhead = rx;
+	}
+	sc->ms_rxtail = rx;
+	sc->ms_rxlen++;
 	event_active(sc->ms_rxev, 0, 0);
 	return 0;
 }
@@ -179,16 +255,16 @@ mem_rx_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	was = xk_loop_enter();
 	xk_core_lock();
-	while (n < MEM_BATCH && (rx = g_queue_pop_head(&sc->ms_rxq)) != NULL) {
+	while (n < MEM_BATCH && (rx = rx_pop_locked(sc)) != NULL) {
 		memset(&pkts[n], 0, sizeof(pkts[n]));
 		pkts[n].bp_m = rx->mr_m;
 		pkts[n].bp_ifindex = rx->mr_ifindex;
 		pkts[n].bp_dir = XK_DIR_IN;
 		clock_gettime(CLOCK_REALTIME, &pkts[n].bp_ts);
-		g_free(rx);
+		rx_put_locked(sc, rx);
 		n++;
 	}
-	more = sc->ms_rxq.length > 0;
+	more = sc->ms_rxlen > 0;
 	if (more) {
 		event_active(sc->ms_rxev, 0, 0);	/* fairness: next turn */
 	}
@@ -211,11 +287,18 @@ vif_byindex_locked(uint32_t index)
 static void
 capture_locked(struct mem_softc *sc, struct mem_vif *v, struct __mbuf *m)
 {
-	while (v->mv_capq.length >= mem_capq_max) {
+	while (v->mv_caplen >= mem_capq_max) {
 		sc->ms_cap_overwritten++;
-		xk_m_freem(g_queue_pop_head(&v->mv_capq));
+		xk_m_freem(cap_pop_locked(v));
 	}
-	g_queue_push_tail(&v->mv_capq, m);
+	m->m_nextpkt = NULL;
+	if (v->mv_captail != NULL) {
+		v->mv_captail->m_nextpkt = m;
+	} else {
+		v->mv_caphead = m;
+	}
+	v->mv_captail = m;
+	v->mv_caplen++;
 }
 
 static void
@@ -491,7 +574,7 @@ xkpi_mem_capture(const char *name, void *buf, size_t cap, size_t *len)
 		xk_core_unlock();
 		return ENXIO;
 	}
-	if ((m = g_queue_pop_head(&v->mv_capq)) == NULL) {
+	if ((m = cap_pop_locked(v)) == NULL) {
 		xk_core_unlock();
 		return ENOENT;
 	}
