@@ -6,16 +6,26 @@
  * netfilter's NFQUEUE target and held until the engine's verdict
  * (libnetfilter_queue over libmnl).
  *
- * Queues.  One netlink socket is bound to every queue of XKPI_NFQUEUE
- * (default 0), in copy mode NFQNL_COPY_PACKET (the whole packet, up to
- * 65531 bytes), with NFQA_CFG_F_GSO (a GSO packet comes whole, not cut
- * in segments) and NFQA_CFG_F_FAIL_OPEN unless XKPI_NFQUEUE_FAIL=closed
- * (a full queue lets packets pass instead of dropping them).  The user
- * installs the kernel side (docs/backends.md); the library never runs
- * iptables.
+ * Queues.  Every queue of XKPI_NFQUEUE (default 0) is bound, in copy
+ * mode NFQNL_COPY_PACKET (the whole packet, up to 65531 bytes), with
+ * NFQA_CFG_F_GSO (a GSO packet comes whole, not cut in segments) and
+ * NFQA_CFG_F_FAIL_OPEN unless XKPI_NFQUEUE_FAIL=closed (a full queue lets
+ * packets pass instead of dropping them).  The user installs the kernel
+ * side (docs/backends.md); the library never runs iptables.
  *
- * Receive, on the loop: recvmmsg(2) of up to NF_BATCH messages, each
- * packet copied once into an mbuf and handed to the engine with its
+ * Channels.  With L loops (XKPI_THREADS) and Q queues there are
+ * min(L, Q) channels: a channel is a netlink socket, its receive
+ * buffers, its verdicts waiting and its held packets, and its events run
+ * on one loop, channel c's on loop c (the backend's own base for channel
+ * 0).  The k-th queue of the sorted list is bound to channel
+ * k % channels.  A packet is received, held, answered, expired and
+ * released on the channel of its queue: a verdict is for a queue bound
+ * to one socket, and goes out on that socket.  What the channels share
+ * is under the core lock (the softc's flags, every channel's table and
+ * verdict buffer) or atomic (the counters).
+ *
+ * Receive, on the channel's loop: recvmmsg(2) of up to NF_BATCH messages,
+ * each packet copied once into an mbuf and handed to the engine with its
  * interface, direction (PREROUTING, INPUT and FORWARD in; OUTPUT and
  * POSTROUTING out), mark, timestamp and hold id ((queue + 1) << 32 |
  * packet id).  A locally sent packet whose checksum the host leaves to
@@ -25,14 +35,15 @@
  * attached) get NF_ACCEPT at once; those it should but cannot (no mbuf,
  * truncated) get the failure policy's verdict; each is counted.
  *
- * Held packets.  Every packet handed to the engine stays in a table
- * until be_verdict answers it; one nobody answers gets NF_DROP after
- * XKPI_NFQUEUE_HOLD_MS (held_expired).  Verdicts are queued and sent
- * together, one sendmsg(2) of many netlink messages: at the end of each
- * input batch, and before the loop sleeps when they were given outside
- * one (a user thread's write-back, say).  At shutdown (be_drain,
+ * Held packets.  Every packet handed to the engine stays in its
+ * channel's table until be_verdict answers it; one nobody answers gets
+ * NF_DROP after XKPI_NFQUEUE_HOLD_MS (held_expired).  Verdicts are queued
+ * on their channel and sent together, one sendmsg(2) of many netlink
+ * messages: at the end of each input batch of the channel, and before
+ * the channel's loop sleeps when they were given outside one (a user
+ * thread's write-back, another channel's batch).  At shutdown (be_drain,
  * be_stop) the queues are set to let every new packet pass, and every
- * packet still held, or still waiting in the socket, gets NF_ACCEPT
+ * packet still held, or still waiting in a socket, gets NF_ACCEPT
  * (held_released): the library fails open as it goes.
  *
  * Send.  New packets (be_output) leave as on the linux backend
@@ -100,15 +111,18 @@
 /* One bound queue. */
 struct nf_queue {
 	uint16_t	 nq_num;
-	uint32_t	 nq_lastid;	/* the last packet id seen (loop) */
+	unsigned int	 nq_chan;	/* its channel, in ns_chans */
+	uint32_t	 nq_lastid;	/* the last packet id seen (its
+					   channel's loop) */
 	_Atomic uint64_t nq_missed;	/* ids the kernel gave and never sent */
+	_Atomic uint64_t nq_packets;	/* handed to the engine */
 };
 
 /* A packet the engine holds. */
 struct nf_held {
 	uint64_t	 nh_hold;	/* the key */
 	gint64		 nh_when;	/* arrival, g_get_monotonic_time() */
-	GList		 nh_link;	/* in ns_order, oldest first */
+	GList		 nh_link;	/* in nc_order, oldest first */
 };
 
 /* A verdict decided in the receive path, before the core lock is taken. */
@@ -116,6 +130,41 @@ struct nf_direct {
 	uint16_t	 nd_queue;
 	uint32_t	 nd_id;
 	int		 nd_verdict;	/* NF_ACCEPT, NF_DROP */
+};
+
+struct nf_softc;
+
+/*
+ * A channel: one netlink socket, bound to the queues whose nq_chan is
+ * its index, and everything that belongs to that socket.  Its events run
+ * on one loop, so its receive buffers have one user at a time.
+ */
+struct nf_chan {
+	struct nf_softc	*nc_sc;
+	struct xk_backend *nc_be;
+	unsigned int	 nc_index;	/* in ns_chans; its loop's number */
+	struct mnl_socket *nc_nl;
+	int		 nc_fd;
+	uint32_t	 nc_portid;
+	uint32_t	 nc_seq;	/* be_open's requests */
+	struct event	*nc_rxev;	/* the socket is readable */
+	struct event	*nc_flushev;	/* verdicts wait: send before sleep */
+	struct event	*nc_expev;	/* the oldest held packet's bound */
+	struct event	*nc_retryev;	/* send the verdicts again */
+
+	/* Receive buffers: its loop's (and be_open's, be_stop's). */
+	uint8_t		*nc_rxbuf;	/* NF_BATCH * NF_RXBUF */
+	struct mmsghdr	 nc_mm[NF_BATCH];
+	struct iovec	 nc_iov[NF_BATCH];
+
+	/* Under the core lock. */
+	bool		 nc_in_input;	/* its loop is in an input batch */
+	bool		 nc_flush_armed;
+	GHashTable	*nc_held;	/* uint64_t hold -> struct nf_held */
+	GQueue		 nc_order;
+	char		*nc_vbuf;	/* verdict messages waiting */
+	size_t		 nc_vlen;
+	size_t		 nc_vcap;	/* what one sendmsg may carry */
 };
 
 struct nf_softc {
@@ -127,22 +176,11 @@ struct nf_softc {
 	uint32_t	 ns_mark;
 	gint64		 ns_hold_us;
 
-	struct mnl_socket *ns_nl;
-	int		 ns_fd;
-	uint32_t	 ns_portid;
-	uint32_t	 ns_seq;
+	struct nf_chan	*ns_chans;	/* min(loops, queues) of them */
+	unsigned int	 ns_nchans;
 	struct xk_rawtx	*ns_tx;
 	struct xk_hostif_mon *ns_mon;
-	struct event	*ns_rxev;	/* the socket is readable */
-	struct event	*ns_flushev;	/* verdicts wait: send before sleep */
-	struct event	*ns_expev;	/* the oldest held packet's bound */
-	struct event	*ns_retryev;	/* send the verdicts again */
 	struct event	*ns_autoev;	/* attach every interface */
-
-	/* Receive buffers: the loop's (and be_open's, be_stop's). */
-	uint8_t		*ns_rxbuf;	/* NF_BATCH * NF_RXBUF */
-	struct mmsghdr	 ns_mm[NF_BATCH];
-	struct iovec	 ns_iov[NF_BATCH];
 
 	/* Under the core lock. */
 	bool		 ns_auto;	/* no interface attached explicitly */
@@ -150,14 +188,7 @@ struct nf_softc {
 					   attaching one again keeps it */
 	bool		 ns_setup;	/* be_open binds the queues */
 	bool		 ns_bypass;	/* the queues let everything pass */
-	bool		 ns_in_input;	/* the loop is in an input batch */
-	bool		 ns_flush_armed;
 	bool		 ns_stopped;	/* nf_stop ran */
-	GHashTable	*ns_held;	/* uint64_t hold -> struct nf_held */
-	GQueue		 ns_order;
-	char		*ns_vbuf;	/* verdict messages waiting */
-	size_t		 ns_vlen;
-	size_t		 ns_vcap;	/* what one sendmsg may carry */
 
 	/* Counters (be.nfqueue.*). */
 	_Atomic uint64_t ns_rx;		/* handed to the engine */
@@ -178,7 +209,7 @@ struct nf_softc {
 	_Atomic uint64_t ns_injected_in; /* be_inject_in */
 };
 
-static void nf_flush_locked(struct nf_softc *sc);
+static void nf_flush_locked(struct nf_chan *ch);
 
 /* Configuration. */
 
@@ -333,37 +364,56 @@ nf_hold_id(uint16_t queue, uint32_t id)
 	return ((uint64_t)queue + 1) << 32 | id;
 }
 
-/* Sends the waiting verdicts in one sendmsg(2).  Core lock held. */
+/* The queue number of hold id @hold. */
+static uint16_t
+nf_hold_queue(uint64_t hold)
+{
+	return (uint16_t)((hold >> 32) - 1);
+}
+
+/* The channel that has queue @num bound (the first for one not ours). */
+static struct nf_chan *
+nf_chan_of(struct nf_softc *sc, uint16_t num)
+{
+	struct nf_queue *q;
+
+	if (sc->ns_nchans == 1 || (q = nf_queue_find(sc, num)) == NULL) {
+		return &sc->ns_chans[0];
+	}
+	return &sc->ns_chans[q->nq_chan];
+}
+
+/* Sends @ch's waiting verdicts in one sendmsg(2).  Core lock held. */
 static void
-nf_flush_locked(struct nf_softc *sc)
+nf_flush_locked(struct nf_chan *ch)
 {
 	XK_LOCK_ASSERT();
-	if (sc->ns_vlen == 0) {
+	if (ch->nc_vlen == 0) {
 		return;
 	}
-	if (mnl_socket_sendto(sc->ns_nl, sc->ns_vbuf, sc->ns_vlen) < 0) {
+	if (mnl_socket_sendto(ch->nc_nl, ch->nc_vbuf, ch->nc_vlen) < 0) {
 		struct timeval tv = { 0, NF_RETRY_MS * 1000 };
 
 		/*
 		 * The host could not take them now (no memory for the
 		 * message): they stay, and go again shortly.
 		 */
-		NF_INC(sc->ns_verdict_sendfail);
-		if (sc->ns_retryev != NULL &&
-		    !evtimer_pending(sc->ns_retryev, NULL)) {
-			evtimer_add(sc->ns_retryev, &tv);
+		NF_INC(ch->nc_sc->ns_verdict_sendfail);
+		if (ch->nc_retryev != NULL &&
+		    !evtimer_pending(ch->nc_retryev, NULL)) {
+			evtimer_add(ch->nc_retryev, &tv);
 		}
 		return;
 	}
-	sc->ns_vlen = 0;
+	ch->nc_vlen = 0;
 }
 
 /*
- * Queues the verdict @verdict on packet @id of @queue, with the bytes of
- * @m (NULL: unchanged).  Core lock held.
+ * Queues on @ch, the channel of @queue, the verdict @verdict on packet
+ * @id of @queue, with the bytes of @m (NULL: unchanged).  Core lock held.
  */
 static void
-nf_vput_locked(struct nf_softc *sc, uint16_t queue, uint32_t id,
+nf_vput_locked(struct nf_chan *ch, uint16_t queue, uint32_t id,
     int verdict, const struct __mbuf *m)
 {
 	size_t len = m != NULL ? xk_m_length(m) : 0;
@@ -371,18 +421,18 @@ nf_vput_locked(struct nf_softc *sc, uint16_t queue, uint32_t id,
 	struct nlmsghdr *nlh;
 
 	XK_LOCK_ASSERT();
-	if (sc->ns_vlen + need > sc->ns_vcap) {
-		nf_flush_locked(sc);
+	if (ch->nc_vlen + need > ch->nc_vcap) {
+		nf_flush_locked(ch);
 	}
-	if (sc->ns_vlen + need > sc->ns_vcap) {
+	if (ch->nc_vlen + need > ch->nc_vcap) {
 		/* Still no room: the host keeps the packet until we go. */
-		NF_INC(sc->ns_verdict_lost);
+		NF_INC(ch->nc_sc->ns_verdict_lost);
 		xk_log(XKPI_LOG_WARN, "nfqueue: no room for the verdict on "
 		    "packet %u of queue %u (be.nfqueue.verdict_lost)", id,
 		    queue);
 		return;
 	}
-	nlh = nfq_nlmsg_put(sc->ns_vbuf + sc->ns_vlen, NFQNL_MSG_VERDICT,
+	nlh = nfq_nlmsg_put(ch->nc_vbuf + ch->nc_vlen, NFQNL_MSG_VERDICT,
 	    queue);
 	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
 	if (m != NULL) {
@@ -395,32 +445,35 @@ nf_vput_locked(struct nf_softc *sc, uint16_t queue, uint32_t id,
 		memset((char *)a + alen, 0, MNL_ALIGN(alen) - alen);
 		nlh->nlmsg_len += MNL_ALIGN(alen);
 	}
-	sc->ns_vlen += nlh->nlmsg_len;
-	NF_INC(sc->ns_verdicts);
+	ch->nc_vlen += nlh->nlmsg_len;
+	NF_INC(ch->nc_sc->ns_verdicts);
 }
 
-/* Verdicts given outside an input batch leave before the loop sleeps. */
+/*
+ * Verdicts given outside an input batch of @ch (on another thread, or in
+ * another channel's batch) leave before @ch's loop sleeps.
+ */
 static void
-nf_flush_soon_locked(struct nf_softc *sc)
+nf_flush_soon_locked(struct nf_chan *ch)
 {
 	XK_LOCK_ASSERT();
-	if (!sc->ns_in_input && !sc->ns_flush_armed && sc->ns_vlen > 0 &&
-	    sc->ns_flushev != NULL) {
-		sc->ns_flush_armed = true;
-		event_active(sc->ns_flushev, 0, 0);
+	if (!ch->nc_in_input && !ch->nc_flush_armed && ch->nc_vlen > 0 &&
+	    ch->nc_flushev != NULL) {
+		ch->nc_flush_armed = true;
+		event_active(ch->nc_flushev, 0, 0);
 	}
 }
 
 static void
 nf_flush_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct nf_softc *sc = arg;
+	struct nf_chan *ch = arg;
 
 	(void)fd;
 	(void)what;
 	xk_core_lock();
-	sc->ns_flush_armed = false;
-	nf_flush_locked(sc);
+	ch->nc_flush_armed = false;
+	nf_flush_locked(ch);
 	xk_core_unlock();
 }
 
@@ -430,42 +483,46 @@ nf_held_free(gpointer p)
 	g_free(p);
 }
 
-/* Takes @nh out of the table (and frees it).  Core lock held. */
+/* Takes @nh out of @ch's table (and frees it).  Core lock held. */
 static void
-nf_held_remove_locked(struct nf_softc *sc, struct nf_held *nh)
+nf_held_remove_locked(struct nf_chan *ch, struct nf_held *nh)
 {
-	g_queue_unlink(&sc->ns_order, &nh->nh_link);
-	g_hash_table_remove(sc->ns_held, &nh->nh_hold);
+	g_queue_unlink(&ch->nc_order, &nh->nh_link);
+	g_hash_table_remove(ch->nc_held, &nh->nh_hold);
 }
 
-/* Arms the bound of the oldest held packet, if not armed.  Loop thread. */
+/*
+ * Arms the bound of @ch's oldest held packet, if not armed.  @ch's loop
+ * thread.
+ */
 static void
-nf_expiry_arm_locked(struct nf_softc *sc)
+nf_expiry_arm_locked(struct nf_chan *ch)
 {
 	struct nf_held *oldest;
 	struct timeval tv;
 	gint64 left;
 
 	XK_LOCK_ASSERT();
-	if (sc->ns_order.head == NULL || sc->ns_expev == NULL ||
-	    evtimer_pending(sc->ns_expev, NULL)) {
+	if (ch->nc_order.head == NULL || ch->nc_expev == NULL ||
+	    evtimer_pending(ch->nc_expev, NULL)) {
 		return;
 	}
-	oldest = sc->ns_order.head->data;
-	left = oldest->nh_when + sc->ns_hold_us - g_get_monotonic_time();
+	oldest = ch->nc_order.head->data;
+	left = oldest->nh_when + ch->nc_sc->ns_hold_us - g_get_monotonic_time();
 	if (left < 0) {
 		left = 0;
 	}
 	tv.tv_sec = (time_t)(left / 1000000);
 	tv.tv_usec = (suseconds_t)(left % 1000000);
-	evtimer_add(sc->ns_expev, &tv);
+	evtimer_add(ch->nc_expev, &tv);
 }
 
-/* Held packets past their bound get NF_DROP and are counted. */
+/* @ch's held packets past their bound get NF_DROP and are counted. */
 static void
 nf_expiry_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct nf_softc *sc = arg;
+	struct nf_chan *ch = arg;
+	struct nf_softc *sc = ch->nc_sc;
 	unsigned int n = 0;
 	gint64 now;
 
@@ -473,20 +530,20 @@ nf_expiry_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	xk_core_lock();
 	now = g_get_monotonic_time();
-	while (sc->ns_order.head != NULL) {
-		struct nf_held *nh = sc->ns_order.head->data;
+	while (ch->nc_order.head != NULL) {
+		struct nf_held *nh = ch->nc_order.head->data;
 
 		if (nh->nh_when + sc->ns_hold_us > now) {
 			break;
 		}
-		nf_vput_locked(sc, (uint16_t)((nh->nh_hold >> 32) - 1),
+		nf_vput_locked(ch, nf_hold_queue(nh->nh_hold),
 		    (uint32_t)nh->nh_hold, NF_DROP, NULL);
 		NF_INC(sc->ns_expired);
-		nf_held_remove_locked(sc, nh);
+		nf_held_remove_locked(ch, nh);
 		n++;
 	}
-	nf_flush_locked(sc);
-	nf_expiry_arm_locked(sc);
+	nf_flush_locked(ch);
+	nf_expiry_arm_locked(ch);
 	xk_core_unlock();
 	if (n > 0) {
 		xk_log(XKPI_LOG_DEBUG, "nfqueue: %u held packet(s) unanswered "
@@ -495,16 +552,19 @@ nf_expiry_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* On any thread; the verdict goes out on the socket of the hold's queue. */
 static int
 nf_verdict(struct xk_backend *be, uint64_t hold, enum xk_verdict verdict,
     struct __mbuf *m)
 {
 	struct nf_softc *sc = be->be_softc;
+	uint16_t queue = nf_hold_queue(hold);
+	struct nf_chan *ch = nf_chan_of(sc, queue);
 	struct nf_held *nh;
 	int v = verdict == XK_VERDICT_ACCEPT ? NF_ACCEPT : NF_DROP;
 
 	XK_LOCK_ASSERT();
-	if ((nh = g_hash_table_lookup(sc->ns_held, &hold)) == NULL) {
+	if ((nh = g_hash_table_lookup(ch->nc_held, &hold)) == NULL) {
 		return ENOENT;	/* @m stays the caller's */
 	}
 	if (m != NULL && v == NF_ACCEPT && xk_m_length(m) > NF_PAYLOAD_MAX) {
@@ -512,31 +572,36 @@ nf_verdict(struct xk_backend *be, uint64_t hold, enum xk_verdict verdict,
 		NF_INC(sc->ns_toobig);
 		v = NF_DROP;
 	}
-	nf_vput_locked(sc, (uint16_t)((hold >> 32) - 1), (uint32_t)hold, v,
+	nf_vput_locked(ch, queue, (uint32_t)hold, v,
 	    v == NF_ACCEPT ? m : NULL);
-	nf_held_remove_locked(sc, nh);
+	nf_held_remove_locked(ch, nh);
 	xk_m_freem(m);
-	nf_flush_soon_locked(sc);
+	nf_flush_soon_locked(ch);
 	return 0;
 }
 
 /*
- * Every packet still held gets NF_ACCEPT (shutdown: the library fails
- * open as it goes), counted in held_released.  Core lock held.
+ * Every packet still held, on every channel, gets NF_ACCEPT (shutdown:
+ * the library fails open as it goes), counted in held_released.  Core
+ * lock held.
  */
 static void
 nf_release_locked(struct nf_softc *sc)
 {
 	XK_LOCK_ASSERT();
-	while (sc->ns_order.head != NULL) {
-		struct nf_held *nh = sc->ns_order.head->data;
+	for (unsigned int c = 0; c < sc->ns_nchans; c++) {
+		struct nf_chan *ch = &sc->ns_chans[c];
 
-		nf_vput_locked(sc, (uint16_t)((nh->nh_hold >> 32) - 1),
-		    (uint32_t)nh->nh_hold, NF_ACCEPT, NULL);
-		NF_INC(sc->ns_released);
-		nf_held_remove_locked(sc, nh);
+		while (ch->nc_order.head != NULL) {
+			struct nf_held *nh = ch->nc_order.head->data;
+
+			nf_vput_locked(ch, nf_hold_queue(nh->nh_hold),
+			    (uint32_t)nh->nh_hold, NF_ACCEPT, NULL);
+			NF_INC(sc->ns_released);
+			nf_held_remove_locked(ch, nh);
+		}
+		nf_flush_locked(ch);
 	}
-	nf_flush_locked(sc);
 }
 
 /* Receive. */
@@ -653,12 +718,12 @@ enum nf_rx {
 };
 
 /*
- * One message from the kernel: a packet becomes an engine packet (@p),
- * or a verdict given here (@d); an error report is counted.
+ * One message from the kernel: a packet becomes an engine packet (@p, of
+ * queue *@qp), or a verdict given here (@d); an error report is counted.
  */
 static enum nf_rx
 nf_packet(struct nf_softc *sc, const struct nlmsghdr *nlh,
-    struct xk_be_pkt *p, struct nf_direct *d)
+    struct xk_be_pkt *p, struct nf_direct *d, struct nf_queue **qp)
 {
 	struct nlattr *attr[NFQA_MAX + 1];
 	const struct nfqnl_msg_packet_hdr *ph;
@@ -696,7 +761,7 @@ nf_packet(struct nf_softc *sc, const struct nlmsghdr *nlh,
 	d->nd_queue = ntohs(nfg->res_id);
 	d->nd_id = id;
 	d->nd_verdict = NF_ACCEPT;
-	if ((q = nf_queue_find(sc, d->nd_queue)) != NULL) {
+	if ((*qp = q = nf_queue_find(sc, d->nd_queue)) != NULL) {
 		/* Ids the kernel numbered and never sent: socket overruns. */
 		if ((int32_t)(id - q->nq_lastid) > 1) {
 			atomic_fetch_add_explicit(&q->nq_missed,
@@ -779,21 +844,24 @@ nf_packet(struct nf_softc *sc, const struct nlmsghdr *nlh,
 }
 
 /*
- * Parses the @got messages received into the engine's batch @pkts and
- * the verdicts given here @direct; their counts in *@np and *@ndp.
+ * Parses the @got messages @ch received into the engine's batch @pkts
+ * (each of queue @pq[i], NULL when not ours) and the verdicts given here
+ * @direct; their counts in *@np and *@ndp.
  */
 static void
-nf_parse(struct nf_softc *sc, unsigned int got, struct xk_be_pkt *pkts,
-    unsigned int *np, struct nf_direct *direct, unsigned int *ndp)
+nf_parse(struct nf_chan *ch, unsigned int got, struct xk_be_pkt *pkts,
+    struct nf_queue **pq, unsigned int *np, struct nf_direct *direct,
+    unsigned int *ndp)
 {
+	struct nf_softc *sc = ch->nc_sc;
 	unsigned int n = 0, nd = 0;
 
 	for (unsigned int i = 0; i < got; i++) {
-		const struct nlmsghdr *nlh = (void *)(sc->ns_rxbuf +
+		const struct nlmsghdr *nlh = (void *)(ch->nc_rxbuf +
 		    (size_t)i * NF_RXBUF);
-		int left = (int)sc->ns_mm[i].msg_len;
+		int left = (int)ch->nc_mm[i].msg_len;
 
-		if ((sc->ns_mm[i].msg_hdr.msg_flags & MSG_TRUNC) != 0) {
+		if ((ch->nc_mm[i].msg_hdr.msg_flags & MSG_TRUNC) != 0) {
 			NF_INC(sc->ns_badmsg);
 			continue;
 		}
@@ -801,13 +869,15 @@ nf_parse(struct nf_softc *sc, unsigned int got, struct xk_be_pkt *pkts,
 		    &left)) {
 			struct xk_be_pkt p;
 			struct nf_direct d;
+			struct nf_queue *q = NULL;
 
 			if (n == NF_BATCH || nd == NF_BATCH) {
 				break;	/* never: one packet a message */
 			}
 			memset(&p, 0, sizeof(p));
-			switch (nf_packet(sc, nlh, &p, &d)) {
+			switch (nf_packet(sc, nlh, &p, &d, &q)) {
 			case NF_RX_ENGINE:
+				pq[n] = q;
 				pkts[n++] = p;
 				break;
 			case NF_RX_DIRECT:
@@ -823,38 +893,38 @@ nf_parse(struct nf_softc *sc, unsigned int got, struct xk_be_pkt *pkts,
 }
 
 /*
- * One recvmmsg(2) round into the receive buffers: how many messages (0:
- * nothing more now).  An overrun (ENOBUFS) is counted and reading goes
+ * One recvmmsg(2) round into @ch's receive buffers: how many messages
+ * (0: nothing more now).  An overrun (ENOBUFS) is counted and reading goes
  * on: the socket stays usable, the kernel lost what did not fit.
  */
 static int
-nf_recv(struct nf_softc *sc)
+nf_recv(struct nf_chan *ch)
 {
 	for (int tries = 0; tries < 4; tries++) {
 		int got;
 
 		for (unsigned int i = 0; i < NF_BATCH; i++) {
-			sc->ns_iov[i].iov_base = sc->ns_rxbuf +
+			ch->nc_iov[i].iov_base = ch->nc_rxbuf +
 			    (size_t)i * NF_RXBUF;
-			sc->ns_iov[i].iov_len = NF_RXBUF;
-			memset(&sc->ns_mm[i], 0, sizeof(sc->ns_mm[i]));
-			sc->ns_mm[i].msg_hdr.msg_iov = &sc->ns_iov[i];
-			sc->ns_mm[i].msg_hdr.msg_iovlen = 1;
+			ch->nc_iov[i].iov_len = NF_RXBUF;
+			memset(&ch->nc_mm[i], 0, sizeof(ch->nc_mm[i]));
+			ch->nc_mm[i].msg_hdr.msg_iov = &ch->nc_iov[i];
+			ch->nc_mm[i].msg_hdr.msg_iovlen = 1;
 		}
-		got = recvmmsg(sc->ns_fd, sc->ns_mm, NF_BATCH, MSG_DONTWAIT,
+		got = recvmmsg(ch->nc_fd, ch->nc_mm, NF_BATCH, MSG_DONTWAIT,
 		    NULL);
 		if (got >= 0) {
 			return got;
 		}
 		if (errno == ENOBUFS) {
-			NF_INC(sc->ns_rx_enobufs);
+			NF_INC(ch->nc_sc->ns_rx_enobufs);
 			continue;
 		}
 		if (errno == EINTR) {
 			continue;
 		}
 		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			NF_INC(sc->ns_rxerrors);
+			NF_INC(ch->nc_sc->ns_rxerrors);
 		}
 		return 0;
 	}
@@ -907,21 +977,24 @@ nf_auto_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * One batch: packets of interfaces not attached are attached (every
- * interface mode) or passed; the rest enter the held table and go to the
- * engine; then every verdict waiting is sent.
+ * One batch of @ch, on its loop: packets of interfaces not attached are
+ * attached (every interface mode) or passed; the rest enter @ch's held
+ * table and go to the engine; then every verdict waiting on @ch is sent.
  */
 static void
-nf_batch(struct xk_backend *be, struct nf_softc *sc, unsigned int got)
+nf_batch(struct nf_chan *ch, unsigned int got)
 {
+	struct xk_backend *be = ch->nc_be;
+	struct nf_softc *sc = ch->nc_sc;
 	struct xk_be_pkt pkts[NF_BATCH];
+	struct nf_queue *pq[NF_BATCH];
 	struct nf_direct direct[2 * NF_BATCH];
 	uint32_t missing[NF_BATCH];
 	unsigned int n, nd, nmiss = 0, k = 0;
 	gint64 now;
 	bool all;
 
-	nf_parse(sc, got, pkts, &n, direct, &nd);
+	nf_parse(ch, got, pkts, pq, &n, direct, &nd);
 	xk_core_lock();
 	all = sc->ns_auto;
 	for (unsigned int i = 0; i < n && all; i++) {
@@ -937,7 +1010,7 @@ nf_batch(struct xk_backend *be, struct nf_softc *sc, unsigned int got)
 	xk_core_lock();
 	for (unsigned int i = 0; i < n; i++) {
 		struct xk_be_pkt *p = &pkts[i];
-		uint16_t queue = (uint16_t)((p->bp_hold >> 32) - 1);
+		uint16_t queue = nf_hold_queue(p->bp_hold);
 		struct nf_held *nh;
 
 		if (xk_if_byindex_locked(p->bp_ifindex) == NULL) {
@@ -959,44 +1032,47 @@ nf_batch(struct xk_backend *be, struct nf_softc *sc, unsigned int got)
 		nh->nh_when = now;
 		nh->nh_link.data = nh;
 		nh->nh_link.prev = nh->nh_link.next = NULL;
-		g_hash_table_insert(sc->ns_held, &nh->nh_hold, nh);
-		g_queue_push_tail_link(&sc->ns_order, &nh->nh_link);
+		g_hash_table_insert(ch->nc_held, &nh->nh_hold, nh);
+		g_queue_push_tail_link(&ch->nc_order, &nh->nh_link);
+		if (pq[i] != NULL) {
+			NF_INC(pq[i]->nq_packets);
+		}
 		pkts[k++] = *p;
 	}
 	for (unsigned int i = 0; i < nd; i++) {
-		nf_vput_locked(sc, direct[i].nd_queue, direct[i].nd_id,
+		nf_vput_locked(ch, direct[i].nd_queue, direct[i].nd_id,
 		    direct[i].nd_verdict, NULL);
 	}
-	sc->ns_in_input = true;
+	ch->nc_in_input = true;
 	xk_core_unlock();
 	if (k > 0) {
 		atomic_fetch_add_explicit(&sc->ns_rx, k, memory_order_relaxed);
 		be->be_input(be, pkts, k);
 	}
 	xk_core_lock();
-	sc->ns_in_input = false;
-	nf_flush_locked(sc);
-	nf_expiry_arm_locked(sc);
+	ch->nc_in_input = false;
+	nf_flush_locked(ch);
+	nf_expiry_arm_locked(ch);
 	xk_core_unlock();
 }
 
+/* @ch's socket is readable: on @ch's loop. */
 static void
 nf_rx_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct xk_backend *be = arg;
-	struct nf_softc *sc = be->be_softc;
+	struct nf_chan *ch = arg;
 	bool was;
 
 	(void)fd;
 	(void)what;
 	was = xk_loop_enter();
 	for (int round = 0; round < NF_ROUNDS; round++) {
-		int got = nf_recv(sc);
+		int got = nf_recv(ch);
 
 		if (got <= 0) {
 			break;
 		}
-		nf_batch(be, sc, (unsigned int)got);
+		nf_batch(ch, (unsigned int)got);
 		if (got < NF_BATCH) {
 			break;
 		}
@@ -1007,16 +1083,18 @@ nf_rx_cb(evutil_socket_t fd, short what, void *arg)
 /* Setting the queues up. */
 
 /*
- * Configures queue @num: bound (when @bind), copy mode and range, flags
- * and maximum length; with @bypass, a length of 0 and fail open, so that
- * every new packet passes.  @ack: waits for the kernel's answer (at most
- * NF_SETUP_MS) and returns its errno; packets that arrive meanwhile get
- * NF_ACCEPT.  Without @ack the message joins the verdicts (core lock
- * held), and the answer only counts when it is an error.
+ * Configures queue @num on @ch, its channel: bound (when @bind), copy
+ * mode and range, flags and maximum length; with @bypass, a length of 0
+ * and fail open, so that every new packet passes.  @ack: waits for the
+ * kernel's answer (at most NF_SETUP_MS) and returns its errno; packets
+ * that arrive meanwhile get NF_ACCEPT.  Without @ack the message joins
+ * @ch's verdicts (core lock held), and the answer only counts when it is
+ * an error.
  */
 static int
-nf_cfg(struct nf_softc *sc, uint16_t num, bool bind, bool bypass, bool ack)
+nf_cfg(struct nf_chan *ch, uint16_t num, bool bind, bool bypass, bool ack)
 {
+	struct nf_softc *sc = ch->nc_sc;
 	union {
 		char buf[MNL_NLMSG_HDRLEN + 128];
 		struct nlmsghdr align;
@@ -1046,23 +1124,23 @@ nf_cfg(struct nf_softc *sc, uint16_t num, bool bind, bool bypass, bool ack)
 	}
 	if (!ack) {
 		XK_LOCK_ASSERT();
-		if (sc->ns_vlen + nlh->nlmsg_len > sc->ns_vcap) {
-			nf_flush_locked(sc);
+		if (ch->nc_vlen + nlh->nlmsg_len > ch->nc_vcap) {
+			nf_flush_locked(ch);
 		}
-		if (sc->ns_vlen + nlh->nlmsg_len <= sc->ns_vcap) {
-			memcpy(sc->ns_vbuf + sc->ns_vlen, nlh, nlh->nlmsg_len);
-			sc->ns_vlen += nlh->nlmsg_len;
+		if (ch->nc_vlen + nlh->nlmsg_len <= ch->nc_vcap) {
+			memcpy(ch->nc_vbuf + ch->nc_vlen, nlh, nlh->nlmsg_len);
+			ch->nc_vlen += nlh->nlmsg_len;
 		}
 		return 0;
 	}
 	nlh->nlmsg_flags |= NLM_F_ACK;
-	nlh->nlmsg_seq = seq = ++sc->ns_seq;
-	if (mnl_socket_sendto(sc->ns_nl, nlh, nlh->nlmsg_len) < 0) {
+	nlh->nlmsg_seq = seq = ++ch->nc_seq;
+	if (mnl_socket_sendto(ch->nc_nl, nlh, nlh->nlmsg_len) < 0) {
 		return errno;
 	}
 	deadline = g_get_monotonic_time() + NF_SETUP_MS * 1000;
 	for (;;) {
-		struct pollfd pfd = { .fd = sc->ns_fd, .events = POLLIN };
+		struct pollfd pfd = { .fd = ch->nc_fd, .events = POLLIN };
 		gint64 left = deadline - g_get_monotonic_time();
 		int got;
 
@@ -1073,14 +1151,14 @@ nf_cfg(struct nf_softc *sc, uint16_t num, bool bind, bool bypass, bool ack)
 		    errno != EINTR) {
 			return errno;
 		}
-		if ((got = nf_recv(sc)) == 0) {
+		if ((got = nf_recv(ch)) == 0) {
 			continue;
 		}
 		/* Every message read is handled before the answer counts. */
 		for (int i = 0; i < got; i++) {
-			const struct nlmsghdr *m = (void *)(sc->ns_rxbuf +
+			const struct nlmsghdr *m = (void *)(ch->nc_rxbuf +
 			    (size_t)i * NF_RXBUF);
-			int mleft = (int)sc->ns_mm[i].msg_len;
+			int mleft = (int)ch->nc_mm[i].msg_len;
 
 			for (; mnl_nlmsg_ok(m, mleft);
 			    m = mnl_nlmsg_next(m, &mleft)) {
@@ -1088,6 +1166,7 @@ nf_cfg(struct nf_softc *sc, uint16_t num, bool bind, bool bypass, bool ack)
 				    mnl_nlmsg_get_payload(m);
 				struct xk_be_pkt p;
 				struct nf_direct d;
+				struct nf_queue *q;
 
 				if (m->nlmsg_type == NLMSG_ERROR &&
 				    m->nlmsg_seq == seq) {
@@ -1095,10 +1174,10 @@ nf_cfg(struct nf_softc *sc, uint16_t num, bool bind, bool bypass, bool ack)
 					continue;
 				}
 				memset(&p, 0, sizeof(p));
-				if (nf_packet(sc, m, &p, &d) ==
+				if (nf_packet(sc, m, &p, &d, &q) ==
 				    NF_RX_DIRECT) {
 					xk_core_lock();
-					nf_vput_locked(sc, d.nd_queue,
+					nf_vput_locked(ch, d.nd_queue,
 					    d.nd_id, d.nd_verdict, NULL);
 					xk_core_unlock();
 				}
@@ -1110,7 +1189,20 @@ nf_cfg(struct nf_softc *sc, uint16_t num, bool bind, bool bypass, bool ack)
 	}
 }
 
-/* Whether another socket has queue @num bound (/proc). */
+/* Whether netlink port @portid is one of our channels' sockets. */
+static bool
+nf_portid_ours(struct nf_softc *sc, uint32_t portid)
+{
+	for (unsigned int c = 0; c < sc->ns_nchans; c++) {
+		if (sc->ns_chans[c].nc_nl != NULL &&
+		    sc->ns_chans[c].nc_portid == portid) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Whether another process's socket has queue @num bound (/proc). */
 static bool
 nf_queue_taken(struct nf_softc *sc, uint16_t num)
 {
@@ -1124,7 +1216,7 @@ nf_queue_taken(struct nf_softc *sc, uint16_t num)
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if (sscanf(line, "%u %u", &q, &portid) == 2 && q == num &&
-		    portid != sc->ns_portid) {
+		    !nf_portid_ours(sc, portid)) {
 			taken = true;
 		}
 	}
@@ -1132,7 +1224,10 @@ nf_queue_taken(struct nf_softc *sc, uint16_t num)
 	return taken;
 }
 
-/* Binds every queue of the configuration; the first failure's errno. */
+/*
+ * Binds every queue of the configuration, each to its channel's socket;
+ * the first failure's errno.
+ */
 static int
 nf_bind_all(struct nf_softc *sc)
 {
@@ -1142,7 +1237,8 @@ nf_bind_all(struct nf_softc *sc)
 	for (unsigned int i = 0; i < sc->ns_nqueues && error == 0; i++) {
 		uint16_t num = sc->ns_queues[i].nq_num;
 
-		error = nf_cfg(sc, num, true, false, true);
+		error = nf_cfg(&sc->ns_chans[sc->ns_queues[i].nq_chan], num,
+		    true, false, true);
 		if (error == EPERM && nf_queue_taken(sc, num)) {
 			error = EBUSY;
 		}
@@ -1156,52 +1252,74 @@ nf_bind_all(struct nf_softc *sc)
 	xk_core_lock();
 	sc->ns_setup = false;
 	/* What arrived while binding passes now. */
-	nf_flush_locked(sc);
+	for (unsigned int c = 0; c < sc->ns_nchans; c++) {
+		nf_flush_locked(&sc->ns_chans[c]);
+	}
 	xk_core_unlock();
 	return error;
 }
 
 /*
+ * What @ch's socket still holds gets NF_ACCEPT, counted in
+ * held_released (only when its loop no longer reads it).  Without the
+ * core lock.
+ */
+static void
+nf_bypass_rx(struct nf_chan *ch)
+{
+	struct nf_softc *sc = ch->nc_sc;
+	unsigned int msgs = 0;
+	int got;
+
+	if (ch->nc_nl == NULL) {
+		return;		/* be_open failed before its socket */
+	}
+	while (msgs < NF_STOP_MSGS && (got = nf_recv(ch)) > 0) {
+		struct xk_be_pkt pkts[NF_BATCH];
+		struct nf_queue *pq[NF_BATCH];
+		struct nf_direct direct[NF_BATCH];
+		unsigned int n, nd;
+
+		msgs += (unsigned int)got;
+		nf_parse(ch, (unsigned int)got, pkts, pq, &n, direct, &nd);
+		xk_core_lock();
+		for (unsigned int i = 0; i < n; i++) {
+			xk_m_freem(pkts[i].bp_m);
+			nf_vput_locked(ch, nf_hold_queue(pkts[i].bp_hold),
+			    (uint32_t)pkts[i].bp_hold, NF_ACCEPT, NULL);
+			NF_INC(sc->ns_released);
+		}
+		for (unsigned int i = 0; i < nd; i++) {
+			nf_vput_locked(ch, direct[i].nd_queue,
+			    direct[i].nd_id, direct[i].nd_verdict, NULL);
+		}
+		xk_core_unlock();
+	}
+}
+
+/*
  * Every queue lets new packets pass (maximum length 0, fail open); every
- * held packet gets NF_ACCEPT, and with @rx, what the socket still holds
- * too (only when the loop no longer reads it).  Counted in
+ * held packet gets NF_ACCEPT, and with @rx, what the sockets still hold
+ * too (only when no loop reads them any more).  Counted in
  * held_released.  Without the core lock; idempotent.
  */
 static void
 nf_bypass(struct nf_softc *sc, bool rx)
 {
-	unsigned int msgs = 0;
-	int got;
-
 	xk_core_lock();
 	if (!sc->ns_bypass) {
 		sc->ns_bypass = true;
 		for (unsigned int i = 0; i < sc->ns_nqueues; i++) {
-			(void)nf_cfg(sc, sc->ns_queues[i].nq_num, false, true,
-			    false);
+			(void)nf_cfg(&sc->ns_chans[sc->ns_queues[i].nq_chan],
+			    sc->ns_queues[i].nq_num, false, true, false);
 		}
-		nf_flush_locked(sc);
+		for (unsigned int c = 0; c < sc->ns_nchans; c++) {
+			nf_flush_locked(&sc->ns_chans[c]);
+		}
 	}
 	xk_core_unlock();
-	while (rx && msgs < NF_STOP_MSGS && (got = nf_recv(sc)) > 0) {
-		struct xk_be_pkt pkts[NF_BATCH];
-		struct nf_direct direct[NF_BATCH];
-		unsigned int n, nd;
-
-		msgs += (unsigned int)got;
-		nf_parse(sc, (unsigned int)got, pkts, &n, direct, &nd);
-		xk_core_lock();
-		for (unsigned int i = 0; i < n; i++) {
-			xk_m_freem(pkts[i].bp_m);
-			nf_vput_locked(sc, (uint16_t)((pkts[i].bp_hold >> 32) -
-			    1), (uint32_t)pkts[i].bp_hold, NF_ACCEPT, NULL);
-			NF_INC(sc->ns_released);
-		}
-		for (unsigned int i = 0; i < nd; i++) {
-			nf_vput_locked(sc, direct[i].nd_queue,
-			    direct[i].nd_id, direct[i].nd_verdict, NULL);
-		}
-		xk_core_unlock();
+	for (unsigned int c = 0; rx && c < sc->ns_nchans; c++) {
+		nf_bypass_rx(&sc->ns_chans[c]);
 	}
 	xk_core_lock();
 	nf_release_locked(sc);
@@ -1210,81 +1328,130 @@ nf_bypass(struct nf_softc *sc, bool rx)
 
 /* Life. */
 
+/* Frees what @ch holds; its socket's queues were released before. */
+static void
+nf_chan_free(struct nf_chan *ch)
+{
+	if (ch->nc_rxev != NULL) {
+		event_free(ch->nc_rxev);
+	}
+	if (ch->nc_flushev != NULL) {
+		event_free(ch->nc_flushev);
+	}
+	if (ch->nc_expev != NULL) {
+		event_free(ch->nc_expev);
+	}
+	if (ch->nc_retryev != NULL) {
+		event_free(ch->nc_retryev);
+	}
+	/* The kernel drops what it still queues for us: released before. */
+	if (ch->nc_nl != NULL) {
+		mnl_socket_close(ch->nc_nl);
+	}
+	if (ch->nc_held != NULL) {
+		g_hash_table_destroy(ch->nc_held);
+	}
+	g_free(ch->nc_rxbuf);
+	g_free(ch->nc_vbuf);
+}
+
 static void
 nf_softc_free(struct nf_softc *sc)
 {
 	if (sc->ns_mon != NULL) {
 		xk_hostif_unfollow(sc->ns_mon);
 	}
-	if (sc->ns_rxev != NULL) {
-		event_free(sc->ns_rxev);
-	}
-	if (sc->ns_flushev != NULL) {
-		event_free(sc->ns_flushev);
-	}
-	if (sc->ns_expev != NULL) {
-		event_free(sc->ns_expev);
-	}
-	if (sc->ns_retryev != NULL) {
-		event_free(sc->ns_retryev);
-	}
 	if (sc->ns_autoev != NULL) {
 		event_free(sc->ns_autoev);
 	}
-	/* The kernel drops what it still queues for us: released before. */
-	if (sc->ns_nl != NULL) {
-		mnl_socket_close(sc->ns_nl);
+	for (unsigned int c = 0; c < sc->ns_nchans; c++) {
+		nf_chan_free(&sc->ns_chans[c]);
 	}
 	xk_rawtx_free(sc->ns_tx);
-	if (sc->ns_held != NULL) {
-		g_hash_table_destroy(sc->ns_held);
-	}
-	g_free(sc->ns_rxbuf);
-	g_free(sc->ns_vbuf);
+	g_free(sc->ns_chans);
 	g_free(sc->ns_queues);
 	g_free(sc);
 }
 
-/* The netlink socket, with room for bursts; 0 or an errno. */
+/* @ch's netlink socket, with room for bursts; 0 or an errno. */
 static int
-nf_socket(struct nf_softc *sc)
+nf_socket(struct nf_chan *ch)
 {
 	int size, one = 1;
 	socklen_t len = sizeof(size);
 
-	sc->ns_nl = mnl_socket_open2(NETLINK_NETFILTER,
+	ch->nc_nl = mnl_socket_open2(NETLINK_NETFILTER,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (sc->ns_nl == NULL) {
+	if (ch->nc_nl == NULL) {
 		return errno;
 	}
-	if (mnl_socket_bind(sc->ns_nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	if (mnl_socket_bind(ch->nc_nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		return errno;
 	}
-	sc->ns_fd = mnl_socket_get_fd(sc->ns_nl);
-	sc->ns_portid = mnl_socket_get_portid(sc->ns_nl);
+	ch->nc_fd = mnl_socket_get_fd(ch->nc_nl);
+	ch->nc_portid = mnl_socket_get_portid(ch->nc_nl);
 	size = NF_RCVBUF;
-	if (setsockopt(sc->ns_fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+	if (setsockopt(ch->nc_fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
 	    sizeof(size)) != 0) {
-		(void)setsockopt(sc->ns_fd, SOL_SOCKET, SO_RCVBUF, &size,
+		(void)setsockopt(ch->nc_fd, SOL_SOCKET, SO_RCVBUF, &size,
 		    sizeof(size));
 	}
 	size = NF_SNDBUF;
-	if (setsockopt(sc->ns_fd, SOL_SOCKET, SO_SNDBUFFORCE, &size,
+	if (setsockopt(ch->nc_fd, SOL_SOCKET, SO_SNDBUFFORCE, &size,
 	    sizeof(size)) != 0) {
-		(void)setsockopt(sc->ns_fd, SOL_SOCKET, SO_SNDBUF, &size,
+		(void)setsockopt(ch->nc_fd, SOL_SOCKET, SO_SNDBUF, &size,
 		    sizeof(size));
 	}
 	/* A refused verdict is reported without the packet it carried. */
-	(void)setsockopt(sc->ns_fd, SOL_NETLINK, NETLINK_CAP_ACK, &one,
+	(void)setsockopt(ch->nc_fd, SOL_NETLINK, NETLINK_CAP_ACK, &one,
 	    sizeof(one));
 	/* The kernel refuses a message longer than its buffer less 32. */
 	size = 0;
-	if (getsockopt(sc->ns_fd, SOL_SOCKET, SO_SNDBUF, &size, &len) != 0 ||
+	if (getsockopt(ch->nc_fd, SOL_SOCKET, SO_SNDBUF, &size, &len) != 0 ||
 	    size < 64 * 1024) {
 		size = 64 * 1024;
 	}
-	sc->ns_vcap = (size_t)size - 64 < NF_VBUF ? (size_t)size - 64 :
+	ch->nc_vcap = (size_t)size - 64 < NF_VBUF ? (size_t)size - 64 :
 	    NF_VBUF;
+	return 0;
+}
+
+/*
+ * Channel @c of @sc: its buffers, table, socket and events, on @base
+ * (the loop that will run them); 0 or an errno.  Its queues are bound
+ * later (nf_bind_all) and its receive event added last.
+ */
+static int
+nf_chan_open(struct xk_backend *be, struct nf_softc *sc, unsigned int c,
+    struct event_base *base)
+{
+	struct nf_chan *ch = &sc->ns_chans[c];
+	int error;
+
+	ch->nc_sc = sc;
+	ch->nc_be = be;
+	ch->nc_index = c;
+	ch->nc_fd = -1;
+	g_queue_init(&ch->nc_order);
+	ch->nc_held = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+	    NULL, nf_held_free);
+	ch->nc_rxbuf = g_try_malloc((size_t)NF_BATCH * NF_RXBUF);
+	ch->nc_vbuf = g_try_malloc(NF_VBUF);
+	if (ch->nc_rxbuf == NULL || ch->nc_vbuf == NULL) {
+		return ENOMEM;
+	}
+	if ((error = nf_socket(ch)) != 0) {
+		return error;
+	}
+	ch->nc_rxev = event_new(base, ch->nc_fd, EV_READ | EV_PERSIST,
+	    nf_rx_cb, ch);
+	ch->nc_flushev = event_new(base, -1, 0, nf_flush_cb, ch);
+	ch->nc_expev = evtimer_new(base, nf_expiry_cb, ch);
+	ch->nc_retryev = evtimer_new(base, nf_flush_cb, ch);
+	if (ch->nc_rxev == NULL || ch->nc_flushev == NULL ||
+	    ch->nc_expev == NULL || ch->nc_retryev == NULL) {
+		return ENOMEM;
+	}
 	return 0;
 }
 
@@ -1292,15 +1459,35 @@ static int
 nf_open(struct xk_backend *be)
 {
 	struct nf_softc *sc;
+	bool ready = false;
 	int error;
 
 	if ((sc = g_try_new0(struct nf_softc, 1)) == NULL) {
 		return ENOMEM;
 	}
-	sc->ns_fd = -1;
 	sc->ns_auto = true;
-	g_queue_init(&sc->ns_order);
 	if ((error = nf_config(sc)) != 0) {
+		goto fail;
+	}
+	/*
+	 * A channel a loop, while there are queues for them: the k-th
+	 * queue goes to channel k % channels, whose events run on loop
+	 * k % channels (channel 0 on the backend's own base).
+	 */
+	sc->ns_nchans = (unsigned int)xk_loop_count();
+	if (sc->ns_nchans > sc->ns_nqueues) {
+		sc->ns_nchans = sc->ns_nqueues;
+	}
+	if (sc->ns_nchans < 1) {
+		sc->ns_nchans = 1;
+	}
+	for (unsigned int i = 0; i < sc->ns_nqueues; i++) {
+		sc->ns_queues[i].nq_chan = i % sc->ns_nchans;
+	}
+	if ((sc->ns_chans = g_try_new0(struct nf_chan, sc->ns_nchans)) ==
+	    NULL) {
+		sc->ns_nchans = 0;
+		error = ENOMEM;
 		goto fail;
 	}
 	/* EPERM without CAP_NET_RAW (or to set the mark), as the kernel. */
@@ -1308,26 +1495,17 @@ nf_open(struct xk_backend *be)
 	    &error)) == NULL) {
 		goto fail;
 	}
-	sc->ns_held = g_hash_table_new_full(g_int64_hash, g_int64_equal,
-	    NULL, nf_held_free);
-	sc->ns_rxbuf = g_try_malloc((size_t)NF_BATCH * NF_RXBUF);
-	sc->ns_vbuf = g_try_malloc(NF_VBUF);
-	if (sc->ns_rxbuf == NULL || sc->ns_vbuf == NULL) {
-		error = ENOMEM;
-		goto fail;
+	for (unsigned int c = 0; c < sc->ns_nchans; c++) {
+		error = nf_chan_open(be, sc, c, c == 0 ? be->be_base :
+		    xk_loop_base_at((int)c));
+		/* A socket with a verdict buffer: it can release queues. */
+		ready = ready || sc->ns_chans[c].nc_vcap > 0;
+		if (error != 0) {
+			goto fail;
+		}
 	}
-	if ((error = nf_socket(sc)) != 0) {
-		goto fail;
-	}
-	sc->ns_rxev = event_new(be->be_base, sc->ns_fd, EV_READ | EV_PERSIST,
-	    nf_rx_cb, be);
-	sc->ns_flushev = event_new(be->be_base, -1, 0, nf_flush_cb, sc);
-	sc->ns_expev = evtimer_new(be->be_base, nf_expiry_cb, sc);
-	sc->ns_retryev = evtimer_new(be->be_base, nf_flush_cb, sc);
 	sc->ns_autoev = event_new(be->be_base, -1, 0, nf_auto_cb, sc);
-	if (sc->ns_rxev == NULL || sc->ns_flushev == NULL ||
-	    sc->ns_expev == NULL || sc->ns_retryev == NULL ||
-	    sc->ns_autoev == NULL) {
+	if (sc->ns_autoev == NULL) {
 		error = ENOMEM;
 		goto fail;
 	}
@@ -1339,16 +1517,24 @@ nf_open(struct xk_backend *be)
 		error = errno;
 		goto fail;
 	}
-	if (event_add(sc->ns_rxev, NULL) != 0) {
-		error = ENOMEM;
-		goto fail;
+	for (unsigned int c = 0; c < sc->ns_nchans; c++) {
+		if (event_add(sc->ns_chans[c].nc_rxev, NULL) != 0) {
+			error = ENOMEM;
+			goto fail;
+		}
 	}
 	/* Runs on the loop's first turn, after XKPI_IFACES was attached. */
 	event_active(sc->ns_autoev, 0, 0);
 	be->be_softc = sc;
 	return 0;
 fail:
-	if (sc->ns_fd >= 0 && sc->ns_vcap > 0) {
+	if (ready) {
+		/* No loop runs yet: the sockets are ours to read. */
+		for (unsigned int c = 0; c < sc->ns_nchans; c++) {
+			if (sc->ns_chans[c].nc_rxev != NULL) {
+				event_del(sc->ns_chans[c].nc_rxev);
+			}
+		}
 		nf_bypass(sc, true);
 	}
 	nf_softc_free(sc);
@@ -1454,7 +1640,7 @@ nf_drain(struct xk_backend *be, int64_t deadline, const char *why)
 	uint64_t before = NF_GET(sc->ns_released);
 
 	xk_rawtx_drain(sc->ns_tx, deadline, why);
-	/* The loop may still read: the socket is left to nf_stop. */
+	/* The loops may still read: the sockets are left to nf_stop. */
 	nf_bypass(sc, false);
 	if (NF_GET(sc->ns_released) != before) {
 		xk_log(XKPI_LOG_INFO, "nfqueue: %llu held packet(s) accepted "
@@ -1462,6 +1648,18 @@ nf_drain(struct xk_backend *be, int64_t deadline, const char *why)
 		    (unsigned long long)(NF_GET(sc->ns_released) - before),
 		    why);
 	}
+}
+
+/* The packets every channel holds.  Core lock held. */
+static uint64_t
+nf_held_count(struct nf_softc *sc)
+{
+	uint64_t n = 0;
+
+	for (unsigned int c = 0; c < sc->ns_nchans; c++) {
+		n += g_hash_table_size(sc->ns_chans[c].nc_held);
+	}
+	return n;
 }
 
 /* The kernel's counters of our queues, from /proc.  Core lock held. */
@@ -1479,7 +1677,7 @@ nf_kstats(struct nf_softc *sc, void (*fn)(void *, const char *, uint64_t),
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if (sscanf(line, "%u %u %u %u %u %u %u", &q, &portid, &total,
 		    &mode, &range, &dropped, &udropped) != 7 ||
-		    portid != sc->ns_portid) {
+		    !nf_portid_ours(sc, portid)) {
 			continue;
 		}
 		snprintf(name, sizeof(name), "nfqueue.q%u.kernel_dropped", q);
@@ -1510,7 +1708,7 @@ nf_stats(struct xk_backend *be, void (*fn)(void *, const char *, uint64_t),
 		{ "nomem", NF_GET(sc->ns_nomem) },
 		{ "notip", NF_GET(sc->ns_notip) },
 		{ "unattached", NF_GET(sc->ns_unattached) },
-		{ "held", g_hash_table_size(sc->ns_held) },
+		{ "held", nf_held_count(sc) },
 		{ "held_expired", NF_GET(sc->ns_expired) },
 		{ "held_released", NF_GET(sc->ns_released) },
 		{ "verdicts", NF_GET(sc->ns_verdicts) },
@@ -1519,6 +1717,7 @@ nf_stats(struct xk_backend *be, void (*fn)(void *, const char *, uint64_t),
 		{ "verdict_lost", NF_GET(sc->ns_verdict_lost) },
 		{ "verdict_toobig", NF_GET(sc->ns_toobig) },
 		{ "injected_in", NF_GET(sc->ns_injected_in) },
+		{ "channels", sc->ns_nchans },
 	};
 
 	XK_LOCK_ASSERT();
@@ -1530,6 +1729,9 @@ nf_stats(struct xk_backend *be, void (*fn)(void *, const char *, uint64_t),
 		snprintf(name, sizeof(name), "nfqueue.q%u.missed",
 		    sc->ns_queues[i].nq_num);
 		fn(ctx, name, NF_GET(sc->ns_queues[i].nq_missed));
+		snprintf(name, sizeof(name), "nfqueue.q%u.packets",
+		    sc->ns_queues[i].nq_num);
+		fn(ctx, name, NF_GET(sc->ns_queues[i].nq_packets));
 	}
 	nf_kstats(sc, fn, ctx);
 	fn(ctx, "nfqueue.netlink_overruns", sc->ns_mon != NULL ?
@@ -1539,33 +1741,42 @@ nf_stats(struct xk_backend *be, void (*fn)(void *, const char *, uint64_t),
 
 /*
  * No more receive or send; the queues let everything pass and every
- * packet still held, or still in the socket, gets NF_ACCEPT.
+ * packet still held, or still in a socket, gets NF_ACCEPT.  No loop
+ * runs now.
  */
 static void
 nf_stop(struct xk_backend *be)
 {
 	struct nf_softc *sc = be->be_softc;
 
-	event_del(sc->ns_rxev);
+	for (unsigned int c = 0; c < sc->ns_nchans; c++) {
+		event_del(sc->ns_chans[c].nc_rxev);
+		event_del(sc->ns_chans[c].nc_expev);
+	}
 	event_del(sc->ns_autoev);
-	event_del(sc->ns_expev);
 	xk_rawtx_stop(sc->ns_tx);
 	if (sc->ns_mon != NULL) {
 		xk_hostif_unfollow(sc->ns_mon);
 		sc->ns_mon = NULL;
 	}
 	nf_bypass(sc, true);
-	event_del(sc->ns_flushev);
-	event_del(sc->ns_retryev);
-	xk_core_lock();
-	/* One last try for what the host refused a moment ago. */
-	nf_flush_locked(sc);
-	if (sc->ns_vlen > 0) {
-		xk_log(XKPI_LOG_WARN, "nfqueue: verdicts not sent at stop: the "
-		    "kernel drops those packets");
-		sc->ns_vlen = 0;
+	for (unsigned int c = 0; c < sc->ns_nchans; c++) {
+		event_del(sc->ns_chans[c].nc_flushev);
+		event_del(sc->ns_chans[c].nc_retryev);
 	}
-	sc->ns_flush_armed = false;
+	xk_core_lock();
+	for (unsigned int c = 0; c < sc->ns_nchans; c++) {
+		struct nf_chan *ch = &sc->ns_chans[c];
+
+		/* One last try for what the host refused a moment ago. */
+		nf_flush_locked(ch);
+		if (ch->nc_vlen > 0) {
+			xk_log(XKPI_LOG_WARN, "nfqueue: verdicts not sent at "
+			    "stop: the kernel drops those packets");
+			ch->nc_vlen = 0;
+		}
+		ch->nc_flush_armed = false;
+	}
 	sc->ns_stopped = true;
 	xk_core_unlock();
 }

@@ -37,6 +37,7 @@
 #include <netinet/udp.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,10 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <netinet/kpi_ipfilter.h>
+#include <sys/kpi_mbuf.h>
+#include <xkpi.h>
 
 #include "backends/backend.h"
 #include "core/if_var.h"
@@ -1050,6 +1055,188 @@ test_needs_privilege(void **state)
 	assert_int_equal(WEXITSTATUS(st), EPERM_CHILD_OK);
 }
 
+/*
+ * Two loop threads (XKPI_THREADS) and the queues 0-1.  The library runs
+ * with the backend; an IP filter notes, for each datagram, its flow and
+ * the loop thread that handed it to the engine.
+ */
+#define THR_PORT	7012
+#define THR_FLOWS	32	/* peer addresses 10.207.0.100 on */
+#define THR_MIN_FLOWS	8	/* at least, and until both queues had one */
+#define THR_PER_FLOW	6	/* datagrams of each flow */
+
+static atomic_uint thr_seen[THR_FLOWS][2];	/* flow, loop */
+static atomic_uint thr_stray;	/* not on loop 0 or 1, or no flow */
+
+static errno_t
+thr_ipf_in(void *cookie, mbuf_t *data, int offset, uint8_t protocol)
+{
+	uint8_t src[4], dport[2];
+	int loop = xk_loop_index();
+
+	(void)cookie;
+	if (protocol != IPPROTO_UDP ||
+	    mbuf_copydata(*data, (size_t)offset + 2, 2, dport) != 0 ||
+	    (dport[0] << 8 | dport[1]) != THR_PORT) {
+		return 0;
+	}
+	if (mbuf_copydata(*data, 12, 4, src) != 0 || src[3] < 100 ||
+	    src[3] >= 100 + THR_FLOWS || loop < 0 || loop > 1 ||
+	    !xk_on_loop(loop)) {
+		atomic_fetch_add(&thr_stray, 1);
+		return 0;
+	}
+	atomic_fetch_add(&thr_seen[src[3] - 100][loop], 1);
+	return 0;
+}
+
+/* A counter of xkpi_stats() by name; -1 when there is none. */
+static void
+lstat_fn(const char *name, uint64_t value, void *ctx)
+{
+	struct stat_q *q = ctx;
+
+	if (strcmp(name, q->name) == 0) {
+		q->value = (int64_t)value;
+	}
+}
+
+static int64_t
+lstat(const char *name)
+{
+	struct stat_q q = { name, -1 };
+
+	assert_int_equal(xkpi_stats(lstat_fn, &q), 0);
+	return q.value;
+}
+
+/* Reads datagrams on @fd until @total came; how many came. */
+static unsigned int
+thr_read(int fd, unsigned int got, unsigned int total)
+{
+	int64_t end = xk_test_now_us() + (int64_t)xk_test_liveness_ms() * 1000;
+	char buf[64];
+
+	while (got < total && xk_test_now_us() < end) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, 10) == 1 &&
+		    recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0) {
+			got++;
+		}
+	}
+	return got;
+}
+
+/* The loop that saw flow @f (0 or 1), -1 before any datagram. */
+static int
+thr_loop_of(unsigned int f)
+{
+	if (atomic_load(&thr_seen[f][0]) != 0) {
+		return 0;
+	}
+	return atomic_load(&thr_seen[f][1]) != 0 ? 1 : -1;
+}
+
+/*
+ * With two loops and two queues there are two channels, queue k on loop
+ * k.  The rule balances over both queues with the kernel's flow hash (of
+ * the addresses, not the ports: each flow has a peer address of its
+ * own).  Every datagram is answered and delivered; every flow comes
+ * through one queue, handed to the engine by that queue's loop; both
+ * queues carry flows, and the per-queue counters match what each loop
+ * handed over.
+ */
+static void
+test_threads_balance(void **state)
+{
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.backend = "nfqueue",
+	    .ifaces = "xkn0", .threads = 2);
+	struct ipf_filter f = { .name = "thr", .ipf_input = thr_ipf_in };
+	ipfilter_t ref;
+	int tx[THR_FLOWS], rx, size = 4 << 20;
+	unsigned int nflows = 0, got = 0, total, per[2] = { 0, 0 };
+	char addr[32], msg[32];
+
+	(void)state;
+	NEED_NS();
+	memset(thr_seen, 0, sizeof(thr_seen));
+	atomic_store(&thr_stray, 0);
+	for (unsigned int i = 0; i < THR_FLOWS; i++) {
+		assert_int_equal(sh("ip -n %s addr add 10.207.0.%u/24 dev xkn1",
+		    peer_ns, 100 + i), 0);
+	}
+	assert_int_equal(sh("iptables -A INPUT -i xkn0 -p udp --dport %d "
+	    "-m mark ! --mark 0x%x -j NFQUEUE --queue-balance 0:1 "
+	    "--queue-bypass", THR_PORT, MARK), 0);
+	rx = udp_sock(false, AF_INET, LOCAL4, THR_PORT);
+	assert_int_equal(setsockopt(rx, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+	    sizeof(size)), 0);
+	setenv("XKPI_NFQUEUE", "0-1", 1);
+	assert_int_equal(xkpi_init(&cfg), 0);
+	assert_int_equal(xk_loop_count(), 2);
+	assert_int_equal(ipf_addv4(&f, &ref), 0);
+	assert_int_equal(lstat("be.nfqueue.channels"), 2);
+	/* One datagram a flow, until both queues had some. */
+	for (unsigned int i = 0; i < THR_FLOWS; i++) {
+		int loop;
+
+		snprintf(addr, sizeof(addr), "10.207.0.%u", 100 + i);
+		tx[i] = udp_sock(true, AF_INET, addr, 0);
+		nflows++;
+		udp_send(tx[i], AF_INET, LOCAL4, THR_PORT, "first");
+		got = thr_read(rx, got, nflows);
+		assert_int_equal(got, nflows);
+		assert_true((loop = thr_loop_of(i)) >= 0);
+		per[loop]++;
+		if (nflows >= THR_MIN_FLOWS && per[0] > 0 && per[1] > 0) {
+			break;
+		}
+	}
+	assert_true(per[0] > 0 && per[1] > 0);
+	/* The rest, every flow in turn: both loops at work at once. */
+	for (unsigned int k = 1; k < THR_PER_FLOW; k++) {
+		for (unsigned int i = 0; i < nflows; i++) {
+			snprintf(msg, sizeof(msg), "%u.%u", i, k);
+			udp_send(tx[i], AF_INET, LOCAL4, THR_PORT, msg);
+		}
+	}
+	total = nflows * THR_PER_FLOW;
+	assert_int_equal(thr_read(rx, got, total), total);
+	for (unsigned int i = 0; i < nflows; i++) {
+		unsigned int s0 = atomic_load(&thr_seen[i][0]);
+		unsigned int s1 = atomic_load(&thr_seen[i][1]);
+
+		/* One flow, one queue, one loop. */
+		if (!((s0 == THR_PER_FLOW && s1 == 0) ||
+		    (s0 == 0 && s1 == THR_PER_FLOW))) {
+			fail_msg("flow %u: %u on loop 0, %u on loop 1", i, s0,
+			    s1);
+		}
+	}
+	assert_int_equal(atomic_load(&thr_stray), 0);
+	assert_int_equal(lstat("be.nfqueue.q0.packets"),
+	    per[0] * THR_PER_FLOW);
+	assert_int_equal(lstat("be.nfqueue.q1.packets"),
+	    per[1] * THR_PER_FLOW);
+	assert_int_equal(lstat("be.nfqueue.rx"), total);
+	assert_int_equal(lstat("be.nfqueue.verdicts"), total);
+	assert_int_equal(lstat("be.nfqueue.held"), 0);
+	assert_int_equal(lstat("be.nfqueue.verdict_errors"), 0);
+	assert_int_equal(lstat("be.nfqueue.q0.missed"), 0);
+	assert_int_equal(lstat("be.nfqueue.q1.missed"), 0);
+	assert_int_equal(ipf_remove(ref), 0);
+	xkpi_shutdown();
+	for (unsigned int i = 0; i < nflows; i++) {
+		close(tx[i]);
+	}
+	close(rx);
+	for (unsigned int i = 0; i < THR_FLOWS; i++) {
+		(void)sh("ip -n %s addr del 10.207.0.%u/24 dev xkn1", peer_ns,
+		    100 + i);
+	}
+}
+
 /* The namespaces, the veth pair and a check that NFQUEUE rules work. */
 static void
 ns_setup(void)
@@ -1128,6 +1315,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stop_releases, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_needs_privilege, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_threads_balance, setup,
 		    teardown),
 	};
 	int rc;
