@@ -41,6 +41,17 @@
  *  ring	the ring alone (the 1 ms block timeout on sparse traffic).
  *  mmsg	the direct socket alone.
  *
+ * Loops.  With several loops (XKPI_THREADS), each interface has a lane
+ * per loop: a set of the sockets above, read on that loop's thread only.
+ * All the lanes' sockets are in one fanout group (in auto, the group
+ * above) whose program deals packets out by their address pair: the
+ * IPv4 source and destination, or the last 96 bits of the IPv6 ones,
+ * xor-folded (so that both directions agree) modulo the number of lanes.
+ * One pair's packets always reach the same lane, in order; in auto each
+ * lane switches between its direct socket and its ring on its own.
+ * Fragments carry their addresses, so a datagram's pieces meet on one
+ * lane.  A kernel without PACKET_FANOUT_CBPF gets one lane, on loop 0.
+ *
  * The host's own outgoing packets are not copied at all
  * (PACKET_IGNORE_OUTGOING, and the filter drops PACKET_OUTGOING for a
  * fanout group): they are not input, and the engine would only count
@@ -195,30 +206,57 @@ struct lx_tx {
 	struct event	*tx_wev;	/* room again in the socket buffer */
 };
 
+/*
+ * One loop's share of an interface's receive: its packet sockets, read
+ * on that loop's thread only.  There is a lane per loop (XKPI_THREADS);
+ * with several, every lane's sockets are in one fanout group whose
+ * program deals the packets out by their address pair (lx_deal_prog):
+ * one pair's packets always reach the same lane, in order.
+ */
+struct lx_lane {
+	struct lx_if	*ln_if;
+	int		 ln_num;	/* its loop */
+	/*
+	 * The socket first opened, watched by ln_ev: the direct socket
+	 * (mmsg, auto), or the ring's (ring).  In auto, the ring's socket
+	 * is ln_rfd, watched by ln_rev; -1 and NULL otherwise.
+	 */
+	int		 ln_fd;
+	struct event	*ln_ev;
+	int		 ln_rfd;
+	struct event	*ln_rev;
+	int		 ln_ringfd;	/* the ring's socket: ln_fd or ln_rfd */
+	bool		 ln_toring;	/* auto: the kernel feeds the ring */
+	uint32_t	 ln_lastblk;	/* ring: packets in the last block */
+	uint32_t	 ln_bufsize;	/* cluster size for mmsg receive;
+					   0: the MTU needs more (lx_rx_big) */
+	uint8_t		*ln_big;	/* mmsg, MTU over 16 KiB: 64 KiB */
+	struct __mbuf	*ln_spare[LX_BATCH]; /* mmsg: mbufs ready to fill */
+	uint8_t		*ln_ring;	/* ring: the mapping */
+	size_t		 ln_ringlen;
+	unsigned int	 ln_block;	/* ring: next block to read */
+	uint32_t	 ln_done;	/* ring: frames read in that block */
+	_Atomic uint64_t ln_rx;		/* handed to the engine (lane<n>.rx) */
+	/* auto: order kept across a switch (lx_rx_cb, lx_rx_quiet). */
+	bool		 ln_drain;	/* read the direct socket first */
+	int		 ln_wait_blk;	/* the direct socket waits until the
+					   ring's block of this number is
+					   read; -1: it does not */
+};
+
 struct lx_if {
 	struct __ifnet	*li_ifp;
 	struct xk_backend *li_be;
 	uint32_t	 li_index;
+	enum lx_rxmode	 li_mode;	/* auto falls back to mmsg */
+	int		 li_nlanes;
+	struct lx_lane	 li_lanes[XK_LOOPS_MAX];
 	/*
-	 * The socket first opened, watched by li_ev: the direct socket
-	 * (mmsg, auto), or the ring's (ring).  In auto, the ring's socket
-	 * is li_rfd, watched by li_rev; -1 and NULL otherwise.
+	 * auto: bit n set while lane n's ring is fed; the group's program
+	 * is made again from it (lx_steer), one change at a time.
 	 */
-	int		 li_fd;
-	struct event	*li_ev;
-	int		 li_rfd;
-	struct event	*li_rev;
-	int		 li_ringfd;	/* the ring's socket: li_fd or li_rfd */
-	bool		 li_toring;	/* auto: the kernel feeds the ring */
-	uint32_t	 li_lastblk;	/* ring: packets in the last block */
-	uint32_t	 li_bufsize;	/* cluster size for mmsg receive;
-					   0: the MTU needs more (lx_rx_big) */
-	uint8_t		*li_big;	/* mmsg, MTU over 16 KiB: 64 KiB */
-	struct __mbuf	*li_spare[LX_BATCH]; /* mmsg: mbufs ready to fill */
-	uint8_t		*li_ring;	/* ring: the mapping */
-	size_t		 li_ringlen;
-	unsigned int	 li_block;	/* ring: next block to read */
-	uint32_t	 li_done;	/* ring: frames read in that block */
+	uint32_t	 li_steer;
+	pthread_mutex_t	 li_steer_mtx;
 	struct lx_tx	*li_tx;		/* Ethernet: the TX ring, or NULL */
 	struct lx_ifstats li_st;
 };
@@ -382,32 +420,119 @@ lx_attach_filter(int fd, bool none)
 }
 
 /*
- * auto: the fanout group's program sends every packet to its member
- * @member (0: the direct socket, 1: the ring's).  Atomic in the kernel.
+ * The start of a fanout program that leaves in A the lane a packet goes
+ * to, of @nlanes: its address pair (IPv4: source and destination; IPv6:
+ * their last 96 bits, which hold the interface identifiers) folded by
+ * xor, so that both directions of a pair agree, then modulo @nlanes.  The
+ * program sees the packet from its network header.  A packet too short
+ * to read ends the program with 0: lane 0.  Returns the number of
+ * instructions written to @c, at most LX_DEAL_LEN.
+ */
+#define LX_DEAL_LEN	36
+static unsigned int
+lx_deal_prog(struct sock_filter *c, int nlanes)
+{
+	unsigned int n = 0;
+
+	c[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS,
+	    (uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL));
+	/* IPv4: the five instructions that follow; else skip them. */
+	c[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+	    ETH_P_IP, 0, 5);
+	c[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 12);
+	c[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+	c[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 16);
+	c[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
+	c[n++] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, 1 + 5 * 3);
+	/* IPv6: words 3 to 5 of the source (12 to 20), 7 to 9 (28 to 36). */
+	c[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 12);
+	for (uint32_t k = 16; k <= 36; k += 4) {
+		if (k == 24) {
+			k = 28;
+		}
+		c[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+		c[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W |
+		    BPF_ABS, k);
+		c[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_XOR |
+		    BPF_X, 0);
+	}
+	/* Fold the high bits in, then the lane. */
+	c[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+	c[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16);
+	c[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
+	c[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+	c[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 8);
+	c[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
+	c[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_MOD | BPF_K,
+	    (uint32_t)nlanes);
+	return n;
+}
+
+/*
+ * Sets the program of @li's fanout group for @steer (auto: bit n, lane
+ * n's ring is fed).  Members are numbered in the order they joined:
+ * lane n's first socket is n * per, in auto its ring's is n * 2 + 1.
+ * Atomic in the kernel: no packet goes to both sockets or neither.
+ * Called with li_steer_mtx held, or before the lanes run.
  */
 static int
-lx_steer(struct lx_if *li, uint32_t member)
+lx_steer_locked(struct lx_if *li, uint32_t steer)
 {
-	struct sock_filter code[] = {
-		BPF_STMT(BPF_RET | BPF_K, member),
-	};
+	struct sock_filter code[LX_DEAL_LEN + 2 * XK_LOOPS_MAX + 2];
 	struct sock_fprog prog;
+	unsigned int n = 0;
+	bool per2 = li->li_mode == LX_RX_AUTO;
 
+	if (li->li_nlanes == 1) {
+		code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+		    steer & 1);
+	} else {
+		n = lx_deal_prog(code, li->li_nlanes);
+		if (!per2) {
+			code[n++] = (struct sock_filter)BPF_STMT(BPF_RET |
+			    BPF_A, 0);
+		}
+		for (int l = 0; per2 && l < li->li_nlanes; l++) {
+			code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP |
+			    BPF_JEQ | BPF_K, (uint32_t)l, 0, 1);
+			code[n++] = (struct sock_filter)BPF_STMT(BPF_RET |
+			    BPF_K, (uint32_t)l * 2 + ((steer >> l) & 1));
+		}
+		code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	}
 	memset(&prog, 0, sizeof(prog));	/* the padding goes to the kernel */
-	prog.len = 1;
+	prog.len = (unsigned short)n;
 	prog.filter = code;
 
-	return setsockopt(li->li_fd, SOL_PACKET, PACKET_FANOUT_DATA, &prog,
-	    sizeof(prog)) == 0 ? 0 : errno;
+	return setsockopt(li->li_lanes[0].ln_fd, SOL_PACKET,
+	    PACKET_FANOUT_DATA, &prog, sizeof(prog)) == 0 ? 0 : errno;
+}
+
+/* auto: lane @ln's packets to its ring (@toring) or its direct socket. */
+static int
+lx_steer(struct lx_lane *ln, bool toring)
+{
+	struct lx_if *li = ln->ln_if;
+	uint32_t steer;
+	int error;
+
+	pthread_mutex_lock(&li->li_steer_mtx);
+	steer = toring ? li->li_steer | (1U << ln->ln_num) :
+	    li->li_steer & ~(1U << ln->ln_num);
+	if ((error = lx_steer_locked(li, steer)) == 0) {
+		li->li_steer = steer;
+	}
+	pthread_mutex_unlock(&li->li_steer_mtx);
+	return error;
 }
 
 static int
-lx_ring_setup(struct lx_if *li)
+lx_ring_setup(struct lx_lane *ln)
 {
 	struct tpacket_req3 req;
 	int v = TPACKET_V3;
 
-	if (setsockopt(li->li_ringfd, SOL_PACKET, PACKET_VERSION, &v,
+	if (setsockopt(ln->ln_ringfd, SOL_PACKET, PACKET_VERSION, &v,
 	    sizeof(v)) != 0) {
 		return errno;
 	}
@@ -417,20 +542,20 @@ lx_ring_setup(struct lx_if *li)
 	req.tp_frame_size = 2048;	/* V3 packs frames; a hint only */
 	req.tp_frame_nr = LX_RING_BLOCK / 2048 * LX_RING_BLOCKS;
 	req.tp_retire_blk_tov = LX_RING_TOV_MS;
-	if (setsockopt(li->li_ringfd, SOL_PACKET, PACKET_RX_RING, &req,
+	if (setsockopt(ln->ln_ringfd, SOL_PACKET, PACKET_RX_RING, &req,
 	    sizeof(req)) != 0) {
 		return errno;
 	}
-	li->li_ringlen = (size_t)LX_RING_BLOCK * LX_RING_BLOCKS;
-	li->li_ring = mmap(NULL, li->li_ringlen, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_LOCKED | MAP_POPULATE, li->li_ringfd, 0);
-	if (li->li_ring == MAP_FAILED) {
+	ln->ln_ringlen = (size_t)LX_RING_BLOCK * LX_RING_BLOCKS;
+	ln->ln_ring = mmap(NULL, ln->ln_ringlen, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_LOCKED | MAP_POPULATE, ln->ln_ringfd, 0);
+	if (ln->ln_ring == MAP_FAILED) {
 		/* MAP_LOCKED may exceed RLIMIT_MEMLOCK: try without. */
-		li->li_ring = mmap(NULL, li->li_ringlen,
-		    PROT_READ | PROT_WRITE, MAP_SHARED, li->li_ringfd, 0);
+		ln->ln_ring = mmap(NULL, ln->ln_ringlen,
+		    PROT_READ | PROT_WRITE, MAP_SHARED, ln->ln_ringfd, 0);
 	}
-	if (li->li_ring == MAP_FAILED) {
-		li->li_ring = NULL;
+	if (ln->ln_ring == MAP_FAILED) {
+		ln->ln_ring = NULL;
 		return errno;
 	}
 	return 0;
@@ -443,40 +568,99 @@ static struct lx_tx *lx_tx_open(struct lx_if *li, struct event_base *base,
 static void lx_tx_free(struct lx_tx *tx);
 static unsigned int lx_tx_discard_locked(struct lx_if *li);
 
+/* Closes lane @ln's sockets and frees its buffers; it can open again. */
+static void
+lx_lane_close(struct lx_lane *ln)
+{
+	if (ln->ln_ev != NULL) {
+		event_free(ln->ln_ev);
+	}
+	if (ln->ln_rev != NULL) {
+		event_free(ln->ln_rev);
+	}
+	if (ln->ln_rfd >= 0) {
+		close(ln->ln_rfd);
+	}
+	for (int i = 0; i < LX_BATCH; i++) {
+		xk_m_freem(ln->ln_spare[i]);
+	}
+	if (ln->ln_ring != NULL) {
+		munmap(ln->ln_ring, ln->ln_ringlen);
+	}
+	g_free(ln->ln_big);
+	if (ln->ln_fd >= 0) {
+		close(ln->ln_fd);
+	}
+	ln->ln_ev = ln->ln_rev = NULL;
+	ln->ln_fd = ln->ln_rfd = ln->ln_ringfd = -1;
+	ln->ln_ring = ln->ln_big = NULL;
+	memset(ln->ln_spare, 0, sizeof(ln->ln_spare));
+	ln->ln_toring = ln->ln_drain = false;
+	ln->ln_wait_blk = -1;
+	ln->ln_block = ln->ln_done = ln->ln_lastblk = 0;
+}
+
+/* A new interface of index @index and MTU @mtu, its lanes unopened. */
+static struct lx_if *
+lx_if_new(struct xk_backend *be, uint32_t index, uint32_t mtu)
+{
+	struct lx_if *li;
+
+	if ((li = g_try_new0(struct lx_if, 1)) == NULL) {
+		return NULL;
+	}
+	li->li_be = be;
+	li->li_index = index;
+	for (int n = 0; n < XK_LOOPS_MAX; n++) {
+		struct lx_lane *ln = &li->li_lanes[n];
+
+		ln->ln_if = li;
+		ln->ln_num = n;
+		ln->ln_fd = ln->ln_rfd = ln->ln_ringfd = -1;
+		ln->ln_wait_blk = -1;
+		ln->ln_bufsize = xk_m_clsize_for(mtu);
+	}
+	pthread_mutex_init(&li->li_steer_mtx, NULL);
+	return li;
+}
+
+/*
+ * Stops watching every lane's sockets.  Without the core lock: event_del
+ * waits for a receive callback that runs on another loop.  The ring's
+ * first: its callback may watch the direct socket again (lx_ring_cb).
+ */
+static void
+lx_if_unwatch(struct lx_if *li)
+{
+	for (int n = 0; n < li->li_nlanes; n++) {
+		if (li->li_lanes[n].ln_rev != NULL) {
+			event_del(li->li_lanes[n].ln_rev);
+		}
+		if (li->li_lanes[n].ln_ev != NULL) {
+			event_del(li->li_lanes[n].ln_ev);
+		}
+	}
+}
+
 static void
 lx_if_free(struct lx_if *li)
 {
 	lx_tx_free(li->li_tx);
-	if (li->li_ev != NULL) {
-		event_free(li->li_ev);
+	for (int n = 0; n < XK_LOOPS_MAX; n++) {
+		lx_lane_close(&li->li_lanes[n]);
 	}
-	if (li->li_rev != NULL) {
-		event_free(li->li_rev);
-	}
-	if (li->li_rfd >= 0) {
-		close(li->li_rfd);
-	}
-	for (int i = 0; i < LX_BATCH; i++) {
-		xk_m_freem(li->li_spare[i]);
-	}
-	if (li->li_ring != NULL) {
-		munmap(li->li_ring, li->li_ringlen);
-	}
-	g_free(li->li_big);
-	if (li->li_fd >= 0) {
-		close(li->li_fd);
-	}
+	pthread_mutex_destroy(&li->li_steer_mtx);
 	g_free(li);
 }
 
 /*
- * A packet socket for @li, bound to its interface, in *@fdp; with @ring,
- * its TPACKET_V3 ring too.  With @join, it joins the fanout group of
- * li_fd (ring: the member the program's 1 names), and receives nothing
- * until it has.
+ * A packet socket for lane @ln, bound to its interface, in *@fdp; with
+ * @ring, its TPACKET_V3 ring too.  With @join, it joins the fanout group
+ * of lane 0's first socket (lx_fanout) as its next member, and receives
+ * nothing until it has.
  */
 static int
-lx_sock_open(struct lx_if *li, int *fdp, bool ring, bool join)
+lx_sock_open(struct lx_lane *ln, int *fdp, bool ring, bool join)
 {
 	struct sockaddr_ll sll;
 	int fd, one = 1;
@@ -493,8 +677,8 @@ lx_sock_open(struct lx_if *li, int *fdp, bool ring, bool join)
 	(void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one,
 	    sizeof(one));
 	if (ring) {
-		li->li_ringfd = fd;
-		if ((error = lx_ring_setup(li)) != 0) {
+		ln->ln_ringfd = fd;
+		if ((error = lx_ring_setup(ln)) != 0) {
 			return error;
 		}
 	} else {
@@ -510,7 +694,7 @@ lx_sock_open(struct lx_if *li, int *fdp, bool ring, bool join)
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_ALL);
-	sll.sll_ifindex = (int)li->li_index;
+	sll.sll_ifindex = (int)ln->ln_if->li_index;
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) != 0) {
 		return errno;
 	}
@@ -519,10 +703,11 @@ lx_sock_open(struct lx_if *li, int *fdp, bool ring, bool join)
 		socklen_t len = sizeof(arg);
 
 		/*
-		 * The group li_fd made (lx_fanout): id, type and flags, as
+		 * The group lane 0 made (lx_fanout): id, type and flags, as
 		 * joining spells them.
 		 */
-		if (getsockopt(li->li_fd, SOL_PACKET, PACKET_FANOUT, &arg,
+		if (getsockopt(ln->ln_if->li_lanes[0].ln_fd, SOL_PACKET,
+		    PACKET_FANOUT, &arg,
 		    &len) != 0) {
 			return errno;
 		}
@@ -536,9 +721,11 @@ lx_sock_open(struct lx_if *li, int *fdp, bool ring, bool join)
 }
 
 /*
- * auto: makes li_fd (the direct socket) the first member of a fanout
- * group of its own, whose program will choose between it and the ring.
- * Until a program is set the kernel sends every packet to member 0.
+ * Makes lane 0's first socket the first member of a fanout group of its
+ * own, whose program (lx_steer_locked) will deal packets out to the
+ * lanes, and in auto choose between each lane's direct socket and its
+ * ring.  Until a program is set the kernel sends every packet to
+ * member 0.
  */
 static int
 lx_fanout(struct lx_if *li)
@@ -546,55 +733,90 @@ lx_fanout(struct lx_if *li)
 	uint32_t base = PACKET_FANOUT_FLAG_UNIQUEID |
 	    PACKET_FANOUT_FLAG_IGNORE_OUTGOING;
 	uint32_t arg = (base | PACKET_FANOUT_CBPF) << 16;
+	int fd = li->li_lanes[0].ln_fd;
 
-	if (setsockopt(li->li_fd, SOL_PACKET, PACKET_FANOUT, &arg,
+	if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg,
 	    sizeof(arg)) == 0) {
 		return 0;
 	}
 	/* Older kernels know no IGNORE_OUTGOING: the filter does it. */
 	arg = ((uint32_t)(PACKET_FANOUT_FLAG_UNIQUEID | PACKET_FANOUT_CBPF))
 	    << 16;
-	return setsockopt(li->li_fd, SOL_PACKET, PACKET_FANOUT, &arg,
+	return setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg,
 	    sizeof(arg)) == 0 ? 0 : errno;
 }
 
-/* Opens the packet socket(s) of @li, bound to its interface. */
+/* Lane @ln's sockets, joining lane 0's group: the first, and auto's ring. */
+static int
+lx_lane_open(struct lx_lane *ln)
+{
+	struct lx_if *li = ln->ln_if;
+	int error;
+
+	if ((error = lx_sock_open(ln, &ln->ln_fd, li->li_mode == LX_RX_RING,
+	    true)) != 0) {
+		return error;
+	}
+	if (li->li_mode == LX_RX_AUTO) {
+		return lx_sock_open(ln, &ln->ln_rfd, true, true);
+	}
+	return 0;
+}
+
+/*
+ * Opens the packet sockets of @li's lanes, bound to its interface: one
+ * lane per loop, all in one fanout group when there are several or in
+ * auto.  Without PACKET_FANOUT_CBPF (an old kernel): one lane, and auto
+ * becomes mmsg.
+ */
 static int
 lx_if_open(struct lx_softc *sc, struct lx_if *li)
 {
+	struct lx_lane *ln0 = &li->li_lanes[0];
 	int error;
 
-	switch (sc->ls_mode) {
-	case LX_RX_RING:
-		return lx_sock_open(li, &li->li_fd, true, false);
-	case LX_RX_MMSG:
-		return lx_sock_open(li, &li->li_fd, false, false);
-	case LX_RX_AUTO:
-		break;
-	}
-	if ((error = lx_sock_open(li, &li->li_fd, false, false)) != 0) {
+	li->li_mode = sc->ls_mode;
+	li->li_nlanes = xk_loop_count();
+	if ((error = lx_sock_open(ln0, &ln0->ln_fd, li->li_mode == LX_RX_RING,
+	    false)) != 0) {
 		return error;
 	}
-	if ((error = lx_fanout(li)) != 0 ||
-	    (error = lx_sock_open(li, &li->li_rfd, true, true)) != 0) {
-		/*
-		 * No PACKET_FANOUT_CBPF: the direct socket alone, as mmsg
-		 * (a socket left in a group of one is harmless).
-		 */
-		xk_log(XKPI_LOG_INFO, "linux: no fanout between a direct "
-		    "socket and a ring (%s): receiving as XKPI_LINUX_RX=mmsg",
-		    strerror(error));
-		if (li->li_ring != NULL) {
-			munmap(li->li_ring, li->li_ringlen);
-			li->li_ring = NULL;
-		}
-		if (li->li_rfd >= 0) {
-			close(li->li_rfd);
-			li->li_rfd = -1;
-		}
-		li->li_ringfd = -1;
+	if (li->li_mode != LX_RX_AUTO && li->li_nlanes == 1) {
+		return 0;
 	}
-	return 0;
+	if ((error = lx_fanout(li)) == 0 && li->li_mode == LX_RX_AUTO) {
+		error = lx_sock_open(ln0, &ln0->ln_rfd, true, true);
+	}
+	if (error != 0) {
+		/* A socket left in a group of one is harmless. */
+		if (li->li_mode == LX_RX_AUTO) {
+			xk_log(XKPI_LOG_INFO, "linux: no fanout between a "
+			    "direct socket and a ring (%s): receiving as "
+			    "XKPI_LINUX_RX=mmsg%s", strerror(error),
+			    li->li_nlanes > 1 ? ", on one loop" : "");
+			if (ln0->ln_ring != NULL) {
+				munmap(ln0->ln_ring, ln0->ln_ringlen);
+				ln0->ln_ring = NULL;
+			}
+			if (ln0->ln_rfd >= 0) {
+				close(ln0->ln_rfd);
+				ln0->ln_rfd = -1;
+			}
+			ln0->ln_ringfd = -1;
+			li->li_mode = LX_RX_MMSG;
+		} else {
+			xk_log(XKPI_LOG_WARN, "linux: no fanout group (%s): "
+			    "one loop receives", strerror(error));
+		}
+		li->li_nlanes = 1;
+		return 0;
+	}
+	for (int n = 1; n < li->li_nlanes; n++) {
+		if ((error = lx_lane_open(&li->li_lanes[n])) != 0) {
+			return error;
+		}
+	}
+	return li->li_nlanes > 1 ? lx_steer_locked(li, 0) : 0;
 }
 
 static int
@@ -614,13 +836,9 @@ lx_attach(struct xk_backend *be, const char *name, struct __ifnet **ifpp)
 	if (error != 0) {
 		return error;
 	}
-	if ((li = g_try_new0(struct lx_if, 1)) == NULL) {
+	if ((li = lx_if_new(be, hi.hi_index, hi.hi_mtu)) == NULL) {
 		return ENOMEM;
 	}
-	li->li_be = be;
-	li->li_index = hi.hi_index;
-	li->li_fd = li->li_rfd = li->li_ringfd = -1;
-	li->li_bufsize = xk_m_clsize_for(hi.hi_mtu);
 	if ((error = lx_if_open(sc, li)) != 0) {
 		lx_if_free(li);
 		return error;
@@ -629,15 +847,22 @@ lx_attach(struct xk_backend *be, const char *name, struct __ifnet **ifpp)
 	    hi.hi_hwlen == ETHER_ADDR_LEN) {
 		li->li_tx = lx_tx_open(li, be->be_base, name);
 	}
-	li->li_ev = event_new(be->be_base, li->li_fd, EV_READ | EV_PERSIST,
-	    li->li_ringfd == li->li_fd ? lx_ring_cb : lx_rx_cb, li);
-	if (li->li_rfd >= 0) {
-		li->li_rev = event_new(be->be_base, li->li_rfd,
-		    EV_READ | EV_PERSIST, lx_ring_cb, li);
-	}
-	if (li->li_ev == NULL || (li->li_rfd >= 0 && li->li_rev == NULL)) {
-		lx_if_free(li);
-		return ENOMEM;
+	/* Each lane's events on its own loop. */
+	for (int n = 0; n < li->li_nlanes; n++) {
+		struct lx_lane *ln = &li->li_lanes[n];
+		struct event_base *base = xk_loop_base_at(n);
+
+		ln->ln_ev = event_new(base, ln->ln_fd, EV_READ | EV_PERSIST,
+		    ln->ln_ringfd == ln->ln_fd ? lx_ring_cb : lx_rx_cb, ln);
+		if (ln->ln_rfd >= 0) {
+			ln->ln_rev = event_new(base, ln->ln_rfd,
+			    EV_READ | EV_PERSIST, lx_ring_cb, ln);
+		}
+		if (ln->ln_ev == NULL ||
+		    (ln->ln_rfd >= 0 && ln->ln_rev == NULL)) {
+			lx_if_free(li);
+			return ENOMEM;
+		}
 	}
 	if ((error = xk_hostif_attach(name, li, &li->li_ifp)) != 0) {
 		lx_if_free(li);
@@ -646,11 +871,15 @@ lx_attach(struct xk_backend *be, const char *name, struct __ifnet **ifpp)
 	xk_core_lock();
 	g_ptr_array_add(sc->ls_ifs, li);
 	xk_core_unlock();
-	if (event_add(li->li_ev, NULL) != 0 ||
-	    (li->li_rev != NULL && event_add(li->li_rev, NULL) != 0)) {
-		/* Left attached but deaf: say so. */
-		xk_log(XKPI_LOG_ERROR, "linux: %s: cannot watch its socket",
-		    name);
+	for (int n = 0; n < li->li_nlanes; n++) {
+		struct lx_lane *ln = &li->li_lanes[n];
+
+		if (event_add(ln->ln_ev, NULL) != 0 ||
+		    (ln->ln_rev != NULL && event_add(ln->ln_rev, NULL) != 0)) {
+			/* Left attached but partly deaf: say so. */
+			xk_log(XKPI_LOG_ERROR, "linux: %s: cannot watch its "
+			    "socket", name);
+		}
 	}
 	*ifpp = li->li_ifp;
 	return 0;
@@ -676,7 +905,7 @@ lx_detach(struct xk_backend *be, const char *name)
 	if (li == NULL) {
 		return ENXIO;
 	}
-	event_del(li->li_ev);
+	lx_if_unwatch(li);
 	xk_core_lock();
 	if (!g_ptr_array_remove(sc->ls_ifs, li)) {
 		/* Detached meanwhile by another thread. */
@@ -693,43 +922,48 @@ lx_detach(struct xk_backend *be, const char *name)
 	return 0;
 }
 
-/* The batch's entry for a packet of @m, received on @li. */
+/* The batch's entry for a packet of @m, received on @ln. */
 static void
-lx_pkt(struct xk_be_pkt *p, struct lx_if *li, struct __mbuf *m,
+lx_pkt(struct xk_be_pkt *p, const struct lx_lane *ln, struct __mbuf *m,
     unsigned char pkttype, const struct timespec *ts)
 {
 	memset(p, 0, sizeof(*p));
 	p->bp_m = m;
-	p->bp_ifindex = li->li_index;
+	p->bp_ifindex = ln->ln_if->li_index;
 	p->bp_dir = pkttype == PACKET_OUTGOING ? XK_DIR_OUT : XK_DIR_IN;
 	p->bp_ts = *ts;
 }
 
 /*
- * The host reported an error on @li's packet socket (@error, from
+ * The host reported an error on lane @ln's packet socket (@error, from
  * recvmmsg or SO_ERROR): counted in rxerrors.  The kernel says ENETDOWN
  * both when the interface goes down, after which the socket receives
  * again once it is up, and when the interface is deleted, after which it
- * never will: then the socket's event is removed, so that nothing wakes
- * for it again.
+ * never will: then the lane's events are removed, so that nothing wakes
+ * for them again.  Every lane hears of it; lane 0 counts and logs it.
  */
 static void
-lx_rx_error(struct lx_if *li, int error)
+lx_rx_error(struct lx_lane *ln, int error)
 {
 	char name[IF_NAMESIZE];
 
-	li->li_st.rxerrors++;
+	ln->ln_if->li_st.rxerrors++;
 	if (error != ENETDOWN && error != ENODEV && error != ENXIO) {
 		return;
 	}
-	if (if_indextoname(li->li_index, name) == NULL && errno == ENXIO) {
-		li->li_st.gone++;
-		event_del(li->li_ev);
-		if (li->li_rev != NULL) {
-			event_del(li->li_rev);
+	if (if_indextoname(ln->ln_if->li_index, name) == NULL &&
+	    errno == ENXIO) {
+		ln->ln_wait_blk = -1;	/* not watched again */
+		event_del(ln->ln_ev);
+		if (ln->ln_rev != NULL) {
+			event_del(ln->ln_rev);
 		}
+		if (ln->ln_num != 0) {
+			return;
+		}
+		ln->ln_if->li_st.gone++;
 		xk_core_lock();
-		g_strlcpy(name, li->li_ifp->if_name, sizeof(name));
+		g_strlcpy(name, ln->ln_if->li_ifp->if_name, sizeof(name));
 		xk_core_unlock();
 		xk_log(XKPI_LOG_WARN, "linux: %s is gone; receive on it stops",
 		    name);
@@ -742,16 +976,16 @@ lx_rx_error(struct lx_if *li, int error)
  * polls readable (EPOLLERR): the loop would spin.
  */
 static void
-lx_rx_sockerr(struct lx_if *li)
+lx_rx_sockerr(struct lx_lane *ln)
 {
 	socklen_t len;
 	int error = 0;
 
 	len = sizeof(error);
-	if (getsockopt(li->li_ringfd, SOL_SOCKET, SO_ERROR, &error,
+	if (getsockopt(ln->ln_ringfd, SOL_SOCKET, SO_ERROR, &error,
 	    &len) == 0 &&
 	    error != 0) {
-		lx_rx_error(li, error);
+		lx_rx_error(ln, error);
 	}
 }
 
@@ -781,13 +1015,13 @@ lx_devget(const void *data, size_t len)
  * 64 KiB): received whole into a buffer, then copied into a chain.
  */
 static unsigned int
-lx_rx_big(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
+lx_rx_big(struct lx_lane *ln, struct xk_be_pkt *pkts, bool *more)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(struct timespec))];
 		struct cmsghdr align;
 	} cbuf;
-	struct iovec iov = { li->li_big, IP_MAXPACKET + 1 };
+	struct iovec iov = { ln->ln_big, IP_MAXPACKET + 1 };
 	struct sockaddr_ll from;
 	struct timespec ts = { 0, 0 };
 	struct msghdr mh;
@@ -796,16 +1030,16 @@ lx_rx_big(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
 	ssize_t n;
 
 	*more = false;
-	if (li->li_big == NULL &&
-	    (li->li_big = g_try_malloc(IP_MAXPACKET + 1)) == NULL) {
+	if (ln->ln_big == NULL &&
+	    (ln->ln_big = g_try_malloc(IP_MAXPACKET + 1)) == NULL) {
 		/* No buffer: drop the packet rather than be woken by it. */
-		if (recv(li->li_fd, &cbuf, 0, MSG_DONTWAIT | MSG_TRUNC) >= 0) {
-			li->li_st.nomem++;
+		if (recv(ln->ln_fd, &cbuf, 0, MSG_DONTWAIT | MSG_TRUNC) >= 0) {
+			ln->ln_if->li_st.nomem++;
 			*more = true;
 		}
 		return 0;
 	}
-	iov.iov_base = li->li_big;
+	iov.iov_base = ln->ln_big;
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_name = &from;
 	mh.msg_namelen = sizeof(from);
@@ -813,15 +1047,15 @@ lx_rx_big(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
 	mh.msg_iovlen = 1;
 	mh.msg_control = cbuf.buf;
 	mh.msg_controllen = sizeof(cbuf.buf);
-	if ((n = recvmsg(li->li_fd, &mh, MSG_DONTWAIT)) < 0) {
+	if ((n = recvmsg(ln->ln_fd, &mh, MSG_DONTWAIT)) < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			lx_rx_error(li, errno);
+			lx_rx_error(ln, errno);
 		}
 		return 0;
 	}
 	*more = true;
 	if ((mh.msg_flags & MSG_TRUNC) != 0) {
-		li->li_st.truncated++;
+		ln->ln_if->li_st.truncated++;
 		return 0;
 	}
 	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
@@ -830,17 +1064,17 @@ lx_rx_big(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
 			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
 		}
 	}
-	if ((m = xk_m_devget(li->li_big, (size_t)n)) == NULL) {
-		li->li_st.nomem++;
+	if ((m = xk_m_devget(ln->ln_big, (size_t)n)) == NULL) {
+		ln->ln_if->li_st.nomem++;
 		return 0;
 	}
-	lx_pkt(&pkts[0], li, m, from.sll_pkttype, &ts);
+	lx_pkt(&pkts[0], ln, m, from.sll_pkttype, &ts);
 	return 1;
 }
 
 /* One recvmmsg round into the spare mbufs; the packets go to @pkts. */
 static unsigned int
-lx_rx_mmsg(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
+lx_rx_mmsg(struct lx_lane *ln, struct xk_be_pkt *pkts, bool *more)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(struct timespec))];
@@ -853,19 +1087,19 @@ lx_rx_mmsg(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
 	int got;
 
 	*more = false;
-	if (li->li_bufsize == 0) {
-		return lx_rx_big(li, pkts, more);
+	if (ln->ln_bufsize == 0) {
+		return lx_rx_big(ln, pkts, more);
 	}
 	for (int i = 0; i < LX_BATCH; i++) {
-		struct __mbuf *m = li->li_spare[i];
+		struct __mbuf *m = ln->ln_spare[i];
 
 		if (m == NULL) {
-			m = li->li_spare[i] = xk_m_getcl(MBUF_TYPE_DATA, true,
-			    li->li_bufsize);
+			m = ln->ln_spare[i] = xk_m_getcl(MBUF_TYPE_DATA, true,
+			    ln->ln_bufsize);
 		}
 		if (m == NULL) {
 			/* Out of mbufs: take what fits; retry next time. */
-			li->li_st.nomem++;
+			ln->ln_if->li_st.nomem++;
 			break;
 		}
 		iov[i].iov_base = m->m_data;
@@ -882,10 +1116,10 @@ lx_rx_mmsg(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
 	if (n == 0) {
 		return 0;
 	}
-	got = recvmmsg(li->li_fd, msgs, n, MSG_DONTWAIT, NULL);
+	got = recvmmsg(ln->ln_fd, msgs, n, MSG_DONTWAIT, NULL);
 	if (got <= 0) {
 		if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-			lx_rx_error(li, errno);
+			lx_rx_error(ln, errno);
 		}
 		return 0;
 	}
@@ -893,12 +1127,12 @@ lx_rx_mmsg(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
 	n = 0;
 	for (int i = 0; i < got; i++) {
 		struct msghdr *mh = &msgs[i].msg_hdr;
-		struct __mbuf *m = li->li_spare[i];
+		struct __mbuf *m = ln->ln_spare[i];
 		struct timespec ts = { 0, 0 };
 		struct cmsghdr *cm;
 
 		if ((mh->msg_flags & MSG_TRUNC) != 0) {
-			li->li_st.truncated++;
+			ln->ln_if->li_st.truncated++;
 			continue;	/* the mbuf stays a spare */
 		}
 		for (cm = CMSG_FIRSTHDR(mh); cm != NULL;
@@ -908,17 +1142,17 @@ lx_rx_mmsg(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
 				memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
 			}
 		}
-		li->li_spare[i] = NULL;
+		ln->ln_spare[i] = NULL;
 		m->m_len = m->m_pkthdr.len = (int32_t)msgs[i].msg_len;
-		lx_pkt(&pkts[n++], li, m, from[i].sll_pkttype, &ts);
+		lx_pkt(&pkts[n++], ln, m, from[i].sll_pkttype, &ts);
 	}
 	/* Keep the spares packed at the front for the next round. */
 	for (int i = 0, j = 0; i < LX_BATCH; i++) {
-		if (li->li_spare[i] != NULL) {
-			struct __mbuf *m = li->li_spare[i];
+		if (ln->ln_spare[i] != NULL) {
+			struct __mbuf *m = ln->ln_spare[i];
 
-			li->li_spare[i] = NULL;
-			li->li_spare[j++] = m;
+			ln->ln_spare[i] = NULL;
+			ln->ln_spare[j++] = m;
 		}
 	}
 	return n;
@@ -929,50 +1163,50 @@ lx_rx_mmsg(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
  * LX_BATCH at a time: the block stays ours until every frame is read).
  */
 static unsigned int
-lx_rx_ring(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
+lx_rx_ring(struct lx_lane *ln, struct xk_be_pkt *pkts, bool *more)
 {
 	struct tpacket_block_desc *bd;
 	struct tpacket3_hdr *h;
 	unsigned int n = 0;
 
 	*more = false;
-	bd = (struct tpacket_block_desc *)(void *)(li->li_ring +
-	    (size_t)li->li_block * LX_RING_BLOCK);
+	bd = (struct tpacket_block_desc *)(void *)(ln->ln_ring +
+	    (size_t)ln->ln_block * LX_RING_BLOCK);
 	if ((__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) &
 	    TP_STATUS_USER) == 0) {
 		return 0;
 	}
 	h = (struct tpacket3_hdr *)(void *)((uint8_t *)bd +
 	    bd->hdr.bh1.offset_to_first_pkt);
-	for (uint32_t i = 0; i < li->li_done; i++) {
+	for (uint32_t i = 0; i < ln->ln_done; i++) {
 		h = (struct tpacket3_hdr *)(void *)((uint8_t *)h +
 		    h->tp_next_offset);
 	}
-	while (li->li_done < bd->hdr.bh1.num_pkts && n < LX_BATCH) {
+	while (ln->ln_done < bd->hdr.bh1.num_pkts && n < LX_BATCH) {
 		const struct sockaddr_ll *sll = (const void *)((uint8_t *)h +
 		    TPACKET_ALIGN(sizeof(*h)));
 		struct timespec ts = { h->tp_sec, h->tp_nsec };
 		struct __mbuf *m;
 
 		if (h->tp_snaplen < h->tp_len) {
-			li->li_st.truncated++;
+			ln->ln_if->li_st.truncated++;
 		} else if ((m = lx_devget((uint8_t *)h + h->tp_net,
 		    h->tp_snaplen)) == NULL) {
-			li->li_st.nomem++;
+			ln->ln_if->li_st.nomem++;
 		} else {
-			lx_pkt(&pkts[n++], li, m, sll->sll_pkttype, &ts);
+			lx_pkt(&pkts[n++], ln, m, sll->sll_pkttype, &ts);
 		}
-		li->li_done++;
+		ln->ln_done++;
 		h = (struct tpacket3_hdr *)(void *)((uint8_t *)h +
 		    h->tp_next_offset);
 	}
-	if (li->li_done == bd->hdr.bh1.num_pkts) {
+	if (ln->ln_done == bd->hdr.bh1.num_pkts) {
 		/* Give the block back and go on to the next. */
-		li->li_lastblk = li->li_done;
-		li->li_done = 0;
+		ln->ln_lastblk = ln->ln_done;
+		ln->ln_done = 0;
 		__atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL,
 		    __ATOMIC_RELEASE);
-		li->li_block = (li->li_block + 1) % LX_RING_BLOCKS;
+		ln->ln_block = (ln->ln_block + 1) % LX_RING_BLOCKS;
 	}
 	*more = true;
 	return n;
@@ -981,71 +1215,94 @@ lx_rx_ring(struct lx_if *li, struct xk_be_pkt *pkts, bool *more)
 /*
  * auto, the ring fed: back to the direct socket when the last block was
  * handed over with fewer than LX_QUIET_PKTS packets (its timeout, then:
- * the traffic is sparse) and the next one is still empty, so that no
- * packet waits in the ring behind the direct socket's.  Reading the
- * kernel's count of an open block races with it, harmlessly: a packet
- * missed here comes with the block's timeout.
+ * the traffic is sparse) and the next one is still empty.  The kernel
+ * may still have put a packet into that block between the look and the
+ * switch; once the switch returns it puts none (the old program is out
+ * of use), so a second look says for sure.  If that block holds packets
+ * now, they are older than anything the direct socket gets from here
+ * on: the direct socket is not read (ln_wait_blk) until the block is
+ * handed over, at its timeout, and read.  Order is kept either way.
  */
 static void
-lx_rx_quiet(struct lx_if *li)
+lx_rx_quiet(struct lx_lane *ln)
 {
 	struct tpacket_block_desc *bd;
 
-	bd = (struct tpacket_block_desc *)(void *)(li->li_ring +
-	    (size_t)li->li_block * LX_RING_BLOCK);
-	if (li->li_lastblk >= LX_QUIET_PKTS ||
+	bd = (struct tpacket_block_desc *)(void *)(ln->ln_ring +
+	    (size_t)ln->ln_block * LX_RING_BLOCK);
+	if (ln->ln_lastblk >= LX_QUIET_PKTS ||
 	    __atomic_load_n(&bd->hdr.bh1.num_pkts, __ATOMIC_RELAXED) != 0) {
 		return;
 	}
-	if (lx_steer(li, 0) == 0) {
-		li->li_toring = false;
-		li->li_st.to_direct++;
+	if (lx_steer(ln, false) != 0) {
+		return;
 	}
+	ln->ln_toring = false;
+	ln->ln_if->li_st.to_direct++;
+	if (__atomic_load_n(&bd->hdr.bh1.num_pkts, __ATOMIC_ACQUIRE) != 0) {
+		ln->ln_wait_blk = (int)ln->ln_block;
+		event_del(ln->ln_ev);
+	}
+}
+
+/*
+ * Up to LX_ROUNDS batches from the direct socket into the engine; adds
+ * their number to *@got.  Returns whether more may wait.
+ */
+static bool
+lx_rx_direct(struct lx_lane *ln, unsigned int *got)
+{
+	struct xk_backend *be = ln->ln_if->li_be;
+	struct xk_be_pkt pkts[LX_BATCH];
+	bool more = true;
+
+	for (int round = 0; round < LX_ROUNDS && more; round++) {
+		unsigned int n = lx_rx_mmsg(ln, pkts, &more);
+
+		if (n > 0) {
+			*got += n;
+			ln->ln_if->li_st.rx += n;
+			ln->ln_rx += n;
+			be->be_input(be, pkts, n);
+		}
+	}
+	return more;
 }
 
 /* The direct socket is readable (mmsg, auto). */
 static void
 lx_rx_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct lx_if *li = arg;
-	struct xk_backend *be = li->li_be;
-	struct xk_be_pkt pkts[LX_BATCH];
+	struct lx_lane *ln = arg;
 	uint32_t size;
 	unsigned int got = 0;
-	bool was, more = true;
+	bool was;
 
 	(void)fd;
 	(void)what;
 	was = xk_loop_enter();
 	/* The host may have changed the MTU: buffers to match. */
 	xk_core_lock();
-	size = xk_m_clsize_for(li->li_ifp->if_mtu);
+	size = xk_m_clsize_for(ln->ln_if->li_ifp->if_mtu);
 	xk_core_unlock();
-	if (size != li->li_bufsize) {
+	if (size != ln->ln_bufsize) {
 		for (int i = 0; i < LX_BATCH; i++) {
-			xk_m_freem(li->li_spare[i]);
-			li->li_spare[i] = NULL;
+			xk_m_freem(ln->ln_spare[i]);
+			ln->ln_spare[i] = NULL;
 		}
-		li->li_bufsize = size;
+		ln->ln_bufsize = size;
 	}
-	for (int round = 0; round < LX_ROUNDS && more; round++) {
-		unsigned int n = lx_rx_mmsg(li, pkts, &more);
-
-		if (n > 0) {
-			got += n;
-			li->li_st.rx += n;
-			be->be_input(be, pkts, n);
-		}
-	}
+	(void)lx_rx_direct(ln, &got);
 	/*
 	 * auto: this many at one wakeup, the traffic is dense: the ring
-	 * takes it from the next packet on.  What is queued here stays
-	 * and is read first (it is older).
+	 * takes it from the next packet on.  What is queued here is older:
+	 * it is read before the ring is (ln_drain).
 	 */
-	if (got >= LX_BUSY_PKTS && li->li_rfd >= 0 && !li->li_toring &&
-	    lx_steer(li, 1) == 0) {
-		li->li_toring = true;
-		li->li_st.to_ring++;
+	if (got >= LX_BUSY_PKTS && ln->ln_rfd >= 0 && !ln->ln_toring &&
+	    lx_steer(ln, true) == 0) {
+		ln->ln_toring = true;
+		ln->ln_drain = true;
+		ln->ln_if->li_st.to_ring++;
 	}
 	xk_loop_leave(was);
 }
@@ -1054,28 +1311,51 @@ lx_rx_cb(evutil_socket_t fd, short what, void *arg)
 static void
 lx_ring_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct lx_if *li = arg;
-	struct xk_backend *be = li->li_be;
+	struct lx_lane *ln = arg;
+	struct xk_backend *be = ln->ln_if->li_be;
 	struct xk_be_pkt pkts[LX_BATCH];
+	unsigned int got = 0;
 	bool was, more = true;
 
 	(void)fd;
 	(void)what;
 	was = xk_loop_enter();
+	/*
+	 * auto, just switched to the ring: what the direct socket still
+	 * holds came first.  The ring's block stays ready (and its event
+	 * with it) until that is read.
+	 */
+	if (ln->ln_drain) {
+		if (lx_rx_direct(ln, &got)) {
+			xk_loop_leave(was);
+			return;
+		}
+		ln->ln_drain = false;
+	}
 	for (int round = 0; round < LX_ROUNDS && more; round++) {
-		unsigned int n = lx_rx_ring(li, pkts, &more);
+		unsigned int n = lx_rx_ring(ln, pkts, &more);
 
 		if (n > 0) {
-			li->li_st.rx += n;
+			ln->ln_if->li_st.rx += n;
+			ln->ln_rx += n;
 			be->be_input(be, pkts, n);
 		}
 		if (round == 0 && !more) {
 			/* Woken with no block ready: an error, most likely. */
-			lx_rx_sockerr(li);
+			lx_rx_sockerr(ln);
+		}
+		if (ln->ln_wait_blk >= 0 &&
+		    ln->ln_wait_blk != (int)ln->ln_block) {
+			/* The block behind the switch is read: direct again. */
+			ln->ln_wait_blk = -1;
+			if (event_add(ln->ln_ev, NULL) != 0) {
+				xk_log(XKPI_LOG_ERROR, "linux: cannot watch a "
+				    "socket again");
+			}
 		}
 	}
-	if (!more && li->li_toring) {
-		lx_rx_quiet(li);
+	if (!more && ln->ln_toring) {
+		lx_rx_quiet(ln);
 	}
 	xk_loop_leave(was);
 }
@@ -1598,9 +1878,9 @@ lx_route(struct xk_backend *be, int family, const void *dst,
 	return xk_hostif_route(family, dst, 0, ifindex, nexthop);
 }
 
-/* Adds the kernel's drop count of @li since the last call to its own. */
+/* Adds the kernel's drop count on socket @fd since the last call to @li's. */
 static void
-lx_kdrops(struct lx_if *li)
+lx_kdrops_fd(struct lx_if *li, int fd)
 {
 	union {
 		struct tpacket_stats v2;
@@ -1610,15 +1890,19 @@ lx_kdrops(struct lx_if *li)
 
 	memset(&st, 0, sizeof(st));
 	/* Reading the kernel's counters resets them. */
-	if (getsockopt(li->li_fd, SOL_PACKET, PACKET_STATISTICS, &st,
+	if (fd >= 0 && getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st,
 	    &len) == 0) {
 		li->li_st.kdrops += st.v2.tp_drops;
 	}
-	len = sizeof(st);
-	memset(&st, 0, sizeof(st));
-	if (li->li_rfd >= 0 && getsockopt(li->li_rfd, SOL_PACKET,
-	    PACKET_STATISTICS, &st, &len) == 0) {
-		li->li_st.kdrops += st.v2.tp_drops;
+}
+
+/* Adds the kernel's drop count of @li since the last call to its own. */
+static void
+lx_kdrops(struct lx_if *li)
+{
+	for (int n = 0; n < li->li_nlanes; n++) {
+		lx_kdrops_fd(li, li->li_lanes[n].ln_fd);
+		lx_kdrops_fd(li, li->li_lanes[n].ln_rfd);
 	}
 }
 
@@ -1656,6 +1940,11 @@ lx_stats(struct xk_backend *be, void (*fn)(void *, const char *, uint64_t),
 			    rows[r].n);
 			fn(ctx, name, r == 3 ? li->li_st.kdrops : rows[r].v);
 		}
+		for (int n = 0; li->li_nlanes > 1 && n < li->li_nlanes; n++) {
+			snprintf(name, sizeof(name), "linux.%s.lane%d.rx", ifn,
+			    n);
+			fn(ctx, name, li->li_lanes[n].ln_rx);
+		}
 	}
 	fn(ctx, "linux.netlink_overruns", sc->ls_mon != NULL ?
 	    xk_hostif_overruns(sc->ls_mon) : 0);
@@ -1670,10 +1959,7 @@ lx_stop(struct xk_backend *be)
 	for (guint i = 0; i < sc->ls_ifs->len; i++) {
 		struct lx_if *li = g_ptr_array_index(sc->ls_ifs, i);
 
-		event_del(li->li_ev);
-		if (li->li_rev != NULL) {
-			event_del(li->li_rev);
-		}
+		lx_if_unwatch(li);
 		if (li->li_tx != NULL) {
 			event_del(li->li_tx->tx_kick);
 			event_del(li->li_tx->tx_tail);

@@ -3,6 +3,8 @@
  * (root only; the cases skip otherwise): attaching (ENXIO, EEXIST, the
  * host's index and MTU), its counters by name, a bad XKPI_LINUX_RX, the
  * auto receive mode's switches between the direct socket and the ring,
+ * receive lanes with two loops (each address pair on one lane, in order,
+ * one socket's upcalls on one thread),
  * output through the TX ring (framed for the host's neighbour, counted,
  * ENOBUFS when full, drained or counted lost at shutdown) and the raw
  * socket's way for what the ring does not take,
@@ -33,8 +35,11 @@
 #include <net/if_arp.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +49,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/kpi_mbuf.h>
 #include <sys/kpi_socket.h>
 #include <xkpi.h>
 
@@ -221,13 +227,18 @@ turns_until(struct event_base *base, int ms)
 	return turns;
 }
 
-/* The library on a base of the test's own, XKPI_LINUX_RX=@rx. */
+/*
+ * The library on a base of the test's own, XKPI_LINUX_RX=@rx, with one
+ * loop whatever XKPI_THREADS says: the cases that use it hold that loop
+ * still to let packets wait, and count per socket.
+ */
 static struct event_base *test_base;
 
 static struct event_base *
 start_on_base(const char *rx, const char *ifaces)
 {
-	struct xkpi_config cfg = { .backend = "linux", .ifaces = ifaces };
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.backend = "linux",
+	    .ifaces = ifaces, .threads = 1);
 
 	setenv("XKPI_LINUX_RX", rx, 1);
 	assert_int_equal(evthread_use_pthreads(), 0);
@@ -435,6 +446,156 @@ test_auto_switch(void **state)
 	sock_close(so);
 	stop_on_base(base);
 	close(p.fd);
+}
+
+/*
+ * Several loops (struct xkpi_config.threads = 2): what the upcall of one
+ * raw socket saw.  Written on the upcall's thread, read after close.
+ */
+#define LANE_SRCS	8
+#define LANE_PER_SRC	200
+struct lane_seen {
+	_Atomic int	 inside;	/* upcalls running now */
+	_Atomic int	 overlaps;	/* an upcall began while one ran */
+	_Atomic unsigned int got;
+	pthread_t	 thread;	/* of the first upcall */
+	_Atomic int	 threads;	/* upcalls on another thread */
+	uint32_t	 last[LANE_SRCS];	/* per source, last seq + 1 */
+	_Atomic int	 disorder;	/* a seq not above its source's last */
+};
+
+static void
+lane_upcall(socket_t so, void *arg, int waitf)
+{
+	struct lane_seen *ls = arg;
+	mbuf_t m;
+	size_t len;
+
+	(void)waitf;
+	if (atomic_fetch_add(&ls->inside, 1) != 0) {
+		ls->overlaps++;
+	}
+	if (ls->got == 0 && ls->threads == 0) {
+		ls->thread = pthread_self();
+	} else if (!pthread_equal(ls->thread, pthread_self())) {
+		ls->threads++;
+	}
+	for (;;) {
+		uint8_t pkt[sizeof(struct ip) + 4];
+		struct ip ip;
+		uint32_t seq;
+		unsigned int k;
+
+		len = SIZE_MAX;
+		if (sock_receivembuf(so, NULL, &m, MSG_DONTWAIT, &len) != 0) {
+			break;
+		}
+		if (mbuf_copydata(m, 0, sizeof(pkt), pkt) == 0) {
+			memcpy(&ip, pkt, sizeof(ip));
+			memcpy(&seq, pkt + sizeof(ip), sizeof(seq));
+			k = ntohl(ip.ip_src.s_addr) & 0xff;
+			if (k < LANE_SRCS) {
+				if (seq < ls->last[k]) {
+					ls->disorder++;
+				}
+				ls->last[k] = seq + 1;
+				ls->got++;
+			}
+		}
+		mbuf_freem(m);
+	}
+	atomic_fetch_sub(&ls->inside, 1);
+}
+
+/*
+ * Sets the peer's frame to come from 10.206.7.@k with @seq as the first
+ * word of its payload, the header checksum made again.
+ */
+static void
+peer_frame(struct peer *p, unsigned int k, uint32_t seq)
+{
+	struct ip ip;
+	uint16_t w[sizeof(ip) / 2];
+	uint32_t sum = 0;
+
+	memcpy(&ip, p->frame + ETHER_HDR_LEN, sizeof(ip));
+	ip.ip_src.s_addr = htonl(0x0ace0700 | k);
+	ip.ip_sum = 0;
+	memcpy(w, &ip, sizeof(w));
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		sum += w[i];
+	}
+	sum = (sum & 0xffff) + (sum >> 16);
+	ip.ip_sum = (uint16_t)~(sum + (sum >> 16));
+	memcpy(p->frame + ETHER_HDR_LEN, &ip, sizeof(ip));
+	memcpy(p->frame + ETHER_HDR_LEN + sizeof(ip), &seq, sizeof(seq));
+}
+
+/*
+ * Two loops, in each receive mode: the interface has a lane per loop
+ * (be.linux.xkl0.lane<n>.rx), the kernel deals packets out by address
+ * pair so that both lanes receive from eight sources, every packet
+ * arrives once, each source's in order, and the one raw socket's upcalls
+ * run on one thread, never two at once.
+ */
+static void
+test_lanes(void **state)
+{
+	static const char *modes[] = { "auto", "mmsg", "ring" };
+
+	(void)state;
+	NEED_NS();
+	for (size_t mi = 0; mi < sizeof(modes) / sizeof(modes[0]); mi++) {
+		struct xkpi_config cfg = XKPI_CONFIG_INIT(.backend = "linux",
+		    .ifaces = "xkl0", .threads = 2);
+		struct lane_seen *ls;
+		struct peer p;
+		socket_t so;
+		int64_t end;
+		int rcvbuf = 4 << 20;
+
+		assert_non_null(ls = calloc(1, sizeof(*ls)));
+		setenv("XKPI_LINUX_RX", modes[mi], 1);
+		assert_int_equal(xkpi_init(&cfg), 0);
+		assert_true(xk_test_stat_find("be.linux.xkl0.lane1.rx", NULL));
+		assert_false(xk_test_stat_find("be.linux.xkl0.lane2.rx",
+		    NULL));
+		assert_int_equal(sock_socket(PF_INET, SOCK_RAW, 253,
+		    lane_upcall, ls, &so), 0);
+		/* Room for the whole burst: the test is not of the buffer. */
+		assert_int_equal(sock_setsockopt(so, SOL_SOCKET, SO_RCVBUF,
+		    &rcvbuf, sizeof(rcvbuf)), 0);
+		peer_open(&p);
+		for (uint32_t seq = 0; seq < LANE_PER_SRC; seq++) {
+			for (unsigned int k = 0; k < LANE_SRCS; k++) {
+				peer_frame(&p, k, seq);
+				peer_send(&p, 1);
+			}
+		}
+		end = xk_test_now_us() + 10 * 1000 * 1000;	/* liveness */
+		while (ls->got < LANE_SRCS * LANE_PER_SRC &&
+		    xk_test_now_us() < end) {
+			usleep(1000);
+		}
+		sock_close(so);
+		print_message("%s: lane0 %" PRIu64 ", lane1 %" PRIu64 "\n",
+		    modes[mi], xk_test_stat("be.linux.xkl0.lane0.rx"),
+		    xk_test_stat("be.linux.xkl0.lane1.rx"));
+		assert_int_equal(ls->got, LANE_SRCS * LANE_PER_SRC);
+		assert_int_equal(ls->disorder, 0);
+		assert_int_equal(ls->overlaps, 0);
+		assert_int_equal(ls->threads, 0);
+		assert_true(xk_test_stat("be.linux.xkl0.lane0.rx") > 0);
+		assert_true(xk_test_stat("be.linux.xkl0.lane1.rx") > 0);
+		assert_int_equal(xk_test_stat("be.linux.xkl0.lane0.rx") +
+		    xk_test_stat("be.linux.xkl0.lane1.rx"),
+		    xk_test_stat("be.linux.xkl0.rx"));
+		assert_int_equal(xk_test_stat("be.linux.xkl0.kdrops"), 0);
+		xkpi_shutdown();
+		close(p.fd);
+		free(ls);
+	}
+	unsetenv("XKPI_LINUX_RX");
 }
 
 /* A host raw socket of protocol 253 in the namespace: what arrives. */
@@ -961,6 +1122,7 @@ main(void)
 		cmocka_unit_test_teardown(test_tx_ring, teardown_base),
 		cmocka_unit_test_teardown(test_tx_ring_order, teardown_base),
 		cmocka_unit_test_teardown(test_tx_ring_full, teardown_base),
+		cmocka_unit_test_teardown(test_lanes, teardown_base),
 	};
 
 	/* Before any thread: a namespace of our own, with a veth pair. */
