@@ -12,7 +12,11 @@
  * a full queue fails open, or closed and counted; packets the backend
  * sends (be_output, be_inject_in) carry the mark and do not come back;
  * stop accepts what is held; bad XKPI_NFQUEUE* values are EINVAL; a
- * queue bound elsewhere is EBUSY; without privilege, EPERM.
+ * queue bound elsewhere is EBUSY; without privilege, EPERM.  With the
+ * library running two loop threads over queues 0-1: two channels, every
+ * datagram of a --queue-balance rule delivered, each flow through one
+ * queue and handed to the engine by that queue's loop; a queue of the
+ * range bound elsewhere stops the start (EBUSY).
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "config.h"
@@ -1237,6 +1241,34 @@ test_threads_balance(void **state)
 	}
 }
 
+/*
+ * Two loops, queues 0-1, queue 1 bound elsewhere (the test's backend):
+ * the second channel cannot bind it, and the library does not start
+ * (EBUSY), leaving queue 0 free; once queue 1 is free it starts.
+ */
+static void
+test_threads_busy(void **state)
+{
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.backend = "nfqueue",
+	    .ifaces = "xkn0", .threads = 2);
+
+	(void)state;
+	NEED_NS();
+	setenv("XKPI_NFQUEUE", "1", 1);
+	assert_int_equal(be_up(), 0);
+	setenv("XKPI_NFQUEUE", "0-1", 1);
+	assert_int_equal(xkpi_init(&cfg), EBUSY);
+	be_down();
+	/* Queue 0 was let go: a socket of ours binds it again. */
+	setenv("XKPI_NFQUEUE", "0", 1);
+	assert_int_equal(be_up(), 0);
+	be_down();
+	setenv("XKPI_NFQUEUE", "0-1", 1);
+	assert_int_equal(xkpi_init(&cfg), 0);
+	assert_int_equal(lstat("be.nfqueue.channels"), 2);
+	xkpi_shutdown();
+}
+
 /* The namespaces, the veth pair and a check that NFQUEUE rules work. */
 static void
 ns_setup(void)
@@ -1317,6 +1349,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_needs_privilege, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_threads_balance, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_threads_busy, setup,
 		    teardown),
 	};
 	int rc;
