@@ -907,6 +907,43 @@ fail:
 	return NULL;
 }
 
+/*
+ * xk_m_prepend for a chain the library owns outright (a packet handed to
+ * a send), which no caller still points into: when the first mbuf lacks
+ * the room in front but has it behind, its bytes (at most a 2 KB
+ * cluster's) move back, which costs less than another mbuf in front and
+ * leaves the packet in one piece.
+ */
+struct __mbuf *
+xk_m_prepend_own(struct __mbuf *m, size_t len)
+{
+	if (xk_m_leadingspace(m) < len && (size_t)m->m_len <= XK_MCLBYTES &&
+	    xk_m_trailingspace(m) >= len) {
+		if (m->m_len > 0) {
+			memmove(m->m_data + len, m->m_data,
+			    (size_t)m->m_len);
+		}
+		m->m_data += len;
+	}
+	return xk_m_prepend(m, len);
+}
+
+/*
+ * Places @len bytes to come at the end of @m's storage (BSD's M_ALIGN
+ * and MH_ALIGN, long-aligned), so that headers prepended later fit in
+ * front; @m is empty.
+ */
+void
+xk_m_align_end(struct __mbuf *m, size_t len)
+{
+	size_t max = xk_m_maxlen(m);
+
+	if (len <= max && m->m_len == 0) {
+		m->m_data = xk_m_datastart(m) +
+		    ((max - len) & ~(sizeof(long) - 1));
+	}
+}
+
 struct __mbuf *
 xk_m_pullup(struct __mbuf *n, size_t len)
 {

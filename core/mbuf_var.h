@@ -178,6 +178,8 @@ struct __mbuf	*xk_m_copym(struct __mbuf *m, size_t off, size_t len,
 struct __mbuf	*xk_m_dup(const struct __mbuf *m);
 struct __mbuf	*xk_m_split(struct __mbuf *m, size_t off);
 struct __mbuf	*xk_m_prepend(struct __mbuf *m, size_t len);
+struct __mbuf	*xk_m_prepend_own(struct __mbuf *m, size_t len);
+void		 xk_m_align_end(struct __mbuf *m, size_t len);
 struct __mbuf	*xk_m_pullup(struct __mbuf *m, size_t len);
 struct __mbuf	*xk_m_pulldown(struct __mbuf *m, size_t off, size_t len,
 		    size_t *offp);

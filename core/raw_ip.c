@@ -466,7 +466,7 @@ rip_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
 		error = EMSGSIZE;
 		goto bad;
 	}
-	if ((m = xk_m_prepend(m, hlen)) == NULL) {
+	if ((m = xk_m_prepend_own(m, hlen)) == NULL) {
 		return ENOBUFS;	/* the chain went with the failure */
 	}
 	memset(&ip, 0, sizeof(ip));

@@ -434,7 +434,7 @@ rip6_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
 	}
 	tclass = o.tclass >= 0 ? o.tclass : o.tclass == -1 ? 0 :
 	    rp->r6_tclass >= 0 ? rp->r6_tclass : 0;
-	if ((m = xk_m_prepend(m, sizeof(ip6))) == NULL) {
+	if ((m = xk_m_prepend_own(m, sizeof(ip6))) == NULL) {
 		return ENOBUFS;
 	}
 	memset(&ip6, 0, sizeof(ip6));

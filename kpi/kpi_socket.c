@@ -801,6 +801,13 @@ sock_send(socket_t so, const struct msghdr *msg, int flags, size_t *sentlen)
 	if (error != 0) {
 		return ENOBUFS;
 	}
+	/*
+	 * A datagram in one mbuf goes at its end, as sosend's MH_ALIGN
+	 * does: the protocol's headers then fit in front of it.
+	 */
+	if ((so->so_proto->pr_flags & PR_ATOMIC) && m->m_next == NULL) {
+		xk_m_align_end(m, total);
+	}
 	for (size_t i = 0; i < (size_t)msg->msg_iovlen; i++) {
 		if (msg->msg_iov[i].iov_len == 0) {
 			continue;

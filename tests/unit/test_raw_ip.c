@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include <netinet/kpi_ipfilter.h>
 #include <sys/kpi_mbuf.h>
 #include <net/if_dl.h>
 #include <sys/kpi_socket.h>
@@ -540,6 +541,73 @@ test_output_builds_the_header(void **state)
 	sock_close(so);
 }
 
+/* An output filter that counts the mbufs of each packet it sees. */
+static atomic_int out_segs;
+
+static errno_t
+count_segs(void *cookie, mbuf_t *data, ipf_pktopts_t options)
+{
+	int n = 0;
+
+	(void)cookie;
+	(void)options;
+	for (mbuf_t m = *data; m != NULL; m = mbuf_next(m)) {
+		n++;
+	}
+	atomic_store(&out_segs, n);
+	return 0;
+}
+
+/*
+ * A datagram leaves in one mbuf, header and payload: sock_send puts the
+ * payload at the end of its mbuf (XNU's sosend, MH_ALIGN), and the header
+ * of a packet sock_sendmbuf is given (mbuf_allocpacket's, no room in
+ * front) goes in front of its bytes rather than in an mbuf of its own.
+ */
+static void
+test_output_one_mbuf(void **state)
+{
+	static const size_t sizes[] = { 1, 64, 1024, 1400 };
+	struct ipf_filter f = { .name = "segs", .ipf_output = count_segs };
+	struct sockaddr_in dst = sin4("10.0.0.9");
+	static uint8_t payload[1400], buf[1500];
+	struct msghdr msg = { 0 };
+	ipfilter_t ref;
+	struct ip ip;
+	socket_t so;
+
+	(void)state;
+	xk_pattern_fill(payload, 0, sizeof(payload));
+	assert_int_equal(ipf_addv4(&f, &ref), 0);
+	so = raw(PROTO_EXP);
+	msg.msg_name = &dst;
+	msg.msg_namelen = sizeof(dst);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		mbuf_t m;
+
+		atomic_store(&out_segs, 0);
+		send_bytes(so, &dst, payload, sizes[i], 0);
+		assert_int_equal(atomic_load(&out_segs), 1);
+		assert_int_equal(captured("vx0", buf, sizeof(buf), &ip),
+		    sizeof(ip) + sizes[i]);
+		xk_test_check_pattern(buf + sizeof(ip), sizes[i], 0);
+
+		assert_int_equal(mbuf_allocpacket(MBUF_WAITOK, sizes[i], NULL,
+		    &m), 0);
+		assert_int_equal(mbuf_copyback(m, 0, sizes[i], payload,
+		    MBUF_WAITOK), 0);
+		atomic_store(&out_segs, 0);
+		assert_int_equal(sock_sendmbuf(so, &msg, m, 0, NULL), 0);
+		assert_int_equal(atomic_load(&out_segs), 1);
+		assert_int_equal(captured("vx0", buf, sizeof(buf), &ip),
+		    sizeof(ip) + sizes[i]);
+		assert_int_equal(ip.ip_p, PROTO_EXP);
+		xk_test_check_pattern(buf + sizeof(ip), sizes[i], 0);
+	}
+	sock_close(so);
+	assert_int_equal(ipf_remove(ref), 0);
+}
+
 static void
 test_output_hdrincl(void **state)
 {
@@ -983,6 +1051,7 @@ main(void)
 		T(test_output_builds_the_header),
 		T(test_dontfrag),
 		T(test_ip_options),
+		T(test_output_one_mbuf),
 		T(test_output_hdrincl),
 		T(test_send_errors),
 		T(test_bind_connect_errors),
