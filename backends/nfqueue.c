@@ -1529,7 +1529,7 @@ nf_open(struct xk_backend *be)
 	return 0;
 fail:
 	if (ready) {
-		/* No loop runs yet: the sockets are ours to read. */
+		/* No loop reads the sockets now: they are ours to empty. */
 		for (unsigned int c = 0; c < sc->ns_nchans; c++) {
 			if (sc->ns_chans[c].nc_rxev != NULL) {
 				event_del(sc->ns_chans[c].nc_rxev);
