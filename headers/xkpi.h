@@ -53,6 +53,11 @@
  *       of them, switched with PACKET_FANOUT), `ring` (the ring alone:
  *       up to 1 ms of added latency on sparse traffic) or `mmsg` (the
  *       packet socket alone: more CPU per packet when busy).
+ *     - `XKPI_THREADS`: the number of event-loop threads, 1 (the
+ *       default) to 16; another value fails initialisation with EINVAL.
+ *       The `threads` field of struct xkpi_config, when not 0, wins.
+ *       What runs on which loop is on the main page ("Threads and
+ *       upcalls").
  *     - `XKPI_LINUX_TX`: how the `linux` backend sends on an Ethernet
  *       interface: `ring` (the default: a unicast packet whose next hop
  *       the host has resolved is framed by the library and written into
