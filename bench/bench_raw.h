@@ -116,9 +116,18 @@ per_sec(uint64_t n, uint64_t ns)
  * datagrams of one payload size to side a, with sendmmsg, as fast as the
  * kernel takes them, until told to stop or its deadline passes.
  */
+/*
+ * Sources of the generator (g_nsrc > 1): 10.203.0.RAW_SRC_FIRST and
+ * on, which netns.sh gives side b, so that the library's loops
+ * (XKPI_THREADS) get several address pairs to spread.
+ */
+#define RAW_SRC_FIRST	11
+#define RAW_SRC_MAX	8
+
 struct raw_gen {
 	const char		*g_nsb;
 	int			 g_cpu;
+	int			 g_nsrc;	/* 0, 1: RAW_ADDR_B only */
 	size_t			 g_size;
 	uint64_t		 g_deadline;
 	atomic_int		 g_stop;
@@ -132,11 +141,11 @@ raw_gen_main(void *arg)
 {
 	struct raw_gen *g = arg;
 	struct mmsghdr msgs[RAW_GEN_BATCH];
-	struct sockaddr_in dst;
+	struct sockaddr_in dst, src;
 	struct iovec iov;
 	static char payload[RAW_MAXPAY];
 	uint64_t iter;
-	int fd = -1, n, i;
+	int fds[RAW_SRC_MAX], nfd = 0, fd, n, i;
 
 	if (pin_self(g->g_cpu) != 0) {
 		g->g_err = EINVAL;
@@ -145,18 +154,28 @@ raw_gen_main(void *arg)
 	if ((g->g_err = join_netns(g->g_nsb)) != 0) {
 		goto out;
 	}
-	if ((fd = socket(AF_INET, SOCK_RAW, RAW_PROTO)) < 0) {
-		g->g_err = errno;
-		goto out;
-	}
-	/* Nothing comes back that it should read. */
-	(void)shutdown(fd, SHUT_RD);
 	memset(&dst, 0, sizeof(dst));
 	dst.sin_family = AF_INET;
 	inet_pton(AF_INET, RAW_ADDR_A, &dst.sin_addr);
-	if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) != 0) {
-		g->g_err = errno;
-		goto out;
+	/* One socket per source address, each used in turn. */
+	for (nfd = 0; nfd < (g->g_nsrc > 1 ? g->g_nsrc : 1); nfd++) {
+		if ((fds[nfd] = socket(AF_INET, SOCK_RAW, RAW_PROTO)) < 0) {
+			g->g_err = errno;
+			goto out;
+		}
+		/* Nothing comes back that it should read. */
+		(void)shutdown(fds[nfd], SHUT_RD);
+		memset(&src, 0, sizeof(src));
+		src.sin_family = AF_INET;
+		src.sin_addr.s_addr = htonl(0x0acb0000 | (RAW_SRC_FIRST +
+		    (uint32_t)nfd));
+		if ((g->g_nsrc > 1 && bind(fds[nfd], (struct sockaddr *)&src,
+		    sizeof(src)) != 0) || connect(fds[nfd],
+		    (struct sockaddr *)&dst, sizeof(dst)) != 0) {
+			g->g_err = errno;
+			close(fds[nfd]);
+			goto out;
+		}
 	}
 	memset(payload, 'x', sizeof(payload));
 	iov.iov_base = payload;
@@ -174,6 +193,7 @@ raw_gen_main(void *arg)
 		if ((iter & 15) == 0 && now_ns() > g->g_deadline) {
 			break;
 		}
+		fd = fds[iter % (uint64_t)nfd];
 		n = sendmmsg(fd, msgs, RAW_GEN_BATCH, 0);
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN ||
@@ -189,8 +209,8 @@ raw_gen_main(void *arg)
 	}
 out:
 	atomic_store(&g->g_ready, 1);
-	if (fd >= 0) {
-		close(fd);
+	while (nfd > 0) {
+		close(fds[--nfd]);
 	}
 	return NULL;
 }

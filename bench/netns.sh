@@ -46,6 +46,10 @@ ip -n "$nsa" link add "$ifa" type veth peer name "$ifb" netns "$nsb" ||
     exit 1
 ip -n "$nsa" addr add 10.203.0.1/24 dev "$ifa" || exit 1
 ip -n "$nsb" addr add 10.203.0.2/24 dev "$ifb" || exit 1
+# More sources in b, for benchmarks that spread address pairs over loops.
+for i in 11 12 13 14 15 16 17 18; do
+	ip -n "$nsb" addr add "10.203.0.$i/24" dev "$ifb" || exit 1
+done
 for ns in "$nsa" "$nsb"; do
 	ip -n "$ns" link set lo up || exit 1
 done

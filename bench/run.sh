@@ -7,6 +7,7 @@
 # Environment: BENCH_DIR (where the programs are, default ./bench),
 # BENCH_UDP_ARGS, BENCH_LAT_ARGS, BENCH_FW_ARGS, BENCH_RAW_RECV_ARGS,
 # BENCH_RAW_SEND_ARGS, BENCH_RAW_LAT_ARGS, BENCH_DEMUX_ARGS,
+# BENCH_RAW_LOOPS_ARGS,
 # BENCH_DIVERT_ARGS, BENCH_SENDSIG_ARGS, BENCH_IPF_ARGS and
 # BENCH_SEND_ARGS (extra options for each program).  The raw IP, divert,
 # ipf and SeND round-trip benchmarks run only as root, each in two
@@ -62,6 +63,8 @@ if [ "$(id -u)" = 0 ]; then
 	run bench_raw_lat $BENCH_RAW_LAT_ARGS
 	# shellcheck disable=SC2086
 	run bench_demux $BENCH_DEMUX_ARGS
+	# shellcheck disable=SC2086
+	run bench_raw_loops $BENCH_RAW_LOOPS_ARGS
 	# Divert needs the nfqueue backend (configure builds bench_divert
 	# only with it) and iptables, which it runs inside its namespace.
 	if [ ! -x "$dir/bench_divert" ]; then
