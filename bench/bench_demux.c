@@ -163,13 +163,9 @@ measure(int nothers, struct result *res)
 	g.g_nsb = env.re_nsb;
 	g.g_cpu = gen_cpu;
 	g.g_size = opt_size;
-	g.g_deadline = now_ns() + (uint64_t)opt_warmup_ms * 1000000ULL +
-	    window + 3 * NSEC;
-	if (pthread_create(&gt, NULL, raw_gen_main, &g) != 0) {
+	if (raw_gen_start(&g, &gt, opt_warmup_ms, window) != 0) {
 		goto out;
 	}
-	wait_ready(&g.g_ready);
-	sleep_ns((uint64_t)opt_warmup_ms * 1000000ULL);
 	raw_xkstats_get(&xs0);
 	if (atomic_load(&r.r_have_thread)) {
 		u0 = thread_cpu_ns(r.r_thread);

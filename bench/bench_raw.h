@@ -290,6 +290,27 @@ wait_ready(atomic_int *ready)
 	}
 }
 
+
+/*
+ * Starts generator @g (its g_nsb, g_cpu, g_nsrc and g_size set) on
+ * thread *@gt, to run through @warmup_ms of warm-up, a window of
+ * @window_ns and 3 s to spare, and returns once the warm-up is over.
+ * 0, or -1 when no thread could be made.
+ */
+static inline int
+raw_gen_start(struct raw_gen *g, pthread_t *gt, int warmup_ms,
+    uint64_t window_ns)
+{
+	uint64_t warm = (uint64_t)warmup_ms * 1000000ULL;
+
+	g->g_deadline = now_ns() + warm + window_ns + 3 * NSEC;
+	if (pthread_create(gt, NULL, raw_gen_main, g) != 0) {
+		return -1;
+	}
+	wait_ready(&g->g_ready);
+	sleep_ns(warm);
+	return 0;
+}
 /* Waits until @count stops moving for RAW_DRAIN_NS, at most 3 s. */
 static inline void
 wait_quiet(atomic_uint_fast64_t *count)

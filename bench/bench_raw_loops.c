@@ -154,13 +154,9 @@ measure(int loops, struct result *res)
 	g.g_cpu = -1;
 	g.g_nsrc = RAW_SRC_MAX;
 	g.g_size = opt_size;
-	g.g_deadline = now_ns() + (uint64_t)opt_warmup_ms * 1000000ULL +
-	    window + 3 * NSEC;
-	if (pthread_create(&gt, NULL, raw_gen_main, &g) != 0) {
+	if (raw_gen_start(&g, &gt, opt_warmup_ms, window) != 0) {
 		goto out;
 	}
-	wait_ready(&g.g_ready);
-	sleep_ns((uint64_t)opt_warmup_ms * 1000000ULL);
 	raw_xkstats_get(&xs0);
 	lanes_get(&l0);
 	t0 = now_ns();

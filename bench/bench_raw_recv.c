@@ -578,14 +578,10 @@ measure(enum method m, size_t size, struct result *res)
 	g.g_nsb = env.re_nsb;
 	g.g_cpu = gen_cpu;
 	g.g_size = size;
-	g.g_deadline = now_ns() + (uint64_t)opt_warmup_ms * 1000000ULL +
-	    window + 3 * NSEC;
-	if (pthread_create(&gt, NULL, raw_gen_main, &g) != 0) {
+	if (raw_gen_start(&g, &gt, opt_warmup_ms, window) != 0) {
 		goto stop;
 	}
 	gen_started = 1;
-	wait_ready(&g.g_ready);
-	sleep_ns((uint64_t)opt_warmup_ms * 1000000ULL);
 
 	if (xk) {
 		raw_xkstats_get(&xs0);
