@@ -44,13 +44,45 @@ xk_ipdrop_name(enum xk_ipdrop why)
 	return (unsigned int)why < XK_IPDROP_COUNT ? ipdrop_names[why] : "?";
 }
 
-/* Adds @len bytes at @p to a running 32-bit sum; @odd tracks alignment. */
+/*
+ * Adds @len bytes at @p to a running 32-bit sum of big-endian 16-bit
+ * words; @odd says the previous byte began a word.  The whole words are
+ * read eight bytes at a time in host order: a ones' complement sum does
+ * not depend on byte order (RFC 1071), so theirs is folded to 16 bits
+ * and swapped once.
+ */
 static uint32_t
 sum_bytes(uint32_t sum, const uint8_t *p, size_t len, bool *odd)
 {
-	for (size_t i = 0; i < len; i++) {
-		sum += *odd ? p[i] : (uint32_t)p[i] << 8;
-		*odd = !*odd;
+	uint64_t acc = 0;
+	size_t i = 0;
+
+	if (len > 0 && *odd) {
+		sum += p[0];
+		i = 1;
+		*odd = false;
+	}
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, sizeof(w));
+		acc += (w & 0xffffffffu) + (w >> 32);
+	}
+	for (; i + 2 <= len; i += 2) {
+		uint16_t h;
+
+		memcpy(&h, p + i, sizeof(h));
+		acc += h;
+	}
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	while (acc >> 16) {
+		acc = (acc & 0xffff) + (acc >> 16);
+	}
+	sum += ntohs((uint16_t)acc);
+	if (i < len) {
+		sum += (uint32_t)p[i] << 8;
+		*odd = true;
 	}
 	return sum;
 }
@@ -310,6 +342,20 @@ xk_ip_cksum_hdr(struct __mbuf *m)
 	struct ip ip;
 	size_t hlen;
 
+	uint16_t sum = 0;
+	uint8_t *p = (uint8_t *)m->m_data;
+
+	if (m->m_len >= 1 && (size_t)m->m_len >= (size_t)(p[0] & 0xf) << 2 &&
+	    (p[0] & 0xf) >= 5) {
+		/* The header in the first mbuf: summed in place. */
+		bool odd = false;
+
+		hlen = (size_t)(p[0] & 0xf) << 2;
+		memcpy(p + offsetof(struct ip, ip_sum), &sum, sizeof(sum));
+		sum = sum_fold(sum_bytes(0, p, hlen, &odd));
+		memcpy(p + offsetof(struct ip, ip_sum), &sum, sizeof(sum));
+		return;
+	}
 	xk_m_copydata(m, 0, sizeof(ip), &ip);
 	hlen = (size_t)ip.ip_hl << 2;
 	ip.ip_sum = 0;

@@ -1134,6 +1134,12 @@ xk_m_copydata(const struct __mbuf *m, size_t off, size_t len, void *out)
 {
 	char *cp = out;
 
+	if (m != NULL && len > 0 && len <= (size_t)m->m_len &&
+	    off <= (size_t)m->m_len - len) {
+		/* The common case: bytes the first mbuf holds (a header). */
+		memcpy(cp, m->m_data + off, len);
+		return 0;
+	}
 	while (off > 0) {
 		if (m == NULL) {
 			return EINVAL;
@@ -1214,6 +1220,23 @@ xk_m_copyback(struct __mbuf *m0, size_t off, size_t len, const void *data)
 	const char *cp = data;
 	int error = 0;
 
+	/*
+	 * The common cases in one mbuf: bytes it holds already (a header
+	 * rewritten), or bytes that fit after its end (a payload copied in).
+	 */
+	if (len > 0 && len <= (size_t)m0->m_len &&
+	    off <= (size_t)m0->m_len - len) {
+		memcpy(m0->m_data + off, data, len);
+		done = len;
+		goto out;
+	}
+	if (len > 0 && m0->m_next == NULL && off == (size_t)m0->m_len &&
+	    len <= xk_m_trailingspace(m0)) {
+		memcpy(m0->m_data + off, data, len);
+		m0->m_len += (int32_t)len;
+		done = len;
+		goto out;
+	}
 	for (; last->m_next != NULL; last = last->m_next) {
 		chain += (size_t)last->m_len;
 	}

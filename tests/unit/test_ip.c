@@ -97,6 +97,65 @@ test_cksum_chain_equals_flat_odd_split(void **state)
 	mbuf_freem(m);
 }
 
+/* The Internet checksum a byte at a time, as RFC 1071 defines it. */
+static uint16_t
+ref_cksum(const uint8_t *p, size_t len)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		sum += i % 2 == 0 ? (uint32_t)p[i] << 8 : p[i];
+	}
+	while (sum >> 16) {
+		sum = (sum & 0xffff) + (sum >> 16);
+	}
+	return htons((uint16_t)~sum);
+}
+
+/*
+ * The word-at-a-time sum against the byte-at-a-time definition: every
+ * length to 300 at odd and even starts, chains split at odd places,
+ * bytes that carry at every add (all 0xff), and a buffer long enough
+ * to carry out of 32 bits.
+ */
+static void
+test_cksum_matches_bytewise_definition(void **state)
+{
+	static uint8_t big[1 << 17];
+	uint8_t buf[320];
+	uint32_t x = 12345;
+
+	(void)state;
+	for (int fill = 0; fill < 3; fill++) {
+		for (size_t i = 0; i < sizeof(buf); i++) {
+			x = x * 1103515245u + 12345u;
+			buf[i] = fill == 0 ? (uint8_t)(x >> 16) :
+			    fill == 1 ? 0xff : (uint8_t)(i & 1 ? 0xff : 0);
+		}
+		for (size_t len = 0; len <= 300; len++) {
+			for (size_t off = 0; off < 3; off++) {
+				assert_int_equal(xk_in_cksum_buf(buf + off,
+				    len), ref_cksum(buf + off, len));
+			}
+		}
+		for (size_t seg = 1; seg < 40; seg += 3) {
+			mbuf_t m = load(buf, 301, seg);
+
+			for (size_t off = 0; off < 4; off++) {
+				assert_int_equal(xk_in_cksum(m, off,
+				    301 - off), ref_cksum(buf + off,
+				    301 - off));
+			}
+			mbuf_freem(m);
+		}
+	}
+	memset(big, 0xff, sizeof(big));
+	assert_int_equal(xk_in_cksum_buf(big, sizeof(big)),
+	    ref_cksum(big, sizeof(big)));
+	assert_int_equal(xk_in_cksum_buf(big, sizeof(big) - 1),
+	    ref_cksum(big, sizeof(big) - 1));
+}
+
 static void
 test_ip_check_valid_trims_padding(void **state)
 {
@@ -509,6 +568,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_cksum_rfc1071_example),
 		T(test_cksum_chain_equals_flat_odd_split),
+		T(test_cksum_matches_bytewise_definition),
 		T(test_ip_check_valid_trims_padding),
 		T(test_ip_check_header_split_across_mbufs),
 		T(test_ip_check_drop_reasons),
