@@ -16,7 +16,8 @@
  * host's packet keeps its hook, interface and connection state.  A
  * packet that answers nothing is new: sent out, or given to the host as
  * received.  Held packets nobody answers are the backend's to drop after
- * its bound; the table here forgets them after XK_DIV_FORGET_MS.
+ * its bound; the table here (core/held.c) forgets them after
+ * XK_DIV_FORGET_MS, or when DIV_HELD_MAX newer ones are held.
  */
 #include "core/xk.h"
 
@@ -30,6 +31,7 @@
 #include <xkpi.h>
 
 #include "backends/backend.h"
+#include "core/held.h"
 #include "core/if_var.h"
 #include "core/ip_var.h"
 #include "core/socket_var.h"
@@ -39,22 +41,19 @@
 #define DIV_PORT_LAST		65535
 /* A held packet still unanswered after this is forgotten here. */
 #define XK_DIV_FORGET_MS	(4 * XK_HOLD_MS_DEFAULT)
+/*
+ * Held packets remembered at most: four times the length of a netfilter
+ * queue by default (1024), and more than a divert socket's default
+ * receive buffer (DIVRCVQ) holds of the smallest packets (1823).  Past
+ * it the oldest is forgotten, counted in `forgotten`.
+ */
+#define DIV_HELD_MAX		4096
 
 struct div_pcb {
 	struct __socket	*dp_so;
 	uint16_t	 dp_port;	/* host order; 0: not bound */
 	uint8_t		 dp_optlen;	/* IP_OPTIONS set (length) */
 	uint8_t		 dp_opts[MAX_IPOPTLEN];
-};
-
-/* A held packet a divert socket has, waiting for its answer. */
-struct div_held {
-	uint64_t	 dh_hold;
-	uint64_t	 dh_key;	/* dir, cookie, ip_id, protocol */
-	uint32_t	 dh_ifindex;	/* the interface it was held on */
-	int64_t		 dh_when;	/* g_get_monotonic_time() */
-	GList		 dh_age;	/* in div_held_age, oldest first */
-	GList		 dh_same;	/* in its key's queue */
 };
 
 struct xk_div_stats {
@@ -72,9 +71,12 @@ struct xk_div_stats {
 
 static struct xk_div_stats div_stats;
 static GHashTable *div_ports;		/* port (host order) -> div_pcb */
-static GHashTable *div_held_byid;	/* hold id -> div_held */
-static GHashTable *div_held_bykey;	/* key -> GQueue of div_held */
-static GQueue div_held_age;
+/*
+ * The held packets divert sockets have, waiting for their answers: hold
+ * id, key (div_key: direction, cookie, ip_id, protocol) and the index of
+ * the interface each was held on.  Made at the first.
+ */
+static struct xk_held *div_held;
 
 static struct div_pcb *
 sotodiv(struct __socket *so)
@@ -89,66 +91,28 @@ div_key(bool incoming, uint16_t cookie, const struct ip *ip)
 	    (uint64_t)ntohs(ip->ip_id) << 8 | ip->ip_p;
 }
 
-static void
-div_held_unlink(struct div_held *dh)
-{
-	GQueue *q = g_hash_table_lookup(div_held_bykey, &dh->dh_key);
-
-	g_queue_unlink(q, &dh->dh_same);
-	if (g_queue_is_empty(q)) {
-		g_hash_table_remove(div_held_bykey, &dh->dh_key);
-	}
-	g_queue_unlink(&div_held_age, &dh->dh_age);
-	g_hash_table_remove(div_held_byid, &dh->dh_hold);
-}
-
 /* Forgets held packets too old to be answered still. */
 static void
 div_held_expire(int64_t now)
 {
-	struct div_held *dh;
-
-	while ((dh = g_queue_peek_head(&div_held_age)) != NULL &&
-	    now - dh->dh_when > (int64_t)XK_DIV_FORGET_MS * 1000) {
-		div_held_unlink(dh);
-		div_stats.forgotten++;
-	}
+	div_stats.forgotten += xk_held_expire(div_held,
+	    now - (int64_t)XK_DIV_FORGET_MS * 1000);
 }
 
 static void
 div_held_remember(uint64_t hold, uint64_t key, uint32_t ifindex)
 {
-	struct div_held *dh;
-	GQueue *q;
 	int64_t now = g_get_monotonic_time();
 
-	if (div_held_byid == NULL) {
-		div_held_byid = g_hash_table_new_full(g_int64_hash,
-		    g_int64_equal, NULL, g_free);
-		div_held_bykey = g_hash_table_new_full(g_int64_hash,
-		    g_int64_equal, g_free, (GDestroyNotify)g_queue_free);
-	}
-	div_held_expire(now);
-	if (g_hash_table_contains(div_held_byid, &hold) ||
-	    (dh = g_try_new0(struct div_held, 1)) == NULL) {
-		/* Diverted again, or no memory: it can still expire. */
+	if (div_held == NULL && xk_held_create(sizeof(key), DIV_HELD_MAX, 0,
+	    &div_held) != 0) {
+		/* No memory: the backend's bound drops it. */
 		return;
 	}
-	dh->dh_hold = hold;
-	dh->dh_key = key;
-	dh->dh_ifindex = ifindex;
-	dh->dh_when = now;
-	dh->dh_age.data = dh->dh_same.data = dh;
-	if ((q = g_hash_table_lookup(div_held_bykey, &key)) == NULL) {
-		uint64_t *k = g_new(uint64_t, 1);
-
-		*k = key;
-		q = g_queue_new();
-		g_hash_table_insert(div_held_bykey, k, q);
-	}
-	g_queue_push_tail_link(q, &dh->dh_same);
-	g_queue_push_tail_link(&div_held_age, &dh->dh_age);
-	g_hash_table_insert(div_held_byid, &dh->dh_hold, dh);
+	div_held_expire(now);
+	/* Diverted again: the first stays. */
+	div_stats.forgotten += xk_held_remember(div_held, hold, &key, ifindex,
+	    now);
 }
 
 /*
@@ -159,41 +123,19 @@ div_held_remember(uint64_t hold, uint64_t key, uint32_t ifindex)
 static uint64_t
 div_held_answer(uint64_t hold, uint64_t key, uint32_t *ifindexp)
 {
-	struct div_held *dh = NULL;
-	GQueue *q;
-
-	if (div_held_byid == NULL) {
+	if (div_held == NULL || xk_held_count(div_held) == 0) {
 		return 0;
 	}
 	div_held_expire(g_get_monotonic_time());
-	if (hold != 0) {
-		dh = g_hash_table_lookup(div_held_byid, &hold);
-	}
-	if (dh == NULL && (q = g_hash_table_lookup(div_held_bykey,
-	    &key)) != NULL) {
-		dh = ((GList *)g_queue_peek_head_link(q))->data;
-	}
-	if (dh == NULL) {
-		return 0;
-	}
-	hold = dh->dh_hold;
-	*ifindexp = dh->dh_ifindex;
-	div_held_unlink(dh);
-	return hold;
+	return xk_held_answer(div_held, hold, &key, ifindexp);
 }
 
 void
 xk_div_reset(void)
 {
 	xk_core_lock();
-	while (!g_queue_is_empty(&div_held_age)) {
-		div_held_unlink(g_queue_peek_head(&div_held_age));
-	}
-	if (div_held_byid != NULL) {
-		g_hash_table_destroy(div_held_byid);
-		g_hash_table_destroy(div_held_bykey);
-		div_held_byid = div_held_bykey = NULL;
-	}
+	xk_held_destroy(div_held);
+	div_held = NULL;
 	memset(&div_stats, 0, sizeof(div_stats));
 	xk_core_unlock();
 }
@@ -203,15 +145,20 @@ xk_div_reset(void)
  * daemon's, and the daemon is gone, so the held packets they have are
  * dropped (not let through by the backend's release of the rest).
  */
+static void
+div_drop_one(void *ctx, uint64_t hold, uint32_t ifindex)
+{
+	(void)ctx;
+	(void)ifindex;
+	xk_ip_verdict_hold_locked(hold, false);
+	div_stats.dropped_at_end++;
+}
+
 void
 xk_div_drop_held_locked(void)
 {
-	struct div_held *dh;
-
-	while ((dh = g_queue_peek_head(&div_held_age)) != NULL) {
-		xk_ip_verdict_hold_locked(dh->dh_hold, false);
-		div_stats.dropped_at_end++;
-		div_held_unlink(dh);
+	if (div_held != NULL) {
+		(void)xk_held_clear(div_held, div_drop_one, NULL);
 	}
 }
 

@@ -19,9 +19,10 @@
  * held while the daemon has it, and the message written back answers it:
  * the same mbuf (sock_receivembuf, then sock_sendmbuf) by its hold id,
  * other bytes by direction, interface, addresses, ICMPv6 type and target,
- * the oldest first.  The answer is the held packet's verdict, with the
- * daemon's bytes.  A message written back never passes the hooks again:
- * SND_IN goes from here to the raw demux, SND_OUT to the backend.
+ * the oldest first (core/held.c).  The answer is the held packet's
+ * verdict, with the daemon's bytes.  A message written back never passes
+ * the hooks again: SND_IN goes from here to the raw demux, SND_OUT to
+ * the backend.
  */
 #include "core/xk.h"
 
@@ -35,6 +36,7 @@
 #include <netinet6/send.h>
 
 #include "backends/backend.h"
+#include "core/held.h"
 #include "core/if_var.h"
 #include "core/ip_var.h"
 #include "core/socket_var.h"
@@ -44,6 +46,13 @@
 #define SEND_RCVQ	9216
 /* A held message still unanswered after this is forgotten here. */
 #define XK_SEND_FORGET_MS	(4 * XK_HOLD_MS_DEFAULT)
+/*
+ * Held messages remembered at most: the length of a netfilter queue by
+ * default, and more than the receive buffer (SEND_RCVQ) holds of the
+ * smallest messages (135).  Past it the oldest is forgotten, counted in
+ * `forgotten`.
+ */
+#define SEND_HELD_MAX		1024
 
 /* What a written-back message is matched with, when not by hold id. */
 struct send_key {
@@ -54,15 +63,6 @@ struct send_key {
 	uint8_t		sk_dir;		/* SND_IN, SND_OUT */
 	uint8_t		sk_type;	/* ICMPv6 type */
 	uint8_t		sk_pad[2];
-};
-
-/* A held message the socket has, waiting for its answer. */
-struct send_held {
-	uint64_t	 sh_hold;
-	struct send_key	 sh_key;
-	int64_t		 sh_when;	/* g_get_monotonic_time() */
-	GList		 sh_age;	/* in send_held_age, oldest first */
-	GList		 sh_same;	/* in its key's queue */
 };
 
 struct xk_send_stats {
@@ -84,28 +84,12 @@ struct xk_send_stats {
 
 static struct xk_send_stats send_stats;
 static struct __socket *send_so;	/* the daemon's socket, or NULL */
-static GHashTable *send_held_byid;	/* hold id -> send_held */
-static GHashTable *send_held_bykey;	/* send_key -> GQueue of send_held */
-static GQueue send_held_age;
-
-static guint
-send_key_hash(gconstpointer p)
-{
-	const uint8_t *b = p;
-	guint h = 2166136261u;
-
-	/* FNV-1a over the whole key; its padding is always zero. */
-	for (size_t i = 0; i < sizeof(struct send_key); i++) {
-		h = (h ^ b[i]) * 16777619u;
-	}
-	return h;
-}
-
-static gboolean
-send_key_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, sizeof(struct send_key)) == 0;
-}
+/*
+ * The held messages the socket has, waiting for their answers, by hold
+ * id and send_key (compared whole: its padding is always zero).  Made at
+ * the first.
+ */
+static struct xk_held *send_held;
 
 /*
  * The key of @m, whose ICMPv6 header is at @off: the target of NS, NA
@@ -138,117 +122,58 @@ send_key_make(struct send_key *k, const struct __mbuf *m, size_t off,
 	}
 }
 
-static void
-send_held_unlink(struct send_held *sh)
-{
-	GQueue *q = g_hash_table_lookup(send_held_bykey, &sh->sh_key);
-
-	g_queue_unlink(q, &sh->sh_same);
-	if (g_queue_is_empty(q)) {
-		g_hash_table_remove(send_held_bykey, &sh->sh_key);
-	}
-	g_queue_unlink(&send_held_age, &sh->sh_age);
-	g_hash_table_remove(send_held_byid, &sh->sh_hold);
-}
-
 /* Forgets held messages too old to be answered still. */
 static void
 send_held_expire(int64_t now)
 {
-	struct send_held *sh;
-
-	while ((sh = g_queue_peek_head(&send_held_age)) != NULL &&
-	    now - sh->sh_when > (int64_t)XK_SEND_FORGET_MS * 1000) {
-		send_held_unlink(sh);
-		send_stats.forgotten++;
-	}
+	send_stats.forgotten += xk_held_expire(send_held,
+	    now - (int64_t)XK_SEND_FORGET_MS * 1000);
 }
 
-/* Forgets every held message, counting each; frees the tables. */
+/* Forgets every held message, counting each when @count; frees the table. */
 static void
 send_held_clear(bool count)
 {
-	struct send_held *sh;
-
-	while ((sh = g_queue_peek_head(&send_held_age)) != NULL) {
-		send_held_unlink(sh);
-		if (count) {
-			send_stats.forgotten++;
-		}
+	if (send_held == NULL) {
+		return;
 	}
-	if (send_held_byid != NULL) {
-		g_hash_table_destroy(send_held_byid);
-		g_hash_table_destroy(send_held_bykey);
-		send_held_byid = send_held_bykey = NULL;
+	if (count) {
+		send_stats.forgotten += xk_held_count(send_held);
 	}
+	xk_held_destroy(send_held);
+	send_held = NULL;
 }
 
 static void
 send_held_remember(uint64_t hold, const struct send_key *key)
 {
-	struct send_held *sh;
-	struct send_key *k;
-	GQueue *q;
 	int64_t now = g_get_monotonic_time();
 
-	if (send_held_byid == NULL) {
-		send_held_byid = g_hash_table_new_full(g_int64_hash,
-		    g_int64_equal, NULL, g_free);
-		send_held_bykey = g_hash_table_new_full(send_key_hash,
-		    send_key_equal, g_free, (GDestroyNotify)g_queue_free);
-	}
-	send_held_expire(now);
-	if (g_hash_table_contains(send_held_byid, &hold) ||
-	    (sh = g_try_new0(struct send_held, 1)) == NULL) {
-		/* Seen already, or no memory: the backend's bound drops it. */
+	if (send_held == NULL && xk_held_create(sizeof(*key), SEND_HELD_MAX,
+	    0, &send_held) != 0) {
+		/* No memory: the backend's bound drops it. */
 		return;
 	}
-	sh->sh_hold = hold;
-	sh->sh_key = *key;
-	sh->sh_when = now;
-	sh->sh_age.data = sh->sh_same.data = sh;
-	if ((q = g_hash_table_lookup(send_held_bykey, key)) == NULL) {
-		if ((k = g_try_new(struct send_key, 1)) == NULL) {
-			g_free(sh);
-			return;
-		}
-		*k = *key;
-		q = g_queue_new();
-		g_hash_table_insert(send_held_bykey, k, q);
-	}
-	g_queue_push_tail_link(q, &sh->sh_same);
-	g_queue_push_tail_link(&send_held_age, &sh->sh_age);
-	g_hash_table_insert(send_held_byid, &sh->sh_hold, sh);
+	send_held_expire(now);
+	/* Seen already: the first stays. */
+	send_stats.forgotten += xk_held_remember(send_held, hold, key, 0,
+	    now);
 }
 
 /*
  * The held message a written one answers: its own hold id when this
- * table knows it, else the oldest with the same key.  0 when none; the
- * answer is forgotten here.
+ * table knows it, else the oldest with the same key (which needs an
+ * ICMPv6 type).  0 when none; the answer is forgotten here.
  */
 static uint64_t
 send_held_answer(uint64_t hold, const struct send_key *key)
 {
-	struct send_held *sh = NULL;
-	GQueue *q;
-
-	if (send_held_byid == NULL) {
+	if (send_held == NULL || xk_held_count(send_held) == 0) {
 		return 0;
 	}
 	send_held_expire(g_get_monotonic_time());
-	if (hold != 0) {
-		sh = g_hash_table_lookup(send_held_byid, &hold);
-	}
-	if (sh == NULL && key->sk_type != 0 &&
-	    (q = g_hash_table_lookup(send_held_bykey, key)) != NULL) {
-		sh = ((GList *)g_queue_peek_head_link(q))->data;
-	}
-	if (sh == NULL) {
-		return 0;
-	}
-	hold = sh->sh_hold;
-	send_held_unlink(sh);
-	return hold;
+	return xk_held_answer(send_held, hold, key->sk_type != 0 ? key : NULL,
+	    NULL);
 }
 
 void

@@ -106,7 +106,8 @@
  *     (receive buffer full), `div.nomem` (no memory for a tee's copy),
  *     `div.wrote_in`, `div.wrote_out`, `div.answered` (written packets
  *     that answered a held one), `div.forgotten` (held packets never
- *     answered, forgotten by the matcher).
+ *     answered, forgotten by the matcher after four times the backend's
+ *     default hold bound (8 s), or when 4096 newer ones are held).
   */
 #ifndef _XKPI_NETINET_IP_DIVERT_H_
 #define _XKPI_NETINET_IP_DIVERT_H_

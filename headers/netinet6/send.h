@@ -87,8 +87,9 @@
  *     bytes (`send.answered`).  A message nobody answers (the daemon
  *     dropped it) is dropped by the backend after its hold bound
  *     (`XKPI_NFQUEUE_HOLD_MS`, counted in `be.nfqueue.held_expired`);
- *     this table forgets it after four times the default bound, or when
- *     the socket closes (`send.forgotten`).
+ *     this table forgets it after four times the default bound, when
+ *     1024 newer ones are held, or when the socket closes
+ *     (`send.forgotten`).
  *     - SND_IN: the ICMPv6 header must follow the 40-byte IPv6 header
  *       directly (no extension headers), and its type be 133 to 137:
  *       else ENOSYS; a packet too short for the ICMPv6 header fails with
