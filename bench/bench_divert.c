@@ -44,18 +44,13 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "bench_raw.h"		/* first: <netinet/in.h> before <linux/in.h> */
+#include "bench_nfq.h"		/* first: <netinet/in.h> before <linux/in.h> */
 
 #include <errno.h>
 #include <inttypes.h>
-#include <libmnl/libmnl.h>
-#include <libnetfilter_queue/libnetfilter_queue.h>
-#include <linux/netfilter.h>
-#include <linux/netfilter/nfnetlink_queue.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -69,14 +64,6 @@
 #define DV_QUEUE	8	/* the netfilter queue */
 #define DV_DIVPORT	8668	/* the divert port (natd's) */
 #define DV_DIVRULE	65000	/* the divert rule's number */
-#define DV_MARK		"0x786b"	/* the library's SO_MARK */
-#define GEN_BATCH	32
-#define GEN_PACED	16	/* smallest batch at a fixed rate */
-#define SINK_BATCH	64
-#define NFQ_BATCH	32	/* as the nfqueue backend's NF_BATCH */
-#define NFQ_BUF		(65536 + 4096)	/* one message: a whole packet */
-#define NFQ_RCVBUF	(8 << 20)	/* as the backend's */
-#define SINK_RCVBUF	(8 << 20)
 #define UPCALL_MAX	(1U << 22)
 #define MAXRULES	4
 #define MAXFILL		50000
@@ -132,34 +119,13 @@ struct cons {
 	uint64_t		 c_empty;
 	uint64_t		 c_badlen;
 	uint64_t		 c_enobufs;
+	uint32_t		 c_maxid;	/* -V: the batch's last id */
 	uint64_t		 c_werr;	/* write-backs that failed */
 	errno_t			 c_werr1;
 	int			 c_err;
 	pthread_t		 c_thread;
 	atomic_int		 c_have_thread;
 	bool			 c_started;
-};
-
-/* The UDP sink in a: counts what arrives. */
-struct sink {
-	int			 k_fd;
-	size_t			 k_size;
-	atomic_int		 k_stop;
-	atomic_uint_fast64_t	 k_count;
-	uint64_t		 k_badlen;
-	int			 k_err;
-	pthread_t		 k_thread;
-};
-
-/* The UDP generator in b: flat out, or at a fixed rate. */
-struct gen {
-	size_t			 g_size;
-	double			 g_rate;	/* packets/s; 0: flat out */
-	uint64_t		 g_deadline;
-	atomic_int		 g_stop;
-	atomic_int		 g_ready;
-	atomic_uint_fast64_t	 g_sent;
-	int			 g_err;
 };
 
 /* The library's counters a run reports. */
@@ -183,46 +149,6 @@ struct tput {
 };
 
 /* ------------------------------------------------------------------ */
-
-/* Adds (-A) or deletes (-D) the rule queueing UDP to @port on @queue. */
-static int
-ipt(const char *op, int port, int queue)
-{
-	char cmd[256];
-	int rc;
-
-	snprintf(cmd, sizeof(cmd), "iptables -w %s INPUT -p udp --dport %d "
-	    "-m mark ! --mark %s -j NFQUEUE --queue-num %d --queue-bypass",
-	    op, port, DV_MARK, queue);
-	rc = system(cmd);
-	if (rc != 0) {
-		fprintf(stderr, "bench_divert: '%s' failed (%d)\n", cmd, rc);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-qstats_get(struct qstats *q)
-{
-	unsigned int num, portid, total, mode, range, dropped, udropped;
-	char line[256];
-	FILE *f;
-
-	memset(q, 0, sizeof(*q));
-	if ((f = fopen("/proc/net/netfilter/nfnetlink_queue", "r")) == NULL) {
-		return;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "%u %u %u %u %u %u %u", &num, &portid,
-		    &total, &mode, &range, &dropped, &udropped) == 7 &&
-		    num == DV_QUEUE) {
-			q->dropped = dropped;
-			q->user_dropped = udropped;
-		}
-	}
-	fclose(f);
-}
 
 static void
 dvstat_fn(const char *name, uint64_t v, void *ctx)
@@ -265,213 +191,10 @@ dvstats_get(struct dvstats *s)
 }
 
 /* ------------------------------------------------------------------ */
-/* Traffic: the generator and ping client in b, the sink and echo in a. */
-
-static void *
-gen_main(void *arg)
-{
-	struct gen *g = arg;
-	struct mmsghdr msgs[GEN_BATCH];
-	struct sockaddr_in dst;
-	struct iovec iov;
-	static char payload[RAW_MAXPAY];
-	uint64_t start, now, due, sent = 0, iter;
-	unsigned int want;
-	int fd = -1, n, i;
-
-	if (pin_self(gen_cpu) != 0) {
-		g->g_err = EINVAL;
-		goto out;
-	}
-	if ((g->g_err = join_netns(env.re_nsb)) != 0) {
-		goto out;
-	}
-	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) < 0) {
-		g->g_err = errno;
-		goto out;
-	}
-	memset(&dst, 0, sizeof(dst));
-	dst.sin_family = AF_INET;
-	dst.sin_port = htons(DV_PORT);
-	inet_pton(AF_INET, RAW_ADDR_A, &dst.sin_addr);
-	if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) != 0) {
-		g->g_err = errno;
-		goto out;
-	}
-	memset(payload, 'x', sizeof(payload));
-	iov.iov_base = payload;
-	iov.iov_len = g->g_size;
-	memset(msgs, 0, sizeof(msgs));
-	for (i = 0; i < GEN_BATCH; i++) {
-		msgs[i].msg_hdr.msg_iov = &iov;
-		msgs[i].msg_hdr.msg_iovlen = 1;
-	}
-	atomic_store(&g->g_ready, 1);
-	start = now_ns();
-	for (iter = 0; iter < UINT64_C(1) << 34; iter++) {
-		if (atomic_load_explicit(&g->g_stop, memory_order_relaxed)) {
-			break;
-		}
-		want = GEN_BATCH;
-		if (g->g_rate > 0 || (iter & 15) == 0) {
-			now = now_ns();
-			if (now > g->g_deadline) {
-				break;
-			}
-			if (g->g_rate > 0) {
-				due = (uint64_t)((double)(now - start) *
-				    g->g_rate / (double)NSEC);
-				if (due < sent + GEN_PACED) {
-					/*
-					 * Sleep until a batch is due: tiny
-					 * batches would cost the generator
-					 * the rate it is asked for.
-					 */
-					sleep_ns((uint64_t)((double)(sent +
-					    GEN_PACED - due) * (double)NSEC /
-					    g->g_rate));
-					continue;
-				}
-				if (due - sent < want) {
-					want = (unsigned int)(due - sent);
-				}
-			}
-		}
-		n = sendmmsg(fd, msgs, want, 0);
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN ||
-			    errno == ENOBUFS || errno == ECONNREFUSED) {
-				continue;
-			}
-			g->g_err = errno;
-			break;
-		}
-		sent += (uint64_t)n;
-		atomic_fetch_add_explicit(&g->g_sent, (uint64_t)n,
-		    memory_order_relaxed);
-	}
-out:
-	atomic_store(&g->g_ready, 1);
-	if (fd >= 0) {
-		close(fd);
-	}
-	return NULL;
-}
-
-static int
-udp_bound(int port)
-{
-	struct sockaddr_in sin;
-	int fd, size = SINK_RCVBUF;
-
-	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
-		return -1;
-	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
-	    sizeof(size));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, RAW_ADDR_A, &sin.sin_addr);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static void *
-sink_main(void *arg)
-{
-	struct sink *k = arg;
-	static char bufs[SINK_BATCH][2048];
-	struct mmsghdr msgs[SINK_BATCH];
-	struct iovec iovs[SINK_BATCH];
-	struct pollfd pfd = { .fd = k->k_fd, .events = POLLIN };
-	int i, n;
-
-	memset(msgs, 0, sizeof(msgs));
-	for (i = 0; i < SINK_BATCH; i++) {
-		iovs[i].iov_base = bufs[i];
-		iovs[i].iov_len = sizeof(bufs[i]);
-		msgs[i].msg_hdr.msg_iov = &iovs[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-	}
-	while (!atomic_load_explicit(&k->k_stop, memory_order_relaxed)) {
-		if ((n = poll(&pfd, 1, 20)) <= 0) {
-			if (n < 0 && errno != EINTR) {
-				k->k_err = errno;
-				break;
-			}
-			continue;
-		}
-		while ((n = recvmmsg(k->k_fd, msgs, SINK_BATCH, MSG_DONTWAIT,
-		    NULL)) > 0) {
-			for (i = 0; i < n; i++) {
-				if (msgs[i].msg_len != k->k_size) {
-					k->k_badlen++;
-				}
-			}
-			atomic_fetch_add_explicit(&k->k_count, (uint64_t)n,
-			    memory_order_relaxed);
-		}
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			k->k_err = errno;
-			break;
-		}
-	}
-	return NULL;
-}
-
-/* ------------------------------------------------------------------ */
-/* The bare reference: libnetfilter_queue over libmnl, batched verdicts. */
-
-static int
-bare_open(struct cons *c)
-{
-	union {
-		char buf[MNL_SOCKET_BUFFER_SIZE];
-		struct nlmsghdr align;
-	} u;
-	struct nlmsghdr *nlh;
-	uint32_t flags = NFQA_CFG_F_GSO;
-	int size = NFQ_RCVBUF, fd, r;
-
-	if ((c->c_nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
-	    mnl_socket_bind(c->c_nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		return errno;
-	}
-	fd = mnl_socket_get_fd(c->c_nl);
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
-	nlh = nfq_nlmsg_put(u.buf, NFQNL_MSG_CONFIG, (uint32_t)c->c_queue);
-	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
-	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
-	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
-	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_GSO |
-	    NFQA_CFG_F_FAIL_OPEN));
-	if (opt_maxlen > 0) {
-		nfq_nlmsg_cfg_put_qmaxlen(nlh, (uint32_t)opt_maxlen);
-	}
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	nlh->nlmsg_seq = 1;
-	if (mnl_socket_sendto(c->c_nl, nlh, nlh->nlmsg_len) < 0) {
-		return errno;
-	}
-	r = (int)mnl_socket_recvfrom(c->c_nl, u.buf, sizeof(u.buf));
-	if (r < 0) {
-		return errno;
-	}
-	if (mnl_cb_run(u.buf, (size_t)r, 1, mnl_socket_get_portid(c->c_nl),
-	    NULL, NULL) < 0) {
-		return errno;
-	}
-	if ((r = fcntl(fd, F_GETFL)) < 0 ||
-	    fcntl(fd, F_SETFL, r | O_NONBLOCK) != 0) {
-		return errno;
-	}
-	return 0;
-}
+/*
+ * The bare reference: bench_nfq.h's loop (libnetfilter_queue over libmnl,
+ * batched verdicts), with -V and -B.
+ */
 
 /* The ones' complement sum of @len bytes at @p, added to @sum. */
 static uint32_t
@@ -523,47 +246,25 @@ udp_csum_complete(uint8_t *pkt, size_t len)
 }
 
 /*
- * One packet message: its verdict goes at @vbuf + *@vlen (or, with -V,
- * only its id into *@maxid).  1 for a packet, 0 for another message.
+ * One packet: its verdict goes at @vbuf + *@vlen (or, with -V, only its
+ * id into c_maxid).
  */
 static int
-bare_packet(struct cons *c, struct nlmsghdr *nlh, char *vbuf,
-    size_t *vlen, uint32_t *maxid)
+bare_packet(void *ctx, struct nlattr **attr, uint32_t id, char *vbuf,
+    size_t *vlen)
 {
-	struct nlattr *attr[NFQA_MAX + 1];
-	struct nfqnl_msg_packet_hdr *ph;
-	struct nlattr *pl;
+	struct cons *c = ctx;
+	struct nlattr *pl = attr[NFQA_PAYLOAD];
 	struct nlmsghdr *v;
-	uint32_t id;
 
-	if (nlh->nlmsg_type == NLMSG_ERROR) {
-		const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
-
-		/* A verdict the kernel refused. */
-		if (err->error != 0) {
-			c->c_werr++;
-			c->c_werr1 = -err->error;
-		}
-		return 0;
-	}
-	if (nlh->nlmsg_type != ((NFNL_SUBSYS_QUEUE << 8) |
-	    NFQNL_MSG_PACKET) || nfq_nlmsg_parse(nlh, attr) < 0 ||
-	    attr[NFQA_PACKET_HDR] == NULL) {
-		return 0;
-	}
-	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
-	id = ntohl(ph->packet_id);
-	pl = attr[NFQA_PAYLOAD];
 	if (pl == NULL || mnl_attr_get_payload_len(pl) != c->c_iplen) {
 		c->c_badlen++;
 	}
 	if (opt_vbatch) {
-		*maxid = id > *maxid ? id : *maxid;
+		c->c_maxid = id > c->c_maxid ? id : c->c_maxid;
 		return 1;
 	}
-	v = nfq_nlmsg_put(vbuf + *vlen, NFQNL_MSG_VERDICT,
-	    (uint32_t)c->c_queue);
-	nfq_nlmsg_verdict_put(v, (int)id, NF_ACCEPT);
+	v = bnfq_accept(vbuf, vlen, c->c_queue, id);
 	if (opt_bytes && pl != NULL) {
 		if (attr[NFQA_SKB_INFO] != NULL &&
 		    (ntohl(mnl_attr_get_u32(attr[NFQA_SKB_INFO])) &
@@ -571,90 +272,51 @@ bare_packet(struct cons *c, struct nlmsghdr *nlh, char *vbuf,
 			udp_csum_complete(mnl_attr_get_payload(pl),
 			    mnl_attr_get_payload_len(pl));
 		}
+		*vlen -= v->nlmsg_len;
 		nfq_nlmsg_verdict_put_pkt(v, mnl_attr_get_payload(pl),
 		    mnl_attr_get_payload_len(pl));
+		*vlen += v->nlmsg_len;
 	}
-	*vlen += v->nlmsg_len;
 	return 1;
 }
 
-/*
- * The bare loop: poll, then until EAGAIN: recvmmsg(2) of up to NFQ_BATCH
- * messages, and their verdicts in one sendmsg(2).
- */
+/* With -V: the batch's verdicts are one NFQNL_MSG_VERDICT_BATCH. */
+static void
+bare_batch(void *ctx, char *vbuf, size_t *vlen, uint64_t got)
+{
+	struct cons *c = ctx;
+	struct nlmsghdr *v;
+
+	(void)got;
+	if (!opt_vbatch) {
+		return;
+	}
+	v = nfq_nlmsg_put(vbuf, NFQNL_MSG_VERDICT_BATCH, (uint32_t)c->c_queue);
+	nfq_nlmsg_verdict_put(v, (int)c->c_maxid, NF_ACCEPT);
+	*vlen = v->nlmsg_len;
+	c->c_maxid = 0;
+}
+
 static void *
 bare_main(void *arg)
 {
 	struct cons *c = arg;
-	static char bufs[NFQ_BATCH][NFQ_BUF];
-	static char vbuf[NFQ_BATCH * (128 + NFQ_BUF)];
-	struct mmsghdr msgs[NFQ_BATCH];
-	struct iovec iovs[NFQ_BATCH];
-	int fd = mnl_socket_get_fd(c->c_nl), i, n, len;
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	struct nlmsghdr *nlh;
-	uint32_t maxid;
-	uint64_t got;
-	size_t vlen;
+	struct bnfq_loop l = {
+		.l_nl = c->c_nl,
+		.l_queue = c->c_queue,
+		.l_stop = &c->c_stop,
+		.l_count = &c->c_count,
+		.l_packet = bare_packet,
+		.l_batch = bare_batch,
+		.l_ctx = c,
+	};
 
-	memset(msgs, 0, sizeof(msgs));
-	for (i = 0; i < NFQ_BATCH; i++) {
-		iovs[i].iov_base = bufs[i];
-		iovs[i].iov_len = sizeof(bufs[i]);
-		msgs[i].msg_hdr.msg_iov = &iovs[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-	}
-	while (!atomic_load_explicit(&c->c_stop, memory_order_relaxed)) {
-		if ((n = poll(&pfd, 1, 50)) <= 0) {
-			if (n < 0 && errno != EINTR) {
-				c->c_err = errno;
-				break;
-			}
-			continue;
-		}
-		c->c_wakeups++;
-		for (;;) {
-			n = recvmmsg(fd, msgs, NFQ_BATCH, MSG_DONTWAIT, NULL);
-			if (n < 0) {
-				if (errno == ENOBUFS) {
-					c->c_enobufs++;
-					continue;
-				}
-				if (errno != EAGAIN && errno != EINTR) {
-					c->c_err = errno;
-				}
-				break;
-			}
-			vlen = 0;
-			maxid = 0;
-			got = 0;
-			for (i = 0; i < n; i++) {
-				nlh = (void *)bufs[i];
-				len = (int)msgs[i].msg_len;
-				for (; mnl_nlmsg_ok(nlh, len);
-				    nlh = mnl_nlmsg_next(nlh, &len)) {
-					got += (uint64_t)bare_packet(c, nlh,
-					    vbuf, &vlen, &maxid);
-				}
-			}
-			if (opt_vbatch && got > 0) {
-				struct nlmsghdr *v = nfq_nlmsg_put(vbuf,
-				    NFQNL_MSG_VERDICT_BATCH,
-				    (uint32_t)c->c_queue);
-
-				nfq_nlmsg_verdict_put(v, (int)maxid,
-				    NF_ACCEPT);
-				vlen = v->nlmsg_len;
-			}
-			if (vlen > 0 &&
-			    mnl_socket_sendto(c->c_nl, vbuf, vlen) < 0) {
-				c->c_werr++;
-				c->c_werr1 = errno;
-			}
-			atomic_fetch_add_explicit(&c->c_count, got,
-			    memory_order_relaxed);
-		}
-	}
+	bnfq_run(&l);
+	c->c_wakeups = l.l_wakeups;
+	c->c_enobufs = l.l_enobufs;
+	c->c_werr = l.l_werr;
+	c->c_werr1 = l.l_werr1;
+	c->c_err = l.l_err;
 	return NULL;
 }
 
@@ -824,12 +486,13 @@ cons_start(struct cons *c, enum method m, int nrules, int port, int queue)
 	if (m == M_NONE) {
 		return 0;
 	}
-	if (ipt("-A", port, queue) != 0) {
+	if (bnfq_ipt_udp("bench_divert", "-A", port, queue) != 0) {
 		return -1;
 	}
 	c->c_rule = true;
 	if (m == M_BARE) {
-		if ((error = bare_open(c)) != 0) {
+		if ((error = bnfq_open(&c->c_nl, queue, AF_INET, NFQ_RCVBUF,
+		    opt_maxlen, true)) != 0) {
 			fprintf(stderr, "bench_divert: bare queue %d: %s\n",
 			    queue, strerror(error));
 			return -1;
@@ -871,7 +534,8 @@ cons_stop(struct cons *c)
 	if (c->c_xkup) {
 		xkpi_shutdown();
 	}
-	if (c->c_rule && ipt("-D", c->c_port, c->c_queue) != 0) {
+	if (c->c_rule &&
+	    bnfq_ipt_udp("bench_divert", "-D", c->c_port, c->c_queue) != 0) {
 		rc = -1;
 	}
 	if (c->c_err != 0) {
@@ -909,8 +573,8 @@ measure(enum method m, int nrules, double rate, double secs,
 	struct dvstats d0, d1;
 	struct qstats q0, q1;
 	struct cons c;
-	struct sink k;
-	struct gen g;
+	struct udp_sink k;
+	struct udp_gen g;
 	pthread_t gt;
 	uint64_t t0, t1, c0, c1, s0, s1, u0 = 0, u1 = 0, window, warm;
 	int rc, gen_started = 0, sink_started = 0;
@@ -932,18 +596,21 @@ measure(enum method m, int nrules, double rate, double secs,
 		perror("bench_divert: sink socket");
 		goto stop;
 	}
-	if (pthread_create(&k.k_thread, NULL, sink_main, &k) != 0) {
+	if (pthread_create(&k.k_thread, NULL, udp_sink_main, &k) != 0) {
 		goto stop;
 	}
 	sink_started = 1;
-	qstats_get(&q0);
+	bnfq_drops(DV_QUEUE, &q0.dropped, &q0.user_dropped);
 	if (m == M_XK) {
 		dvstats_get(&d0);
 	}
+	g.g_nsb = env.re_nsb;
+	g.g_cpu = gen_cpu;
+	g.g_port = DV_PORT;
 	g.g_size = opt_size;
 	g.g_rate = rate;
 	g.g_deadline = now_ns() + warm + window + (rate > 0 ? 0 : 3 * NSEC);
-	if (pthread_create(&gt, NULL, gen_main, &g) != 0) {
+	if (pthread_create(&gt, NULL, udp_gen_main, &g) != 0) {
 		goto stop;
 	}
 	gen_started = 1;
@@ -979,7 +646,7 @@ measure(enum method m, int nrules, double rate, double secs,
 		gen_started = 0;
 	}
 	wait_quiet(&k.k_count);
-	qstats_get(&q1);
+	bnfq_drops(DV_QUEUE, &q1.dropped, &q1.user_dropped);
 	if (m == M_XK) {
 		dvstats_get(&d1);
 	}

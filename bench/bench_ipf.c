@@ -7,7 +7,7 @@
  *	- "no queue": nobody, no rule (the baseline);
  *	- "bare nfq": a bare libnetfilter_queue loop over libmnl (poll,
  *	  recvmmsg(2) of up to 32 messages until EAGAIN, one NF_ACCEPT
- *	  verdict per packet, a batch's verdicts in one sendmsg(2));
+ *	  verdict per packet, a batch's verdicts in one sendto(2));
  *	- "xkpi ipf": the library on the nfqueue backend and one IPv4 filter
  *	  (ipf_addv4) whose input function looks at the packet and returns
  *	  0: the packet goes on unchanged;
@@ -40,14 +40,9 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "bench_raw.h"		/* first: <netinet/in.h> before <linux/in.h> */
+#include "bench_nfq.h"		/* first: <netinet/in.h> before <linux/in.h> */
 
 #include <inttypes.h>
-#include <libmnl/libmnl.h>
-#include <libnetfilter_queue/libnetfilter_queue.h>
-#include <linux/netfilter.h>
-#include <linux/netfilter/nfnetlink_queue.h>
-#include <sys/prctl.h>
 #include <sys/utsname.h>
 
 #include <netinet/ip_divert.h>
@@ -59,14 +54,7 @@
 #define IPF_PORT	5301	/* UDP port in a */
 #define IPF_QUEUE	8
 #define IPF_DIVPORT	8668
-#define IPF_MARK	"0x786b"	/* the library's SO_MARK */
-#define GEN_BATCH	32
-#define SINK_BATCH	64
-#define NFQ_BATCH	32
-#define NFQ_MSG		(65536 + 4096)
-#define BIG_BUF		(8 << 20)	/* socket buffers, as the backend's */
 #define DRAIN_MAX	(1U << 20)	/* receives per upcall: a bound */
-#define QUIET_NS	(200 * 1000000ULL)
 
 enum method { M_NONE, M_BARE, M_IPF, M_DIV, M_N };
 static const char *m_name[M_N] = { "no queue", "bare nfq", "xkpi ipf",
@@ -112,45 +100,6 @@ struct result {
 
 /* ------------------------------------------------------------------ */
 
-static int
-iptables(const char *op)
-{
-	char cmd[256];
-	int rc;
-
-	snprintf(cmd, sizeof(cmd), "iptables -w %s INPUT -p udp --dport %d "
-	    "-m mark ! --mark %s -j NFQUEUE --queue-num %d --queue-bypass",
-	    op, IPF_PORT, IPF_MARK, IPF_QUEUE);
-	if ((rc = system(cmd)) != 0) {
-		fprintf(stderr, "bench_ipf: '%s' failed (%d)\n", cmd, rc);
-		return -1;
-	}
-	return 0;
-}
-
-/* The kernel's drops on our queue: full, and its socket full. */
-static void
-queue_drops(uint64_t *full, uint64_t *sock)
-{
-	unsigned int q, portid, waiting, mode, range, d, ud;
-	char line[256];
-	FILE *f;
-
-	*full = *sock = 0;
-	if ((f = fopen("/proc/net/netfilter/nfnetlink_queue", "r")) == NULL) {
-		return;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "%u %u %u %u %u %u %u", &q, &portid,
-		    &waiting, &mode, &range, &d, &ud) == 7 &&
-		    q == IPF_QUEUE) {
-			*full = d;
-			*sock = ud;
-		}
-	}
-	fclose(f);
-}
-
 static void
 note_thread(struct consumer *c)
 {
@@ -163,75 +112,18 @@ note_thread(struct consumer *c)
 /* ------------------------------------------------------------------ */
 /* The bare loop. */
 
+/* One packet: its length checked, NF_ACCEPT. */
 static int
-bare_open(struct consumer *c)
+bare_packet(void *ctx, struct nlattr **attr, uint32_t id, char *v,
+    size_t *vlen)
 {
-	union {
-		char buf[MNL_SOCKET_BUFFER_SIZE];
-		struct nlmsghdr align;
-	} u;
-	struct nlmsghdr *nlh;
-	int size = BIG_BUF, fd, r;
+	struct consumer *c = ctx;
 
-	if ((c->c_nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
-	    mnl_socket_bind(c->c_nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		return errno;
-	}
-	fd = mnl_socket_get_fd(c->c_nl);
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
-	memset(&u, 0, sizeof(u));	/* no uninitialised padding sent */
-	nlh = nfq_nlmsg_put(u.buf, NFQNL_MSG_CONFIG, IPF_QUEUE);
-	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
-	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
-	/* Whole GSO packets, fail closed: as the library asks. */
-	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_GSO));
-	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_GSO |
-	    NFQA_CFG_F_FAIL_OPEN));
-	if (opt_maxlen > 0) {
-		nfq_nlmsg_cfg_put_qmaxlen(nlh, (uint32_t)opt_maxlen);
-	}
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	if (mnl_socket_sendto(c->c_nl, nlh, nlh->nlmsg_len) < 0 ||
-	    (r = (int)mnl_socket_recvfrom(c->c_nl, u.buf,
-	    sizeof(u.buf))) < 0 ||
-	    mnl_cb_run(u.buf, (size_t)r, 0, mnl_socket_get_portid(c->c_nl),
-	    NULL, NULL) < 0) {
-		return errno;
-	}
-	if ((r = fcntl(fd, F_GETFL)) < 0 ||
-	    fcntl(fd, F_SETFL, r | O_NONBLOCK) != 0) {
-		return errno;
-	}
-	return 0;
-}
-
-/* A verdict for one packet message into @v; 1 for a packet. */
-static int
-bare_verdict(struct consumer *c, struct nlmsghdr *nlh, char *v)
-{
-	struct nlattr *attr[NFQA_MAX + 1];
-	struct nfqnl_msg_packet_hdr *ph;
-	struct nlmsghdr *vh;
-
-	if (nlh->nlmsg_type == NLMSG_ERROR) {
-		const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-
-		if (e->error != 0) {
-			c->c_fail++;
-			c->c_fail1 = -e->error;
-		}
-		return 0;
-	}
-	if (nfq_nlmsg_parse(nlh, attr) < 0 || attr[NFQA_PACKET_HDR] == NULL) {
-		return 0;
-	}
 	if (attr[NFQA_PAYLOAD] == NULL ||
 	    mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]) != c->c_iplen) {
 		c->c_badlen++;
 	}
-	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
-	vh = nfq_nlmsg_put(v, NFQNL_MSG_VERDICT, IPF_QUEUE);
-	nfq_nlmsg_verdict_put(vh, (int)ntohl(ph->packet_id), NF_ACCEPT);
+	(void)bnfq_accept(v, vlen, IPF_QUEUE, id);
 	return 1;
 }
 
@@ -239,69 +131,20 @@ static void *
 bare_main(void *arg)
 {
 	struct consumer *c = arg;
-	static char msgs[NFQ_BATCH][NFQ_MSG];
-	static char verdicts[NFQ_BATCH * 4][128];
-	struct mmsghdr mm[NFQ_BATCH];
-	struct iovec iov[NFQ_BATCH], viov[NFQ_BATCH * 4];
-	struct msghdr vmsg;
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	int fd = mnl_socket_get_fd(c->c_nl), i, n, len, nv;
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	struct nlmsghdr *nlh;
+	struct bnfq_loop l = {
+		.l_nl = c->c_nl,
+		.l_queue = IPF_QUEUE,
+		.l_stop = &c->c_stop,
+		.l_count = &c->c_count,
+		.l_packet = bare_packet,
+		.l_ctx = c,
+	};
 
 	note_thread(c);
-	memset(mm, 0, sizeof(mm));
-	for (i = 0; i < NFQ_BATCH; i++) {
-		iov[i].iov_base = msgs[i];
-		iov[i].iov_len = sizeof(msgs[i]);
-		mm[i].msg_hdr.msg_iov = &iov[i];
-		mm[i].msg_hdr.msg_iovlen = 1;
-	}
-	while (!atomic_load_explicit(&c->c_stop, memory_order_relaxed)) {
-		if (poll(&pfd, 1, 50) <= 0) {
-			continue;
-		}
-		while ((n = recvmmsg(fd, mm, NFQ_BATCH, MSG_DONTWAIT,
-		    NULL)) > 0) {
-			nv = 0;
-			for (i = 0; i < n; i++) {
-				len = (int)mm[i].msg_len;
-				for (nlh = (struct nlmsghdr *)(void *)msgs[i];
-				    mnl_nlmsg_ok(nlh, len) &&
-				    nv < NFQ_BATCH * 4;
-				    nlh = mnl_nlmsg_next(nlh, &len)) {
-					if (bare_verdict(c, nlh,
-					    verdicts[nv]) == 0) {
-						continue;
-					}
-					viov[nv].iov_base = verdicts[nv];
-					viov[nv].iov_len = ((struct nlmsghdr *)
-					    (void *)verdicts[nv])->nlmsg_len;
-					nv++;
-				}
-			}
-			if (nv == 0) {
-				continue;
-			}
-			/* A batch's verdicts, one sendmsg(2). */
-			memset(&vmsg, 0, sizeof(vmsg));
-			vmsg.msg_name = &kernel;
-			vmsg.msg_namelen = sizeof(kernel);
-			vmsg.msg_iov = viov;
-			vmsg.msg_iovlen = (size_t)nv;
-			if (sendmsg(fd, &vmsg, 0) < 0) {
-				c->c_fail++;
-				c->c_fail1 = errno;
-			}
-			atomic_fetch_add_explicit(&c->c_count, (uint64_t)nv,
-			    memory_order_relaxed);
-		}
-		if (n < 0 && errno != EAGAIN && errno != EINTR &&
-		    errno != ENOBUFS) {
-			c->c_err = errno;
-			break;
-		}
-	}
+	bnfq_run(&l);
+	c->c_fail = l.l_werr;
+	c->c_fail1 = l.l_werr1;
+	c->c_err = l.l_err;
 	return NULL;
 }
 
@@ -448,12 +291,13 @@ consumer_start(struct consumer *c, enum method m)
 	if (m == M_NONE) {
 		return 0;
 	}
-	if (iptables("-A") != 0) {
+	if (bnfq_ipt_udp("bench_ipf", "-A", IPF_PORT, IPF_QUEUE) != 0) {
 		return -1;
 	}
 	c->c_rule = true;
 	if (m == M_BARE) {
-		if ((error = bare_open(c)) != 0) {
+		if ((error = bnfq_open(&c->c_nl, IPF_QUEUE, AF_INET,
+		    NFQ_RCVBUF, opt_maxlen, true)) != 0) {
 			fprintf(stderr, "bench_ipf: bare queue: %s\n",
 			    strerror(error));
 			return -1;
@@ -505,7 +349,8 @@ consumer_stop(struct consumer *c, struct libstats *ls)
 		}
 		xkpi_shutdown();
 	}
-	if (c->c_rule && iptables("-D") != 0) {
+	if (c->c_rule &&
+	    bnfq_ipt_udp("bench_ipf", "-D", IPF_PORT, IPF_QUEUE) != 0) {
 		rc = -1;
 	}
 	if (c->c_err != 0 || c->c_fail != 0 || c->c_badlen != 0) {
@@ -520,196 +365,52 @@ consumer_stop(struct consumer *c, struct libstats *ls)
 }
 
 /* ------------------------------------------------------------------ */
-/* The traffic: a generator in b, a sink in a. */
 
-struct traffic {
-	int			 t_sink;
-	atomic_int		 t_stop;	/* the generator's */
-	atomic_int		 t_sstop;	/* the sink's */
-	atomic_int		 t_ready;
-	atomic_uint_fast64_t	 t_sent;
-	atomic_uint_fast64_t	 t_rcvd;
-	uint64_t		 t_deadline;
-	uint64_t		 t_badlen;
-	int			 t_gerr, t_serr;
-};
-
-static void *
-gen_thread(void *arg)
-{
-	struct traffic *t = arg;
-	static char payload[RAW_MAXPAY];
-	struct mmsghdr mm[GEN_BATCH];
-	struct sockaddr_in to;
-	struct iovec iov;
-	uint64_t loops;
-	int fd = -1, i, n;
-
-	if (pin_self(gen_cpu) != 0 ||
-	    (t->t_gerr = join_netns(env.re_nsb)) != 0) {
-		t->t_gerr = t->t_gerr != 0 ? t->t_gerr : EINVAL;
-		goto out;
-	}
-	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
-		t->t_gerr = errno;
-		goto out;
-	}
-	memset(&to, 0, sizeof(to));
-	to.sin_family = AF_INET;
-	to.sin_port = htons(IPF_PORT);
-	inet_pton(AF_INET, RAW_ADDR_A, &to.sin_addr);
-	if (connect(fd, (struct sockaddr *)&to, sizeof(to)) != 0) {
-		t->t_gerr = errno;
-		goto out;
-	}
-	memset(payload, 'i', sizeof(payload));
-	iov.iov_base = payload;
-	iov.iov_len = opt_size;
-	memset(mm, 0, sizeof(mm));
-	for (i = 0; i < GEN_BATCH; i++) {
-		mm[i].msg_hdr.msg_iov = &iov;
-		mm[i].msg_hdr.msg_iovlen = 1;
-	}
-	atomic_store(&t->t_ready, 1);
-	for (loops = 0; !atomic_load_explicit(&t->t_stop,
-	    memory_order_relaxed); loops++) {
-		/* A bound of its own, should the main thread stall. */
-		if ((loops & 63) == 0 && now_ns() > t->t_deadline) {
-			break;
-		}
-		if ((n = sendmmsg(fd, mm, GEN_BATCH, 0)) < 0) {
-			if (errno == EINTR || errno == EAGAIN ||
-			    errno == ENOBUFS || errno == ECONNREFUSED) {
-				continue;
-			}
-			t->t_gerr = errno;
-			break;
-		}
-		atomic_fetch_add_explicit(&t->t_sent, (uint64_t)n,
-		    memory_order_relaxed);
-	}
-out:
-	atomic_store(&t->t_ready, 1);
-	if (fd >= 0) {
-		close(fd);
-	}
-	return NULL;
-}
-
-static void *
-sink_thread(void *arg)
-{
-	struct traffic *t = arg;
-	static char bufs[SINK_BATCH][2048];
-	struct mmsghdr mm[SINK_BATCH];
-	struct iovec iov[SINK_BATCH];
-	struct pollfd pfd = { .fd = t->t_sink, .events = POLLIN };
-	int i, n;
-
-	memset(mm, 0, sizeof(mm));
-	for (i = 0; i < SINK_BATCH; i++) {
-		iov[i].iov_base = bufs[i];
-		iov[i].iov_len = sizeof(bufs[i]);
-		mm[i].msg_hdr.msg_iov = &iov[i];
-		mm[i].msg_hdr.msg_iovlen = 1;
-	}
-	while (!atomic_load_explicit(&t->t_sstop, memory_order_relaxed)) {
-		if (poll(&pfd, 1, 20) <= 0) {
-			continue;
-		}
-		while ((n = recvmmsg(t->t_sink, mm, SINK_BATCH, MSG_DONTWAIT,
-		    NULL)) > 0) {
-			for (i = 0; i < n; i++) {
-				t->t_badlen += mm[i].msg_len != opt_size;
-			}
-			atomic_fetch_add_explicit(&t->t_rcvd, (uint64_t)n,
-			    memory_order_relaxed);
-		}
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			t->t_serr = errno;
-			break;
-		}
-	}
-	return NULL;
-}
-
-static int
-sink_open(void)
-{
-	struct sockaddr_in sin;
-	int fd, size = BIG_BUF;
-
-	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
-		return -1;
-	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(IPF_PORT);
-	inet_pton(AF_INET, RAW_ADDR_A, &sin.sin_addr);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Waits (bounded) until the sink has had nothing new for a while. */
-static void
-drain(struct traffic *t)
-{
-	uint64_t last = atomic_load(&t->t_rcvd), now, since = now_ns();
-	int i;
-
-	for (i = 0; i < 200; i++) {
-		sleep_ns(20 * 1000000ULL);
-		now = atomic_load(&t->t_rcvd);
-		if (now != last) {
-			last = now;
-			since = now_ns();
-		} else if (now_ns() - since > QUIET_NS) {
-			break;
-		}
-	}
-}
-
-/* One measurement of method @m. */
+/*
+ * One measurement of method @m, with bench_nfq.h's traffic: a generator
+ * in b, a sink in a.
+ */
 static int
 measure(enum method m, struct result *r)
 {
 	struct libstats ls;
 	struct consumer c;
-	struct traffic t;
-	pthread_t gt, st;
+	struct udp_gen g;
+	struct udp_sink k;
+	pthread_t gt;
 	uint64_t t0, t1, r0, r1, s0, s1, u0 = 0, u1 = 0;
 	bool gen = false, sink = false;
 	int rc = -1, i;
 
 	memset(r, 0, sizeof(*r));
-	memset(&t, 0, sizeof(t));
+	memset(&g, 0, sizeof(g));
+	memset(&k, 0, sizeof(k));
 	memset(&ls, 0, sizeof(ls));
-	t.t_sink = -1;
+	k.k_fd = -1;
 	if (consumer_start(&c, m) != 0) {
 		(void)consumer_stop(&c, NULL);
 		return -1;
 	}
-	if ((t.t_sink = sink_open()) < 0) {
+	k.k_size = opt_size;
+	if ((k.k_fd = udp_bound(IPF_PORT)) < 0) {
 		perror("bench_ipf: sink");
 		goto out;
 	}
-	if (pthread_create(&st, NULL, sink_thread, &t) != 0) {
+	if (pthread_create(&k.k_thread, NULL, udp_sink_main, &k) != 0) {
 		goto out;
 	}
 	sink = true;
-	t.t_deadline = now_ns() + (uint64_t)opt_warmup_ms * 1000000ULL +
+	g.g_nsb = env.re_nsb;
+	g.g_cpu = gen_cpu;
+	g.g_port = IPF_PORT;
+	g.g_size = opt_size;
+	g.g_deadline = now_ns() + (uint64_t)opt_warmup_ms * 1000000ULL +
 	    (uint64_t)(opt_dur * (double)NSEC) + 5 * NSEC;
-	if (pthread_create(&gt, NULL, gen_thread, &t) != 0) {
+	if (pthread_create(&gt, NULL, udp_gen_main, &g) != 0) {
 		goto out;
 	}
 	gen = true;
-	for (i = 0; i < 5000 && !atomic_load(&t.t_ready); i++) {
-		sleep_ns(1000000ULL);
-	}
+	wait_ready(&g.g_ready);
 	sleep_ns((uint64_t)opt_warmup_ms * 1000000ULL);
 	/* The library's thread is known from its first callback. */
 	for (i = 0; i < 1000 && m != M_NONE && !atomic_load(&c.c_known);
@@ -720,30 +421,30 @@ measure(enum method m, struct result *r)
 		u0 = thread_cpu_ns(c.c_thread);
 	}
 	t0 = now_ns();
-	r0 = atomic_load(&t.t_rcvd);
-	s0 = atomic_load(&t.t_sent);
+	r0 = atomic_load(&k.k_count);
+	s0 = atomic_load(&g.g_sent);
 	sleep_ns((uint64_t)(opt_dur * (double)NSEC));
 	t1 = now_ns();
-	r1 = atomic_load(&t.t_rcvd);
-	s1 = atomic_load(&t.t_sent);
+	r1 = atomic_load(&k.k_count);
+	s1 = atomic_load(&g.g_sent);
 	if (atomic_load(&c.c_known)) {
 		u1 = thread_cpu_ns(c.c_thread);
 	}
-	atomic_store(&t.t_stop, 1);
+	atomic_store(&g.g_stop, 1);
 	pthread_join(gt, NULL);
 	gen = false;
-	drain(&t);
-	queue_drops(&r->qdrop, &r->qudrop);
+	wait_quiet(&k.k_count);
+	bnfq_drops(IPF_QUEUE, &r->qdrop, &r->qudrop);
 	r->rx_pps = per_sec(r1 - r0, t1 - t0);
 	r->gen_pps = per_sec(s1 - s0, t1 - t0);
 	if (u1 > u0 && u0 != 0 && r1 > r0) {
 		r->ns_pkt = (double)(u1 - u0) / (double)(r1 - r0);
 	}
-	r->sent = atomic_load(&t.t_sent);
-	r->received = atomic_load(&t.t_rcvd);
-	if (t.t_gerr != 0) {
+	r->sent = atomic_load(&g.g_sent);
+	r->received = atomic_load(&k.k_count);
+	if (g.g_err != 0) {
 		fprintf(stderr, "bench_ipf: generator: %s\n",
-		    strerror(t.t_gerr));
+		    strerror(g.g_err));
 		goto out;
 	}
 	if (r1 == r0) {
@@ -753,16 +454,16 @@ measure(enum method m, struct result *r)
 	}
 	rc = 0;
 out:
-	atomic_store(&t.t_stop, 1);
+	atomic_store(&g.g_stop, 1);
 	if (gen) {
 		pthread_join(gt, NULL);
 	}
-	atomic_store(&t.t_sstop, 1);
+	atomic_store(&k.k_stop, 1);
 	if (sink) {
-		pthread_join(st, NULL);
+		pthread_join(k.k_thread, NULL);
 	}
-	if (t.t_sink >= 0) {
-		close(t.t_sink);
+	if (k.k_fd >= 0) {
+		close(k.k_fd);
 	}
 	if (consumer_stop(&c, &ls) != 0) {
 		rc = -1;
@@ -770,9 +471,9 @@ out:
 	r->held_expired = ls.expired;
 	r->rx_enobufs = ls.enobufs;
 	r->div_full = ls.div_full;
-	if (t.t_serr != 0 || t.t_badlen != 0) {
+	if (k.k_err != 0 || k.k_badlen != 0) {
 		fprintf(stderr, "bench_ipf: sink: %s, %" PRIu64 " datagrams "
-		    "of the wrong length\n", strerror(t.t_serr), t.t_badlen);
+		    "of the wrong length\n", strerror(k.k_err), k.k_badlen);
 		rc = -1;
 	}
 	return rc;

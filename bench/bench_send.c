@@ -52,15 +52,11 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "bench_raw.h"		/* first: <netinet/in.h> before <linux/in.h> */
+#include "bench_nfq.h"		/* first: <netinet/in.h> before <linux/in.h> */
 
 #include <inttypes.h>
 #include <libgen.h>
-#include <libmnl/libmnl.h>
-#include <libnetfilter_queue/libnetfilter_queue.h>
 #include <limits.h>
-#include <linux/netfilter.h>
-#include <linux/netfilter/nfnetlink_queue.h>
 #include <net/if_arp.h>
 #include <netinet/icmp6.h>
 #include <netinet/ip6.h>
@@ -77,12 +73,10 @@
 #define Q_SENDD		0	/* the queues: sendd's (its default) */
 #define Q_PASS		1	/* the library's SeND socket */
 #define Q_BARE		2	/* the bare loop */
-#define ND_MARK		"0x786b"	/* the library's SO_MARK */
 #define PROBE_TMO_MS	200
 #define MAX_LOST	50
 #define STALE_MAX	8
 #define SENDD_WAIT_S	30	/* for a daemon to be ready */
-#define NFQ_BUF		(65536 + 4096)
 #define SIGNED_MIN	128	/* an NA with an RSA signature is longer */
 
 enum method { M_NONE, M_BARE, M_PASS, M_SENDD, M_N };
@@ -173,7 +167,7 @@ rules_for(int side, const struct in6_addr *a, int queue)
 			    "%d %s %s -m mark ! --mark %s -j NFQUEUE "
 			    "--queue-num %d --queue-bypass", in_ns(side),
 			    c == 0 ? "INPUT" : "OUTPUT", t, c == 0 ? "-d" :
-			    "-s", c == 0 ? in : out, ND_MARK, queue) != 0) {
+			    "-s", c == 0 ? in : out, NFQ_MARK, queue) != 0) {
 				return -1;
 			}
 		}
@@ -347,92 +341,21 @@ struct bare {
 
 static struct bare bare;
 
-static int
-bare_open(struct bare *b, int queue)
-{
-	union {
-		char buf[MNL_SOCKET_BUFFER_SIZE];
-		struct nlmsghdr align;
-	} u;
-	struct nlmsghdr *nlh;
-	int fd, r;
-
-	if ((b->b_nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
-	    mnl_socket_bind(b->b_nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		return errno;
-	}
-	memset(&u, 0, sizeof(u));	/* no uninitialised padding sent */
-	nlh = nfq_nlmsg_put(u.buf, NFQNL_MSG_CONFIG, (uint32_t)queue);
-	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET6, NFQNL_CFG_CMD_BIND);
-	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	if (mnl_socket_sendto(b->b_nl, nlh, nlh->nlmsg_len) < 0 ||
-	    (r = (int)mnl_socket_recvfrom(b->b_nl, u.buf,
-	    sizeof(u.buf))) < 0 ||
-	    mnl_cb_run(u.buf, (size_t)r, 0, mnl_socket_get_portid(b->b_nl),
-	    NULL, NULL) < 0) {
-		return errno;
-	}
-	fd = mnl_socket_get_fd(b->b_nl);
-	if ((r = fcntl(fd, F_GETFL)) < 0 ||
-	    fcntl(fd, F_SETFL, r | O_NONBLOCK) != 0) {
-		return errno;
-	}
-	return 0;
-}
-
-/* Poll, read every message waiting, one NF_ACCEPT per packet. */
+/* bench_nfq.h's loop: one NF_ACCEPT per packet. */
 static void *
 bare_main(void *arg)
 {
 	struct bare *b = arg;
-	static char buf[NFQ_BUF];
-	char vbuf[MNL_SOCKET_BUFFER_SIZE];
-	int fd = mnl_socket_get_fd(b->b_nl);
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	struct nlattr *attr[NFQA_MAX + 1];
-	struct nfqnl_msg_packet_hdr *ph;
-	struct nlmsghdr *nlh, *v;
-	ssize_t n;
-	int len;
+	struct bnfq_loop l = {
+		.l_nl = b->b_nl,
+		.l_queue = Q_BARE,
+		.l_stop = &b->b_stop,
+		.l_count = &b->b_count,
+	};
 
-	while (!atomic_load_explicit(&b->b_stop, memory_order_relaxed)) {
-		if (poll(&pfd, 1, 50) <= 0) {
-			continue;
-		}
-		while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-			len = (int)n;
-			for (nlh = (struct nlmsghdr *)(void *)buf;
-			    mnl_nlmsg_ok(nlh, len);
-			    nlh = mnl_nlmsg_next(nlh, &len)) {
-				if (nlh->nlmsg_type == NLMSG_ERROR) {
-					b->b_verr++;
-					continue;
-				}
-				if (nfq_nlmsg_parse(nlh, attr) < 0 ||
-				    attr[NFQA_PACKET_HDR] == NULL) {
-					continue;
-				}
-				ph = mnl_attr_get_payload(
-				    attr[NFQA_PACKET_HDR]);
-				v = nfq_nlmsg_put(vbuf, NFQNL_MSG_VERDICT,
-				    Q_BARE);
-				nfq_nlmsg_verdict_put(v,
-				    (int)ntohl(ph->packet_id), NF_ACCEPT);
-				if (mnl_socket_sendto(b->b_nl, v,
-				    v->nlmsg_len) < 0) {
-					b->b_verr++;
-				}
-				atomic_fetch_add_explicit(&b->b_count, 1,
-				    memory_order_relaxed);
-			}
-		}
-		if (n < 0 && errno != EAGAIN && errno != EINTR &&
-		    errno != ENOBUFS) {
-			b->b_err = errno;
-			break;
-		}
-	}
+	bnfq_run(&l);
+	b->b_verr = l.l_werr;
+	b->b_err = l.l_err;
 	return NULL;
 }
 
@@ -1059,7 +982,8 @@ main(int argc, char **argv)
 		    m_queue[k] < 0 ? ", no rule" : "");
 	}
 	if (m_on[M_BARE]) {
-		if ((errno = bare_open(&bare, Q_BARE)) != 0) {
+		if ((errno = bnfq_open(&bare.b_nl, Q_BARE, AF_INET6, 0, 0,
+		    false)) != 0) {
 			fprintf(stderr, "bench_send: bare queue: %s\n",
 			    strerror(errno));
 			goto out;
