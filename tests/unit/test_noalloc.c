@@ -39,10 +39,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <netinet/ip_divert.h>
 #include <sys/kpi_mbuf.h>
 #include <sys/kpi_socket.h>
 
+#include <xkpi_fw.h>
 #include <xkpi_mem.h>
+#include "backends/backend.h"
 #include "core/ip_var.h"
 #include "tests/lib/xk_test.h"
 
@@ -85,6 +88,9 @@ static atomic_bool armed;
 static atomic_uint nalloc;
 static void *rec[NREC][NFRAMES];
 static atomic_int recn[NREC];
+static uint32_t vx0_index;
+/* The backend's ops while a divert case replaces them (else NULL). */
+static const struct xk_backend_ops *div_saved_ops;
 
 #ifdef NOALLOC_HOOKS
 static _Thread_local int in_hook;
@@ -284,7 +290,7 @@ setup(void **state)
 
 	xk_test_sock_setup(state);
 	xkpi_mem_reset();
-	assert_int_equal(xkpi_mem_vif_create("vx0", 1500, NULL), 0);
+	assert_int_equal(xkpi_mem_vif_create("vx0", 1500, &vx0_index), 0);
 	assert_int_equal(xkpi_mem_vif_create("vx1", 1500, NULL), 0);
 	a = xk_test_a4("10.0.0.1");
 	assert_int_equal(xkpi_mem_vif_addaddr("vx0", AF_INET, &a, 24), 0);
@@ -299,6 +305,12 @@ static int
 teardown(void **state)
 {
 	atomic_store(&armed, false);
+	/* What a divert case left when it failed half-way. */
+	(void)xkpi_fw_flush();
+	if (div_saved_ops != NULL) {
+		xk_engine_backend()->be_ops = div_saved_ops;
+		div_saved_ops = NULL;
+	}
 	xkpi_mem_reset();
 	return xk_test_sock_teardown(state);
 }
@@ -702,6 +714,217 @@ test_host_udp_pingpong(void **state)
 	assert_int_equal(n, 0);
 }
 
+/*
+ * Divert over mem: a rule gives every incoming packet to a divert socket
+ * whose read upcall writes each back as it was read, inward.  Held: the
+ * packets enter as an intercepting backend hands them over (with hold
+ * ids; mem holds nothing, so the engine's backend gets mem's ops with a
+ * verdict counter, as test_divert's held cases do) and every write-back
+ * answers its held packet through the matcher: by its mbuf
+ * (sock_receivembuf, sock_sendmbuf) or by its key (sock_receive,
+ * sock_send of the bytes).  Not held: xkpi_mem_inject, and the packet
+ * written back goes on through the engine's input to a raw socket.
+ */
+#define DIV_PORT	5000
+
+struct div {
+	socket_t	 so;
+	bool		 usembuf;
+	atomic_int	 wrote;		/* written back */
+	atomic_int	 bad;
+};
+
+static struct {
+	atomic_int	 n;		/* verdicts */
+	atomic_int	 bad;		/* not ACCEPT with bytes, or out of order */
+	uint64_t	 next;		/* the hold id expected next */
+} div_verdicts;
+
+static struct xk_backend_ops div_ops;
+
+static int
+div_count_verdict(struct xk_backend *be, uint64_t hold, enum xk_verdict v,
+    struct __mbuf *m)
+{
+	(void)be;
+	/* Answered oldest first: the holds come back in order. */
+	if (v != XK_VERDICT_ACCEPT || m == NULL ||
+	    hold != div_verdicts.next++) {
+		atomic_fetch_add(&div_verdicts.bad, 1);
+	}
+	if (m != NULL) {
+		mbuf_freem(m);
+	}
+	atomic_fetch_add(&div_verdicts.n, 1);
+	return 0;
+}
+
+static void
+div_upcall(socket_t so, void *cookie, int waitf)
+{
+	struct div *d = cookie;
+
+	xk_test_upcall_check(waitf);
+	for (;;) {
+		struct sockaddr_in from;
+		struct msghdr msg = { 0 };
+		uint8_t buf[256];
+		struct iovec iov = { buf, sizeof(buf) };
+		size_t len = sizeof(buf), sent = 0;
+		mbuf_t m = NULL;
+		errno_t e;
+
+		msg.msg_name = &from;
+		msg.msg_namelen = sizeof(from);
+		if (d->usembuf) {
+			e = sock_receivembuf(so, &msg, &m, MSG_DONTWAIT, &len);
+		} else {
+			msg.msg_iov = &iov;
+			msg.msg_iovlen = 1;
+			e = sock_receive(so, &msg, MSG_DONTWAIT, &len);
+		}
+		if (e != 0) {
+			return;
+		}
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_name = &from;
+		msg.msg_namelen = sizeof(from);
+		if (d->usembuf) {
+			e = sock_sendmbuf(so, &msg, m, 0, &sent);
+		} else {
+			iov.iov_len = len;
+			msg.msg_iov = &iov;
+			msg.msg_iovlen = 1;
+			e = sock_send(so, &msg, 0, &sent);
+		}
+		if (e != 0 || sent != len) {
+			atomic_fetch_add(&d->bad, 1);
+		}
+		atomic_fetch_add(&d->wrote, 1);
+	}
+}
+
+/* Hands the engine @pkt as the host's held packet @hold, on vx0. */
+static void
+div_held_input(const uint8_t *pkt, size_t len, uint64_t hold)
+{
+	struct xk_backend *be = xk_engine_backend();
+	struct xk_be_pkt bp;
+	mbuf_t m = NULL;
+
+	assert_int_equal(mbuf_allocpacket(MBUF_WAITOK, len, NULL, &m), 0);
+	assert_int_equal(mbuf_copyback(m, 0, len, pkt, MBUF_WAITOK), 0);
+	memset(&bp, 0, sizeof(bp));
+	bp.bp_m = m;
+	bp.bp_ifindex = vx0_index;
+	bp.bp_dir = XK_DIR_IN;
+	bp.bp_hold = hold;
+	be->be_input(be, &bp, 1);
+}
+
+/* @n packets through the divert socket, at most WINDOW in flight. */
+static void
+div_n(struct rx *rx, const uint8_t *pkt, size_t len, uint64_t *hold, int n)
+{
+	atomic_int *done = rx != NULL ? &rx->got : &div_verdicts.n;
+	int base = atomic_load(done);
+
+	for (int i = 0; i < n; i++) {
+		if (i >= WINDOW) {
+			await_count(done, base + i - WINDOW + 1,
+			    "packets written back");
+		}
+		if (rx != NULL) {
+			assert_int_equal(xkpi_mem_inject("vx0", pkt, len), 0);
+		} else {
+			div_held_input(pkt, len, (*hold)++);
+		}
+	}
+	await_count(done, base + n, "packets written back");
+}
+
+static void
+divert_case(bool held, bool usembuf, const char *what)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct div d = { .usembuf = usembuf };
+	struct xk_backend *be = xk_engine_backend();
+	struct rx rx = { 0 };
+	socket_t r = NULL;
+	uint8_t pkt[128];
+	uint64_t hold = 1;
+	size_t len;
+	unsigned int n;
+
+	xk_div_reset();
+	/* Every packet alike: by key, the oldest held one answers. */
+	len = pkt4(pkt, "10.0.0.9", "10.0.0.1", 64);
+	assert_int_equal(xkpi_fw_add("100 divert 5000 ip from any to any in"),
+	    0);
+	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, IPPROTO_DIVERT,
+	    div_upcall, &d, &d.so), 0);
+	sin.sin_port = htons(DIV_PORT);
+	assert_int_equal(sock_bind(d.so, (struct sockaddr *)&sin), 0);
+	if (held) {
+		div_saved_ops = be->be_ops;
+		div_ops = *div_saved_ops;
+		div_ops.be_verdict = div_count_verdict;
+		be->be_ops = &div_ops;
+		atomic_store(&div_verdicts.n, 0);
+		atomic_store(&div_verdicts.bad, 0);
+		div_verdicts.next = 1;
+	} else {
+		assert_int_equal(sock_socket(PF_INET, SOCK_RAW, PROTO_EXP,
+		    rx_upcall, &rx, &r), 0);
+	}
+	div_n(held ? NULL : &rx, pkt, len, &hold, WARM);
+	arm();
+	div_n(held ? NULL : &rx, pkt, len, &hold, MEASURE);
+	n = disarm(what, MEASURE);
+	sock_close(d.so);
+	if (held) {
+		be->be_ops = div_saved_ops;
+		div_saved_ops = NULL;
+		assert_int_equal(atomic_load(&div_verdicts.n), WARM + MEASURE);
+		assert_int_equal(atomic_load(&div_verdicts.bad), 0);
+		assert_int_equal(xk_test_stat("div.answered"), WARM + MEASURE);
+		assert_int_equal(xk_test_stat("div.forgotten"), 0);
+	} else {
+		sock_close(r);
+		assert_int_equal(atomic_load(&rx.got), WARM + MEASURE);
+		assert_int_equal(atomic_load(&rx.bad), 0);
+	}
+	(void)xkpi_fw_flush();
+	assert_int_equal(atomic_load(&d.wrote), WARM + MEASURE);
+	assert_int_equal(atomic_load(&d.bad), 0);
+	assert_int_equal(xk_test_stat("div.wrote_in"), WARM + MEASURE);
+	assert_int_equal(n, 0);
+}
+
+static void
+test_divert_held_sendmbuf(void **state)
+{
+	(void)state;
+	SKIP_UNLESS_COUNTING();
+	divert_case(true, true, "divert, held, sock_sendmbuf");
+}
+
+static void
+test_divert_held_send(void **state)
+{
+	(void)state;
+	SKIP_UNLESS_COUNTING();
+	divert_case(true, false, "divert, held, sock_send");
+}
+
+static void
+test_divert_mem_sendmbuf(void **state)
+{
+	(void)state;
+	SKIP_UNLESS_COUNTING();
+	divert_case(false, true, "divert, mem, sock_sendmbuf");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -716,6 +939,9 @@ main(int argc, char **argv)
 		T(test_send_raw6),
 		T(test_sendmbuf_raw6),
 		T(test_host_udp_pingpong),
+		T(test_divert_held_sendmbuf),
+		T(test_divert_held_send),
+		T(test_divert_mem_sendmbuf),
 	};
 	const char *gs = getenv("G_SLICE");
 	void *frames[4];
