@@ -897,6 +897,38 @@ test_held_fragment_accepted_unseen(void **state)
 	sock_close(d);
 }
 
+/*
+ * More held packets than the matcher keeps (4096): the oldest is
+ * forgotten and counted, and the copy written back answers the oldest
+ * left.
+ */
+static void
+test_held_matcher_full_forgets_oldest(void **state)
+{
+	socket_t d = divert_socket(DPORT);
+	struct sockaddr_in from;
+	uint8_t pkt[64], buf[128];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(xkpi_fw_add("100 divert 5000 tcp from any to any"),
+	    0);
+	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", IPPROTO_TCP, 20, 69);
+	for (uint64_t hold = 1; hold <= 4097; hold++) {
+		held_input("vx0", pkt, len, hold, false);
+		assert_int_equal(recv1(d, buf, sizeof(buf), &from),
+		    (ssize_t)len);
+	}
+	assert_int_equal(nverdicts, 0);
+	assert_int_equal(xk_test_stat("div.in"), 4097);
+	assert_int_equal(xk_test_stat("div.forgotten"), 1);
+	assert_int_equal(send1(d, buf, len, &from), 0);
+	assert_int_equal(nverdicts, 1);
+	assert_int_equal(verdicts[0].hold, 2);
+	assert_int_equal(xk_test_stat("div.answered"), 1);
+	sock_close(d);
+}
+
 int
 main(void)
 {
@@ -929,6 +961,7 @@ main(void)
 		H(test_held_tee_accepts_original),
 		H(test_held_expired_answer_is_new_packet),
 		H(test_held_fragment_accepted_unseen),
+		H(test_held_matcher_full_forgets_oldest),
 #undef H
 	};
 

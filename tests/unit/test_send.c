@@ -1056,6 +1056,36 @@ test_held_forgotten_at_close(void **state)
 	sock_close(r);
 }
 
+/*
+ * More held messages than the matcher keeps (1024): the oldest is
+ * forgotten and counted, and the copy written back answers the oldest
+ * left.
+ */
+static void
+test_held_matcher_full_forgets_oldest(void **state)
+{
+	socket_t so = send_socket();
+	struct sockaddr_send from;
+	uint8_t pkt[128], buf[256];
+	size_t len;
+
+	(void)state;
+	len = ns(pkt, OUR_LL);
+	for (uint64_t hold = 1; hold <= 1025; hold++) {
+		held_input(vx0_index, pkt, len, hold, false);
+		assert_int_equal(recv1(so, buf, sizeof(buf), &from),
+		    (ssize_t)len);
+	}
+	assert_int_equal(nverdicts, 0);
+	assert_int_equal(xk_test_stat("send.in"), 1025);
+	assert_int_equal(xk_test_stat("send.forgotten"), 1);
+	assert_int_equal(write1(so, buf, len, SND_IN, from.send_ifidx), 0);
+	assert_int_equal(nverdicts, 1);
+	assert_int_equal(verdicts[0].hold, 2);
+	assert_int_equal(xk_test_stat("send.answered"), 1);
+	sock_close(so);
+}
+
 int
 main(void)
 {
@@ -1089,6 +1119,7 @@ main(void)
 		H(test_held_out_failed_output_enoent),
 		H(test_held_out_not_nd_accepted),
 		H(test_held_forgotten_at_close),
+		H(test_held_matcher_full_forgets_oldest),
 #undef H
 	};
 
