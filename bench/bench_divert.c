@@ -884,19 +884,6 @@ out:
 	return NULL;
 }
 
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-struct latres {
-	double		p50, p99, max;	/* microseconds */
-	int		lost;
-};
-
 /* One run of the three side by side: @res[k] for method k. */
 static int
 measure_lat(struct latres *res)
@@ -961,12 +948,7 @@ measure_lat(struct latres *res)
 		if (!cl.cl_on[k] || n == 0) {
 			continue;
 		}
-		qsort(cl.cl_rtt[k], (size_t)n, sizeof(uint64_t), cmp_u64);
-		res[k].p50 = (double)cl.cl_rtt[k][n / 2] / 1000;
-		res[k].p99 = (double)cl.cl_rtt[k][(size_t)((double)n *
-		    0.99)] / 1000;
-		res[k].max = (double)cl.cl_rtt[k][n - 1] / 1000;
-		res[k].lost = cl.cl_lost[k];
+		latres_of(cl.cl_rtt[k], n, cl.cl_lost[k], &res[k]);
 	}
 	rc = 0;
 stop:

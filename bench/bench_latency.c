@@ -286,22 +286,6 @@ client_main(void *arg)
 	return NULL;
 }
 
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-pct(const uint64_t *s, int n, double p)
-{
-	int i = (int)(p * (double)(n - 1) + 0.5);
-
-	return (double)s[i] / 1000.0;
-}
-
 static void
 summarize(uint64_t *rtt, int n, int lost, struct stats *st)
 {
@@ -318,9 +302,9 @@ summarize(uint64_t *rtt, int n, int lost, struct stats *st)
 		sum += (double)rtt[i];
 	}
 	st->mean = sum / n / 1000.0;
-	st->p50 = pct(rtt, n, 0.50);
-	st->p90 = pct(rtt, n, 0.90);
-	st->p99 = pct(rtt, n, 0.99);
+	st->p50 = pct_us(rtt, n, 0.50);
+	st->p90 = pct_us(rtt, n, 0.90);
+	st->p99 = pct_us(rtt, n, 0.99);
 	st->max = (double)rtt[n - 1] / 1000.0;
 }
 

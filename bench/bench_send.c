@@ -642,19 +642,6 @@ out:
 	return NULL;
 }
 
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-struct latres {
-	double		p50, p99, max;	/* microseconds */
-	int		lost;
-};
-
 /* One run: the methods side by side; @res[k] for method k. */
 static int
 measure(struct latres *res)
@@ -710,12 +697,7 @@ measure(struct latres *res)
 		if ((n = pr.pr_got[k]) == 0) {
 			goto out;
 		}
-		qsort(pr.pr_rtt[k], (size_t)n, sizeof(uint64_t), cmp_u64);
-		res[k].p50 = (double)pr.pr_rtt[k][n / 2] / 1000;
-		res[k].p99 = (double)pr.pr_rtt[k][(size_t)((double)n *
-		    0.99)] / 1000;
-		res[k].max = (double)pr.pr_rtt[k][n - 1] / 1000;
-		res[k].lost = pr.pr_lost[k];
+		latres_of(pr.pr_rtt[k], n, pr.pr_lost[k], &res[k]);
 	}
 	rc = 0;
 out:

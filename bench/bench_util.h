@@ -1,5 +1,6 @@
 /*
- * Helpers both benchmarks share: the clock, CPU pinning, medians.
+ * Helpers the benchmarks share: the clock, CPU pinning, medians and
+ * round-trip percentiles.
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #ifndef _XK_BENCH_UTIL_H_
@@ -107,6 +108,38 @@ median(const double *v, int n)
 		return s[n / 2];
 	}
 	return (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static inline int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The @p quantile of @n sorted ns values, in us: the nearest rank. */
+static inline double
+pct_us(const uint64_t *s, int n, double p)
+{
+	return (double)s[(int)(p * (double)(n - 1) + 0.5)] / 1000.0;
+}
+
+/* One run's round trips, in microseconds, and the probes lost. */
+struct latres {
+	double		p50, p99, max;
+	int		lost;
+};
+
+/* Sorts @n (at least 1) round trips @rtt (ns) and sums them up in @r. */
+static inline void
+latres_of(uint64_t *rtt, int n, int lost, struct latres *r)
+{
+	qsort(rtt, (size_t)n, sizeof(*rtt), cmp_u64);
+	r->p50 = (double)rtt[n / 2] / 1000;
+	r->p99 = (double)rtt[(size_t)((double)n * 0.99)] / 1000;
+	r->max = (double)rtt[n - 1] / 1000;
+	r->lost = lost;
 }
 
 #endif /* _XK_BENCH_UTIL_H_ */
