@@ -117,12 +117,9 @@ struct cons {
 	atomic_uint_fast64_t	 c_count;	/* packets given back */
 	uint64_t		 c_wakeups;
 	uint64_t		 c_empty;
-	uint64_t		 c_badlen;
 	uint64_t		 c_enobufs;
 	uint32_t		 c_maxid;	/* -V: the batch's last id */
-	uint64_t		 c_werr;	/* write-backs that failed */
-	errno_t			 c_werr1;
-	int			 c_err;
+	struct wb_stats		 c_wb;	/* and the bare loop's verdicts */
 	pthread_t		 c_thread;
 	atomic_int		 c_have_thread;
 	bool			 c_started;
@@ -258,7 +255,7 @@ bare_packet(void *ctx, struct nlattr **attr, uint32_t id, char *vbuf,
 	struct nlmsghdr *v;
 
 	if (pl == NULL || mnl_attr_get_payload_len(pl) != c->c_iplen) {
-		c->c_badlen++;
+		c->c_wb.wb_badlen++;
 	}
 	if (opt_vbatch) {
 		c->c_maxid = id > c->c_maxid ? id : c->c_maxid;
@@ -314,9 +311,9 @@ bare_main(void *arg)
 	bnfq_run(&l);
 	c->c_wakeups = l.l_wakeups;
 	c->c_enobufs = l.l_enobufs;
-	c->c_werr = l.l_werr;
-	c->c_werr1 = l.l_werr1;
-	c->c_err = l.l_err;
+	c->c_wb.wb_werr = l.l_werr;
+	c->c_wb.wb_werr1 = l.l_werr1;
+	c->c_wb.wb_rerr = l.l_err;
 	return NULL;
 }
 
@@ -327,11 +324,6 @@ static void
 dv_upcall(socket_t so, void *cookie, int waitf)
 {
 	struct cons *c = cookie;
-	uint64_t local = 0;
-	unsigned int i;
-	size_t len, sent;
-	errno_t error;
-	mbuf_t m;
 
 	(void)waitf;
 	if (!atomic_load_explicit(&c->c_have_thread, memory_order_relaxed)) {
@@ -339,44 +331,10 @@ dv_upcall(socket_t so, void *cookie, int waitf)
 		atomic_store(&c->c_have_thread, 1);
 	}
 	c->c_wakeups++;
-	for (i = 0; i < UPCALL_MAX; i++) {
-		struct sockaddr_in from;
-		struct msghdr msg;
-
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_name = &from;
-		msg.msg_namelen = sizeof(from);
-		m = NULL;
-		len = 1000000000;
-		error = sock_receivembuf(so, &msg, &m, MSG_DONTWAIT, &len);
-		if (error != 0) {
-			if (error != EWOULDBLOCK) {
-				c->c_err = error;
-			}
-			if (i == 0) {
-				c->c_empty++;
-			}
-			break;
-		}
-		if (len != c->c_iplen) {
-			c->c_badlen++;
-		}
-		/* Back where it came from: the address as read. */
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_name = &from;
-		msg.msg_namelen = sizeof(from);
-		error = sock_sendmbuf(so, &msg, m, 0, &sent);
-		if (error != 0) {
-			c->c_werr++;
-			c->c_werr1 = error;
-		}
-		if (++local == 32) {
-			atomic_fetch_add_explicit(&c->c_count, local,
-			    memory_order_relaxed);
-			local = 0;
-		}
+	if (xk_write_back(so, sizeof(struct sockaddr_in), UPCALL_MAX,
+	    c->c_iplen, &c->c_count, &c->c_wb) == 0) {
+		c->c_empty++;
 	}
-	atomic_fetch_add_explicit(&c->c_count, local, memory_order_relaxed);
 }
 
 /*
@@ -538,20 +496,20 @@ cons_stop(struct cons *c)
 	    bnfq_ipt_udp("bench_divert", "-D", c->c_port, c->c_queue) != 0) {
 		rc = -1;
 	}
-	if (c->c_err != 0) {
+	if (c->c_wb.wb_rerr != 0) {
 		fprintf(stderr, "bench_divert: %s: receive: %s\n",
-		    m_name[c->c_method], strerror(c->c_err));
+		    m_name[c->c_method], strerror(c->c_wb.wb_rerr));
 		rc = -1;
 	}
-	if (c->c_werr != 0) {
+	if (c->c_wb.wb_werr != 0) {
 		fprintf(stderr, "bench_divert: %s: %" PRIu64 " write-backs or "
-		    "verdicts failed (%s)\n", m_name[c->c_method], c->c_werr,
-		    strerror(c->c_werr1));
+		    "verdicts failed (%s)\n", m_name[c->c_method],
+		    c->c_wb.wb_werr, strerror(c->c_wb.wb_werr1));
 		rc = -1;
 	}
-	if (c->c_badlen != 0) {
+	if (c->c_wb.wb_badlen != 0) {
 		fprintf(stderr, "bench_divert: %s: %" PRIu64 " packets of the "
-		    "wrong length\n", m_name[c->c_method], c->c_badlen);
+		    "wrong length\n", m_name[c->c_method], c->c_wb.wb_badlen);
 		rc = -1;
 	}
 	return rc;

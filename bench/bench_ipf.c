@@ -86,9 +86,7 @@ struct consumer {
 	pthread_t		 c_thread;	/* where the work is done */
 	atomic_int		 c_known;	/* c_thread is set */
 	atomic_uint_fast64_t	 c_count;	/* packets given back */
-	uint64_t		 c_badlen, c_fail;
-	errno_t			 c_fail1;
-	int			 c_err;
+	struct wb_stats		 c_wb;	/* and the bare loop's verdicts */
 };
 
 struct result {
@@ -121,7 +119,7 @@ bare_packet(void *ctx, struct nlattr **attr, uint32_t id, char *v,
 
 	if (attr[NFQA_PAYLOAD] == NULL ||
 	    mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]) != c->c_iplen) {
-		c->c_badlen++;
+		c->c_wb.wb_badlen++;
 	}
 	(void)bnfq_accept(v, vlen, IPF_QUEUE, id);
 	return 1;
@@ -142,9 +140,9 @@ bare_main(void *arg)
 
 	note_thread(c);
 	bnfq_run(&l);
-	c->c_fail = l.l_werr;
-	c->c_fail1 = l.l_werr1;
-	c->c_err = l.l_err;
+	c->c_wb.wb_werr = l.l_werr;
+	c->c_wb.wb_werr1 = l.l_werr1;
+	c->c_wb.wb_rerr = l.l_err;
 	return NULL;
 }
 
@@ -160,7 +158,7 @@ pass_input(void *cookie, mbuf_t *data, int offset, uint8_t protocol)
 	note_thread(c);
 	if (protocol != IPPROTO_UDP ||
 	    mbuf_pkthdr_len(*data) != c->c_iplen) {
-		c->c_badlen++;
+		c->c_wb.wb_badlen++;
 	}
 	atomic_fetch_add_explicit(&c->c_count, 1, memory_order_relaxed);
 	return 0;
@@ -178,41 +176,11 @@ static void
 div_upcall(socket_t so, void *cookie, int waitf)
 {
 	struct consumer *c = cookie;
-	struct sockaddr_in from;
-	struct msghdr msg;
-	size_t len, sent;
-	errno_t error;
-	unsigned int i;
-	mbuf_t m;
 
 	(void)waitf;
 	note_thread(c);
-	for (i = 0; i < DRAIN_MAX; i++) {
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_name = &from;
-		msg.msg_namelen = sizeof(from);
-		m = NULL;
-		len = SIZE_MAX;
-		if ((error = sock_receivembuf(so, &msg, &m, MSG_DONTWAIT,
-		    &len)) != 0) {
-			if (error != EWOULDBLOCK) {
-				c->c_err = error;
-			}
-			break;
-		}
-		if (len != c->c_iplen) {
-			c->c_badlen++;
-		}
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_name = &from;
-		msg.msg_namelen = sizeof(from);
-		if ((error = sock_sendmbuf(so, &msg, m, 0, &sent)) != 0) {
-			c->c_fail++;
-			c->c_fail1 = error;
-		}
-		atomic_fetch_add_explicit(&c->c_count, 1,
-		    memory_order_relaxed);
-	}
+	(void)xk_write_back(so, sizeof(struct sockaddr_in), DRAIN_MAX,
+	    c->c_iplen, &c->c_count, &c->c_wb);
 }
 
 static errno_t
@@ -353,12 +321,13 @@ consumer_stop(struct consumer *c, struct libstats *ls)
 	    bnfq_ipt_udp("bench_ipf", "-D", IPF_PORT, IPF_QUEUE) != 0) {
 		rc = -1;
 	}
-	if (c->c_err != 0 || c->c_fail != 0 || c->c_badlen != 0) {
+	if (c->c_wb.wb_rerr != 0 || c->c_wb.wb_werr != 0 ||
+	    c->c_wb.wb_badlen != 0) {
 		fprintf(stderr, "bench_ipf: %s: receive %s; %" PRIu64
 		    " verdicts or write-backs failed (%s); %" PRIu64
 		    " packets of the wrong length\n", m_name[c->c_m],
-		    strerror(c->c_err), c->c_fail, strerror(c->c_fail1),
-		    c->c_badlen);
+		    strerror(c->c_wb.wb_rerr), c->c_wb.wb_werr,
+		    strerror(c->c_wb.wb_werr1), c->c_wb.wb_badlen);
 		rc = -1;
 	}
 	return rc;

@@ -4,7 +4,8 @@
  * (libnetfilter_queue over libmnl, recvmmsg(2) batches, a batch's
  * verdicts in one send), the iptables rule that queues UDP to a port in
  * a, the kernel's drop counters of a queue, and UDP traffic: a generator
- * in b (flat out or paced) and a counting sink in a.
+ * in b (flat out or paced) and a counting sink in a; and the library's
+ * side of a divert or SeND socket that writes every packet back.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -19,6 +20,9 @@
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <stdbool.h>
 #include <sys/prctl.h>
+
+#include <sys/kpi_mbuf.h>
+#include <sys/kpi_socket.h>
 
 #define NFQ_MARK	"0x786b"	/* the library's SO_MARK */
 #define NFQ_BATCH	32	/* as the nfqueue backend's NF_BATCH */
@@ -454,6 +458,68 @@ udp_sink_main(void *arg)
 		}
 	}
 	return NULL;
+}
+
+/* What xk_write_back() saw, added to. */
+struct wb_stats {
+	uint64_t	wb_badlen;	/* packets of another length */
+	uint64_t	wb_werr;	/* write-backs that failed */
+	errno_t		wb_werr1;	/* the last one's error */
+	errno_t		wb_rerr;	/* a receive error but EWOULDBLOCK */
+};
+
+/*
+ * A divert or SeND socket's read upcall: reads what @so holds
+ * (sock_receivembuf(), MSG_DONTWAIT, until EWOULDBLOCK, at most @max
+ * packets) and writes each back unchanged with sock_sendmbuf() and the
+ * address it was read with (@fromlen bytes at most), adding them to
+ * *@count; a packet of another length than @want (unless 0) counts in
+ * wb_badlen.  Returns how many packets it read.
+ */
+static inline unsigned int
+xk_write_back(socket_t so, socklen_t fromlen, unsigned int max, size_t want,
+    atomic_uint_fast64_t *count, struct wb_stats *w)
+{
+	struct sockaddr_storage from;
+	struct msghdr msg;
+	unsigned int i;
+	uint64_t local = 0;
+	size_t len, sent;
+	errno_t error;
+	mbuf_t m;
+
+	for (i = 0; i < max; i++) {
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_name = &from;
+		msg.msg_namelen = fromlen;
+		m = NULL;
+		len = SIZE_MAX;
+		error = sock_receivembuf(so, &msg, &m, MSG_DONTWAIT, &len);
+		if (error != 0) {
+			if (error != EWOULDBLOCK) {
+				w->wb_rerr = error;
+			}
+			break;
+		}
+		if (want != 0 && len != want) {
+			w->wb_badlen++;
+		}
+		/* Back where it came from: the address as read. */
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_name = &from;
+		msg.msg_namelen = fromlen;
+		if ((error = sock_sendmbuf(so, &msg, m, 0, &sent)) != 0) {
+			w->wb_werr++;
+			w->wb_werr1 = error;
+		}
+		if (++local == 32) {
+			atomic_fetch_add_explicit(count, local,
+			    memory_order_relaxed);
+			local = 0;
+		}
+	}
+	atomic_fetch_add_explicit(count, local, memory_order_relaxed);
+	return i;
 }
 
 #endif /* _XK_BENCH_NFQ_H_ */

@@ -366,9 +366,7 @@ struct passer {
 	socket_t		 p_so;
 	bool			 p_up;
 	atomic_uint_fast64_t	 p_count;
-	uint64_t		 p_werr;
-	errno_t			 p_werr1;
-	errno_t			 p_rerr;
+	struct wb_stats		 p_wb;
 };
 
 static struct passer pass;
@@ -377,39 +375,10 @@ static void
 pass_upcall(socket_t so, void *cookie, int waitf)
 {
 	struct passer *p = cookie;
-	struct sockaddr_send from;
-	struct msghdr msg;
-	size_t len, sent;
-	errno_t error;
-	mbuf_t m;
-	int i;
 
 	(void)waitf;
-	for (i = 0; i < 4096; i++) {
-		memset(&from, 0, sizeof(from));
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_name = &from;
-		msg.msg_namelen = sizeof(from);
-		m = NULL;
-		len = SIZE_MAX;
-		error = sock_receivembuf(so, &msg, &m, MSG_DONTWAIT, &len);
-		if (error != 0) {
-			if (error != EWOULDBLOCK) {
-				p->p_rerr = error;
-			}
-			break;
-		}
-		/* Back the way it came: the address as read. */
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_name = &from;
-		msg.msg_namelen = sizeof(from);
-		if ((error = sock_sendmbuf(so, &msg, m, 0, &sent)) != 0) {
-			p->p_werr++;
-			p->p_werr1 = error;
-		}
-		atomic_fetch_add_explicit(&p->p_count, 1,
-		    memory_order_relaxed);
-	}
+	(void)xk_write_back(so, sizeof(struct sockaddr_send), 4096, 0,
+	    &p->p_count, &p->p_wb);
 }
 
 static int
@@ -996,12 +965,12 @@ main(int argc, char **argv)
 		}
 		fflush(stdout);
 	}
-	if (pass.p_werr != 0 || pass.p_rerr != 0 || bare.b_err != 0 ||
-	    bare.b_verr != 0) {
+	if (pass.p_wb.wb_werr != 0 || pass.p_wb.wb_rerr != 0 ||
+	    bare.b_err != 0 || bare.b_verr != 0) {
 		fprintf(stderr, "bench_send: SeND pass: %" PRIu64
 		    " write-backs failed (%s), receive: %s; bare: %s, %"
-		    PRIu64 " verdicts refused\n", pass.p_werr,
-		    strerror(pass.p_werr1), strerror(pass.p_rerr),
+		    PRIu64 " verdicts refused\n", pass.p_wb.wb_werr,
+		    strerror(pass.p_wb.wb_werr1), strerror(pass.p_wb.wb_rerr),
 		    strerror(bare.b_err), bare.b_verr);
 		goto out;
 	}
