@@ -19,6 +19,9 @@
 
 #include "tests/lib/xk_test.h"
 
+#include <xkpi_mem.h>
+
+#include "backends/backend.h"
 #include "core/mbuf_var.h"
 #include "core/socket_var.h"
 
@@ -868,6 +871,126 @@ xk_test_ipstat(void)
 
 	xk_ipstat_snapshot(&s);
 	return s;
+}
+
+void
+xk_test_inject(const char *ifname, const void *pkt, size_t len)
+{
+	struct xk_ip_stats s0 = xk_test_ipstat(), s;
+	int64_t end = xk_test_now_us() + (int64_t)XK_TEST_WAIT_MS * 1000;
+
+	assert_int_equal(xkpi_mem_inject(ifname, pkt, len), 0);
+	for (;;) {
+		s = xk_test_ipstat();
+		if (s.ips_total + s.ip6s_total > s0.ips_total + s0.ip6s_total ||
+		    xk_test_now_us() >= end) {
+			break;
+		}
+		xk_test_sleep_ms(1);
+	}
+	xk_test_loop_barrier();
+}
+
+ssize_t
+xk_test_recv1(socket_t so, void *buf, size_t cap, void *from,
+    socklen_t fromlen)
+{
+	struct iovec iov = { buf, cap };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	size_t got = 0;
+
+	if (from != NULL) {
+		memset(from, 0xee, fromlen);
+		msg.msg_name = from;
+		msg.msg_namelen = fromlen;
+	}
+	if (sock_receive(so, &msg, MSG_DONTWAIT, &got) != 0) {
+		return (-1);
+	}
+	return ((ssize_t)got);
+}
+
+errno_t
+xk_test_send1(socket_t so, const void *buf, size_t len, const void *to,
+    socklen_t tolen)
+{
+	struct iovec iov = { (void *)(uintptr_t)buf, len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	size_t sent = 0;
+
+	if (to != NULL) {
+		msg.msg_name = (void *)(uintptr_t)to;
+		msg.msg_namelen = tolen;
+	}
+	return (sock_send(so, &msg, 0, &sent));
+}
+
+struct xk_test_verdict xk_test_verdicts[XK_TEST_MAXVERDICTS];
+unsigned int xk_test_nverdicts;
+bool xk_test_verdict_enoent;
+static struct xk_backend_ops xk_held_ops;
+static const struct xk_backend_ops *xk_held_saved;
+
+static int
+xk_held_verdict(struct xk_backend *be, uint64_t hold, enum xk_verdict v,
+    struct __mbuf *m)
+{
+	struct xk_test_verdict *r;
+
+	(void)be;
+	if (xk_test_verdict_enoent) {
+		return (ENOENT);
+	}
+	assert_true(xk_test_nverdicts < XK_TEST_MAXVERDICTS);
+	r = &xk_test_verdicts[xk_test_nverdicts++];
+	memset(r, 0, sizeof(*r));
+	r->hold = hold;
+	r->verdict = v;
+	if (m != NULL) {
+		r->len = mbuf_pkthdr_len(m);
+		assert_true(r->len <= sizeof(r->bytes));
+		assert_int_equal(mbuf_copydata(m, 0, r->len, r->bytes), 0);
+		mbuf_freem(m);
+	}
+	return (0);
+}
+
+struct xk_backend_ops *
+xk_test_held_install(void)
+{
+	struct xk_backend *be = xk_engine_backend();
+
+	xk_held_saved = be->be_ops;
+	xk_held_ops = *xk_held_saved;
+	xk_held_ops.be_verdict = xk_held_verdict;
+	be->be_ops = &xk_held_ops;
+	xk_test_nverdicts = 0;
+	xk_test_verdict_enoent = false;
+	return (&xk_held_ops);
+}
+
+void
+xk_test_held_restore(void)
+{
+	xk_engine_backend()->be_ops = xk_held_saved;
+}
+
+void
+xk_test_held_input(uint32_t ifindex, const void *pkt, size_t len,
+    uint64_t hold, bool out)
+{
+	struct xk_backend *be = xk_engine_backend();
+	struct xk_be_pkt bp;
+	mbuf_t m;
+
+	assert_int_equal(mbuf_allocpacket(MBUF_DONTWAIT, len, NULL, &m), 0);
+	assert_int_equal(mbuf_copyback(m, 0, len, pkt, MBUF_DONTWAIT), 0);
+	memset(&bp, 0, sizeof(bp));
+	bp.bp_m = m;
+	bp.bp_ifindex = ifindex;
+	bp.bp_dir = out ? XK_DIR_OUT : XK_DIR_IN;
+	bp.bp_hold = hold;
+	be->be_input(be, &bp, 1);
 }
 
 struct xk_stat_find {

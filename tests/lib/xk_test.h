@@ -272,6 +272,56 @@ void	xk_test_rcvtimeo(socket_t so, int ms);
 struct xk_ip_stats xk_test_ipstat(void);
 
 /*
+ * Raw packets over the mem backend.  xk_test_inject() injects @pkt on
+ * @ifname, fails the test unless mem takes it, and waits (at most
+ * XK_TEST_WAIT_MS) until the engine has counted an IPv4 or IPv6 packet
+ * more, then for the event loop (xk_test_loop_barrier()).
+ * xk_test_recv1() reads one datagram now (MSG_DONTWAIT) into @buf, and
+ * its address into @from (@fromlen bytes, first filled with 0xee) when
+ * @from is not NULL; it returns the datagram's length, or -1 when none
+ * is queued.  xk_test_send1() sends @len bytes of @buf with sock_send(),
+ * to @to (@tolen bytes) when @to is not NULL, and returns its errno.
+ */
+void	xk_test_inject(const char *ifname, const void *pkt, size_t len);
+ssize_t	xk_test_recv1(socket_t so, void *buf, size_t cap, void *from,
+	    socklen_t fromlen);
+errno_t	xk_test_send1(socket_t so, const void *buf, size_t len,
+	    const void *to, socklen_t tolen);
+
+/*
+ * Held packets without an intercepting backend.  xk_test_held_install()
+ * gives the engine's backend a copy of its ops whose be_verdict records
+ * each verdict in xk_test_verdicts[] (xk_test_nverdicts of them, set to
+ * 0; at most XK_TEST_MAXVERDICTS, with at most 256 bytes of a packet
+ * that comes with one, else the test fails) and frees the packet; it
+ * returns the copy, for a test to change other ops.  While
+ * xk_test_verdict_enoent is true (it is set false) the recorder records
+ * nothing and answers ENOENT, as a backend whose hold expired.
+ * xk_test_held_restore() puts the backend's own ops back.
+ * xk_test_held_input() hands @pkt to the engine's receive entry as the
+ * host's packet @hold, in on (or, @out, out of) interface @ifindex, as
+ * nfqueue hands packets over.
+ */
+#define XK_TEST_MAXVERDICTS	16
+
+struct xk_test_verdict {
+	uint64_t	hold;
+	int		verdict;	/* enum xk_verdict */
+	size_t		len;		/* of the new bytes; 0: none */
+	uint8_t		bytes[256];
+};
+
+extern struct xk_test_verdict xk_test_verdicts[XK_TEST_MAXVERDICTS];
+extern unsigned int xk_test_nverdicts;
+extern bool xk_test_verdict_enoent;
+
+struct xk_backend_ops;
+struct xk_backend_ops *xk_test_held_install(void);
+void	xk_test_held_restore(void);
+void	xk_test_held_input(uint32_t ifindex, const void *pkt, size_t len,
+	    uint64_t hold, bool out);
+
+/*
  * Counters of xkpi_stats() by name.  xk_test_stat_find() returns whether
  * the counter @name is listed, and its value in *@value (when @value is
  * not NULL and it is).  xk_test_stat() returns its value and fails the

@@ -37,7 +37,6 @@
 
 #define DPORT		5000
 #define PROTO_EXP	253	/* RFC 3692 experimentation */
-#define WAIT_MS		XK_TEST_WAIT_MS
 
 static uint32_t vx0_index, vx1_index;
 
@@ -125,57 +124,17 @@ raw(int proto)
 	return so;
 }
 
-/* Injects and waits until the engine has taken the packet. */
-static void
-inject(const char *ifname, const uint8_t *pkt, size_t len)
-{
-	struct xk_ip_stats s0 = xk_test_ipstat();
-	int64_t end = xk_test_now_us() + (int64_t)WAIT_MS * 1000;
-
-	assert_int_equal(xkpi_mem_inject(ifname, pkt, len), 0);
-	for (;;) {
-		struct xk_ip_stats s = xk_test_ipstat();
-
-		if (s.ips_total + s.ip6s_total > s0.ips_total + s0.ip6s_total ||
-		    xk_test_now_us() >= end) {
-			break;
-		}
-		xk_test_sleep_ms(1);
-	}
-	xk_test_loop_barrier();
-}
-
 /* One datagram, now, with its address; -1 when none is queued. */
 static ssize_t
 recv1(socket_t so, uint8_t *buf, size_t cap, struct sockaddr_in *from)
 {
-	struct iovec iov = { buf, cap };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	size_t got = 0;
-
-	if (from != NULL) {
-		memset(from, 0xee, sizeof(*from));
-		msg.msg_name = from;
-		msg.msg_namelen = sizeof(*from);
-	}
-	if (sock_receive(so, &msg, MSG_DONTWAIT, &got) != 0) {
-		return -1;
-	}
-	return (ssize_t)got;
+	return xk_test_recv1(so, buf, cap, from, sizeof(*from));
 }
 
 static errno_t
 send1(socket_t so, const void *buf, size_t len, const struct sockaddr_in *to)
 {
-	struct iovec iov = { (void *)(uintptr_t)buf, len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	size_t sent = 0;
-
-	if (to != NULL) {
-		msg.msg_name = (void *)(uintptr_t)to;
-		msg.msg_namelen = sizeof(*to);
-	}
-	return sock_send(so, &msg, 0, &sent);
+	return xk_test_send1(so, buf, len, to, sizeof(*to));
 }
 
 /* Creation */
@@ -296,7 +255,7 @@ test_divert_in_packet_and_address(void **state)
 	assert_int_equal(xkpi_fw_add("300 divert 5000 ip from any to "
 	    "10.0.0.1 in"), 0);
 	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 30, 41);
-	inject("vx0", pkt, len);
+	xk_test_inject("vx0", pkt, len);
 	assert_int_equal(recv1(d, buf, sizeof(buf), &from), (ssize_t)len);
 	/* The whole packet, ip_len and ip_off in network order. */
 	assert_memory_equal(buf, pkt, len);
@@ -322,7 +281,7 @@ test_divert_no_socket_counted(void **state)
 	(void)state;
 	assert_int_equal(xkpi_fw_add("divert 5001 ip from any to any in"), 0);
 	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 8, 42);
-	inject("vx0", pkt, len);
+	xk_test_inject("vx0", pkt, len);
 	assert_int_equal(xk_test_stat("div.noport"), 1);
 	assert_int_equal(recv1(r, buf, sizeof(buf), NULL), -1);
 	sock_close(r);
@@ -342,7 +301,7 @@ test_divert_full_buffer_counted(void **state)
 	assert_int_equal(xkpi_fw_add("divert 5000 ip from any to any in"), 0);
 	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 1000, 43);
 	for (int i = 0; i < 4; i++) {
-		inject("vx0", pkt, len);
+		xk_test_inject("vx0", pkt, len);
 	}
 	while (recv1(d, buf, sizeof(buf), NULL) > 0) {
 		n++;
@@ -364,7 +323,7 @@ test_tee_copy_goes_on(void **state)
 	(void)state;
 	assert_int_equal(xkpi_fw_add("200 tee 5000 ip from any to any in"), 0);
 	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 8, 44);
-	inject("vx0", pkt, len);
+	xk_test_inject("vx0", pkt, len);
 	assert_int_equal(recv1(d, buf, sizeof(buf), &from), (ssize_t)len);
 	assert_int_equal(from.sin_port, 200);
 	/* The raw socket has the packet too, in BSD form. */
@@ -388,7 +347,7 @@ test_write_in_resumes_after_cookie(void **state)
 	assert_int_equal(xkpi_fw_add("100 divert 5000 ip from any to any in"),
 	    0);
 	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 8, 45);
-	inject("vx0", pkt, len);
+	xk_test_inject("vx0", pkt, len);
 	got = recv1(d, buf, sizeof(buf), &from);
 	assert_int_equal(got, (ssize_t)len);
 	/* Back in, with the address as read: on to the raw socket. */
@@ -562,7 +521,7 @@ test_deny_in_and_out(void **state)
 	assert_int_equal(xkpi_fw_add("deny ip from 10.0.0.2 to any"), 0);
 	assert_int_equal(xkpi_fw_add("deny ip from any to 10.0.0.9 out"), 0);
 	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 8, 49);
-	inject("vx0", pkt, len);
+	xk_test_inject("vx0", pkt, len);
 	assert_int_equal(recv1(r, buf, sizeof(buf), NULL), -1);
 	assert_int_equal(xk_test_stat("ip.fw.deny"), 1);
 	/* Raw output a rule denies: EACCES, as FreeBSD's ip_output. */
@@ -571,7 +530,7 @@ test_deny_in_and_out(void **state)
 	assert_int_equal(xk_test_stat("ip.fw.deny"), 2);
 	/* Another source passes. */
 	len = pkt4(pkt, "10.0.0.3", "10.0.0.1", PROTO_EXP, 8, 50);
-	inject("vx0", pkt, len);
+	xk_test_inject("vx0", pkt, len);
 	assert_int_equal(recv1(r, buf, sizeof(buf), NULL), (ssize_t)len);
 	sock_close(r);
 }
@@ -594,7 +553,7 @@ test_ipv6_skips_divert_rules(void **state)
 	ip6->ip6_hlim = 64;
 	ip6->ip6_src = xk_test_a6("fd00::2");
 	ip6->ip6_dst = xk_test_a6("fd00::1");
-	inject("vx0", pkt, 48);
+	xk_test_inject("vx0", pkt, 48);
 	assert_int_equal(recv1(d, buf, sizeof(buf), NULL), -1);
 	assert_int_equal(recv1(r6, buf, sizeof(buf), NULL), 8);
 	assert_int_equal(xk_test_stat("ip6.fw.divertskipped"), 1);
@@ -617,7 +576,7 @@ test_receivembuf_sendmbuf_round_trip(void **state)
 	assert_int_equal(xkpi_fw_add("700 divert 5000 icmp from any to any "
 	    "in recv vx0"), 0);
 	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", IPPROTO_ICMP, 8, 51);
-	inject("vx0", pkt, len);
+	xk_test_inject("vx0", pkt, len);
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_name = &from;
 	msg.msg_namelen = sizeof(from);
@@ -642,63 +601,18 @@ test_receivembuf_sendmbuf_round_trip(void **state)
  * verdict recorder, and packets enter through the engine's receive entry
  * with hold ids, as nfqueue hands them over.
  */
-struct verdict_rec {
-	uint64_t	hold;
-	int		verdict;
-	size_t		len;		/* of the new bytes; 0: none */
-	uint8_t		bytes[256];
-};
-
-static struct verdict_rec verdicts[16];
-static unsigned int nverdicts;
-static bool verdict_enoent;	/* answer ENOENT: the hold expired */
-static struct xk_backend_ops held_ops;
-static const struct xk_backend_ops *saved_ops;
-
-static int
-rec_verdict(struct xk_backend *be, uint64_t hold, enum xk_verdict v,
-    struct __mbuf *m)
-{
-	struct verdict_rec *r;
-
-	(void)be;
-	if (verdict_enoent) {
-		return ENOENT;
-	}
-	assert_true(nverdicts < 16);
-	r = &verdicts[nverdicts++];
-	memset(r, 0, sizeof(*r));
-	r->hold = hold;
-	r->verdict = v;
-	if (m != NULL) {
-		r->len = mbuf_pkthdr_len(m);
-		assert_true(r->len <= sizeof(r->bytes));
-		assert_int_equal(mbuf_copydata(m, 0, r->len, r->bytes), 0);
-		mbuf_freem(m);
-	}
-	return 0;
-}
-
 static int
 held_setup(void **state)
 {
-	struct xk_backend *be;
-
 	setup(state);
-	be = xk_engine_backend();
-	saved_ops = be->be_ops;
-	held_ops = *saved_ops;
-	held_ops.be_verdict = rec_verdict;
-	be->be_ops = &held_ops;
-	nverdicts = 0;
-	verdict_enoent = false;
+	(void)xk_test_held_install();
 	return 0;
 }
 
 static int
 held_teardown(void **state)
 {
-	xk_engine_backend()->be_ops = saved_ops;
+	xk_test_held_restore();
 	return teardown(state);
 }
 
@@ -707,19 +621,7 @@ static void
 held_input(const char *ifname, const uint8_t *pkt, size_t len,
     uint64_t hold, bool out)
 {
-	struct xk_backend *be = xk_engine_backend();
-	struct xk_be_pkt bp;
-	uint32_t index = if_nametoindex_mem(ifname);
-	mbuf_t m;
-
-	assert_int_equal(mbuf_allocpacket(MBUF_DONTWAIT, len, NULL, &m), 0);
-	assert_int_equal(mbuf_copyback(m, 0, len, pkt, MBUF_DONTWAIT), 0);
-	memset(&bp, 0, sizeof(bp));
-	bp.bp_m = m;
-	bp.bp_ifindex = index;
-	bp.bp_dir = out ? XK_DIR_OUT : XK_DIR_IN;
-	bp.bp_hold = hold;
-	be->be_input(be, &bp, 1);
+	xk_test_held_input(if_nametoindex_mem(ifname), pkt, len, hold, out);
 }
 
 static void
@@ -734,13 +636,13 @@ test_held_pass_accepts_unchanged(void **state)
 	held_input("vx0", pkt, len, 11, false);
 	len = pkt4(pkt, "10.0.0.1", "10.0.0.2", IPPROTO_UDP, 20, 61);
 	held_input("vx0", pkt, len, 12, true);
-	assert_int_equal(nverdicts, 2);
-	assert_int_equal(verdicts[0].hold, 11);
-	assert_int_equal(verdicts[0].verdict, XK_VERDICT_ACCEPT);
-	assert_int_equal(verdicts[0].len, 0);
-	assert_int_equal(verdicts[1].hold, 12);
-	assert_int_equal(verdicts[1].verdict, XK_VERDICT_ACCEPT);
-	assert_int_equal(verdicts[1].len, 0);
+	assert_int_equal(xk_test_nverdicts, 2);
+	assert_int_equal(xk_test_verdicts[0].hold, 11);
+	assert_int_equal(xk_test_verdicts[0].verdict, XK_VERDICT_ACCEPT);
+	assert_int_equal(xk_test_verdicts[0].len, 0);
+	assert_int_equal(xk_test_verdicts[1].hold, 12);
+	assert_int_equal(xk_test_verdicts[1].verdict, XK_VERDICT_ACCEPT);
+	assert_int_equal(xk_test_verdicts[1].len, 0);
 }
 
 static void
@@ -757,11 +659,11 @@ test_held_deny_and_noport_drop(void **state)
 	held_input("vx0", pkt, len, 21, false);
 	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", IPPROTO_TCP, 20, 63);
 	held_input("vx0", pkt, len, 22, false);
-	assert_int_equal(nverdicts, 2);
-	assert_int_equal(verdicts[0].hold, 21);
-	assert_int_equal(verdicts[0].verdict, XK_VERDICT_DROP);
-	assert_int_equal(verdicts[1].hold, 22);
-	assert_int_equal(verdicts[1].verdict, XK_VERDICT_DROP);
+	assert_int_equal(xk_test_nverdicts, 2);
+	assert_int_equal(xk_test_verdicts[0].hold, 21);
+	assert_int_equal(xk_test_verdicts[0].verdict, XK_VERDICT_DROP);
+	assert_int_equal(xk_test_verdicts[1].hold, 22);
+	assert_int_equal(xk_test_verdicts[1].verdict, XK_VERDICT_DROP);
 	assert_int_equal(xk_test_stat("div.noport"), 1);
 	assert_int_equal(xk_test_stat("ip.fw.deny"), 1);
 }
@@ -781,7 +683,7 @@ test_held_divert_answer_by_copy(void **state)
 	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", IPPROTO_TCP, 20, 64);
 	held_input("vx0", pkt, len, 31, false);
 	/* Held while the daemon has it: no verdict yet. */
-	assert_int_equal(nverdicts, 0);
+	assert_int_equal(xk_test_nverdicts, 0);
 	got = recv1(d, buf, sizeof(buf), &from);
 	assert_int_equal(got, (ssize_t)len);
 	/* The daemon rewrites the destination, keeps ip_id. */
@@ -789,15 +691,15 @@ test_held_divert_answer_by_copy(void **state)
 	((struct ip *)buf)->ip_sum = 0;
 	((struct ip *)buf)->ip_sum = xk_in_cksum_buf(buf, sizeof(struct ip));
 	assert_int_equal(send1(d, buf, (size_t)got, &from), 0);
-	assert_int_equal(nverdicts, 1);
-	assert_int_equal(verdicts[0].hold, 31);
-	assert_int_equal(verdicts[0].verdict, XK_VERDICT_ACCEPT);
-	assert_int_equal(verdicts[0].len, len);
-	assert_memory_equal(verdicts[0].bytes, buf, len);
+	assert_int_equal(xk_test_nverdicts, 1);
+	assert_int_equal(xk_test_verdicts[0].hold, 31);
+	assert_int_equal(xk_test_verdicts[0].verdict, XK_VERDICT_ACCEPT);
+	assert_int_equal(xk_test_verdicts[0].len, len);
+	assert_memory_equal(xk_test_verdicts[0].bytes, buf, len);
 	assert_int_equal(xk_test_stat("div.answered"), 1);
 	/* Written again: it answers nothing now, a new packet. */
 	assert_int_equal(send1(d, buf, (size_t)got, &from), 0);
-	assert_int_equal(nverdicts, 1);
+	assert_int_equal(xk_test_nverdicts, 1);
 	assert_int_equal(xk_test_stat("div.answered"), 1);
 	sock_close(d);
 }
@@ -822,14 +724,14 @@ test_held_out_divert_answer_and_oldest_first(void **state)
 	((struct ip *)buf)->ip_src = xk_test_a4("10.0.1.1");
 	assert_int_equal(send1(d, buf, len, &from), 0);
 	assert_int_equal(send1(d, buf, len, &from), 0);
-	assert_int_equal(nverdicts, 2);
-	assert_int_equal(verdicts[0].hold, 41);
-	assert_int_equal(verdicts[1].hold, 42);
+	assert_int_equal(xk_test_nverdicts, 2);
+	assert_int_equal(xk_test_verdicts[0].hold, 41);
+	assert_int_equal(xk_test_verdicts[1].hold, 42);
 	/* The checksum was made by the library, the source is the new one. */
-	assert_int_equal(xk_in_cksum_buf(verdicts[0].bytes,
+	assert_int_equal(xk_in_cksum_buf(xk_test_verdicts[0].bytes,
 	    sizeof(struct ip)), 0);
-	assert_int_equal(((struct ip *)verdicts[0].bytes)->ip_src.s_addr,
-	    xk_test_a4("10.0.1.1").s_addr);
+	assert_int_equal(((struct ip *)xk_test_verdicts[0].bytes)->
+	    ip_src.s_addr, xk_test_a4("10.0.1.1").s_addr);
 	(void)recv1(d, buf, sizeof(buf), NULL);
 	sock_close(d);
 }
@@ -845,9 +747,9 @@ test_held_tee_accepts_original(void **state)
 	assert_int_equal(xkpi_fw_add("tee 5000 ip from any to any"), 0);
 	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", IPPROTO_TCP, 20, 66);
 	held_input("vx0", pkt, len, 51, false);
-	assert_int_equal(nverdicts, 1);
-	assert_int_equal(verdicts[0].hold, 51);
-	assert_int_equal(verdicts[0].verdict, XK_VERDICT_ACCEPT);
+	assert_int_equal(xk_test_nverdicts, 1);
+	assert_int_equal(xk_test_verdicts[0].hold, 51);
+	assert_int_equal(xk_test_verdicts[0].verdict, XK_VERDICT_ACCEPT);
 	assert_int_equal(recv1(d, buf, sizeof(buf), NULL), (ssize_t)len);
 	sock_close(d);
 }
@@ -867,7 +769,7 @@ test_held_expired_answer_is_new_packet(void **state)
 	held_input("vx0", pkt, len, 61, false);
 	assert_int_equal(recv1(d, buf, sizeof(buf), &from), (ssize_t)len);
 	/* The backend dropped it meanwhile: the answer is a new packet. */
-	verdict_enoent = true;
+	xk_test_verdict_enoent = true;
 	assert_int_equal(send1(d, buf, len, &from), 0);
 	assert_int_equal(xk_test_stat("ip.verdict.late"), 1);
 	/* It went on through the engine's input to the raw socket. */
@@ -890,8 +792,8 @@ test_held_fragment_accepted_unseen(void **state)
 	((struct ip *)pkt)->ip_sum = 0;
 	((struct ip *)pkt)->ip_sum = xk_in_cksum_buf(pkt, sizeof(struct ip));
 	held_input("vx0", pkt, len, 71, false);
-	assert_int_equal(nverdicts, 1);
-	assert_int_equal(verdicts[0].verdict, XK_VERDICT_ACCEPT);
+	assert_int_equal(xk_test_nverdicts, 1);
+	assert_int_equal(xk_test_verdicts[0].verdict, XK_VERDICT_ACCEPT);
 	assert_int_equal(xk_test_stat("ip.frag.held"), 1);
 	assert_int_equal(recv1(d, buf, sizeof(buf), NULL), -1);
 	sock_close(d);
@@ -919,12 +821,12 @@ test_held_matcher_full_forgets_oldest(void **state)
 		assert_int_equal(recv1(d, buf, sizeof(buf), &from),
 		    (ssize_t)len);
 	}
-	assert_int_equal(nverdicts, 0);
+	assert_int_equal(xk_test_nverdicts, 0);
 	assert_int_equal(xk_test_stat("div.in"), 4097);
 	assert_int_equal(xk_test_stat("div.forgotten"), 1);
 	assert_int_equal(send1(d, buf, len, &from), 0);
-	assert_int_equal(nverdicts, 1);
-	assert_int_equal(verdicts[0].hold, 2);
+	assert_int_equal(xk_test_nverdicts, 1);
+	assert_int_equal(xk_test_verdicts[0].hold, 2);
 	assert_int_equal(xk_test_stat("div.answered"), 1);
 	sock_close(d);
 }

@@ -166,38 +166,11 @@ icmp6_socket(void)
 	return so;
 }
 
-/* Injects on @ifname and waits until the engine has taken the packet. */
-static void
-inject(const char *ifname, const uint8_t *pkt, size_t len)
-{
-	struct xk_ip_stats s0 = xk_test_ipstat();
-	int64_t end = xk_test_now_us() + (int64_t)WAIT_MS * 1000;
-
-	assert_int_equal(xkpi_mem_inject(ifname, pkt, len), 0);
-	while (xk_test_ipstat().ip6s_total == s0.ip6s_total &&
-	    xk_test_now_us() < end) {
-		xk_test_sleep_ms(1);
-	}
-	xk_test_loop_barrier();
-}
-
 /* One message, now, with its address; -1 when none is queued. */
 static ssize_t
 recv1(socket_t so, uint8_t *buf, size_t cap, struct sockaddr_send *from)
 {
-	struct iovec iov = { buf, cap };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	size_t got = 0;
-
-	if (from != NULL) {
-		memset(from, 0xee, sizeof(*from));
-		msg.msg_name = from;
-		msg.msg_namelen = sizeof(*from);
-	}
-	if (sock_receive(so, &msg, MSG_DONTWAIT, &got) != 0) {
-		return -1;
-	}
-	return (ssize_t)got;
+	return xk_test_recv1(so, buf, cap, from, sizeof(*from));
 }
 
 /* Writes @buf back with direction @dir on interface @ifidx. */
@@ -205,17 +178,12 @@ static errno_t
 write1(socket_t so, const void *buf, size_t len, int dir, int ifidx)
 {
 	struct sockaddr_send ss;
-	struct iovec iov = { (void *)(uintptr_t)buf, len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	size_t sent = 0;
 
 	memset(&ss, 0, sizeof(ss));
 	ss.send_family = AF_INET6;
 	ss.send_direction = dir;
 	ss.send_ifidx = ifidx;
-	msg.msg_name = &ss;
-	msg.msg_namelen = sizeof(ss);
-	return sock_send(so, &msg, 0, &sent);
+	return xk_test_send1(so, buf, len, &ss, sizeof(ss));
 }
 
 static void
@@ -365,7 +333,7 @@ test_in_each_type_diverted(void **state)
 		size_t len = nd6(pkt, m[i].type, PEER_LL, m[i].dst, m[i].tgt,
 		    m[i].len);
 
-		inject("vx0", pkt, len);
+		xk_test_inject("vx0", pkt, len);
 		assert_int_equal(recv1(so, buf, sizeof(buf), &from),
 		    (ssize_t)len);
 		/* The whole IPv6 packet, as received. */
@@ -390,22 +358,22 @@ test_in_others_not_diverted(void **state)
 	(void)state;
 	/* Echo request: not ND. */
 	len = nd6(pkt, ICMP6_ECHO_REQUEST, PEER_LL, OUR_LL, NULL, 16);
-	inject("vx0", pkt, len);
+	xk_test_inject("vx0", pkt, len);
 	assert_int_equal(recv1(r, buf, sizeof(buf), NULL), 16);
 	/* Type 138 (router renumbering): past the range. */
 	len = nd6(pkt, 138, PEER_LL, OUR_LL, NULL, 16);
-	inject("vx0", pkt, len);
+	xk_test_inject("vx0", pkt, len);
 	assert_int_equal(recv1(r, buf, sizeof(buf), NULL), 16);
 	/* icmp6_input's checks: code, length, checksum.  Not diverted. */
 	len = ns(pkt, OUR_LL);
 	pkt[41] = 1;
 	nd6_resum(pkt);
-	inject("vx0", pkt, len);
+	xk_test_inject("vx0", pkt, len);
 	len = nd6(pkt, ND_NEIGHBOR_ADVERT, PEER_LL, OUR_LL, NULL, 20);
-	inject("vx0", pkt, len);
+	xk_test_inject("vx0", pkt, len);
 	len = ns(pkt, OUR_LL);
 	pkt[42] ^= 0x55;
-	inject("vx0", pkt, len);
+	xk_test_inject("vx0", pkt, len);
 	assert_int_equal(xk_test_stat("send.invalid"), 3);
 	/* The first two reach the raw socket; the bad checksum does not. */
 	assert_int_equal(recv1(r, buf, sizeof(buf), NULL), 32);
@@ -414,7 +382,7 @@ test_in_others_not_diverted(void **state)
 	assert_int_equal(xk_test_ipstat().ip6s_badsum, 1);
 	/* On mem, a unicast destination not ours: dropped as ever. */
 	len = nd6(pkt, ND_NEIGHBOR_ADVERT, PEER_LL, "fe80::77", PEER_LL, 24);
-	inject("vx0", pkt, len);
+	xk_test_inject("vx0", pkt, len);
 	assert_int_equal(xk_test_ipstat().ip6s_notforus, 1);
 	assert_int_equal(recv1(so, buf, sizeof(buf), NULL), -1);
 	assert_int_equal(xk_test_stat("send.in"), 0);
@@ -433,7 +401,7 @@ test_in_hop_limit_not_checked(void **state)
 	(void)state;
 	len = ns(pkt, OUR_LL);
 	((struct ip6_hdr *)pkt)->ip6_hlim = 64;
-	inject("vx0", pkt, len);
+	xk_test_inject("vx0", pkt, len);
 	assert_int_equal(recv1(so, buf, sizeof(buf), NULL), (ssize_t)len);
 	sock_close(so);
 }
@@ -458,7 +426,7 @@ test_in_extension_headers(void **state)
 	memcpy(ext + 48, pkt + 40, len - 40);
 	((struct ip6_hdr *)ext)->ip6_nxt = IPPROTO_HOPOPTS;
 	((struct ip6_hdr *)ext)->ip6_plen = htons((uint16_t)(len - 40 + 8));
-	inject("vx0", ext, len + 8);
+	xk_test_inject("vx0", ext, len + 8);
 	assert_int_equal(recv1(so, buf, sizeof(buf), &from),
 	    (ssize_t)(len + 8));
 	assert_memory_equal(buf, ext, len + 8);
@@ -478,14 +446,14 @@ test_nothing_diverted_without_socket(void **state)
 
 	(void)state;
 	len = ns(pkt, OUR_LL);
-	inject("vx0", pkt, len);
+	xk_test_inject("vx0", pkt, len);
 	assert_int_equal(recv1(r, buf, sizeof(buf), NULL), 32);
 	/* Closing stops the diversion at once. */
 	so = send_socket();
-	inject("vx0", pkt, len);
+	xk_test_inject("vx0", pkt, len);
 	assert_int_equal(recv1(r, buf, sizeof(buf), NULL), -1);
 	sock_close(so);
-	inject("vx0", pkt, len);
+	xk_test_inject("vx0", pkt, len);
 	assert_int_equal(recv1(r, buf, sizeof(buf), NULL), 32);
 	assert_int_equal(xk_test_stat("send.in"), 1);
 	sock_close(r);
@@ -502,7 +470,7 @@ test_in_full_buffer_counted(void **state)
 	(void)state;
 	len = ns(pkt, OUR_LL);
 	for (int i = 0; i < total; i++) {
-		inject("vx0", pkt, len);
+		xk_test_inject("vx0", pkt, len);
 	}
 	/* Each record: the 20-byte address and the message. */
 	while (recv1(so, buf, sizeof(buf), NULL) == (ssize_t)len) {
@@ -526,7 +494,7 @@ test_write_in_reaches_raw_sockets_once(void **state)
 
 	(void)state;
 	len = ns(pkt, OUR_LL);
-	inject("vx1", pkt, len);
+	xk_test_inject("vx1", pkt, len);
 	assert_int_equal(recv1(so, buf, sizeof(buf), &from), (ssize_t)len);
 	assert_addr(&from, SND_IN, vx1_index);
 	assert_int_equal(write1(so, buf, len, SND_IN, from.send_ifidx), 0);
@@ -699,38 +667,7 @@ test_out_each_type_from_raw_socket(void **state)
  * verdict recorder, and messages enter through the engine's receive
  * entry with hold ids, as nfqueue hands them over.
  */
-struct verdict_rec {
-	uint64_t	hold;
-	int		verdict;
-	size_t		len;		/* of the new bytes; 0: none */
-	uint8_t		bytes[256];
-};
-
-static struct verdict_rec verdicts[16];
-static unsigned int nverdicts;
-static struct xk_backend_ops held_ops;
-static const struct xk_backend_ops *saved_ops;
-
-static int
-rec_verdict(struct xk_backend *be, uint64_t hold, enum xk_verdict v,
-    struct __mbuf *m)
-{
-	struct verdict_rec *r;
-
-	(void)be;
-	assert_true(nverdicts < 16);
-	r = &verdicts[nverdicts++];
-	memset(r, 0, sizeof(*r));
-	r->hold = hold;
-	r->verdict = v;
-	if (m != NULL) {
-		r->len = mbuf_pkthdr_len(m);
-		assert_true(r->len <= sizeof(r->bytes));
-		assert_int_equal(mbuf_copydata(m, 0, r->len, r->bytes), 0);
-		mbuf_freem(m);
-	}
-	return 0;
-}
+static struct xk_backend_ops *held_ops;	/* the engine's backend's, recording */
 
 /* A backend whose output always fails. */
 static void
@@ -749,42 +686,16 @@ fail_output(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n,
 static int
 held_setup(void **state)
 {
-	struct xk_backend *be;
-
 	setup(state);
-	be = xk_engine_backend();
-	saved_ops = be->be_ops;
-	held_ops = *saved_ops;
-	held_ops.be_verdict = rec_verdict;
-	be->be_ops = &held_ops;
-	nverdicts = 0;
+	held_ops = xk_test_held_install();
 	return 0;
 }
 
 static int
 held_teardown(void **state)
 {
-	xk_engine_backend()->be_ops = saved_ops;
+	xk_test_held_restore();
 	return teardown(state);
-}
-
-/* Hands @pkt to the engine as the host's held packet @hold. */
-static void
-held_input(uint32_t index, const uint8_t *pkt, size_t len, uint64_t hold,
-    bool out)
-{
-	struct xk_backend *be = xk_engine_backend();
-	struct xk_be_pkt bp;
-	mbuf_t m;
-
-	assert_int_equal(mbuf_allocpacket(MBUF_DONTWAIT, len, NULL, &m), 0);
-	assert_int_equal(mbuf_copyback(m, 0, len, pkt, MBUF_DONTWAIT), 0);
-	memset(&bp, 0, sizeof(bp));
-	bp.bp_m = m;
-	bp.bp_ifindex = index;
-	bp.bp_dir = out ? XK_DIR_OUT : XK_DIR_IN;
-	bp.bp_hold = hold;
-	be->be_input(be, &bp, 1);
 }
 
 static void
@@ -795,15 +706,15 @@ test_held_without_socket_accepted(void **state)
 
 	(void)state;
 	len = ns(pkt, OUR_LL);
-	held_input(vx0_index, pkt, len, 11, false);
-	held_input(vx0_index, pkt, len, 12, true);
-	assert_int_equal(nverdicts, 2);
-	assert_int_equal(verdicts[0].hold, 11);
-	assert_int_equal(verdicts[0].verdict, XK_VERDICT_ACCEPT);
-	assert_int_equal(verdicts[0].len, 0);
-	assert_int_equal(verdicts[1].hold, 12);
-	assert_int_equal(verdicts[1].verdict, XK_VERDICT_ACCEPT);
-	assert_int_equal(verdicts[1].len, 0);
+	xk_test_held_input(vx0_index, pkt, len, 11, false);
+	xk_test_held_input(vx0_index, pkt, len, 12, true);
+	assert_int_equal(xk_test_nverdicts, 2);
+	assert_int_equal(xk_test_verdicts[0].hold, 11);
+	assert_int_equal(xk_test_verdicts[0].verdict, XK_VERDICT_ACCEPT);
+	assert_int_equal(xk_test_verdicts[0].len, 0);
+	assert_int_equal(xk_test_verdicts[1].hold, 12);
+	assert_int_equal(xk_test_verdicts[1].verdict, XK_VERDICT_ACCEPT);
+	assert_int_equal(xk_test_verdicts[1].len, 0);
 }
 
 static void
@@ -816,26 +727,26 @@ test_held_in_answered_by_copy(void **state)
 
 	(void)state;
 	len = ns(pkt, OUR_LL);
-	held_input(vx0_index, pkt, len, 21, false);
+	xk_test_held_input(vx0_index, pkt, len, 21, false);
 	/* Held while the daemon has it: no verdict yet. */
-	assert_int_equal(nverdicts, 0);
+	assert_int_equal(xk_test_nverdicts, 0);
 	assert_int_equal(recv1(so, buf, sizeof(buf), &from), (ssize_t)len);
 	assert_addr(&from, SND_IN, vx0_index);
 	/* The daemon changes an option: the verdict carries it. */
 	buf[len - 1] ^= 0xff;
 	nd6_resum(buf);
 	assert_int_equal(write1(so, buf, len, SND_IN, from.send_ifidx), 0);
-	assert_int_equal(nverdicts, 1);
-	assert_int_equal(verdicts[0].hold, 21);
-	assert_int_equal(verdicts[0].verdict, XK_VERDICT_ACCEPT);
-	assert_int_equal(verdicts[0].len, len);
-	assert_memory_equal(verdicts[0].bytes, buf, len);
+	assert_int_equal(xk_test_nverdicts, 1);
+	assert_int_equal(xk_test_verdicts[0].hold, 21);
+	assert_int_equal(xk_test_verdicts[0].verdict, XK_VERDICT_ACCEPT);
+	assert_int_equal(xk_test_verdicts[0].len, len);
+	assert_memory_equal(xk_test_verdicts[0].bytes, buf, len);
 	assert_int_equal(xk_test_stat("send.answered"), 1);
 	/* The engine's raw sockets get it too, once. */
 	assert_int_equal(recv1(r, pkt, sizeof(pkt), NULL), (ssize_t)len - 40);
 	/* Written again: it answers nothing now (mem: input goes on). */
 	assert_int_equal(write1(so, buf, len, SND_IN, from.send_ifidx), 0);
-	assert_int_equal(nverdicts, 1);
+	assert_int_equal(xk_test_nverdicts, 1);
 	assert_int_equal(xk_test_stat("send.answered"), 1);
 	assert_int_equal(recv1(r, pkt, sizeof(pkt), NULL), (ssize_t)len - 40);
 	sock_close(so);
@@ -856,10 +767,10 @@ test_held_out_answered_by_id_then_oldest_first(void **state)
 	(void)state;
 	len = nd6(pkt, ND_NEIGHBOR_ADVERT, OUR_LL, PEER_LL, OUR_LL, 32);
 	/* Three alike held outgoing messages. */
-	held_input(vx0_index, pkt, len, 31, true);
-	held_input(vx0_index, pkt, len, 32, true);
-	held_input(vx0_index, pkt, len, 33, true);
-	assert_int_equal(nverdicts, 0);
+	xk_test_held_input(vx0_index, pkt, len, 31, true);
+	xk_test_held_input(vx0_index, pkt, len, 32, true);
+	xk_test_held_input(vx0_index, pkt, len, 33, true);
+	assert_int_equal(xk_test_nverdicts, 0);
 	assert_int_equal(recv1(so, buf, sizeof(buf), &from), (ssize_t)len);
 	assert_addr(&from, SND_OUT, vx0_index);
 	assert_int_equal(recv1(so, buf, sizeof(buf), NULL), (ssize_t)len);
@@ -871,8 +782,8 @@ test_held_out_answered_by_id_then_oldest_first(void **state)
 	assert_int_equal(sock_receivembuf(so, &msg, &m, MSG_DONTWAIT, &rlen),
 	    0);
 	assert_int_equal(sock_sendmbuf(so, &msg, m, 0, &sent), 0);
-	assert_int_equal(nverdicts, 1);
-	assert_int_equal(verdicts[0].hold, 33);
+	assert_int_equal(xk_test_nverdicts, 1);
+	assert_int_equal(xk_test_verdicts[0].hold, 33);
 	/* Copies answer the others by key, the oldest first. */
 	iov.iov_base = buf;
 	iov.iov_len = len;
@@ -880,17 +791,18 @@ test_held_out_answered_by_id_then_oldest_first(void **state)
 	msg.msg_iovlen = 1;
 	assert_int_equal(sock_send(so, &msg, 0, &sent), 0);
 	assert_int_equal(write1(so, buf, len, SND_OUT, (int)vx0_index), 0);
-	assert_int_equal(nverdicts, 3);
-	assert_int_equal(verdicts[1].hold, 31);
-	assert_int_equal(verdicts[2].hold, 32);
+	assert_int_equal(xk_test_nverdicts, 3);
+	assert_int_equal(xk_test_verdicts[1].hold, 31);
+	assert_int_equal(xk_test_verdicts[2].hold, 32);
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(verdicts[i].verdict, XK_VERDICT_ACCEPT);
-		assert_int_equal(verdicts[i].len, len);
+		assert_int_equal(xk_test_verdicts[i].verdict,
+		    XK_VERDICT_ACCEPT);
+		assert_int_equal(xk_test_verdicts[i].len, len);
 	}
 	assert_int_equal(xk_test_stat("send.answered"), 3);
 	/* Nothing held now: out of the interface. */
 	assert_int_equal(write1(so, buf, len, SND_OUT, (int)vx0_index), 0);
-	assert_int_equal(nverdicts, 3);
+	assert_int_equal(xk_test_nverdicts, 3);
 	assert_int_equal(xkpi_mem_capture("vx0", pkt, sizeof(pkt), &rlen), 0);
 	assert_int_equal(rlen, len);
 	assert_int_equal(xk_test_stat("send.wrote_out"), 4);
@@ -907,7 +819,7 @@ test_held_key_must_match(void **state)
 
 	(void)state;
 	len = ns(pkt, OUR_LL);
-	held_input(vx0_index, pkt, len, 41, false);
+	xk_test_held_input(vx0_index, pkt, len, 41, false);
 	/* Another interface: a new message, given to mem's input. */
 	assert_int_equal(write1(so, pkt, len, SND_IN, (int)vx1_index), 0);
 	/* Another target. */
@@ -916,10 +828,10 @@ test_held_key_must_match(void **state)
 	/* Another direction. */
 	len = ns(buf, OUR_LL);
 	assert_int_equal(write1(so, buf, len, SND_OUT, (int)vx0_index), 0);
-	assert_int_equal(nverdicts, 0);
+	assert_int_equal(xk_test_nverdicts, 0);
 	assert_int_equal(write1(so, buf, len, SND_IN, (int)vx0_index), 0);
-	assert_int_equal(nverdicts, 1);
-	assert_int_equal(verdicts[0].hold, 41);
+	assert_int_equal(xk_test_nverdicts, 1);
+	assert_int_equal(xk_test_verdicts[0].hold, 41);
 	sock_close(so);
 }
 
@@ -935,12 +847,12 @@ test_held_full_buffer_dropped(void **state)
 	len = ns(pkt, OUR_LL);
 	fit = 9216 / (unsigned int)(20 + len);
 	for (unsigned int i = 0; i <= fit; i++) {
-		held_input(vx0_index, pkt, len, 100 + i, false);
+		xk_test_held_input(vx0_index, pkt, len, 100 + i, false);
 	}
 	/* The one that did not fit: dropped, by verdict, and counted. */
-	assert_int_equal(nverdicts, 1);
-	assert_int_equal(verdicts[0].hold, 100 + fit);
-	assert_int_equal(verdicts[0].verdict, XK_VERDICT_DROP);
+	assert_int_equal(xk_test_nverdicts, 1);
+	assert_int_equal(xk_test_verdicts[0].hold, 100 + fit);
+	assert_int_equal(xk_test_verdicts[0].verdict, XK_VERDICT_DROP);
 	assert_int_equal(xk_test_stat("send.full"), 1);
 	sock_close(so);
 }
@@ -967,9 +879,9 @@ test_held_no_mbuf_dropped(void **state)
 	xk_mb_inject_failures(0, 1);
 	be->be_input(be, &bp, 1);
 	xk_mb_inject_failures(0, 0);
-	assert_int_equal(nverdicts, 1);
-	assert_int_equal(verdicts[0].hold, 81);
-	assert_int_equal(verdicts[0].verdict, XK_VERDICT_DROP);
+	assert_int_equal(xk_test_nverdicts, 1);
+	assert_int_equal(xk_test_verdicts[0].hold, 81);
+	assert_int_equal(xk_test_verdicts[0].verdict, XK_VERDICT_DROP);
 	assert_int_equal(xk_test_stat("send.nomem"), 1);
 	assert_int_equal(recv1(so, buf, sizeof(buf), NULL), -1);
 	sock_close(so);
@@ -984,16 +896,16 @@ test_held_unmatched_in_on_host_backend(void **state)
 	size_t len;
 
 	(void)state;
-	held_ops.be_features &= ~XK_BEF_VIRTUAL;
+	held_ops->be_features &= ~XK_BEF_VIRTUAL;
 	len = ns(pkt, OUR_LL);
 	assert_int_equal(write1(so, pkt, len, SND_IN, (int)vx0_index), ENOENT);
 	assert_int_equal(xk_test_stat("send.unmatched_in"), 1);
 	/* A held one is still answered. */
-	held_input(vx0_index, pkt, len, 51, false);
+	xk_test_held_input(vx0_index, pkt, len, 51, false);
 	assert_int_equal(recv1(so, buf, sizeof(buf), NULL), (ssize_t)len);
 	assert_int_equal(write1(so, buf, len, SND_IN, (int)vx0_index), 0);
-	assert_int_equal(nverdicts, 1);
-	assert_int_equal(verdicts[0].hold, 51);
+	assert_int_equal(xk_test_nverdicts, 1);
+	assert_int_equal(xk_test_verdicts[0].hold, 51);
 	sock_close(so);
 }
 
@@ -1005,7 +917,7 @@ test_held_out_failed_output_enoent(void **state)
 	size_t len;
 
 	(void)state;
-	held_ops.be_output = fail_output;
+	held_ops->be_output = fail_output;
 	len = nd6(pkt, ND_NEIGHBOR_ADVERT, OUR_LL, PEER_LL, OUR_LL, 24);
 	assert_int_equal(write1(so, pkt, len, SND_OUT, (int)vx0_index),
 	    ENOENT);
@@ -1024,10 +936,10 @@ test_held_out_not_nd_accepted(void **state)
 
 	(void)state;
 	len = nd6(pkt, ICMP6_ECHO_REQUEST, OUR_LL, PEER_LL, NULL, 16);
-	held_input(vx0_index, pkt, len, 61, true);
-	assert_int_equal(nverdicts, 1);
-	assert_int_equal(verdicts[0].hold, 61);
-	assert_int_equal(verdicts[0].verdict, XK_VERDICT_ACCEPT);
+	xk_test_held_input(vx0_index, pkt, len, 61, true);
+	assert_int_equal(xk_test_nverdicts, 1);
+	assert_int_equal(xk_test_verdicts[0].hold, 61);
+	assert_int_equal(xk_test_verdicts[0].verdict, XK_VERDICT_ACCEPT);
 	assert_int_equal(recv1(so, buf, sizeof(buf), NULL), -1);
 	sock_close(so);
 }
@@ -1042,16 +954,16 @@ test_held_forgotten_at_close(void **state)
 
 	(void)state;
 	len = ns(pkt, OUR_LL);
-	held_input(vx0_index, pkt, len, 71, false);
-	held_input(vx0_index, pkt, len, 72, false);
+	xk_test_held_input(vx0_index, pkt, len, 71, false);
+	xk_test_held_input(vx0_index, pkt, len, 72, false);
 	sock_close(so);
 	assert_int_equal(xk_test_wait_sockets(1, WAIT_MS), 1);
-	assert_int_equal(nverdicts, 0);
+	assert_int_equal(xk_test_nverdicts, 0);
 	assert_int_equal(xk_test_stat("send.forgotten"), 2);
 	/* Diversion stopped: the next one goes to the host and the raw demux. */
-	held_input(vx0_index, pkt, len, 73, false);
-	assert_int_equal(nverdicts, 1);
-	assert_int_equal(verdicts[0].hold, 73);
+	xk_test_held_input(vx0_index, pkt, len, 73, false);
+	assert_int_equal(xk_test_nverdicts, 1);
+	assert_int_equal(xk_test_verdicts[0].hold, 73);
 	assert_int_equal(recv1(r, buf, sizeof(buf), NULL), (ssize_t)len - 40);
 	sock_close(r);
 }
@@ -1072,16 +984,16 @@ test_held_matcher_full_forgets_oldest(void **state)
 	(void)state;
 	len = ns(pkt, OUR_LL);
 	for (uint64_t hold = 1; hold <= 1025; hold++) {
-		held_input(vx0_index, pkt, len, hold, false);
+		xk_test_held_input(vx0_index, pkt, len, hold, false);
 		assert_int_equal(recv1(so, buf, sizeof(buf), &from),
 		    (ssize_t)len);
 	}
-	assert_int_equal(nverdicts, 0);
+	assert_int_equal(xk_test_nverdicts, 0);
 	assert_int_equal(xk_test_stat("send.in"), 1025);
 	assert_int_equal(xk_test_stat("send.forgotten"), 1);
 	assert_int_equal(write1(so, buf, len, SND_IN, from.send_ifidx), 0);
-	assert_int_equal(nverdicts, 1);
-	assert_int_equal(verdicts[0].hold, 2);
+	assert_int_equal(xk_test_nverdicts, 1);
+	assert_int_equal(xk_test_verdicts[0].hold, 2);
 	assert_int_equal(xk_test_stat("send.answered"), 1);
 	sock_close(so);
 }
