@@ -89,8 +89,8 @@ static atomic_uint nalloc;
 static void *rec[NREC][NFRAMES];
 static atomic_int recn[NREC];
 static uint32_t vx0_index;
-/* The backend's ops while a divert case replaces them (else NULL). */
-static const struct xk_backend_ops *div_saved_ops;
+/* A divert case replaced the backend's ops (xk_test_held_install). */
+static bool div_held_ops;
 
 #ifdef NOALLOC_HOOKS
 static _Thread_local int in_hook;
@@ -307,9 +307,9 @@ teardown(void **state)
 	atomic_store(&armed, false);
 	/* What a divert case left when it failed half-way. */
 	(void)xkpi_fw_flush();
-	if (div_saved_ops != NULL) {
-		xk_engine_backend()->be_ops = div_saved_ops;
-		div_saved_ops = NULL;
+	if (div_held_ops) {
+		xk_test_held_restore();
+		div_held_ops = false;
 	}
 	xkpi_mem_reset();
 	return xk_test_sock_teardown(state);
@@ -722,7 +722,8 @@ test_host_udp_pingpong(void **state)
  * verdict counter, as test_divert's held cases do) and every write-back
  * answers its held packet through the matcher: by its mbuf
  * (sock_receivembuf, sock_sendmbuf) or by its key (sock_receive,
- * sock_send of the bytes).  Not held: xkpi_mem_inject, and the packet
+ * sock_send of the bytes).  xk_test_held_install() stands in for the
+ * backend, with a verdict counter in place of its recorder.  Not held: xkpi_mem_inject, and the packet
  * written back goes on through the engine's input to a raw socket.
  */
 #define DIV_PORT	5000
@@ -739,8 +740,6 @@ static struct {
 	atomic_int	 bad;		/* not ACCEPT with bytes, or out of order */
 	uint64_t	 next;		/* the hold id expected next */
 } div_verdicts;
-
-static struct xk_backend_ops div_ops;
 
 static int
 div_count_verdict(struct xk_backend *be, uint64_t hold, enum xk_verdict v,
@@ -804,24 +803,6 @@ div_upcall(socket_t so, void *cookie, int waitf)
 	}
 }
 
-/* Hands the engine @pkt as the host's held packet @hold, on vx0. */
-static void
-div_held_input(const uint8_t *pkt, size_t len, uint64_t hold)
-{
-	struct xk_backend *be = xk_engine_backend();
-	struct xk_be_pkt bp;
-	mbuf_t m = NULL;
-
-	assert_int_equal(mbuf_allocpacket(MBUF_WAITOK, len, NULL, &m), 0);
-	assert_int_equal(mbuf_copyback(m, 0, len, pkt, MBUF_WAITOK), 0);
-	memset(&bp, 0, sizeof(bp));
-	bp.bp_m = m;
-	bp.bp_ifindex = vx0_index;
-	bp.bp_dir = XK_DIR_IN;
-	bp.bp_hold = hold;
-	be->be_input(be, &bp, 1);
-}
-
 /* @n packets through the divert socket, at most WINDOW in flight. */
 static void
 div_n(struct rx *rx, const uint8_t *pkt, size_t len, uint64_t *hold, int n)
@@ -837,7 +818,8 @@ div_n(struct rx *rx, const uint8_t *pkt, size_t len, uint64_t *hold, int n)
 		if (rx != NULL) {
 			assert_int_equal(xkpi_mem_inject("vx0", pkt, len), 0);
 		} else {
-			div_held_input(pkt, len, (*hold)++);
+			xk_test_held_input(vx0_index, pkt, len, (*hold)++,
+			    false);
 		}
 	}
 	await_count(done, base + n, "packets written back");
@@ -848,7 +830,6 @@ divert_case(bool held, bool usembuf, const char *what)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	struct div d = { .usembuf = usembuf };
-	struct xk_backend *be = xk_engine_backend();
 	struct rx rx = { 0 };
 	socket_t r = NULL;
 	uint8_t pkt[128];
@@ -866,10 +847,8 @@ divert_case(bool held, bool usembuf, const char *what)
 	sin.sin_port = htons(DIV_PORT);
 	assert_int_equal(sock_bind(d.so, (struct sockaddr *)&sin), 0);
 	if (held) {
-		div_saved_ops = be->be_ops;
-		div_ops = *div_saved_ops;
-		div_ops.be_verdict = div_count_verdict;
-		be->be_ops = &div_ops;
+		xk_test_held_install()->be_verdict = div_count_verdict;
+		div_held_ops = true;
 		atomic_store(&div_verdicts.n, 0);
 		atomic_store(&div_verdicts.bad, 0);
 		div_verdicts.next = 1;
@@ -883,8 +862,8 @@ divert_case(bool held, bool usembuf, const char *what)
 	n = disarm(what, MEASURE);
 	sock_close(d.so);
 	if (held) {
-		be->be_ops = div_saved_ops;
-		div_saved_ops = NULL;
+		xk_test_held_restore();
+		div_held_ops = false;
 		assert_int_equal(atomic_load(&div_verdicts.n), WARM + MEASURE);
 		assert_int_equal(atomic_load(&div_verdicts.bad), 0);
 		assert_int_equal(xk_test_stat("div.answered"), WARM + MEASURE);
