@@ -1292,22 +1292,12 @@ main(int argc, char **argv)
 			opt_size = (size_t)n;
 			break;
 		case 't':
-		case 'm':
-			rc = 0;
-			for (k = 0; k < (ch == 't' ? T_N : M_N); k++) {
-				if (strcmp(optarg, ch == 't' ? t_opt[k] :
-				    m_opt[k]) == 0) {
-					if (ch == 't') {
-						t_on[k] = true;
-						any_t = 1;
-					} else {
-						m_on[k] = true;
-						any_m = 1;
-					}
-					rc = 1;
-				}
+			if (!choice_opt(optarg, t_opt, T_N, t_on, &any_t)) {
+				usage();
 			}
-			if (!rc) {
+			break;
+		case 'm':
+			if (!choice_opt(optarg, m_opt, M_N, m_on, &any_m)) {
 				usage();
 			}
 			break;

@@ -504,16 +504,9 @@ main(int argc, char **argv)
 			opt_size = (size_t)n;
 			break;
 		case 'm':
-			for (k = 0; k < M_N; k++) {
-				if (strcmp(optarg, m_opt[k]) == 0) {
-					break;
-				}
-			}
-			if (k == M_N) {
+			if (!choice_opt(optarg, m_opt, M_N, m_on, &any_m)) {
 				usage();
 			}
-			m_on[k] = true;
-			any_m = 1;
 			break;
 		case 'q':
 			opt_maxlen = atoi(optarg);

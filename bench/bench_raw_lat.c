@@ -448,14 +448,7 @@ main(int argc, char **argv)
 			}
 			break;
 		case 'm':
-			for (k = 0; k < M_N; k++) {
-				if (strcmp(optarg, m_opt[k]) == 0) {
-					m_on[k] = true;
-					any = 1;
-					break;
-				}
-			}
-			if (k == M_N) {
+			if (!choice_opt(optarg, m_opt, M_N, m_on, &any)) {
 				usage();
 			}
 			break;

@@ -746,13 +746,7 @@ main(int argc, char **argv)
 			opt_sizes[opt_nsizes++] = (size_t)sz;
 			break;
 		case 'm':
-			for (k = 0; k < M_N; k++) {
-				if (strcmp(optarg, m_opt[k]) == 0) {
-					m_on[k] = true;
-					any = 1;
-				}
-			}
-			if (!any) {
+			if (!choice_opt(optarg, m_opt, M_N, m_on, &any)) {
 				usage();
 			}
 			break;

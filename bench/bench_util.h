@@ -72,6 +72,24 @@ cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * A -m (or -t) option: turns on the one of the @n choices in @names that
+ * @arg names, in @on, and sets *@any; false when @arg names none.
+ */
+static inline bool
+choice_opt(const char *arg, const char *const *names, int n, bool *on,
+    int *any)
+{
+	for (int k = 0; k < n; k++) {
+		if (strcmp(arg, names[k]) == 0) {
+			on[k] = true;
+			*any = 1;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* The median of @n (at most MAXRUNS) values. */
 /*
  * The measurement-window options four benches share: -d seconds (0.05 to
