@@ -330,6 +330,25 @@ wait_quiet(atomic_uint_fast64_t *count)
 	}
 }
 
+/*
+ * Starts the library on @ifname with @backend and, for the linux
+ * backend, the receive method @linux_rx (XKPI_LINUX_RX; NULL: unset, the
+ * default).  0, or xkpi_init()'s error (ENOTSUP: not in this build).
+ */
+static inline errno_t
+raw_xk_init(const char *ifname, const char *backend, const char *linux_rx)
+{
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.ifaces = ifname);
+
+	cfg.backend = backend;
+	if (linux_rx != NULL) {
+		setenv("XKPI_LINUX_RX", linux_rx, 1);
+	} else {
+		unsetenv("XKPI_LINUX_RX");
+	}
+	return xkpi_init(&cfg);
+}
+
 /* The library's counters a run reports, summed over interfaces. */
 struct raw_xkstats {
 	uint64_t	ip_in;

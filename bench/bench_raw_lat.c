@@ -292,16 +292,10 @@ summarize(uint64_t *rtt, int n, int lost, struct stats *st)
 static errno_t
 xk_start(enum method m, struct xk_echo *xe, socket_t *sop)
 {
-	struct xkpi_config cfg = XKPI_CONFIG_INIT(.ifaces = env.re_ifa);
 	errno_t error;
 
-	cfg.backend = m == M_XK_PCAP ? "pcap" : "linux";
-	if (m_rx[m] != NULL) {
-		setenv("XKPI_LINUX_RX", m_rx[m], 1);
-	} else {
-		unsetenv("XKPI_LINUX_RX");
-	}
-	if ((error = xkpi_init(&cfg)) != 0) {
+	if ((error = raw_xk_init(env.re_ifa, m == M_XK_PCAP ? "pcap" : "linux",
+	    m_rx[m])) != 0) {
 		return error;
 	}
 	return sock_socket(PF_INET, SOCK_RAW, RAW_PROTO, xk_echo_upcall, xe,
