@@ -191,13 +191,7 @@ bnfq_run(struct bnfq_loop *l)
 	uint64_t got;
 	size_t vlen;
 
-	memset(msgs, 0, sizeof(msgs));
-	for (i = 0; i < NFQ_BATCH; i++) {
-		iovs[i].iov_base = bufs[i];
-		iovs[i].iov_len = sizeof(bufs[i]);
-		msgs[i].msg_hdr.msg_iov = &iovs[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-	}
+	mmsg_bufs(msgs, iovs, bufs[0], sizeof(bufs[0]), NFQ_BATCH);
 	while (!atomic_load_explicit(l->l_stop, memory_order_relaxed)) {
 		if ((n = poll(&pfd, 1, 50)) <= 0) {
 			if (n < 0 && errno != EINTR) {
@@ -301,7 +295,7 @@ udp_gen_main(void *arg)
 	static char payload[RAW_MAXPAY];
 	uint64_t start, now, due, sent = 0, iter;
 	unsigned int want;
-	int fd = -1, n, i;
+	int fd = -1, n;
 
 	if (pin_self(g->g_cpu) != 0) {
 		g->g_err = EINVAL;
@@ -326,11 +320,7 @@ udp_gen_main(void *arg)
 	memset(payload, 'x', sizeof(payload));
 	iov.iov_base = payload;
 	iov.iov_len = g->g_size;
-	memset(msgs, 0, sizeof(msgs));
-	for (i = 0; i < UDP_GEN_BATCH; i++) {
-		msgs[i].msg_hdr.msg_iov = &iov;
-		msgs[i].msg_hdr.msg_iovlen = 1;
-	}
+	mmsg_same(msgs, &iov, UDP_GEN_BATCH);
 	atomic_store(&g->g_ready, 1);
 	start = now_ns();
 	for (iter = 0; iter < UINT64_C(1) << 34; iter++) {
@@ -427,13 +417,7 @@ udp_sink_main(void *arg)
 	struct pollfd pfd = { .fd = k->k_fd, .events = POLLIN };
 	int i, n;
 
-	memset(msgs, 0, sizeof(msgs));
-	for (i = 0; i < UDP_SINK_BATCH; i++) {
-		iovs[i].iov_base = bufs[i];
-		iovs[i].iov_len = sizeof(bufs[i]);
-		msgs[i].msg_hdr.msg_iov = &iovs[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-	}
+	mmsg_bufs(msgs, iovs, bufs[0], sizeof(bufs[0]), UDP_SINK_BATCH);
 	while (!atomic_load_explicit(&k->k_stop, memory_order_relaxed)) {
 		if ((n = poll(&pfd, 1, 20)) <= 0) {
 			if (n < 0 && errno != EINTR) {

@@ -63,6 +63,34 @@ raw_env_get(struct raw_env *re, const char *prog)
 	return 0;
 }
 
+/*
+ * Sets up @n messages for recvmmsg(2) or sendmmsg(2).  mmsg_bufs(): each
+ * its own @size bytes at @bufs + i * @size, through @iovs[i].
+ * mmsg_same(): all the same bytes, @iov.
+ */
+static inline void
+mmsg_bufs(struct mmsghdr *msgs, struct iovec *iovs, char *bufs, size_t size,
+    int n)
+{
+	memset(msgs, 0, (size_t)n * sizeof(*msgs));
+	for (int i = 0; i < n; i++) {
+		iovs[i].iov_base = bufs + (size_t)i * size;
+		iovs[i].iov_len = size;
+		msgs[i].msg_hdr.msg_iov = &iovs[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+}
+
+static inline void
+mmsg_same(struct mmsghdr *msgs, struct iovec *iov, int n)
+{
+	memset(msgs, 0, (size_t)n * sizeof(*msgs));
+	for (int i = 0; i < n; i++) {
+		msgs[i].msg_hdr.msg_iov = iov;
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+}
+
 static inline void
 sleep_ns(uint64_t ns)
 {
@@ -145,7 +173,7 @@ raw_gen_main(void *arg)
 	struct iovec iov;
 	static char payload[RAW_MAXPAY];
 	uint64_t iter;
-	int fds[RAW_SRC_MAX], nfd = 0, fd, n, i;
+	int fds[RAW_SRC_MAX], nfd = 0, fd, n;
 
 	if (pin_self(g->g_cpu) != 0) {
 		g->g_err = EINVAL;
@@ -180,11 +208,7 @@ raw_gen_main(void *arg)
 	memset(payload, 'x', sizeof(payload));
 	iov.iov_base = payload;
 	iov.iov_len = g->g_size;
-	memset(msgs, 0, sizeof(msgs));
-	for (i = 0; i < RAW_GEN_BATCH; i++) {
-		msgs[i].msg_hdr.msg_iov = &iov;
-		msgs[i].msg_hdr.msg_iovlen = 1;
-	}
+	mmsg_same(msgs, &iov, RAW_GEN_BATCH);
 	atomic_store(&g->g_ready, 1);
 	for (iter = 0; iter < UINT64_C(1) << 32; iter++) {
 		if (atomic_load_explicit(&g->g_stop, memory_order_relaxed)) {
@@ -237,7 +261,7 @@ raw_sink_main(void *arg)
 	struct mmsghdr msgs[RAW_SINK_BATCH];
 	struct iovec iovs[RAW_SINK_BATCH];
 	struct pollfd pfd;
-	int fd = -1, i, r;
+	int fd = -1, r;
 
 	if (pin_self(k->k_cpu) != 0) {
 		k->k_err = EINVAL;
@@ -253,13 +277,7 @@ raw_sink_main(void *arg)
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &k->k_rcvbuf,
 	    sizeof(k->k_rcvbuf));
-	memset(msgs, 0, sizeof(msgs));
-	for (i = 0; i < RAW_SINK_BATCH; i++) {
-		iovs[i].iov_base = bufs[i];
-		iovs[i].iov_len = sizeof(bufs[i]);
-		msgs[i].msg_hdr.msg_iov = &iovs[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-	}
+	mmsg_bufs(msgs, iovs, bufs[0], sizeof(bufs[0]), RAW_SINK_BATCH);
 	atomic_store(&k->k_ready, 1);
 	pfd.fd = fd;
 	pfd.events = POLLIN;

@@ -159,13 +159,7 @@ raw_main(void *arg)
 	struct pollfd pfd = { .fd = r->r_fd, .events = POLLIN };
 	int i, n;
 
-	memset(msgs, 0, sizeof(msgs));
-	for (i = 0; i < RX_BATCH; i++) {
-		iovs[i].iov_base = bufs[i];
-		iovs[i].iov_len = sizeof(bufs[i]);
-		msgs[i].msg_hdr.msg_iov = &iovs[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-	}
+	mmsg_bufs(msgs, iovs, bufs[0], sizeof(bufs[0]), RX_BATCH);
 	while (!atomic_load_explicit(&r->r_stop, memory_order_relaxed)) {
 		if ((n = poll(&pfd, 1, 50)) <= 0) {
 			if (n < 0 && errno != EINTR) {
