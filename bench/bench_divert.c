@@ -69,7 +69,6 @@
 #define MAXFILL		50000
 #define CLIENT_TMO_MS	200
 #define MAX_LOST	50
-#define STALE_MAX	8
 #define MAXSTEPS	12
 
 enum method { M_NONE, M_BARE, M_XK, M_N };
@@ -745,41 +744,13 @@ struct client {
 	int		 cl_err;
 };
 
-/* One round trip on @fd; its time in ns, or 0 when it was lost. */
-static uint64_t
-ping(int fd, uint64_t seq, struct client *cl)
-{
-	char buf[2048], rbuf[2048];
-	uint64_t t0;
-	ssize_t n = -1;
-	int stale;
-
-	memset(buf, 'p', opt_size);
-	memcpy(buf, &seq, sizeof(seq));
-	t0 = now_ns();
-	if (send(fd, buf, opt_size, 0) < 0) {
-		cl->cl_err = errno;
-		return 0;
-	}
-	for (stale = 0; stale < STALE_MAX; stale++) {
-		n = recv(fd, rbuf, sizeof(rbuf), 0);
-		if (n < 0 || ((size_t)n >= sizeof(seq) &&
-		    memcmp(rbuf, &seq, sizeof(seq)) == 0)) {
-			break;
-		}
-	}
-	if (n < 0 || stale == STALE_MAX) {
-		return 0;
-	}
-	return now_ns() - t0;
-}
-
 static void *
 client_main(void *arg)
 {
 	struct client *cl = arg;
 	struct timeval tv = { 0, CLIENT_TMO_MS * 1000 };
 	struct sockaddr_in dst;
+	char out[RAW_MAXPAY];
 	uint64_t rtt;
 	int fd[M_N], i, j, k, lost = 0;
 
@@ -813,6 +784,7 @@ client_main(void *arg)
 			goto out;
 		}
 	}
+	memset(out, 'p', sizeof(out));
 	for (i = 0; i < cl->cl_warmup + cl->cl_n && cl->cl_err == 0; i++) {
 		for (j = 0; j < M_N; j++) {
 			/* The order turns: no method always goes first. */
@@ -820,7 +792,9 @@ client_main(void *arg)
 			if (!cl->cl_on[k]) {
 				continue;
 			}
-			if ((rtt = ping(fd[k], (uint64_t)i + 1, cl)) == 0) {
+			rtt = ping_once(fd[k], out, opt_size, 0,
+			    (uint64_t)i + 1, &cl->cl_err);
+			if (rtt == 0) {
 				cl->cl_lost[k]++;
 				if (++lost > MAX_LOST) {
 					cl->cl_err = ETIMEDOUT;

@@ -36,7 +36,6 @@
 #define MAXSIZE		1472
 #define CLIENT_TMO_MS	200		/* a lost datagram costs this */
 #define MAX_LOST	50		/* then the run fails */
-#define STALE_MAX	8		/* late replies skipped per ping */
 #define ECHO_TMO_MS	50		/* bare echo polls its stop flag */
 #define RUN_MAX_NS	(120 * NSEC)	/* hard bound on one run */
 #define UPCALL_MAX	4096
@@ -220,10 +219,9 @@ static void *
 client_main(void *arg)
 {
 	struct client *c = arg;
-	char out[MAXSIZE], in[MAXSIZE];
-	uint64_t seq, got, t0, t1, start;
-	ssize_t n;
-	int fd, i, tries, total;
+	char out[MAXSIZE];
+	uint64_t rtt, start;
+	int fd, i, total;
 
 	if (pin_self(client_cpu) != 0) {
 		c->c_err = EINVAL;
@@ -248,30 +246,11 @@ client_main(void *arg)
 			c->c_err = ETIMEDOUT;
 			break;
 		}
-		seq = (uint64_t)i;
-		memcpy(out, &seq, sizeof(seq));
-		t0 = now_ns();
-		if (send(fd, out, opt_size, 0) < 0) {
-			c->c_err = errno;
+		rtt = ping_once(fd, out, opt_size, 0, (uint64_t)i, &c->c_err);
+		if (c->c_err != 0) {
 			break;
 		}
-		for (tries = 0; tries < STALE_MAX; tries++) {
-			n = recv(fd, in, sizeof(in), 0);
-			if (n < 0) {
-				break;
-			}
-			memcpy(&got, in, sizeof(got));
-			if ((size_t)n == opt_size && got == seq) {
-				break;
-			}
-		}
-		t1 = now_ns();
-		if (n < 0 || tries == STALE_MAX) {
-			if (n < 0 && errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNREFUSED) {
-				c->c_err = errno;
-				break;
-			}
+		if (rtt == 0) {
 			if (++c->c_lost > MAX_LOST) {
 				c->c_err = ETIMEDOUT;
 				break;
@@ -279,7 +258,7 @@ client_main(void *arg)
 			continue;
 		}
 		if (i >= opt_warmup) {
-			c->c_rtt[c->c_done++] = t1 - t0;
+			c->c_rtt[c->c_done++] = rtt;
 		}
 	}
 	close(fd);

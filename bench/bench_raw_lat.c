@@ -32,7 +32,6 @@
 
 #define CLIENT_TMO_MS	200		/* a lost packet costs this */
 #define MAX_LOST	50		/* then the run fails */
-#define STALE_MAX	8		/* late replies skipped per ping */
 #define ECHO_TMO_MS	50		/* bare echo polls its stop flag */
 #define RUN_MAX_NS	(60 * NSEC)	/* hard bound on one run */
 #define SLOW_NS		(1000 * 1000ULL)	/* a sample over 1 ms */
@@ -182,12 +181,11 @@ static void *
 client_main(void *arg)
 {
 	struct client *c = arg;
-	uint8_t out[RAW_MAXPAY], in[2048];
+	char out[RAW_MAXPAY];
 	struct sockaddr_in dst;
 	struct timeval tv = { 0, CLIENT_TMO_MS * 1000 };
-	uint64_t seq, got, t0, t1, start;
-	ssize_t n = 0;
-	int fd, i, tries, total;
+	uint64_t rtt, start;
+	int fd, i, total;
 
 	if (pin_self(client_cpu) != 0) {
 		c->c_err = EINVAL;
@@ -220,42 +218,16 @@ client_main(void *arg)
 		if (opt_interval_us > 0) {
 			sleep_ns((uint64_t)opt_interval_us * 1000);
 		}
-		seq = (uint64_t)i;
-		memcpy(out, &seq, sizeof(seq));
-		t0 = now_ns();
-		if (send(fd, out, opt_size, 0) < 0) {
-			c->c_err = errno;
+		/*
+		 * The host in a answers a ping no raw socket of its own
+		 * takes with an ICMP error: ping_once() reads it, not lost.
+		 */
+		rtt = ping_once(fd, out, opt_size, sizeof(struct ip),
+		    (uint64_t)i, &c->c_err);
+		if (c->c_err != 0) {
 			break;
 		}
-		for (tries = 0; tries < STALE_MAX; tries++) {
-			n = recv(fd, in, sizeof(in), 0);
-			if (n < 0 && (errno == ENOPROTOOPT ||
-			    errno == ECONNREFUSED || errno == EINTR)) {
-				/*
-				 * The host in a answered an earlier ping
-				 * with an ICMP error (no raw socket of its
-				 * own for the protocol): read, not lost.
-				 */
-				tries--;
-				continue;
-			}
-			if (n < 0) {
-				break;
-			}
-			if ((size_t)n != sizeof(struct ip) + opt_size) {
-				continue;
-			}
-			memcpy(&got, in + sizeof(struct ip), sizeof(got));
-			if (got == seq) {
-				break;
-			}
-		}
-		t1 = now_ns();
-		if (n < 0 || tries == STALE_MAX) {
-			if (n < 0 && errno != EAGAIN && errno != EINTR) {
-				c->c_err = errno;
-				break;
-			}
+		if (rtt == 0) {
 			if (++c->c_lost > MAX_LOST) {
 				c->c_err = ETIMEDOUT;
 				break;
@@ -263,7 +235,7 @@ client_main(void *arg)
 			continue;
 		}
 		if (i >= opt_warmup) {
-			c->c_rtt[c->c_done++] = t1 - t0;
+			c->c_rtt[c->c_done++] = rtt;
 		}
 	}
 	close(fd);

@@ -6,16 +6,19 @@
 #ifndef _XK_BENCH_UTIL_H_
 #define _XK_BENCH_UTIL_H_
 
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #define NSEC		1000000000ULL
 #define MAXRUNS		15	/* most runs a median is taken over */
+#define PING_STALE_MAX	8	/* late replies skipped per ping */
 
 static inline uint64_t
 now_ns(void)
@@ -141,6 +144,55 @@ static inline double
 pct_us(const uint64_t *s, int n, double p)
 {
 	return (double)s[(int)(p * (double)(n - 1) + 0.5)] / 1000.0;
+}
+
+/*
+ * One round trip on the connected socket @fd: the @size bytes at @out
+ * (at least 8), the first 8 set to @seq, sent; then replies read until
+ * one of @hdr + @size bytes (@hdr: an IP header, on a raw socket) whose
+ * payload starts with @seq, skipping up to PING_STALE_MAX others (late
+ * replies of lost round trips).  An ICMP error for an earlier ping
+ * (ENOPROTOOPT, ECONNREFUSED) and EINTR are read, not counted.  Returns
+ * the round trip in ns; 0 when lost (the socket's receive timeout, or
+ * only stale replies), with *@err set on another send or receive error.
+ */
+static inline uint64_t
+ping_once(int fd, char *out, size_t size, size_t hdr, uint64_t seq,
+    int *err)
+{
+	char in[2048];
+	uint64_t t0, got;
+	ssize_t n;
+	int tries;
+
+	memcpy(out, &seq, sizeof(seq));
+	t0 = now_ns();
+	if (send(fd, out, size, 0) < 0) {
+		*err = errno;
+		return 0;
+	}
+	for (tries = 0; tries < PING_STALE_MAX; tries++) {
+		n = recv(fd, in, sizeof(in), 0);
+		if (n < 0 && (errno == ENOPROTOOPT || errno == ECONNREFUSED ||
+		    errno == EINTR)) {
+			tries--;
+			continue;
+		}
+		if (n < 0) {
+			if (errno != EAGAIN) {
+				*err = errno;
+			}
+			return 0;
+		}
+		if ((size_t)n != hdr + size) {
+			continue;
+		}
+		memcpy(&got, in + hdr, sizeof(got));
+		if (got == seq) {
+			return now_ns() - t0;
+		}
+	}
+	return 0;
 }
 
 /* One run's round trips, in microseconds, and the probes lost. */
