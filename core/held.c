@@ -12,7 +12,8 @@
  *	  form a ring through he_sprev/he_snext in age order, so that the
  *	  head's he_sprev is the newest.
  * Chains are singly linked: an unlink walks its bucket, which holds
- * about one entry when the table is half full.
+ * about one entry even when the pool is full (as many buckets as
+ * entries by default).
  */
 #include "core/xk.h"
 
@@ -81,28 +82,34 @@ held_mix(uint64_t x)
 	return x;
 }
 
+/*
+ * Hold ids are the backend's, not the sender's, and nearly sequential
+ * (nfqueue: the queue's packet id under the queue number): folded, not
+ * mixed, they fill neighbouring buckets, which stay in the cache.
+ */
 static inline uint32_t
 held_id_hash(const struct xk_held *h, uint64_t hold)
 {
-	return (uint32_t)held_mix(hold ^ h->h_seed);
+	(void)h;
+	return (uint32_t)hold ^ (uint32_t)(hold >> 32);
 }
 
-/* The key's bytes eight at a time, each word mixed in, then the tail. */
+/*
+ * The key's bytes eight at a time (the tail zero-padded), each word
+ * multiplied in and folded, then the whole mixed once.
+ */
 static uint32_t
 held_key_hash(const struct xk_held *h, const void *key)
 {
 	const uint8_t *p = key;
 	size_t n = h->h_keylen;
-	uint64_t x = h->h_seed ^ n, w;
+	uint64_t x = h->h_seed, w;
 
-	for (; n >= 8; p += 8, n -= 8) {
-		memcpy(&w, p, 8);
-		x = held_mix(x ^ w) + 0x9e3779b97f4a7c15ULL;
-	}
-	if (n > 0) {
+	for (; n > 0; p += 8, n -= n < 8 ? n : 8) {
 		w = 0;
-		memcpy(&w, p, n);
-		x = held_mix(x ^ w ^ (uint64_t)n << 59);
+		memcpy(&w, p, n < 8 ? n : 8);
+		x = (x ^ w) * 0x9e3779b97f4a7c15ULL;
+		x ^= x >> 29;
 	}
 	return (uint32_t)held_mix(x);
 }
@@ -135,7 +142,7 @@ xk_held_create(size_t keylen, uint32_t capacity, uint32_t nbuckets,
 		return EINVAL;
 	}
 	if (nbuckets == 0) {
-		for (nbuckets = 1; nbuckets < 2 * capacity; nbuckets <<= 1) {
+		for (nbuckets = 1; nbuckets < capacity; nbuckets <<= 1) {
 			continue;
 		}
 	}

@@ -31,7 +31,7 @@ struct xk_held;
 /*
  * Makes in *@hp a matcher for keys of @keylen bytes (1 to 256) with room
  * for @capacity packets (1 to 2^24) and hash tables of @nbuckets buckets
- * (a power of two; 0: the first one at or above twice @capacity).
+ * (a power of two; 0: the first one at or above @capacity).
  * Returns 0, EINVAL or ENOMEM.
  */
 int	xk_held_create(size_t keylen, uint32_t capacity, uint32_t nbuckets,
