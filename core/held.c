@@ -10,7 +10,11 @@
  *	- the key table: a chain per bucket through he_keynext, of the
  *	  oldest entry of each key only (its head); the entries of one key
  *	  form a ring through he_sprev/he_snext in age order, so that the
- *	  head's he_sprev is the newest.
+ *	  head's he_sprev is the newest.  Keys of 0 bytes: no key table,
+ *	  and the key links are left unset.
+ * The pool is taken in index order until every entry was used once
+ * (h_fresh), then from the free list: a large pool's memory is touched
+ * only as far as it fills.
  * Chains are singly linked: an unlink walks its bucket, which holds
  * about one entry even when the pool is full (as many buckets as
  * entries by default).
@@ -46,14 +50,16 @@ struct held_ent {
 struct xk_held {
 	uint8_t		*h_ents;	/* h_cap entries of h_stride bytes */
 	uint32_t	*h_byid;	/* h_mask + 1 chain heads */
-	uint32_t	*h_bykey;	/* h_mask + 1 chain heads */
+	uint32_t	*h_bykey;	/* h_mask + 1 chain heads; NULL:
+					   keys of 0 bytes */
 	size_t		 h_keylen;
 	size_t		 h_stride;
 	uint64_t	 h_seed;
 	uint32_t	 h_cap;
 	uint32_t	 h_mask;
 	uint32_t	 h_count;
-	uint32_t	 h_free;
+	uint32_t	 h_free;	/* free list, of entries used before */
+	uint32_t	 h_fresh;	/* entries from here on never used */
 	uint32_t	 h_oldest;
 	uint32_t	 h_newest;
 };
@@ -117,14 +123,13 @@ held_key_hash(const struct xk_held *h, const void *key)
 static void
 held_init(struct xk_held *h)
 {
-	uint32_t i;
-
 	memset(h->h_byid, 0xff, ((size_t)h->h_mask + 1) * sizeof(uint32_t));
-	memset(h->h_bykey, 0xff, ((size_t)h->h_mask + 1) * sizeof(uint32_t));
-	for (i = 0; i < h->h_cap; i++) {
-		ent(h, i)->he_newer = i + 1 < h->h_cap ? i + 1 : NIL;
+	if (h->h_bykey != NULL) {
+		memset(h->h_bykey, 0xff,
+		    ((size_t)h->h_mask + 1) * sizeof(uint32_t));
 	}
-	h->h_free = 0;
+	h->h_free = NIL;
+	h->h_fresh = 0;
 	h->h_oldest = h->h_newest = NIL;
 	h->h_count = 0;
 }
@@ -136,7 +141,7 @@ xk_held_create(size_t keylen, uint32_t capacity, uint32_t nbuckets,
 	struct xk_held *h;
 
 	*hp = NULL;
-	if (keylen == 0 || keylen > HELD_KEYMAX || capacity == 0 ||
+	if (keylen > HELD_KEYMAX || capacity == 0 ||
 	    capacity > HELD_CAPMAX || (nbuckets & (nbuckets - 1)) != 0 ||
 	    nbuckets > 2 * HELD_CAPMAX) {
 		return EINVAL;
@@ -155,8 +160,11 @@ xk_held_create(size_t keylen, uint32_t capacity, uint32_t nbuckets,
 	h->h_mask = nbuckets - 1;
 	h->h_ents = g_try_malloc((size_t)capacity * h->h_stride);
 	h->h_byid = g_try_new(uint32_t, nbuckets);
-	h->h_bykey = g_try_new(uint32_t, nbuckets);
-	if (h->h_ents == NULL || h->h_byid == NULL || h->h_bykey == NULL) {
+	if (keylen > 0) {
+		h->h_bykey = g_try_new(uint32_t, nbuckets);
+	}
+	if (h->h_ents == NULL || h->h_byid == NULL ||
+	    (keylen > 0 && h->h_bykey == NULL)) {
 		xk_held_destroy(h);
 		return ENOMEM;
 	}
@@ -243,7 +251,9 @@ held_forget(struct xk_held *h, uint32_t i)
 		pp = &ent(h, *pp)->he_idnext;
 	}
 	*pp = e->he_idnext;
-	if (e->he_snext == i) {
+	if (h->h_bykey == NULL) {
+		/* No key. */
+	} else if (e->he_snext == i) {
 		held_key_replace(h, i, NIL);
 	} else {
 		ent(h, e->he_sprev)->he_snext = e->he_snext;
@@ -268,50 +278,67 @@ held_forget(struct xk_held *h, uint32_t i)
 	h->h_count--;
 }
 
-unsigned int
-xk_held_remember(struct xk_held *h, uint64_t hold, const void *key,
-    uint32_t data, int64_t now)
+/*
+ * Entry @i takes the key at @key: the head of its key's ring when it is
+ * the only one, else the newest, last in the ring.
+ */
+static void
+held_key_link(struct xk_held *h, uint32_t i, const void *key)
 {
-	unsigned int forgot = 0;
-	struct held_ent *e;
-	uint32_t i, head, hash, b;
+	struct held_ent *e = ent(h, i), *he;
+	uint32_t head, hash = held_key_hash(h, key), b;
 
-	if (held_find_id(h, hold) != NIL) {
-		return 0;
-	}
-	if (h->h_free == NIL) {
-		held_forget(h, h->h_oldest);
-		forgot = 1;
-	}
-	i = h->h_free;
-	e = ent(h, i);
-	h->h_free = e->he_newer;
-	h->h_count++;
-	hash = held_key_hash(h, key);
-	e->he_hold = hold;
-	e->he_when = now;
-	e->he_data = data;
 	e->he_hash = hash;
 	memcpy(ent_key(e), key, h->h_keylen);
-	b = held_id_hash(h, hold) & h->h_mask;
-	e->he_idnext = h->h_byid[b];
-	h->h_byid[b] = i;
 	if ((head = held_find_key(h, key, hash)) == NIL) {
 		b = hash & h->h_mask;
 		e->he_keynext = h->h_bykey[b];
 		h->h_bykey[b] = i;
 		e->he_head = 1;
 		e->he_sprev = e->he_snext = i;
-	} else {
-		/* The newest of its key: last in the ring. */
-		struct held_ent *he = ent(h, head);
+		return;
+	}
+	he = ent(h, head);
+	e->he_head = 0;
+	e->he_keynext = NIL;
+	e->he_sprev = he->he_sprev;
+	e->he_snext = head;
+	ent(h, he->he_sprev)->he_snext = i;
+	he->he_sprev = i;
+}
 
-		e->he_head = 0;
-		e->he_keynext = NIL;
-		e->he_sprev = he->he_sprev;
-		e->he_snext = head;
-		ent(h, he->he_sprev)->he_snext = i;
-		he->he_sprev = i;
+unsigned int
+xk_held_remember(struct xk_held *h, uint64_t hold, const void *key,
+    uint32_t data, int64_t now)
+{
+	unsigned int forgot = 0;
+	struct held_ent *e;
+	uint32_t i, b;
+
+	if (held_find_id(h, hold) != NIL) {
+		return 0;
+	}
+	if (h->h_count == h->h_cap) {
+		held_forget(h, h->h_oldest);
+		forgot = 1;
+	}
+	if (h->h_free != NIL) {
+		i = h->h_free;
+		e = ent(h, i);
+		h->h_free = e->he_newer;
+	} else {
+		i = h->h_fresh++;
+		e = ent(h, i);
+	}
+	h->h_count++;
+	e->he_hold = hold;
+	e->he_when = now;
+	e->he_data = data;
+	b = held_id_hash(h, hold) & h->h_mask;
+	e->he_idnext = h->h_byid[b];
+	h->h_byid[b] = i;
+	if (h->h_bykey != NULL) {
+		held_key_link(h, i, key);
 	}
 	e->he_older = h->h_newest;
 	e->he_newer = NIL;
@@ -337,7 +364,7 @@ xk_held_answer(struct xk_held *h, uint64_t hold, const void *key,
 	if (hold != 0) {
 		i = held_find_id(h, hold);
 	}
-	if (i == NIL && key != NULL) {
+	if (i == NIL && key != NULL && h->h_bykey != NULL) {
 		i = held_find_key(h, key, held_key_hash(h, key));
 	}
 	if (i == NIL) {
@@ -350,6 +377,24 @@ xk_held_answer(struct xk_held *h, uint64_t hold, const void *key,
 	}
 	held_forget(h, i);
 	return hold;
+}
+
+uint64_t
+xk_held_oldest(const struct xk_held *h, int64_t *whenp, uint32_t *datap)
+{
+	const struct held_ent *e;
+
+	if (h->h_oldest == NIL) {
+		return 0;
+	}
+	e = ent(h, h->h_oldest);
+	if (whenp != NULL) {
+		*whenp = e->he_when;
+	}
+	if (datap != NULL) {
+		*datap = e->he_data;
+	}
+	return e->he_hold;
 }
 
 unsigned int

@@ -1,8 +1,10 @@
 /*
- * The held-packet matcher of divert and SeND (core/held.c) alone: the
- * hold id first, else the oldest of the key; what answers, expires or
- * clears is forgotten; a full pool forgets its oldest; keys colliding in
- * one bucket; and a random run against a plain model.
+ * The held-packet matcher of divert, SeND and nfqueue (core/held.c)
+ * alone: the hold id first, else the oldest of the key; what answers,
+ * expires or clears is forgotten; a full pool forgets its oldest; keys
+ * colliding in one bucket; the oldest shown without being forgotten;
+ * keys of 0 bytes (nfqueue's: by hold id only); and random runs, with
+ * and without keys, against a plain model.
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "config.h"
@@ -28,9 +30,9 @@ test_create_errors(void **state)
 
 	(void)state;
 	/* A failed create leaves NULL, whatever was there. */
-	assert_int_equal(xk_held_create(0, 4, 0, &h), EINVAL);
-	assert_null(h);
 	assert_int_equal(xk_held_create(257, 4, 0, &h), EINVAL);
+	assert_null(h);
+	assert_int_equal(xk_held_create(0, 0, 0, &h), EINVAL);
 	assert_int_equal(xk_held_create(8, 0, 0, &h), EINVAL);
 	assert_int_equal(xk_held_create(8, 4, 3, &h), EINVAL);
 	assert_int_equal(xk_held_create(8, (1u << 24) + 1, 0, &h), EINVAL);
@@ -142,6 +144,59 @@ test_expire_in_age_order(void **state)
 	xk_held_destroy(h);
 }
 
+/*
+ * Keys of 0 bytes: answered by hold id only (a key given is not read);
+ * the oldest is shown and stays; a full pool forgets its oldest; ids in
+ * one bucket leave from the middle.
+ */
+static void
+test_keyless(void **state)
+{
+	struct xk_held *h;
+	uint32_t data = 0;
+	int64_t when = 0;
+
+	(void)state;
+	assert_int_equal(xk_held_create(0, 4, 2, &h), 0);
+	assert_int_equal(xk_held_oldest(h, &when, &data), 0);
+	for (uint64_t i = 1; i <= 4; i++) {
+		/* Ids 2 apart share a bucket of the two. */
+		assert_int_equal(xk_held_remember(h, 2 * i, NULL,
+		    (uint32_t)(10 + i), (int64_t)(100 + i)), 0);
+	}
+	assert_int_equal(xk_held_oldest(h, &when, &data), 2);
+	assert_int_equal(when, 101);
+	assert_int_equal(data, 11);
+	assert_int_equal(xk_held_oldest(h, NULL, NULL), 2);
+	assert_int_equal(xk_held_count(h), 4);
+	/* No key to fall back on: an unknown id answers none. */
+	assert_int_equal(xk_held_answer(h, 0, NULL, &data), 0);
+	assert_int_equal(xk_held_answer(h, 3, NULL, &data), 0);
+	assert_int_equal(xk_held_answer(h, 3, "x", &data), 0);
+	assert_int_equal(xk_held_answer(h, 4, NULL, &data), 4);
+	assert_int_equal(data, 12);
+	assert_int_equal(xk_held_remember(h, 10, NULL, 15, 105), 0);
+	/* Full: 2 goes for 12, then 6 for 14. */
+	assert_int_equal(xk_held_remember(h, 12, NULL, 16, 106), 1);
+	assert_int_equal(xk_held_oldest(h, &when, &data), 6);
+	assert_int_equal(when, 103);
+	assert_int_equal(xk_held_remember(h, 12, NULL, 0, 107), 0);
+	assert_int_equal(xk_held_remember(h, 14, NULL, 17, 107), 1);
+	assert_int_equal(xk_held_answer(h, 2, NULL, NULL), 0);
+	assert_int_equal(xk_held_answer(h, 6, NULL, NULL), 0);
+	assert_int_equal(xk_held_oldest(h, NULL, &data), 8);
+	assert_int_equal(data, 14);
+	assert_int_equal(xk_held_expire(h, 106), 2);
+	assert_int_equal(xk_held_oldest(h, &when, NULL), 12);
+	assert_int_equal(when, 106);
+	assert_int_equal(xk_held_answer(h, 14, NULL, &data), 14);
+	assert_int_equal(data, 17);
+	assert_int_equal(xk_held_answer(h, 12, NULL, &data), 12);
+	assert_int_equal(xk_held_count(h), 0);
+	assert_int_equal(xk_held_oldest(h, &when, &data), 0);
+	xk_held_destroy(h);
+}
+
 struct seen {
 	uint64_t	hold[8];
 	uint32_t	data[8];
@@ -241,7 +296,8 @@ test_keys_colliding_in_one_bucket(void **state)
 /*
  * The plain model: an array in age order.  Random remembers, answers
  * (by id, by key, both), expiries and clears on a small pool with few
- * buckets and few keys, checked step by step; the pool is often full.
+ * buckets and few keys, checked step by step (the oldest too); the
+ * pool is often full.
  */
 #define MODEL_CAP	32
 
@@ -274,8 +330,9 @@ model_find_id(const struct model *m, uint64_t hold)
 	return -1;
 }
 
+/* With @keyed, keys of 8 bytes; without, of 0 (by hold id only). */
 static void
-test_random_against_model(void **state)
+random_run(bool keyed)
 {
 	struct model m = { 0 };
 	struct xk_held *h;
@@ -284,9 +341,8 @@ test_random_against_model(void **state)
 	int64_t now = 0;
 	unsigned int fulls = 0;
 
-	(void)state;
-	assert_int_equal(xk_held_create(sizeof(uint64_t), MODEL_CAP, 4, &h),
-	    0);
+	assert_int_equal(xk_held_create(keyed ? sizeof(uint64_t) : 0,
+	    MODEL_CAP, 4, &h), 0);
 	for (int step = 0; step < 200000; step++) {
 		uint32_t op = g_rand_int_range(rnd, 0, 1000);
 		uint64_t key = (uint64_t)g_rand_int_range(rnd, 0, 6) << 40;
@@ -327,8 +383,8 @@ test_random_against_model(void **state)
 			if (hold != 0) {
 				i = model_find_id(&m, hold);
 			}
-			for (unsigned int j = 0; i < 0 && bykey && j < m.n;
-			    j++) {
+			for (unsigned int j = 0; i < 0 && bykey && keyed &&
+			    j < m.n; j++) {
 				if (m.key[j] == key) {
 					i = (int)j;
 					break;
@@ -357,6 +413,16 @@ test_random_against_model(void **state)
 			m.n = 0;
 		}
 		assert_int_equal(xk_held_count(h), m.n);
+		if (m.n > 0) {
+			int64_t when = -1;
+
+			assert_int_equal(xk_held_oldest(h, &when, &data),
+			    m.hold[0]);
+			assert_int_equal(when, m.when[0]);
+			assert_int_equal(data, m.data[0]);
+		} else {
+			assert_int_equal(xk_held_oldest(h, NULL, NULL), 0);
+		}
 	}
 	print_message("# %u remembered into a full pool\n", fulls);
 	assert_true(fulls > 1000);
@@ -369,6 +435,20 @@ test_random_against_model(void **state)
 	g_rand_free(rnd);
 }
 
+static void
+test_random_against_model(void **state)
+{
+	(void)state;
+	random_run(true);
+}
+
+static void
+test_random_keyless(void **state)
+{
+	(void)state;
+	random_run(false);
+}
+
 int
 main(void)
 {
@@ -377,9 +457,11 @@ main(void)
 		cmocka_unit_test(test_id_first_else_oldest_of_key),
 		cmocka_unit_test(test_pool_full_forgets_oldest),
 		cmocka_unit_test(test_expire_in_age_order),
+		cmocka_unit_test(test_keyless),
 		cmocka_unit_test(test_clear_oldest_first),
 		cmocka_unit_test(test_keys_colliding_in_one_bucket),
 		cmocka_unit_test(test_random_against_model),
+		cmocka_unit_test(test_random_keyless),
 	};
 
 	return cmocka_run_group_tests_name("held", tests, NULL, NULL);
