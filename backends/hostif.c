@@ -43,6 +43,7 @@ _Static_assert(XK_NUD_USABLE == (NUD_REACHABLE | NUD_STALE | NUD_DELAY |
  * much; a smaller buffer would truncate (ENOSPC from libmnl).
  */
 #define NL_BUFSIZE	32768
+#define NL_SHORTSIZE	8192	/* an answer of one route or neighbour */
 #define NL_REQSIZE	256	/* a request: header and two attributes */
 #define NL_DUMP_TRIES	3	/* a dump the kernel marks inconsistent */
 #define NL_TIMEOUT_S	1	/* longest wait for an answer */
@@ -59,51 +60,79 @@ static atomic_uint nl_seq;
  * reply, or an error or acknowledgement when NLM_F_ACK asked for one).
  * Returns 0 or the errno of the kernel, of the socket or of @cb; EINTR
  * when the kernel marked a dump inconsistent (the table changed under
- * it: the caller may retry); ETIMEDOUT when no answer came.
+ * it: the caller may retry); ETIMEDOUT when no answer came; ENOSPC when
+ * an answer did not fit.
+ *
+ * Nothing here allocates but a dump's or a link's buffer: a route or a
+ * neighbour is asked on the packet path (be_route, a next hop to frame
+ * for), and its answer (a few hundred bytes, an acknowledgement with the
+ * request quoted no more) is read on the stack, from a socket of plain
+ * system calls (libmnl's own socket object is allocated).
  */
 static int
 nl_query(struct nlmsghdr *req, mnl_cb_t cb, void *arg)
 {
 	struct timeval tmo = { .tv_sec = NL_TIMEOUT_S };
-	struct mnl_socket *nl;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	union {
+		char			buf[NL_SHORTSIZE];
+		struct nlmsghdr		align;
+	} small;
+	socklen_t salen = sizeof(sa);
 	unsigned int portid, seq;
-	char *buf = NULL;
+	char *buf = small.buf;
+	size_t size = sizeof(small.buf);
 	bool dump;
 	ssize_t n;
-	int error = 0, ret;
+	int error = 0, fd, ret;
 
 	dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
-	if ((nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC)) == NULL) {
+	if ((fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
+	    NETLINK_ROUTE)) < 0) {
 		return errno;
 	}
 	/*
 	 * The kernel answers while it handles the request (a dump's next
 	 * part while we read the previous one), so a read never waits for
 	 * long; the bound only keeps a caller holding the core lock from
-	 * hanging if that ever stops being true.
+	 * hanging if that ever stops being true.  Bound to port 0, the
+	 * socket gets a port of the kernel's choosing.
 	 */
-	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tmo,
-	    sizeof(tmo)) < 0 ||
-	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &salen) < 0) {
 		error = errno;
 		goto out;
 	}
-	portid = mnl_socket_get_portid(nl);
+	portid = sa.nl_pid;
 	/* Zero means "do not check" to libmnl: skip it. */
 	while ((seq = atomic_fetch_add(&nl_seq, 1) + 1) == 0) {
 		continue;
 	}
 	req->nlmsg_seq = seq;
-	if (mnl_socket_sendto(nl, req, req->nlmsg_len) < 0) {
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;	/* to the kernel */
+	if (sendto(fd, req, req->nlmsg_len, 0, (struct sockaddr *)&sa,
+	    sizeof(sa)) < 0) {
 		error = errno;
 		goto out;
 	}
-	if ((buf = g_try_malloc(NL_BUFSIZE)) == NULL) {
-		error = ENOMEM;
-		goto out;
+	if (dump || req->nlmsg_type == RTM_GETLINK) {
+		if ((buf = g_try_malloc(NL_BUFSIZE)) == NULL) {
+			error = ENOMEM;
+			goto out;
+		}
+		size = NL_BUFSIZE;
 	}
 	for (;;) {
-		if ((n = mnl_socket_recvfrom(nl, buf, NL_BUFSIZE)) < 0) {
+		struct iovec iov = { buf, size };
+		struct msghdr mh = { 0 };
+
+		mh.msg_name = &sa;
+		mh.msg_namelen = sizeof(sa);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		if ((n = recvmsg(fd, &mh, 0)) < 0) {
 			if (errno == EINTR) {
 				continue;
 			}
@@ -115,6 +144,13 @@ nl_query(struct nlmsghdr *req, mnl_cb_t cb, void *arg)
 			error = EPROTO;
 			break;
 		}
+		if ((mh.msg_flags & MSG_TRUNC) != 0) {
+			error = ENOSPC;
+			break;
+		}
+		if (sa.nl_pid != 0) {
+			continue;	/* not the kernel's */
+		}
 		ret = mnl_cb_run(buf, (size_t)n, seq, portid, cb, arg);
 		if (ret == MNL_CB_ERROR) {
 			error = errno != 0 ? errno : EPROTO;
@@ -125,8 +161,10 @@ nl_query(struct nlmsghdr *req, mnl_cb_t cb, void *arg)
 		}
 	}
 out:
-	g_free(buf);
-	mnl_socket_close(nl);
+	if (buf != small.buf) {
+		g_free(buf);
+	}
+	close(fd);
 	return error;
 }
 
