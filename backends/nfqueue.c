@@ -37,7 +37,12 @@
  *
  * Held packets.  Every packet handed to the engine stays in its
  * channel's table until be_verdict answers it; one nobody answers gets
- * NF_DROP after XKPI_NFQUEUE_HOLD_MS (held_expired).  Verdicts are queued
+ * NF_DROP after XKPI_NFQUEUE_HOLD_MS (held_expired).  The table
+ * (core/held.c, by hold id only, allocation-free once made) has room
+ * for the kernel's queue length of each of the channel's queues, at
+ * most NF_HELD_MAX: the kernel queues no more, unless it let go of
+ * packets still held (their interface went down); then the oldest held
+ * packet gets NF_DROP to make room (held_evicted).  Verdicts are queued
  * on their channel and sent together, one sendmsg(2) of many netlink
  * messages: at the end of each input batch of the channel, and before
  * the channel's loop sleeps when they were given outside one (a user
@@ -86,6 +91,7 @@
 #include "backends/backend.h"
 #include "backends/hostif.h"
 #include "backends/rawtx.h"
+#include "core/held.h"
 #include "core/if_var.h"
 #include "core/mbuf_var.h"
 #include "core/socket_var.h"
@@ -104,6 +110,8 @@
 #define NF_RETRY_MS	1	/* a verdict batch the host refused */
 #define NF_MARK_DEFAULT	0x786b	/* "xk" */
 #define NF_HOLD_MS_MAX	3600000
+#define NF_MAXLEN_DEFAULT 1024	/* the kernel's queue length */
+#define NF_HELD_MAX	(1u << 20) /* held packets a channel has room for */
 
 #define NF_INC(c)	atomic_fetch_add_explicit(&(c), 1, memory_order_relaxed)
 #define NF_GET(c)	atomic_load_explicit(&(c), memory_order_relaxed)
@@ -116,13 +124,6 @@ struct nf_queue {
 					   channel's loop) */
 	_Atomic uint64_t nq_missed;	/* ids the kernel gave and never sent */
 	_Atomic uint64_t nq_packets;	/* handed to the engine */
-};
-
-/* A packet the engine holds. */
-struct nf_held {
-	uint64_t	 nh_hold;	/* the key */
-	gint64		 nh_when;	/* arrival, g_get_monotonic_time() */
-	GList		 nh_link;	/* in nc_order, oldest first */
 };
 
 /* A verdict decided in the receive path, before the core lock is taken. */
@@ -160,8 +161,10 @@ struct nf_chan {
 	/* Under the core lock. */
 	bool		 nc_in_input;	/* its loop is in an input batch */
 	bool		 nc_flush_armed;
-	GHashTable	*nc_held;	/* uint64_t hold -> struct nf_held */
-	GQueue		 nc_order;
+	struct xk_held	*nc_held;	/* the packets the engine holds, by
+					   hold id, arrival time
+					   (g_get_monotonic_time()) */
+	uint32_t	 nc_held_cap;	/* room in nc_held */
 	char		*nc_vbuf;	/* verdict messages waiting */
 	size_t		 nc_vlen;
 	size_t		 nc_vcap;	/* what one sendmsg may carry */
@@ -205,6 +208,7 @@ struct nf_softc {
 	_Atomic uint64_t ns_verdict_lost; /* no room for a verdict */
 	_Atomic uint64_t ns_toobig;	/* a rewrite over 65531 bytes: drop */
 	_Atomic uint64_t ns_expired;	/* held past the bound: dropped */
+	_Atomic uint64_t ns_evicted;	/* the oldest held, dropped for room */
 	_Atomic uint64_t ns_released;	/* accepted at shutdown */
 	_Atomic uint64_t ns_injected_in; /* be_inject_in */
 };
@@ -477,20 +481,6 @@ nf_flush_cb(evutil_socket_t fd, short what, void *arg)
 	xk_core_unlock();
 }
 
-static void
-nf_held_free(gpointer p)
-{
-	g_free(p);
-}
-
-/* Takes @nh out of @ch's table (and frees it).  Core lock held. */
-static void
-nf_held_remove_locked(struct nf_chan *ch, struct nf_held *nh)
-{
-	g_queue_unlink(&ch->nc_order, &nh->nh_link);
-	g_hash_table_remove(ch->nc_held, &nh->nh_hold);
-}
-
 /*
  * Arms the bound of @ch's oldest held packet, if not armed.  @ch's loop
  * thread.
@@ -498,17 +488,16 @@ nf_held_remove_locked(struct nf_chan *ch, struct nf_held *nh)
 static void
 nf_expiry_arm_locked(struct nf_chan *ch)
 {
-	struct nf_held *oldest;
 	struct timeval tv;
+	int64_t when;
 	gint64 left;
 
 	XK_LOCK_ASSERT();
-	if (ch->nc_order.head == NULL || ch->nc_expev == NULL ||
-	    evtimer_pending(ch->nc_expev, NULL)) {
+	if (ch->nc_expev == NULL || evtimer_pending(ch->nc_expev, NULL) ||
+	    xk_held_oldest(ch->nc_held, &when, NULL) == 0) {
 		return;
 	}
-	oldest = ch->nc_order.head->data;
-	left = oldest->nh_when + ch->nc_sc->ns_hold_us - g_get_monotonic_time();
+	left = when + ch->nc_sc->ns_hold_us - g_get_monotonic_time();
 	if (left < 0) {
 		left = 0;
 	}
@@ -524,22 +513,20 @@ nf_expiry_cb(evutil_socket_t fd, short what, void *arg)
 	struct nf_chan *ch = arg;
 	struct nf_softc *sc = ch->nc_sc;
 	unsigned int n = 0;
+	uint64_t hold;
+	int64_t when;
 	gint64 now;
 
 	(void)fd;
 	(void)what;
 	xk_core_lock();
 	now = g_get_monotonic_time();
-	while (ch->nc_order.head != NULL) {
-		struct nf_held *nh = ch->nc_order.head->data;
-
-		if (nh->nh_when + sc->ns_hold_us > now) {
-			break;
-		}
-		nf_vput_locked(ch, nf_hold_queue(nh->nh_hold),
-		    (uint32_t)nh->nh_hold, NF_DROP, NULL);
+	while ((hold = xk_held_oldest(ch->nc_held, &when, NULL)) != 0 &&
+	    when + sc->ns_hold_us <= now) {
+		nf_vput_locked(ch, nf_hold_queue(hold), (uint32_t)hold,
+		    NF_DROP, NULL);
 		NF_INC(sc->ns_expired);
-		nf_held_remove_locked(ch, nh);
+		(void)xk_held_answer(ch->nc_held, hold, NULL, NULL);
 		n++;
 	}
 	nf_flush_locked(ch);
@@ -560,11 +547,10 @@ nf_verdict(struct xk_backend *be, uint64_t hold, enum xk_verdict verdict,
 	struct nf_softc *sc = be->be_softc;
 	uint16_t queue = nf_hold_queue(hold);
 	struct nf_chan *ch = nf_chan_of(sc, queue);
-	struct nf_held *nh;
 	int v = verdict == XK_VERDICT_ACCEPT ? NF_ACCEPT : NF_DROP;
 
 	XK_LOCK_ASSERT();
-	if ((nh = g_hash_table_lookup(ch->nc_held, &hold)) == NULL) {
+	if (xk_held_answer(ch->nc_held, hold, NULL, NULL) == 0) {
 		return ENOENT;	/* @m stays the caller's */
 	}
 	if (m != NULL && v == NF_ACCEPT && xk_m_length(m) > NF_PAYLOAD_MAX) {
@@ -574,16 +560,27 @@ nf_verdict(struct xk_backend *be, uint64_t hold, enum xk_verdict verdict,
 	}
 	nf_vput_locked(ch, queue, (uint32_t)hold, v,
 	    v == NF_ACCEPT ? m : NULL);
-	nf_held_remove_locked(ch, nh);
 	xk_m_freem(m);
 	nf_flush_soon_locked(ch);
 	return 0;
 }
 
+/* A held packet of channel @ctx let go at shutdown.  Core lock held. */
+static void
+nf_release_one(void *ctx, uint64_t hold, uint32_t data)
+{
+	struct nf_chan *ch = ctx;
+
+	(void)data;
+	nf_vput_locked(ch, nf_hold_queue(hold), (uint32_t)hold, NF_ACCEPT,
+	    NULL);
+	NF_INC(ch->nc_sc->ns_released);
+}
+
 /*
  * Every packet still held, on every channel, gets NF_ACCEPT (shutdown:
- * the library fails open as it goes), counted in held_released.  Core
- * lock held.
+ * the library fails open as it goes), oldest first, counted in
+ * held_released.  Core lock held.
  */
 static void
 nf_release_locked(struct nf_softc *sc)
@@ -592,13 +589,8 @@ nf_release_locked(struct nf_softc *sc)
 	for (unsigned int c = 0; c < sc->ns_nchans; c++) {
 		struct nf_chan *ch = &sc->ns_chans[c];
 
-		while (ch->nc_order.head != NULL) {
-			struct nf_held *nh = ch->nc_order.head->data;
-
-			nf_vput_locked(ch, nf_hold_queue(nh->nh_hold),
-			    (uint32_t)nh->nh_hold, NF_ACCEPT, NULL);
-			NF_INC(sc->ns_released);
-			nf_held_remove_locked(ch, nh);
+		if (ch->nc_held != NULL) {
+			(void)xk_held_clear(ch->nc_held, nf_release_one, ch);
 		}
 		nf_flush_locked(ch);
 	}
@@ -932,6 +924,28 @@ nf_recv(struct nf_chan *ch)
 }
 
 /*
+ * @ch's table is full, which the kernel's queue length forbids unless
+ * the kernel let go of packets the engine still holds (their interface
+ * went down): the oldest held packet gets NF_DROP, as it would at its
+ * bound, to make room for a new one.  Core lock held.
+ */
+static void
+nf_evict_locked(struct nf_chan *ch)
+{
+	uint64_t hold = xk_held_oldest(ch->nc_held, NULL, NULL);
+
+	XK_LOCK_ASSERT();
+	nf_vput_locked(ch, nf_hold_queue(hold), (uint32_t)hold, NF_DROP,
+	    NULL);
+	(void)xk_held_answer(ch->nc_held, hold, NULL, NULL);
+	if (NF_INC(ch->nc_sc->ns_evicted) == 0) {
+		xk_log(XKPI_LOG_WARN, "nfqueue: %u packets held on one "
+		    "thread: the oldest dropped for room "
+		    "(be.nfqueue.held_evicted)", ch->nc_held_cap);
+	}
+}
+
+/*
  * Attaches host interface @ifindex, found in a queued packet, when every
  * interface is to be (ns_auto).  Without the core lock.
  */
@@ -1011,7 +1025,6 @@ nf_batch(struct nf_chan *ch, unsigned int got)
 	for (unsigned int i = 0; i < n; i++) {
 		struct xk_be_pkt *p = &pkts[i];
 		uint16_t queue = nf_hold_queue(p->bp_hold);
-		struct nf_held *nh;
 
 		if (xk_if_byindex_locked(p->bp_ifindex) == NULL) {
 			NF_INC(sc->ns_unattached);
@@ -1020,20 +1033,10 @@ nf_batch(struct nf_chan *ch, unsigned int got)
 			xk_m_freem(p->bp_m);
 			continue;
 		}
-		if ((nh = g_try_new(struct nf_held, 1)) == NULL) {
-			NF_INC(sc->ns_nomem);
-			direct[nd++] = (struct nf_direct){ queue,
-			    (uint32_t)p->bp_hold,
-			    sc->ns_failopen ? NF_ACCEPT : NF_DROP };
-			xk_m_freem(p->bp_m);
-			continue;
+		if (xk_held_count(ch->nc_held) == ch->nc_held_cap) {
+			nf_evict_locked(ch);
 		}
-		nh->nh_hold = p->bp_hold;
-		nh->nh_when = now;
-		nh->nh_link.data = nh;
-		nh->nh_link.prev = nh->nh_link.next = NULL;
-		g_hash_table_insert(ch->nc_held, &nh->nh_hold, nh);
-		g_queue_push_tail_link(&ch->nc_order, &nh->nh_link);
+		(void)xk_held_remember(ch->nc_held, p->bp_hold, NULL, 0, now);
 		if (pq[i] != NULL) {
 			NF_INC(pq[i]->nq_packets);
 		}
@@ -1348,9 +1351,7 @@ nf_chan_free(struct nf_chan *ch)
 	if (ch->nc_nl != NULL) {
 		mnl_socket_close(ch->nc_nl);
 	}
-	if (ch->nc_held != NULL) {
-		g_hash_table_destroy(ch->nc_held);
-	}
+	xk_held_destroy(ch->nc_held);
 	g_free(ch->nc_rxbuf);
 	g_free(ch->nc_vbuf);
 }
@@ -1426,15 +1427,28 @@ nf_chan_open(struct xk_backend *be, struct nf_softc *sc, unsigned int c,
     struct event_base *base)
 {
 	struct nf_chan *ch = &sc->ns_chans[c];
+	uint64_t room = 0;
 	int error;
 
 	ch->nc_sc = sc;
 	ch->nc_be = be;
 	ch->nc_index = c;
 	ch->nc_fd = -1;
-	g_queue_init(&ch->nc_order);
-	ch->nc_held = g_hash_table_new_full(g_int64_hash, g_int64_equal,
-	    NULL, nf_held_free);
+	/*
+	 * Room for every packet the kernel may hold for the channel's
+	 * queues at once: their length each.
+	 */
+	for (unsigned int i = 0; i < sc->ns_nqueues; i++) {
+		if (sc->ns_queues[i].nq_chan == c) {
+			room += sc->ns_maxlen != 0 ? sc->ns_maxlen :
+			    NF_MAXLEN_DEFAULT;
+		}
+	}
+	ch->nc_held_cap = room < NF_HELD_MAX ? (uint32_t)room : NF_HELD_MAX;
+	if ((error = xk_held_create(0, ch->nc_held_cap, 0, &ch->nc_held)) !=
+	    0) {
+		return error;
+	}
 	ch->nc_rxbuf = g_try_malloc((size_t)NF_BATCH * NF_RXBUF);
 	ch->nc_vbuf = g_try_malloc(NF_VBUF);
 	if (ch->nc_rxbuf == NULL || ch->nc_vbuf == NULL) {
@@ -1657,7 +1671,7 @@ nf_held_count(struct nf_softc *sc)
 	uint64_t n = 0;
 
 	for (unsigned int c = 0; c < sc->ns_nchans; c++) {
-		n += g_hash_table_size(sc->ns_chans[c].nc_held);
+		n += xk_held_count(sc->ns_chans[c].nc_held);
 	}
 	return n;
 }
@@ -1710,6 +1724,7 @@ nf_stats(struct xk_backend *be, void (*fn)(void *, const char *, uint64_t),
 		{ "unattached", NF_GET(sc->ns_unattached) },
 		{ "held", nf_held_count(sc) },
 		{ "held_expired", NF_GET(sc->ns_expired) },
+		{ "held_evicted", NF_GET(sc->ns_evicted) },
 		{ "held_released", NF_GET(sc->ns_released) },
 		{ "verdicts", NF_GET(sc->ns_verdicts) },
 		{ "verdict_errors", NF_GET(sc->ns_verdict_errors) },

@@ -9,8 +9,9 @@
  * direction, interface, hold id and a complete checksum; ACCEPT lets
  * them through, DROP drops them, ACCEPT with new bytes delivers those
  * bytes; a second verdict is ENOENT; the hold bound drops and counts;
- * a full queue fails open, or closed and counted; packets the backend
- * sends (be_output, be_inject_in) carry the mark and do not come back;
+ * a full queue fails open, or closed and counted; a full table of held
+ * packets drops its oldest, counted; packets the backend sends
+ * (be_output, be_inject_in) carry the mark and do not come back;
  * stop accepts what is held; bad XKPI_NFQUEUE* values are EINVAL; a
  * queue bound elsewhere is EBUSY; without privilege, EPERM.  With the
  * library running two loop threads over queues 0-1: two channels, every
@@ -912,6 +913,56 @@ test_full_fail_closed(void **state)
 }
 
 /*
+ * The table of held packets has room for the queue's length (one here).
+ * It fills only when the kernel let go of a packet still held: xkn0
+ * going down drops what its queue holds (the kernel's count goes to 0).
+ * The next packet then finds the table full: the oldest gets NF_DROP
+ * for room (counted; the kernel, having dropped it, refuses the
+ * verdict) and is no longer held, and the new one is held and answered.
+ * An unbounded table keeps both.
+ */
+static void
+test_held_full_evicts_oldest(void **state)
+{
+	struct stat_at refused = { "nfqueue.verdict_errors", 1 };
+	int rx, tx;
+
+	(void)state;
+	NEED_NS();
+	setenv("XKPI_NFQUEUE_MAXLEN", "1", 1);
+	rule_in(7011);
+	rx = udp_sock(false, AF_INET, LOCAL4, 7011);
+	tx = udp_sock(true, AF_INET, PEER4, 0);
+	up_attached();
+	udp_send(tx, AF_INET, LOCAL4, 7011, "a");
+	await_got(1);
+	assert_int_equal(bstat("nfqueue.q0.queued"), 1);
+	/* Its IPv6 address stays for the cases after. */
+	assert_int_equal(sh("sysctl -qw "
+	    "net.ipv6.conf.xkn0.keep_addr_on_down=1 && "
+	    "ip link set xkn0 down && ip link set xkn0 up"), 0);
+	assert_int_equal(bstat("nfqueue.q0.queued"), 0);
+	assert_int_equal(bstat("nfqueue.held"), 1);
+	assert_int_equal(bstat("nfqueue.held_evicted"), 0);
+	udp_send(tx, AF_INET, LOCAL4, 7011, "b");
+	await_got(2);
+	assert_int_equal(bstat("nfqueue.held_evicted"), 1);
+	assert_int_equal(bstat("nfqueue.held"), 1);
+	assert_int_equal(bstat("nfqueue.held_expired"), 0);
+	assert_int_equal(verdict(T.got[0].bp_hold, XK_VERDICT_ACCEPT, NULL),
+	    ENOENT);
+	assert_int_equal(verdict(T.got[1].bp_hold, XK_VERDICT_ACCEPT, NULL),
+	    0);
+	rx_expect(rx, "b");
+	assert_true(run_until(stat_reached, &refused));
+	assert_int_equal(bstat("nfqueue.verdict_errors"), 1);
+	assert_int_equal(bstat("nfqueue.held"), 0);
+	rx_none(rx);
+	close(rx);
+	close(tx);
+}
+
+/*
  * be_output's packets carry the mark: the rule skips them, so they leave
  * without coming back through the queue; an unmarked datagram to the
  * same port is queued (the rule works).
@@ -1340,6 +1391,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_full_fail_closed, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_held_full_evicts_oldest,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_output_marked, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_inject_in, setup,
