@@ -1397,6 +1397,15 @@ lx_tx_free(struct lx_tx *tx)
 	g_free(tx);
 }
 
+/* An event that does nothing (lx_tx_open). */
+static void
+lx_noop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
 /*
  * The TX ring of Ethernet interface @li: an AF_PACKET socket that
  * receives nothing (protocol 0), bound to the interface.  PACKET_LOSS:
@@ -1408,6 +1417,7 @@ lx_tx_open(struct lx_if *li, struct event_base *base, const char *name)
 {
 	struct tpacket_req req;
 	struct sockaddr_ll sll;
+	struct event *ev;
 	struct lx_tx *tx;
 	int v = TPACKET_V2, one = 1;
 
@@ -1446,11 +1456,24 @@ lx_tx_open(struct lx_if *li, struct event_base *base, const char *name)
 	tx->tx_kick = event_new(base, -1, 0, lx_tx_kick_cb, li);
 	tx->tx_tail = evtimer_new(base, lx_tx_tail_cb, li);
 	tx->tx_wev = event_new(base, tx->tx_fd, EV_WRITE, lx_tx_kick_cb, li);
-	if (tx->tx_kick == NULL || tx->tx_tail == NULL ||
-	    tx->tx_wev == NULL) {
+	/*
+	 * libevent allocates its entry for a descriptor the first time an
+	 * event on it is added, and keeps it until the base goes: made here
+	 * with an event of no consequence (tx_wev's callback would find no
+	 * li_tx yet), so that the first full socket buffer (lx_tx_kick)
+	 * allocates nothing on the packet path.  event_free() waits for
+	 * its callback if the loop is running it.
+	 */
+	ev = event_new(base, tx->tx_fd, EV_WRITE, lx_noop_cb, NULL);
+	if (ev == NULL || event_add(ev, NULL) != 0 || tx->tx_kick == NULL ||
+	    tx->tx_tail == NULL || tx->tx_wev == NULL) {
+		if (ev != NULL) {
+			event_free(ev);
+		}
 		lx_tx_free(tx);
 		return NULL;
 	}
+	event_free(ev);
 	return tx;
 }
 
