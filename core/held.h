@@ -15,10 +15,10 @@
  * fixed at creation, linked through themselves (the age list, the ring
  * of the entries sharing a key, the hash chains), on bucket arrays also
  * sized at creation; the pool's memory is first touched as it fills.
- * When the pool is full, remembering a packet
- * forgets the oldest one for it: the oldest is the likeliest to be
- * stale (a daemon that eats a packet never answers it, and the backend
- * drops it after its bound), while the new one is about to be answered.
+ * When the pool is full, remembering a packet forgets the oldest one
+ * for it: the oldest is the likeliest to be stale (a daemon that eats a
+ * packet never answers it, and the backend drops it after its bound),
+ * while the new one is about to be answered.
  *
  * Not locked: the caller serialises (divert, SeND and nfqueue hold the
  * core lock).
