@@ -332,11 +332,58 @@ loops_free(int from)
  * Makes the library's bases from @from to lib_nloops - 1, and a stop
  * event on every base the library runs (@from on; 0 too when @own).
  */
+/*
+ * libevent keeps a base's pending timers in a heap that grows (realloc)
+ * the first time more are pending at once than ever before, on whatever
+ * thread adds the timer: a sender's too (the linux TX ring's tail
+ * timer).  Grown here once to LOOP_TIMERS with timers that never fire,
+ * so that while no more are pending at once, a timer added on the packet
+ * path allocates nothing.
+ */
+#define LOOP_TIMERS	64
+
+static void
+loop_noop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+static int
+loop_reserve_timers(struct event_base *base)
+{
+	struct event *evs[LOOP_TIMERS];
+	struct timeval tv = { 3600, 0 };
+	int error = 0, n;
+
+	for (n = 0; n < LOOP_TIMERS; n++) {
+		if ((evs[n] = evtimer_new(base, loop_noop_cb, NULL)) == NULL) {
+			error = ENOMEM;
+			break;
+		}
+		if (evtimer_add(evs[n], &tv) != 0) {
+			event_free(evs[n]);
+			error = ENOMEM;
+			break;
+		}
+	}
+	while (n-- > 0) {
+		event_free(evs[n]);
+	}
+	return error;
+}
+
 static int
 loops_new(int from, bool own)
 {
 	for (int i = from; i < lib_nloops; i++) {
 		if ((lib_bases[i] = event_base_new()) == NULL) {
+			return ENOMEM;
+		}
+	}
+	for (int i = 0; i < lib_nloops; i++) {
+		if (loop_reserve_timers(lib_bases[i]) != 0) {
 			return ENOMEM;
 		}
 	}
