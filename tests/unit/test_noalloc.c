@@ -7,7 +7,11 @@
  * count a call while armed and forward to glibc's __libc_* entry points
  * (strdup and glib's g_malloc reach malloc; GSlice too, as in glib 2.76
  * and later, with G_SLICE=always-malloc).  Each scenario warms up with
- * WARM packets, then arms, moves MEASURE packets and asserts the count.
+ * WARM packets, then arms (with a reserve of mbufs in the zones' caches:
+ * pool_reserve), moves MEASURE packets and asserts the count.  The mem
+ * backend's cases run anywhere; the linux and pcap backends' cases need
+ * root, for a network namespace of the program's own with a veth pair
+ * (make_ns), and skip without.
  *
  * Builds whose allocator is not glibc's (ASan, TSan: they define malloc
  * themselves) leave the hooks out, as do builds that free every mbuf to
@@ -28,6 +32,9 @@
 #include <errno.h>
 #include <execinfo.h>
 #include <glib.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
@@ -36,6 +43,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +53,7 @@
 #include <sys/kpi_mbuf.h>
 #include <sys/kpi_socket.h>
 
+#include <xkpi.h>
 #include <xkpi_fw.h>
 #include <xkpi_mem.h>
 #include "backends/backend.h"
@@ -224,9 +235,38 @@ why_skip(void)
 	}								\
 } while (0)
 
+/*
+ * How many mbufs a scenario holds at once depends on the threads'
+ * timing (a loop thread that falls behind reads a window's packets in
+ * one batch, each with its address mbuf; a sender that outruns the loop
+ * has a window queued), and the warm-up may not have met its highest
+ * mark.  Before counting, the zones get RESERVE mbufs with clusters and
+ * RESERVE plain mbufs more than they had, freed into their caches, as a
+ * process that has run for a while has them.  Growth that comes with
+ * the packets still shows: 10,000 packets take the reserve many times
+ * over.
+ */
+#define RESERVE		512
+
+static void
+pool_reserve(void)
+{
+	static mbuf_t held[2 * RESERVE];
+
+	for (int i = 0; i < RESERVE; i++) {
+		assert_int_equal(mbuf_getpacket(MBUF_WAITOK, &held[i]), 0);
+		assert_int_equal(mbuf_get(MBUF_WAITOK, MBUF_TYPE_DATA,
+		    &held[RESERVE + i]), 0);
+	}
+	for (int i = 0; i < 2 * RESERVE; i++) {
+		mbuf_freem(held[i]);
+	}
+}
+
 static void
 arm(void)
 {
+	pool_reserve();
 	atomic_store(&nalloc, 0);
 	for (int i = 0; i < NREC; i++) {
 		atomic_store(&recn[i], 0);
@@ -904,7 +944,391 @@ test_divert_mem_sendmbuf(void **state)
 	divert_case(false, true, "divert, mem, sock_sendmbuf");
 }
 
+/*
+ * The host backends, linux and pcap, on a veth pair in a network
+ * namespace of the test's own (made in main() before any thread; root
+ * only, else these cases skip).  The library is attached to HOST_IF
+ * (10.208.0.1); PEER_IF is the pair's other end.  Receive: a packet
+ * socket on PEER_IF sends protocol-253 frames to HOST_IF's link address,
+ * from 10.208.0.2 (the host drops them: a local source), to a raw socket
+ * of the library.  Send: to 10.208.9.5, routed out of HOST_IF with a
+ * permanent neighbour entry of PEER_IF's link address (so the linux TX
+ * ring and pcap frame it themselves; the host forwards nothing), and to
+ * the group 239.1.2.3 (the raw socket's way); a packet socket on PEER_IF
+ * counts what arrives.  IPv6 is off on the pair: no address, ND or MLD
+ * traffic wakes the library's monitor while it counts.
+ */
+#define HOST_IF		"xna0"
+#define PEER_IF		"xna1"
+#define HOST_DST	"10.208.9.5"
+#define HOST_GROUP	"239.1.2.3"
+
+static bool have_ns;
+static bool host_on;		/* a host case started the library */
+
+/* Runs a shell command; its exit status. */
+static int
+sh(const char *cmd)
+{
+	int st = system(cmd);
+
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static bool
+make_ns(void)
+{
+	return geteuid() == 0 && unshare(CLONE_NEWNET) == 0 &&
+	    sh("ip link set lo up && "
+	    "ip link add " HOST_IF " type veth peer name " PEER_IF " && "
+	    "sysctl -qw net.ipv6.conf." HOST_IF ".disable_ipv6=1 && "
+	    "sysctl -qw net.ipv6.conf." PEER_IF ".disable_ipv6=1 && "
+	    "ip addr add 10.208.0.1/24 dev " HOST_IF " && "
+	    "ip addr add 10.208.0.2/24 dev " PEER_IF " && "
+	    "ip link set " HOST_IF " up && ip link set " PEER_IF " up && "
+	    "ip route add 10.208.9.0/24 dev " HOST_IF " && "
+	    "ip route add 239.0.0.0/8 dev " HOST_IF " && "
+	    "ip neigh replace " HOST_DST " dev " HOST_IF " nud permanent "
+	    "lladdr $(ip -br link show dev " PEER_IF " | "
+	    "awk '{ print $3 }')") == 0;
+}
+
+/*
+ * The library on @backend attached to HOST_IF, XKPI_LINUX_RX=@rx and
+ * XKPI_LINUX_TX=@tx where not NULL; the checks of every socket test.
+ */
+static void
+host_start(void **state, const char *backend, const char *rx,
+    const char *tx)
+{
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.backend = backend,
+	    .ifaces = HOST_IF);
+
+	if (!have_ns) {
+		print_message("# skipped: not root, or no namespace\n");
+		skip();
+	}
+	xkpi_shutdown();
+	if (rx != NULL) {
+		setenv("XKPI_LINUX_RX", rx, 1);
+	}
+	if (tx != NULL) {
+		setenv("XKPI_LINUX_TX", tx, 1);
+	}
+	assert_int_equal(xkpi_init(&cfg), 0);
+	unsetenv("XKPI_LINUX_RX");
+	unsetenv("XKPI_LINUX_TX");
+	host_on = true;
+	/* xkpi_init(NULL) in there finds the library running. */
+	assert_int_equal(xk_test_sock_setup(state), 0);
+}
+
+/*
+ * The library stops first: what the backend keeps (the spare receive
+ * mbufs) goes with it, and the next case starts on mem again.
+ */
+static int
+teardown_host(void **state)
+{
+	atomic_store(&armed, false);
+	unsetenv("XKPI_LINUX_RX");
+	unsetenv("XKPI_LINUX_TX");
+	if (!host_on) {
+		return 0;
+	}
+	host_on = false;
+	(void)xk_test_wait_sockets(0, XK_TEST_CLOSE_MS);
+	xkpi_shutdown();
+	return xk_test_sock_teardown(state);
+}
+
+static void
+link_addr(int fd, const char *ifname, uint8_t *out)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	g_strlcpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name));
+	assert_int_equal(ioctl(fd, SIOCGIFHWADDR, &ifr), 0);
+	memcpy(out, ifr.ifr_hwaddr.sa_data, ETHER_ADDR_LEN);
+}
+
+/* A packet socket bound to PEER_IF, for @proto (0: send only). */
+static int
+peer_open(uint16_t proto)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	int fd, size = 4 << 20;
+
+	assert_true((fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC,
+	    htons(proto))) >= 0);
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	sll.sll_protocol = htons(proto);
+	sll.sll_ifindex = (int)if_nametoindex(PEER_IF);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sll, sizeof(sll)), 0);
+	return fd;
+}
+
+/* @n frames from the peer, at most WINDOW ahead of the upcall. */
+static void
+peer_send_n(int fd, struct rx *rx, const uint8_t *frame, size_t len, int n)
+{
+	int base = atomic_load(&rx->got);
+
+	for (int i = 0; i < n; i++) {
+		if (i >= WINDOW) {
+			await_count(&rx->got, base + i - WINDOW + 1,
+			    "packets received");
+		}
+		assert_int_equal(send(fd, frame, len, 0), (ssize_t)len);
+	}
+	await_count(&rx->got, base + n, "packets received");
+}
+
+/*
+ * Raw IPv4 receive over the host backend: WARM frames from the peer,
+ * then MEASURE counted; every one received (@rxstat counts them too).
+ */
+static void
+host_receive_case(const char *rxstat, const char *what)
+{
+	uint8_t frame[ETHER_HDR_LEN + 128];
+	struct ether_header eh;
+	struct rx rx = { 0 };
+	socket_t so = NULL;
+	unsigned int n;
+	size_t len;
+	int fd;
+
+	fd = peer_open(0);
+	link_addr(fd, HOST_IF, eh.ether_dhost);
+	link_addr(fd, PEER_IF, eh.ether_shost);
+	eh.ether_type = htons(ETHERTYPE_IP);
+	memcpy(frame, &eh, sizeof(eh));
+	len = ETHER_HDR_LEN + pkt4(frame + ETHER_HDR_LEN, "10.208.0.2",
+	    "10.208.0.1", 64);
+	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, PROTO_EXP, rx_upcall,
+	    &rx, &so), 0);
+	peer_send_n(fd, &rx, frame, len, WARM);
+	arm();
+	peer_send_n(fd, &rx, frame, len, MEASURE);
+	n = disarm(what, MEASURE);
+	close(fd);
+	sock_close(so);
+	assert_int_equal(atomic_load(&rx.got), WARM + MEASURE);
+	assert_int_equal(atomic_load(&rx.bad), 0);
+	assert_int_equal(xk_test_stat(rxstat), WARM + MEASURE);
+	assert_int_equal(n, 0);
+}
+
+static void
+test_linux_receive_auto(void **state)
+{
+	SKIP_UNLESS_COUNTING();
+	host_start(state, "linux", "auto", NULL);
+	host_receive_case("be.linux." HOST_IF ".rx", "linux (auto) receive");
+}
+
+static void
+test_linux_receive_mmsg(void **state)
+{
+	SKIP_UNLESS_COUNTING();
+	host_start(state, "linux", "mmsg", NULL);
+	host_receive_case("be.linux." HOST_IF ".rx", "linux (mmsg) receive");
+}
+
+static void
+test_linux_receive_ring(void **state)
+{
+	SKIP_UNLESS_COUNTING();
+	host_start(state, "linux", "ring", NULL);
+	host_receive_case("be.linux." HOST_IF ".rx", "linux (ring) receive");
+}
+
+static void
+test_pcap_receive(void **state)
+{
+	SKIP_UNLESS_COUNTING();
+	host_start(state, "pcap", NULL, NULL);
+	host_receive_case("be.pcap." HOST_IF ".received", "pcap receive");
+}
+
+/*
+ * Takes what arrived on PEER_IF (protocol 253 to @dst, 64 bytes of
+ * payload) until *@have reaches @want; the rest (ARP, ...) is not ours.
+ */
+static void
+sink_until(int fd, in_addr_t dst, int *have, int want)
+{
+	int64_t end = xk_test_now_us() + (int64_t)XK_TEST_WAIT_MS * 1000;
+	uint8_t buf[2048];
+
+	while (*have < want) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		struct ip ip;
+
+		if (n < 0) {
+			assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+			if (xk_test_now_us() > end) {
+				fail_msg("arrived %d of %d", *have, want);
+			}
+			sched_yield();
+			continue;
+		}
+		if ((size_t)n < ETHER_HDR_LEN + sizeof(ip)) {
+			continue;
+		}
+		memcpy(&ip, buf + ETHER_HDR_LEN, sizeof(ip));
+		if (ip.ip_p != PROTO_EXP || ip.ip_dst.s_addr != dst) {
+			continue;
+		}
+		assert_int_equal(n, ETHER_HDR_LEN + sizeof(ip) + 64);
+		(*have)++;
+	}
+}
+
+/* @n packets of 64 bytes to @to, at most WINDOW ahead of the sink. */
+static void
+host_send_n(socket_t so, int fd, const struct sockaddr_in *to,
+    bool usembuf, int n, int *arrived)
+{
+	uint8_t payload[64];
+	int sent = *arrived;
+
+	xk_pattern_fill(payload, 0, sizeof(payload));
+	for (int i = 0; i < n; i++) {
+		struct msghdr msg = { 0 };
+		size_t len = 0;
+		errno_t e;
+
+		msg.msg_name = (void *)(uintptr_t)to;
+		msg.msg_namelen = sizeof(*to);
+		if (usembuf) {
+			mbuf_t m = NULL;
+
+			assert_int_equal(mbuf_allocpacket(MBUF_WAITOK,
+			    sizeof(payload), NULL, &m), 0);
+			assert_int_equal(mbuf_copyback(m, 0, sizeof(payload),
+			    payload, MBUF_WAITOK), 0);
+			e = sock_sendmbuf(so, &msg, m, 0, &len);
+		} else {
+			struct iovec iov = { payload, sizeof(payload) };
+
+			msg.msg_iov = &iov;
+			msg.msg_iovlen = 1;
+			e = sock_send(so, &msg, 0, &len);
+		}
+		assert_int_equal(e, 0);
+		assert_int_equal(len, sizeof(payload));
+		sent++;
+		if (sent - *arrived >= WINDOW) {
+			sink_until(fd, to->sin_addr.s_addr, arrived,
+			    sent - WINDOW / 2);
+		}
+	}
+	sink_until(fd, to->sin_addr.s_addr, arrived, sent);
+}
+
+/*
+ * Raw IPv4 send over the host backend to @dst: WARM packets, then
+ * MEASURE counted, every one arrived on the peer; *@stat, when not NULL,
+ * counts them (@want of them) once the host took them.
+ */
+static void
+host_send_case(const char *dst, bool usembuf, const char *stat,
+    uint64_t want, const char *what)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	socket_t so = NULL;
+	int arrived = 0, fd, off = 0;
+	unsigned int n;
+
+	to.sin_addr = xk_test_a4(dst);
+	fd = peer_open(ETH_P_IP);
+	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, PROTO_EXP, NULL,
+	    NULL, &so), 0);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_HDRINCL, &off,
+	    sizeof(off)), 0);
+	host_send_n(so, fd, &to, usembuf, WARM, &arrived);
+	arm();
+	host_send_n(so, fd, &to, usembuf, MEASURE, &arrived);
+	n = disarm(what, MEASURE);
+	close(fd);
+	sock_close(so);
+	assert_int_equal(arrived, WARM + MEASURE);
+	if (stat != NULL) {
+		assert_int_equal(xk_test_stat(stat), want);
+	}
+	assert_int_equal(n, 0);
+}
+
+#define TXRING	"be.linux." HOST_IF ".txring"
+
+static void
+test_linux_send_ring(void **state)
+{
+	SKIP_UNLESS_COUNTING();
+	host_start(state, "linux", NULL, NULL);
+	host_send_case(HOST_DST, false, TXRING, WARM + MEASURE,
+	    "linux TX ring, sock_send");
+}
+
+static void
+test_linux_sendmbuf_ring(void **state)
+{
+	SKIP_UNLESS_COUNTING();
+	host_start(state, "linux", NULL, NULL);
+	host_send_case(HOST_DST, true, TXRING, WARM + MEASURE,
+	    "linux TX ring, sock_sendmbuf");
+}
+
+static void
+test_linux_send_raw(void **state)
+{
+	SKIP_UNLESS_COUNTING();
+	host_start(state, "linux", NULL, "raw");
+	host_send_case(HOST_DST, false, TXRING, 0,
+	    "linux raw socket (XKPI_LINUX_TX=raw), sock_send");
+}
+
+static void
+test_linux_sendmbuf_raw(void **state)
+{
+	SKIP_UNLESS_COUNTING();
+	host_start(state, "linux", NULL, "raw");
+	host_send_case(HOST_DST, true, TXRING, 0,
+	    "linux raw socket (XKPI_LINUX_TX=raw), sock_sendmbuf");
+}
+
+static void
+test_linux_sendmbuf_group(void **state)
+{
+	SKIP_UNLESS_COUNTING();
+	host_start(state, "linux", NULL, NULL);
+	host_send_case(HOST_GROUP, true, TXRING, 0,
+	    "linux raw socket (multicast), sock_sendmbuf");
+}
+
+static void
+test_pcap_send(void **state)
+{
+	SKIP_UNLESS_COUNTING();
+	host_start(state, "pcap", NULL, NULL);
+	host_send_case(HOST_DST, false, "be.pcap." HOST_IF ".sent",
+	    WARM + MEASURE, "pcap, sock_send");
+}
+
+static void
+test_pcap_sendmbuf(void **state)
+{
+	SKIP_UNLESS_COUNTING();
+	host_start(state, "pcap", NULL, NULL);
+	host_send_case(HOST_DST, true, "be.pcap." HOST_IF ".sent",
+	    WARM + MEASURE, "pcap, sock_sendmbuf");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define H(f) cmocka_unit_test_teardown(f, teardown_host)
 
 int
 main(int argc, char **argv)
@@ -921,6 +1345,17 @@ main(int argc, char **argv)
 		T(test_divert_held_sendmbuf),
 		T(test_divert_held_send),
 		T(test_divert_mem_sendmbuf),
+		H(test_linux_receive_auto),
+		H(test_linux_receive_mmsg),
+		H(test_linux_receive_ring),
+		H(test_linux_send_ring),
+		H(test_linux_sendmbuf_ring),
+		H(test_linux_send_raw),
+		H(test_linux_sendmbuf_raw),
+		H(test_linux_sendmbuf_group),
+		H(test_pcap_receive),
+		H(test_pcap_send),
+		H(test_pcap_sendmbuf),
 	};
 	const char *gs = getenv("G_SLICE");
 	void *frames[4];
@@ -936,6 +1371,11 @@ main(int argc, char **argv)
 	    (gs == NULL || strcmp(gs, "always-malloc") != 0)) {
 		setenv("G_SLICE", "always-malloc", 1);
 		execv("/proc/self/exe", argv);
+	}
+	/* Before any thread: the host cases' namespace. */
+	if (why_skip() == NULL && !(have_ns = make_ns())) {
+		fprintf(stderr, "test_noalloc: not root or no namespaces: "
+		    "the host backends' cases skip\n");
 	}
 	/* backtrace() loads libgcc_s on its first call: not in a window. */
 	(void)backtrace(frames, 4);
