@@ -9,9 +9,10 @@
  * and later, with G_SLICE=always-malloc).  Each scenario warms up with
  * WARM packets, then arms (with a reserve of mbufs in the zones' caches:
  * pool_reserve), moves MEASURE packets and asserts the count.  The mem
- * backend's cases run anywhere; the linux and pcap backends' cases need
- * root, for a network namespace of the program's own with a veth pair
- * (make_ns), and skip without.
+ * backend's cases run anywhere; the linux, pcap and nfqueue backends'
+ * cases need root, for a network namespace of the program's own with a
+ * veth pair (make_ns), and skip without (nfqueue's also without
+ * iptables).
  *
  * Builds whose allocator is not glibc's (ASan, TSan: they define malloc
  * themselves) leave the hooks out, as do builds that free every mbuf to
@@ -1327,6 +1328,89 @@ test_pcap_sendmbuf(void **state)
 	    WARM + MEASURE, "pcap, sock_sendmbuf");
 }
 
+/*
+ * The nfqueue backend (root, iptables) in the same namespace: a raw
+ * socket of the host sends protocol-253 packets to HOST_DST; a rule
+ * queues them on OUTPUT (queue 0); the library, attached to HOST_IF,
+ * receives each, holds it, hands it to the engine (no rule: it goes
+ * on) and sends its verdict, NF_ACCEPT; every one arrives on PEER_IF.
+ */
+#define NFQ_RULE	"OUTPUT -o " HOST_IF " -p 253 -m mark ! --mark " \
+			"0x786b -j NFQUEUE --queue-num 0"
+
+static bool nfq_rule;		/* NFQ_RULE is installed */
+
+#ifdef XK_HAVE_BACKEND_NFQUEUE
+/* @n packets to @to from @hfd, at most WINDOW ahead of the sink @fd. */
+static void
+nfq_send_n(int hfd, int fd, const struct sockaddr_in *to, int n, int *sent,
+    int *arrived)
+{
+	uint8_t payload[64];
+
+	xk_pattern_fill(payload, 0, sizeof(payload));
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(sendto(hfd, payload, sizeof(payload), 0,
+		    (const struct sockaddr *)to, sizeof(*to)),
+		    (ssize_t)sizeof(payload));
+		(*sent)++;
+		if (*sent - *arrived >= WINDOW) {
+			sink_until(fd, to->sin_addr.s_addr, arrived,
+			    *sent - WINDOW / 2);
+		}
+	}
+	sink_until(fd, to->sin_addr.s_addr, arrived, *sent);
+}
+#endif
+
+static void
+test_nfqueue_output(void **state)
+{
+#ifdef XK_HAVE_BACKEND_NFQUEUE
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	int arrived = 0, sent = 0, fd, hfd;
+	unsigned int n;
+
+	SKIP_UNLESS_COUNTING();
+	host_start(state, "nfqueue", NULL, NULL);
+	if (sh("iptables -A " NFQ_RULE) != 0) {
+		print_message("# skipped: iptables cannot install an NFQUEUE "
+		    "rule\n");
+		skip();
+	}
+	nfq_rule = true;
+	to.sin_addr = xk_test_a4(HOST_DST);
+	fd = peer_open(ETH_P_IP);
+	assert_true((hfd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC,
+	    PROTO_EXP)) >= 0);
+	nfq_send_n(hfd, fd, &to, WARM, &sent, &arrived);
+	arm();
+	nfq_send_n(hfd, fd, &to, MEASURE, &sent, &arrived);
+	n = disarm("nfqueue, output queued and accepted", MEASURE);
+	close(hfd);
+	close(fd);
+	assert_int_equal(arrived, WARM + MEASURE);
+	assert_int_equal(xk_test_stat("be.nfqueue.rx"), WARM + MEASURE);
+	assert_int_equal(xk_test_stat("be.nfqueue.verdicts"), WARM + MEASURE);
+	assert_int_equal(xk_test_stat("be.nfqueue.held"), 0);
+	assert_int_equal(n, 0);
+#else
+	(void)state;
+	print_message("# skipped: the nfqueue backend is not built\n");
+	skip();
+#endif
+}
+
+static int
+teardown_nfq(void **state)
+{
+	if (nfq_rule) {
+		(void)sh("iptables -D " NFQ_RULE);
+		nfq_rule = false;
+	}
+	return teardown_host(state);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 #define H(f) cmocka_unit_test_teardown(f, teardown_host)
 
@@ -1356,6 +1440,7 @@ main(int argc, char **argv)
 		H(test_pcap_receive),
 		H(test_pcap_send),
 		H(test_pcap_sendmbuf),
+		cmocka_unit_test_teardown(test_nfqueue_output, teardown_nfq),
 	};
 	const char *gs = getenv("G_SLICE");
 	void *frames[4];
