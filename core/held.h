@@ -33,9 +33,9 @@ struct xk_held;
 
 /*
  * Makes in *@hp a matcher for keys of @keylen bytes (0 to 256; 0: no
- * keys, packets are answered by hold id only) with room
- * for @capacity packets (1 to 2^24) and hash tables of @nbuckets buckets
- * (a power of two; 0: the first one at or above @capacity).
+ * keys, packets are answered by hold id only) with room for @capacity
+ * packets (1 to 2^24) and hash tables of @nbuckets buckets (a power of
+ * two; 0: the first one at or above @capacity).
  * Returns 0, EINVAL or ENOMEM.
  */
 int	xk_held_create(size_t keylen, uint32_t capacity, uint32_t nbuckets,
@@ -45,18 +45,19 @@ void	xk_held_destroy(struct xk_held *h);
 
 /*
  * Remembers held packet @hold (not 0) with the @keylen bytes at @key
- * (not read when @keylen is 0) and @data, at time @now (microseconds, monotonic, never decreasing).  A
- * @hold already remembered stays as it was.  Returns how many packets
- * were forgotten to make room: 1 when the pool was full (the oldest
- * went), else 0.
+ * (not read when @keylen is 0) and @data, at time @now (microseconds,
+ * monotonic, never decreasing).  A @hold already remembered stays as it
+ * was.  Returns how many packets were forgotten to make room: 1 when the
+ * pool was full (the oldest went), else 0.
  */
 unsigned int xk_held_remember(struct xk_held *h, uint64_t hold,
 	    const void *key, uint32_t data, int64_t now);
 /*
  * The held packet a written one answers, forgotten here: @hold's own
  * entry when @hold is not 0 and remembered, else the oldest with the
- * key at @key (NULL: none; not read when @keylen is 0).  Returns its hold id and puts its data in
- * *@datap (NULL: not wanted), or returns 0 when it answers none.
+ * key at @key (NULL: none; not read when @keylen is 0).  Returns its
+ * hold id and puts its data in *@datap (NULL: not wanted), or returns 0
+ * when it answers none.
  */
 uint64_t xk_held_answer(struct xk_held *h, uint64_t hold, const void *key,
 	    uint32_t *datap);
