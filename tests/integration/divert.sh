@@ -249,8 +249,7 @@ tshark_start() {
 	bg tshark "$1" timeout $((XK_LIVE * 8)) tshark -n -i "$2" -f "$3" \
 	    -w "$tmp/cap.pcapng"
 	cpid=$bgpid
-	if ! wait_for "$tmp/tshark.err" 'Capturing on' "$cpid" \
-	    $((XK_LIVE * 10)); then
+	if ! wait_capture "$tmp/tshark.err" "$cpid" $((XK_LIVE * 10)); then
 		diag "tshark did not start capturing"
 		diag_file "tshark stderr" "$tmp/tshark.err"
 		stop "$cpid"
@@ -260,9 +259,18 @@ tshark_start() {
 	return 0
 }
 
-# tshark_stop: ends the capture; 1 when there is no capture file.
+# tshark_stop [MIN]: ends the capture once its file holds MIN packets
+# (within the bound; packets the capture has taken but not written yet
+# would be lost to the stop); 1 when there is no capture file.
 tshark_stop() {
 	[ -n "$cpid" ] || return 1
+	i=0
+	while [ "$i" -lt $((XK_LIVE * 10)) ] &&
+	    [ "$(tshark -r "$tmp/cap.pcapng" 2>/dev/null | wc -l)" -lt \
+	    "${1:-0}" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	kill -INT "$cpid" 2>/dev/null
 	ended "$cpid"
 	cpid=
@@ -316,7 +324,7 @@ case_change() {
 		return
 	fi
 	ok=0
-	if tshark_stop; then
+	if tshark_stop $((COUNT * 2)); then
 		# What a sent went through the tap; b's own requests carry
 		# the checksum its kernel left to the device (offload).
 		cap=$tmp/cap.pcapng
@@ -607,7 +615,7 @@ nat_cases() {
 		return
 	fi
 	ok=0
-	if tshark_stop; then
+	if tshark_stop $((NAT_COUNT + 1)); then
 		cap=$tmp/cap.pcapng
 		got=$(tshark_count "$cap" "ip")
 		inside=$(tshark_count "$cap" "ip.addr == 10.1.0.0/24")

@@ -312,7 +312,7 @@ case_send() {
 		for t in "cap_a $tpa" "cap_b $tpb"; do
 			# shellcheck disable=SC2086
 			set -- $t
-			if ! wait_for "$tmp/$1.err" 'Capturing on' "$2" \
+			if ! wait_capture "$tmp/$1.err" "$2" \
 			    $((XK_LIVE * 10)); then
 				diag "tshark ($1) did not start capturing"
 				ready=0

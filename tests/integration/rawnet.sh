@@ -137,8 +137,8 @@ case_emit() {
 	ready=0
 	if wait_for "$tmp/sniff.out" '^ready' "$spid" $((XK_LIVE * 10)); then
 		ready=1
-		if [ -n "$tpid" ] && ! wait_for "$tmp/tshark.err" \
-		    'Capturing on' "$tpid" $((XK_LIVE * 10)); then
+		if [ -n "$tpid" ] && ! wait_capture "$tmp/tshark.err" \
+		    "$tpid" $((XK_LIVE * 10)); then
 			diag "tshark did not start capturing"
 			ready=0
 		fi

@@ -259,7 +259,8 @@ if command -v tshark >/dev/null 2>&1; then
 	bg tshark "$nsc" timeout $((XK_LIVE * 6)) tshark -n -i ca \
 	    -f icmp6 -w "$tmp/cap.pcap"
 	tpid=$bgpid
-	wait_line "$tmp/tshark.err" "Capturing on" && have_tshark=1
+	wait_capture "$tmp/tshark.err" "$tpid" $((XK_LIVE * 10)) &&
+	    have_tshark=1
 fi
 # two daemons
 ok=0

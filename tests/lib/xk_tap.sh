@@ -126,6 +126,15 @@ wait_for() {
 	return 2
 }
 
+# wait_capture ERRFILE PID TENTHS: as wait_for, until the tshark whose
+# standard error goes to ERRFILE takes packets.  Its "Capturing on" line
+# comes when dumpcap has opened the interface, up to a second before the
+# capture starts (packets sent between the two are never seen); tshark
+# says "Capture started." then.
+wait_capture() {
+	wait_for "$1" 'Capture started' "$2" "$3"
+}
+
 # netns_pair NSA NSB: the namespaces NSA and NSB (kept in $nsa, $nsb and
 # $nslist) joined by a veth pair, xka0 in NSA and xkb0 in NSB, down.
 netns_pair() {
