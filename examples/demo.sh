@@ -860,7 +860,7 @@ else
 		    -f icmp6 -w "$tmp/snd.pcap" >"$tmp/tshark.out" 2>&1 &
 		tsh=$!
 		pids="$pids $tsh"
-		wait_line "$tmp/tshark.out" 'Capturing on' $tsh && cap=1
+		wait_line "$tmp/tshark.out" 'Capture started' $tsh && cap=1
 	fi
 	echo "  -- sendd run -i xks1 -k s1.pem --secure-only (and s2)"
 	if snd_start 1 && s1d=$sndd && snd_start 2; then
