@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include <xkpi_mem.h>
 
 #include "backends/backend.h"
+#include "core/ip_var.h"
 #include "core/mbuf_var.h"
 #include "core/socket_var.h"
 
@@ -889,6 +891,26 @@ xk_test_inject(const char *ifname, const void *pkt, size_t len)
 		xk_test_sleep_ms(1);
 	}
 	xk_test_loop_barrier();
+}
+
+size_t
+xk_test_pkt4(uint8_t *buf, const char *src, const char *dst, uint8_t proto,
+    size_t plen, uint16_t id)
+{
+	struct ip *ip = (struct ip *)(void *)buf;
+
+	memset(ip, 0, sizeof(*ip));
+	ip->ip_v = 4;
+	ip->ip_hl = 5;
+	ip->ip_len = htons((uint16_t)(sizeof(*ip) + plen));
+	ip->ip_id = htons(id);
+	ip->ip_ttl = 9;
+	ip->ip_p = proto;
+	ip->ip_src = xk_test_a4(src);
+	ip->ip_dst = xk_test_a4(dst);
+	xk_pattern_fill(buf + sizeof(*ip), 0, plen);
+	ip->ip_sum = xk_in_cksum_buf(ip, sizeof(*ip));
+	return sizeof(*ip) + plen;
 }
 
 ssize_t

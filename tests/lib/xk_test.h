@@ -283,6 +283,13 @@ struct xk_ip_stats xk_test_ipstat(void);
  * to @to (@tolen bytes) when @to is not NULL, and returns its errno.
  */
 void	xk_test_inject(const char *ifname, const void *pkt, size_t len);
+/*
+ * An IPv4 packet in network form at @buf: a 20-byte header from @src to
+ * @dst, protocol @proto, IP id @id, TTL 9, its checksum made, and @plen
+ * payload bytes of the pattern (xk_pattern_fill); returns its length.
+ */
+size_t	xk_test_pkt4(uint8_t *buf, const char *src, const char *dst,
+	    uint8_t proto, size_t plen, uint16_t id);
 ssize_t	xk_test_recv1(socket_t so, void *buf, size_t cap, void *from,
 	    socklen_t fromlen);
 errno_t	xk_test_send1(socket_t so, const void *buf, size_t len,

@@ -71,27 +71,6 @@ teardown(void **state)
 	return xk_test_sock_teardown(state);
 }
 
-/* An IPv4 packet in network form: @plen payload bytes of pattern. */
-static size_t
-pkt4(uint8_t *buf, const char *src, const char *dst, uint8_t proto,
-    size_t plen, uint16_t id)
-{
-	struct ip *ip = (struct ip *)buf;
-
-	memset(ip, 0, sizeof(*ip));
-	ip->ip_v = 4;
-	ip->ip_hl = 5;
-	ip->ip_len = htons((uint16_t)(sizeof(*ip) + plen));
-	ip->ip_id = htons(id);
-	ip->ip_ttl = 9;
-	ip->ip_p = proto;
-	ip->ip_src = xk_test_a4(src);
-	ip->ip_dst = xk_test_a4(dst);
-	xk_pattern_fill(buf + sizeof(*ip), 0, plen);
-	ip->ip_sum = xk_in_cksum_buf(ip, sizeof(*ip));
-	return sizeof(*ip) + plen;
-}
-
 /* The index xkpi_mem_vif_create() gave @name. */
 static uint32_t
 if_nametoindex_mem(const char *name)
@@ -254,7 +233,7 @@ test_divert_in_packet_and_address(void **state)
 	(void)state;
 	assert_int_equal(xkpi_fw_add("300 divert 5000 ip from any to "
 	    "10.0.0.1 in"), 0);
-	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 30, 41);
+	len = xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 30, 41);
 	xk_test_inject("vx0", pkt, len);
 	assert_int_equal(recv1(d, buf, sizeof(buf), &from), (ssize_t)len);
 	/* The whole packet, ip_len and ip_off in network order. */
@@ -280,7 +259,7 @@ test_divert_no_socket_counted(void **state)
 
 	(void)state;
 	assert_int_equal(xkpi_fw_add("divert 5001 ip from any to any in"), 0);
-	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 8, 42);
+	len = xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 8, 42);
 	xk_test_inject("vx0", pkt, len);
 	assert_int_equal(xk_test_stat("div.noport"), 1);
 	assert_int_equal(recv1(r, buf, sizeof(buf), NULL), -1);
@@ -299,7 +278,7 @@ test_divert_full_buffer_counted(void **state)
 	assert_int_equal(sock_setsockopt(d, SOL_SOCKET, SO_RCVBUF, &small,
 	    sizeof(small)), 0);
 	assert_int_equal(xkpi_fw_add("divert 5000 ip from any to any in"), 0);
-	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 1000, 43);
+	len = xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 1000, 43);
 	for (int i = 0; i < 4; i++) {
 		xk_test_inject("vx0", pkt, len);
 	}
@@ -322,7 +301,7 @@ test_tee_copy_goes_on(void **state)
 
 	(void)state;
 	assert_int_equal(xkpi_fw_add("200 tee 5000 ip from any to any in"), 0);
-	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 8, 44);
+	len = xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 8, 44);
 	xk_test_inject("vx0", pkt, len);
 	assert_int_equal(recv1(d, buf, sizeof(buf), &from), (ssize_t)len);
 	assert_int_equal(from.sin_port, 200);
@@ -346,7 +325,7 @@ test_write_in_resumes_after_cookie(void **state)
 	(void)state;
 	assert_int_equal(xkpi_fw_add("100 divert 5000 ip from any to any in"),
 	    0);
-	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 8, 45);
+	len = xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 8, 45);
 	xk_test_inject("vx0", pkt, len);
 	got = recv1(d, buf, sizeof(buf), &from);
 	assert_int_equal(got, (ssize_t)len);
@@ -374,7 +353,7 @@ test_write_in_by_name_or_address(void **state)
 	size_t len;
 
 	(void)state;
-	len = pkt4(pkt, "10.0.1.7", "10.0.1.1", PROTO_EXP, 8, 46);
+	len = xk_test_pkt4(pkt, "10.0.1.7", "10.0.1.1", PROTO_EXP, 8, 46);
 	/* The address of vx1, no name. */
 	to.sin_addr = xk_test_a4("10.0.1.1");
 	assert_int_equal(send1(d, pkt, len, &to), 0);
@@ -402,7 +381,7 @@ test_write_in_bad_checksum_dropped(void **state)
 	size_t len;
 
 	(void)state;
-	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 8, 47);
+	len = xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 8, 47);
 	((struct ip *)pkt)->ip_sum ^= 0x5555;
 	to.sin_addr = xk_test_a4("10.0.0.1");
 	assert_int_equal(send1(d, pkt, len, &to), 0);
@@ -472,7 +451,7 @@ test_write_errors(void **state)
 	size_t len, sent;
 
 	(void)state;
-	len = pkt4(pkt, "10.0.0.1", "10.0.0.9", PROTO_EXP, 8, 48);
+	len = xk_test_pkt4(pkt, "10.0.0.1", "10.0.0.9", PROTO_EXP, 8, 48);
 	/* Shorter than an IP header. */
 	assert_int_equal(send1(d, pkt, 19, NULL), EINVAL);
 	/* ip_len longer than the data. */
@@ -520,7 +499,7 @@ test_deny_in_and_out(void **state)
 	(void)state;
 	assert_int_equal(xkpi_fw_add("deny ip from 10.0.0.2 to any"), 0);
 	assert_int_equal(xkpi_fw_add("deny ip from any to 10.0.0.9 out"), 0);
-	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 8, 49);
+	len = xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 8, 49);
 	xk_test_inject("vx0", pkt, len);
 	assert_int_equal(recv1(r, buf, sizeof(buf), NULL), -1);
 	assert_int_equal(xk_test_stat("ip.fw.deny"), 1);
@@ -529,7 +508,7 @@ test_deny_in_and_out(void **state)
 	assert_int_equal(send1(r, "x", 1, &dst), EACCES);
 	assert_int_equal(xk_test_stat("ip.fw.deny"), 2);
 	/* Another source passes. */
-	len = pkt4(pkt, "10.0.0.3", "10.0.0.1", PROTO_EXP, 8, 50);
+	len = xk_test_pkt4(pkt, "10.0.0.3", "10.0.0.1", PROTO_EXP, 8, 50);
 	xk_test_inject("vx0", pkt, len);
 	assert_int_equal(recv1(r, buf, sizeof(buf), NULL), (ssize_t)len);
 	sock_close(r);
@@ -575,7 +554,7 @@ test_receivembuf_sendmbuf_round_trip(void **state)
 	(void)state;
 	assert_int_equal(xkpi_fw_add("700 divert 5000 icmp from any to any "
 	    "in recv vx0"), 0);
-	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", IPPROTO_ICMP, 8, 51);
+	len = xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", IPPROTO_ICMP, 8, 51);
 	xk_test_inject("vx0", pkt, len);
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_name = &from;
@@ -632,9 +611,9 @@ test_held_pass_accepts_unchanged(void **state)
 
 	(void)state;
 	assert_int_equal(xkpi_fw_add("count ip from any to any"), 0);
-	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", IPPROTO_TCP, 20, 60);
+	len = xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", IPPROTO_TCP, 20, 60);
 	held_input("vx0", pkt, len, 11, false);
-	len = pkt4(pkt, "10.0.0.1", "10.0.0.2", IPPROTO_UDP, 20, 61);
+	len = xk_test_pkt4(pkt, "10.0.0.1", "10.0.0.2", IPPROTO_UDP, 20, 61);
 	held_input("vx0", pkt, len, 12, true);
 	assert_int_equal(xk_test_nverdicts, 2);
 	assert_int_equal(xk_test_verdicts[0].hold, 11);
@@ -655,9 +634,9 @@ test_held_deny_and_noport_drop(void **state)
 	assert_int_equal(xkpi_fw_add("100 deny udp from any to any"), 0);
 	assert_int_equal(xkpi_fw_add("200 divert 5009 ip from any to any"),
 	    0);
-	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", IPPROTO_UDP, 20, 62);
+	len = xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", IPPROTO_UDP, 20, 62);
 	held_input("vx0", pkt, len, 21, false);
-	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", IPPROTO_TCP, 20, 63);
+	len = xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", IPPROTO_TCP, 20, 63);
 	held_input("vx0", pkt, len, 22, false);
 	assert_int_equal(xk_test_nverdicts, 2);
 	assert_int_equal(xk_test_verdicts[0].hold, 21);
@@ -680,7 +659,7 @@ test_held_divert_answer_by_copy(void **state)
 	(void)state;
 	assert_int_equal(xkpi_fw_add("100 divert 5000 tcp from any to any"),
 	    0);
-	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", IPPROTO_TCP, 20, 64);
+	len = xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", IPPROTO_TCP, 20, 64);
 	held_input("vx0", pkt, len, 31, false);
 	/* Held while the daemon has it: no verdict yet. */
 	assert_int_equal(xk_test_nverdicts, 0);
@@ -715,7 +694,7 @@ test_held_out_divert_answer_and_oldest_first(void **state)
 	(void)state;
 	assert_int_equal(xkpi_fw_add("100 divert 5000 udp from any to any out"),
 	    0);
-	len = pkt4(pkt, "10.0.0.1", "10.0.0.2", IPPROTO_UDP, 20, 65);
+	len = xk_test_pkt4(pkt, "10.0.0.1", "10.0.0.2", IPPROTO_UDP, 20, 65);
 	/* Two held packets alike (same id): answered oldest first. */
 	held_input("vx0", pkt, len, 41, true);
 	held_input("vx0", pkt, len, 42, true);
@@ -745,7 +724,7 @@ test_held_tee_accepts_original(void **state)
 
 	(void)state;
 	assert_int_equal(xkpi_fw_add("tee 5000 ip from any to any"), 0);
-	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", IPPROTO_TCP, 20, 66);
+	len = xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", IPPROTO_TCP, 20, 66);
 	held_input("vx0", pkt, len, 51, false);
 	assert_int_equal(xk_test_nverdicts, 1);
 	assert_int_equal(xk_test_verdicts[0].hold, 51);
@@ -765,7 +744,7 @@ test_held_expired_answer_is_new_packet(void **state)
 	(void)state;
 	assert_int_equal(xkpi_fw_add("100 divert 5000 ip from any to any in"),
 	    0);
-	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 20, 67);
+	len = xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 20, 67);
 	held_input("vx0", pkt, len, 61, false);
 	assert_int_equal(recv1(d, buf, sizeof(buf), &from), (ssize_t)len);
 	/* The backend dropped it meanwhile: the answer is a new packet. */
@@ -787,7 +766,7 @@ test_held_fragment_accepted_unseen(void **state)
 
 	(void)state;
 	assert_int_equal(xkpi_fw_add("divert 5000 ip from any to any"), 0);
-	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", IPPROTO_UDP, 24, 68);
+	len = xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", IPPROTO_UDP, 24, 68);
 	((struct ip *)pkt)->ip_off = htons(IP_MF);
 	((struct ip *)pkt)->ip_sum = 0;
 	((struct ip *)pkt)->ip_sum = xk_in_cksum_buf(pkt, sizeof(struct ip));
@@ -815,7 +794,7 @@ test_held_matcher_full_forgets_oldest(void **state)
 	(void)state;
 	assert_int_equal(xkpi_fw_add("100 divert 5000 tcp from any to any"),
 	    0);
-	len = pkt4(pkt, "10.0.0.2", "10.0.0.1", IPPROTO_TCP, 20, 69);
+	len = xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", IPPROTO_TCP, 20, 69);
 	for (uint64_t hold = 1; hold <= 4097; hold++) {
 		held_input("vx0", pkt, len, hold, false);
 		assert_int_equal(recv1(d, buf, sizeof(buf), &from),

@@ -177,26 +177,6 @@ teardown(void **state)
 	return xk_test_sock_teardown(state);
 }
 
-static size_t
-pkt4(uint8_t *buf, const char *src, const char *dst, uint8_t proto,
-    size_t plen)
-{
-	struct ip *ip = (struct ip *)buf;
-
-	memset(ip, 0, sizeof(*ip));
-	ip->ip_v = 4;
-	ip->ip_hl = 5;
-	ip->ip_len = htons((uint16_t)(sizeof(*ip) + plen));
-	ip->ip_id = htons(99);
-	ip->ip_ttl = 9;
-	ip->ip_p = proto;
-	ip->ip_src = xk_test_a4(src);
-	ip->ip_dst = xk_test_a4(dst);
-	xk_pattern_fill(buf + sizeof(*ip), 0, plen);
-	ip->ip_sum = xk_in_cksum_buf(ip, sizeof(*ip));
-	return sizeof(*ip) + plen;
-}
-
 static void
 inject(const uint8_t *pkt, size_t len)
 {
@@ -291,7 +271,7 @@ test_order_last_attached_first(void **state)
 	(void)state;
 	tf_add(&a, AF_INET);
 	tf_add(&b, AF_INET);
-	inject(pkt, pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 16));
+	inject(pkt, xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 16, 99));
 	assert_int_equal(atomic_load(&ncalls), 2);
 	assert_int_equal(call_order[0], 'b');
 	assert_int_equal(call_order[1], 'a');
@@ -317,13 +297,13 @@ test_input_error_drops_counted(void **state)
 
 	(void)state;
 	tf_add(&a, AF_INET);
-	inject(pkt, pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 16));
+	inject(pkt, xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 16, 99));
 	assert_int_equal(recv1(r), -1);
 	assert_int_equal(xk_test_stat("ipf.in.dropped"), 1);
 	/* One that frees the packet itself and says so with NULL. */
 	a.ret = EHOSTUNREACH;
 	a.free_it = true;
-	inject(pkt, pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 16));
+	inject(pkt, xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 16, 99));
 	assert_int_equal(recv1(r), -1);
 	assert_int_equal(xk_test_stat("ipf.in.dropped"), 2);
 	assert_int_equal(ipf_remove(a.ref), 0);
@@ -340,7 +320,7 @@ test_take_and_inject_input_resumes_after(void **state)
 	(void)state;
 	tf_add(&a, AF_INET);		/* runs second */
 	tf_add(&b, AF_INET);		/* runs first, takes */
-	inject(pkt, pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 16));
+	inject(pkt, xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 16, 99));
 	assert_non_null(b.kept);
 	assert_int_equal(atomic_load(&a.in_calls), 0);
 	assert_int_equal(recv1(r), -1);
@@ -353,7 +333,7 @@ test_take_and_inject_input_resumes_after(void **state)
 	assert_int_equal(recv1(r), 36);
 	/* With NULL every filter runs again. */
 	b.take = true;
-	inject(pkt, pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 16));
+	inject(pkt, xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 16, 99));
 	b.take = false;
 	assert_int_equal(ipf_inject_input(b.kept, NULL), 0);
 	assert_int_equal(atomic_load(&b.in_calls), 3);
@@ -420,7 +400,7 @@ test_inject_output_no_route(void **state)
 {
 	uint8_t pkt[64];
 	mbuf_t m;
-	size_t len = pkt4(pkt, "10.0.0.1", "192.0.2.9", PROTO_EXP, 8);
+	size_t len = xk_test_pkt4(pkt, "10.0.0.1", "192.0.2.9", PROTO_EXP, 8, 99);
 
 	(void)state;
 	assert_int_equal(mbuf_allocpacket(MBUF_DONTWAIT, len, NULL, &m), 0);
@@ -438,12 +418,12 @@ test_remove_inside_callback(void **state)
 
 	(void)state;
 	tf_add(&a, AF_INET);
-	inject(pkt, pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 16));
+	inject(pkt, xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 16, 99));
 	/* Detached once its callback returned; the packet went on. */
 	assert_int_equal(atomic_load(&a.detached), 1);
 	assert_int_equal(recv1(r), 36);
 	a.remove_self = false;
-	inject(pkt, pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 16));
+	inject(pkt, xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 16, 99));
 	assert_int_equal(atomic_load(&a.in_calls), 1);
 	assert_int_equal(ipf_remove(a.ref), ENOENT);
 	sock_close(r);
@@ -458,7 +438,7 @@ test_filter_changes_length(void **state)
 
 	(void)state;
 	tf_add(&a, AF_INET);
-	inject(pkt, pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 16));
+	inject(pkt, xk_test_pkt4(pkt, "10.0.0.2", "10.0.0.1", PROTO_EXP, 16, 99));
 	assert_int_equal(recv1(r), 32);
 	assert_int_equal(ipf_remove(a.ref), 0);
 	sock_close(r);

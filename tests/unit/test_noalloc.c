@@ -437,24 +437,6 @@ inject_n(struct rx *rx, const uint8_t *pkt, size_t len, int n)
 	await_count(&rx->got, base + n, "packets received");
 }
 
-static size_t
-pkt4(uint8_t *buf, const char *src, const char *dst, size_t plen)
-{
-	struct ip *ip = (struct ip *)buf;
-
-	memset(ip, 0, sizeof(*ip));
-	ip->ip_v = 4;
-	ip->ip_hl = 5;
-	ip->ip_len = htons((uint16_t)(sizeof(*ip) + plen));
-	ip->ip_ttl = 9;
-	ip->ip_p = PROTO_EXP;
-	ip->ip_src = xk_test_a4(src);
-	ip->ip_dst = xk_test_a4(dst);
-	xk_pattern_fill(buf + sizeof(*ip), 0, plen);
-	ip->ip_sum = xk_in_cksum_buf(ip, sizeof(*ip));
-	return sizeof(*ip) + plen;
-}
-
 /*
  * The mem backend keeps its queue's entries for reuse, as many as were
  * ever queued at once.  A window's worth waits at once here, while the
@@ -508,8 +490,8 @@ test_receive_raw4(void **state)
 
 	(void)state;
 	SKIP_UNLESS_COUNTING();
-	receive_case(PF_INET, pkt, pkt4(pkt, "10.0.0.9", "10.0.0.1", 64),
-	    "raw IPv4 receive");
+	receive_case(PF_INET, pkt, xk_test_pkt4(pkt, "10.0.0.9", "10.0.0.1",
+	    PROTO_EXP, 64, 0), "raw IPv4 receive");
 }
 
 static void
@@ -920,7 +902,7 @@ divert_case(bool held, bool usembuf, const char *what)
 
 	xk_div_reset();
 	/* Every packet alike: by key, the oldest held one answers. */
-	len = pkt4(pkt, "10.0.0.9", "10.0.0.1", 64);
+	len = xk_test_pkt4(pkt, "10.0.0.9", "10.0.0.1", PROTO_EXP, 64, 0);
 	assert_int_equal(xkpi_fw_add("100 divert 5000 ip from any to any in"),
 	    0);
 	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, IPPROTO_DIVERT,
@@ -1146,8 +1128,8 @@ host_receive_case(const char *rxstat, const char *what)
 	link_addr(fd, PEER_IF, eh.ether_shost);
 	eh.ether_type = htons(ETHERTYPE_IP);
 	memcpy(frame, &eh, sizeof(eh));
-	len = ETHER_HDR_LEN + pkt4(frame + ETHER_HDR_LEN, "10.208.0.2",
-	    "10.208.0.1", 64);
+	len = ETHER_HDR_LEN + xk_test_pkt4(frame + ETHER_HDR_LEN, "10.208.0.2",
+	    "10.208.0.1", PROTO_EXP, 64, 0);
 	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, PROTO_EXP, rx_upcall,
 	    &rx, &so), 0);
 	peer_send_n(fd, &rx, frame, len, WARM);
