@@ -1245,6 +1245,17 @@ lx_rx_quiet(struct lx_lane *ln)
 	}
 }
 
+/* @n packets lane @ln read, counted and handed to the engine. */
+static void
+lx_lane_input(struct lx_lane *ln, struct xk_be_pkt *pkts, unsigned int n)
+{
+	struct xk_backend *be = ln->ln_if->li_be;
+
+	ln->ln_if->li_st.rx += n;
+	ln->ln_rx += n;
+	be->be_input(be, pkts, n);
+}
+
 /*
  * Up to LX_ROUNDS batches from the direct socket into the engine; adds
  * their number to *@got.  Returns whether more may wait.
@@ -1252,7 +1263,6 @@ lx_rx_quiet(struct lx_lane *ln)
 static bool
 lx_rx_direct(struct lx_lane *ln, unsigned int *got)
 {
-	struct xk_backend *be = ln->ln_if->li_be;
 	struct xk_be_pkt pkts[LX_BATCH];
 	bool more = true;
 
@@ -1261,9 +1271,7 @@ lx_rx_direct(struct lx_lane *ln, unsigned int *got)
 
 		if (n > 0) {
 			*got += n;
-			ln->ln_if->li_st.rx += n;
-			ln->ln_rx += n;
-			be->be_input(be, pkts, n);
+			lx_lane_input(ln, pkts, n);
 		}
 	}
 	return more;
@@ -1312,7 +1320,6 @@ static void
 lx_ring_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct lx_lane *ln = arg;
-	struct xk_backend *be = ln->ln_if->li_be;
 	struct xk_be_pkt pkts[LX_BATCH];
 	unsigned int got = 0;
 	bool was, more = true;
@@ -1336,9 +1343,7 @@ lx_ring_cb(evutil_socket_t fd, short what, void *arg)
 		unsigned int n = lx_rx_ring(ln, pkts, &more);
 
 		if (n > 0) {
-			ln->ln_if->li_st.rx += n;
-			ln->ln_rx += n;
-			be->be_input(be, pkts, n);
+			lx_lane_input(ln, pkts, n);
 		}
 		if (round == 0 && !more) {
 			/* Woken with no block ready: an error, most likely. */
