@@ -54,6 +54,7 @@
 #include <xkpi.h>
 
 #include "core/if_var.h"
+#include "core/ip_var.h"
 #include "core/socket_var.h"
 #include "tests/lib/xk_test.h"
 
@@ -352,8 +353,6 @@ peer_open(struct peer *p)
 	struct ether_header *eh = (void *)p->frame;
 	struct ip iph, *ip = &iph;	/* frame + 14 is not aligned */
 	struct ifreq ifr;
-	uint32_t sum = 0;
-	uint16_t w[sizeof(*ip) / 2];
 
 	memset(p->frame, 0, sizeof(p->frame));
 	memset(&iph, 0, sizeof(iph));
@@ -373,12 +372,7 @@ peer_open(struct peer *p)
 	ip->ip_p = 253;
 	inet_pton(AF_INET, "10.206.0.2", &ip->ip_src);
 	inet_pton(AF_INET, "10.206.0.1", &ip->ip_dst);
-	memcpy(w, ip, sizeof(w));
-	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
-		sum += w[i];
-	}
-	sum = (sum & 0xffff) + (sum >> 16);
-	ip->ip_sum = (uint16_t)~(sum + (sum >> 16));
+	ip->ip_sum = xk_in_cksum_buf(ip, sizeof(*ip));
 	memcpy(p->frame + ETHER_HDR_LEN, &iph, sizeof(iph));
 	sll.sll_ifindex = (int)if_nametoindex("xkl1");
 	assert_int_equal(bind(p->fd, (struct sockaddr *)&sll, sizeof(sll)),
@@ -515,18 +509,11 @@ static void
 peer_frame(struct peer *p, unsigned int k, uint32_t seq)
 {
 	struct ip ip;
-	uint16_t w[sizeof(ip) / 2];
-	uint32_t sum = 0;
 
 	memcpy(&ip, p->frame + ETHER_HDR_LEN, sizeof(ip));
 	ip.ip_src.s_addr = htonl(0x0ace0700 | k);
 	ip.ip_sum = 0;
-	memcpy(w, &ip, sizeof(w));
-	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
-		sum += w[i];
-	}
-	sum = (sum & 0xffff) + (sum >> 16);
-	ip.ip_sum = (uint16_t)~(sum + (sum >> 16));
+	ip.ip_sum = xk_in_cksum_buf(&ip, sizeof(ip));
 	memcpy(p->frame + ETHER_HDR_LEN, &ip, sizeof(ip));
 	memcpy(p->frame + ETHER_HDR_LEN + sizeof(ip), &seq, sizeof(seq));
 }
