@@ -329,10 +329,6 @@ loops_free(int from)
 }
 
 /*
- * Makes the library's bases from @from to lib_nloops - 1, and a stop
- * event on every base the library runs (@from on; 0 too when @own).
- */
-/*
  * libevent keeps a base's pending timers in a heap that grows (realloc)
  * the first time more are pending at once than ever before, on whatever
  * thread adds the timer: a sender's too (the linux TX ring's tail
@@ -374,6 +370,11 @@ loop_reserve_timers(struct event_base *base)
 	return error;
 }
 
+/*
+ * Makes the library's bases from @from to lib_nloops - 1, grows every
+ * base's timer heap (loop_reserve_timers), and makes a stop event on
+ * every base the library runs (@from on; 0 too when @own).
+ */
 static int
 loops_new(int from, bool own)
 {
