@@ -54,7 +54,8 @@
  *       up to 1 ms of added latency on sparse traffic) or `mmsg` (the
  *       packet socket alone: more CPU per packet when busy).
  *     - `XKPI_THREADS`: the number of event-loop threads, 1 (the
- *       default) to 16; another value fails initialisation with EINVAL.
+ *       default) to 16; any other value fails initialisation with
+ *       EINVAL, and an empty one counts as unset.
  *       The `threads` field of struct xkpi_config, when not 0, wins.
  *       What runs on which loop is on the main page ("Threads and
  *       upcalls").
