@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include <sys/kernel_types.h>
@@ -112,6 +113,22 @@ struct xk_backend_ops {
 	void		(*be_output)(struct xk_backend *be,
 			    struct xk_be_pkt *pkts, unsigned int n,
 			    unsigned int *sent);
+	/*
+	 * Optional: sends one IP packet out of interface @ifindex from the
+	 * caller's memory, each byte copied once, straight to where the host
+	 * takes it: the header @hdr (@hlen bytes, complete and checksummed)
+	 * followed by the @iovcnt pieces of @iov, @paylen bytes in all.
+	 * 0 when it left as be_output would have sent it, and is counted the
+	 * same way; ENOBUFS when the host's ring was full (counted as
+	 * be_output counts it); EAGAIN when this packet cannot go this way
+	 * now (no link address known yet, packets waiting in another queue,
+	 * too big): nothing happened, and the caller sends it with
+	 * be_output.  Called with the core lock held: it must not block.
+	 */
+	int		(*be_output_direct)(struct xk_backend *be,
+			    uint32_t ifindex, const void *hdr, size_t hlen,
+			    const struct iovec *iov, int iovcnt,
+			    size_t paylen);
 	/*
 	 * Optional (NULL for virtual backends): the host's route to @dst
 	 * when no attached interface's prefix holds it; 0 and the outgoing

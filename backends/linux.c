@@ -1641,22 +1641,24 @@ lx_tx_tail_cb(evutil_socket_t fd, short what, void *arg)
 	xk_loop_leave(was);
 }
 
-/* The packet's family and destination; false for neither IP. */
+/*
+ * The family and destination of the IP packet whose first @len bytes are
+ * @p; false for neither IP, or a header cut short.
+ */
 static bool
-lx_dst(const struct __mbuf *m, int *family, void *dst)
+lx_dst(const uint8_t *p, size_t len, int *family, void *dst)
 {
-	uint8_t vers = 0;
-
-	(void)xk_m_copydata(m, 0, 1, &vers);
-	if (vers >> 4 == 4) {
+	if (len >= sizeof(struct ip) && p[0] >> 4 == 4) {
 		*family = AF_INET;
-		return xk_m_copydata(m, offsetof(struct ip, ip_dst),
-		    sizeof(struct in_addr), dst) == 0;
+		memcpy(dst, p + offsetof(struct ip, ip_dst),
+		    sizeof(struct in_addr));
+		return true;
 	}
-	if (vers >> 4 == 6) {
+	if (len >= sizeof(struct ip6_hdr) && p[0] >> 4 == 6) {
 		*family = AF_INET6;
-		return xk_m_copydata(m, offsetof(struct ip6_hdr, ip6_dst),
-		    sizeof(struct in6_addr), dst) == 0;
+		memcpy(dst, p + offsetof(struct ip6_hdr, ip6_dst),
+		    sizeof(struct in6_addr));
+		return true;
 	}
 	return false;
 }
@@ -1740,15 +1742,16 @@ lx_nexthop_locked(struct lx_softc *sc, struct lx_if *li, int family,
 }
 
 /*
- * One packet into @li's TX ring: 1 when it went (consumed), 0 when it
- * goes the raw socket's way (left in @p), -1 when the ring is full
- * (consumed, ENOBUFS in @p).  Core lock held.
+ * A frame of @li's TX ring for an IP packet of @len bytes whose first
+ * @hlen bytes are @hdr, its Ethernet header written: 1 and the place for
+ * the packet in *@datap; 0 when the packet goes the raw socket's way
+ * (nothing done); -1 when the ring is full (counted).  Core lock held.
  */
 static int
-lx_tx1_locked(struct lx_softc *sc, struct lx_if *li, struct xk_be_pkt *p)
+lx_tx_claim_locked(struct lx_softc *sc, struct lx_if *li, const void *hdr,
+    size_t hlen, size_t len, int64_t now, uint8_t **datap)
 {
 	struct lx_tx *tx = li->li_tx;
-	struct __mbuf *m = p->bp_m;
 	struct tpacket2_hdr *h;
 	struct ether_header *eh;
 	union {
@@ -1756,12 +1759,10 @@ lx_tx1_locked(struct lx_softc *sc, struct lx_if *li, struct xk_be_pkt *p)
 		struct in6_addr	v6;
 	} dst;
 	const uint8_t *lladdr;
-	size_t len = xk_m_length(m);
-	int64_t now = g_get_monotonic_time();
-	bool stream;
 	int family;
 
-	if (len > LX_TX_MAXLEN - ETHER_HDR_LEN || !lx_dst(m, &family, &dst) ||
+	if (len > LX_TX_MAXLEN - ETHER_HDR_LEN ||
+	    !lx_dst(hdr, hlen, &family, &dst) ||
 	    !lx_nexthop_locked(sc, li, family, &dst, now, &lladdr) ||
 	    xk_rawtx_pending(sc->ls_tx) != 0) {
 		return 0;
@@ -1776,9 +1777,6 @@ lx_tx1_locked(struct lx_softc *sc, struct lx_if *li, struct xk_be_pkt *p)
 		    __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) !=
 		    TP_STATUS_AVAILABLE) {
 			li->li_st.txring_full++;
-			p->bp_m = NULL;
-			p->bp_error = ENOBUFS;
-			xk_m_freem(m);
 			return -1;
 		}
 	}
@@ -1787,17 +1785,26 @@ lx_tx1_locked(struct lx_softc *sc, struct lx_if *li, struct xk_be_pkt *p)
 	memcpy(eh->ether_shost, li->li_ifp->if_hwaddr, ETHER_ADDR_LEN);
 	eh->ether_type = htons(family == AF_INET ? ETHERTYPE_IP :
 	    ETHERTYPE_IPV6);
-	if (m->m_next == NULL) {
-		memcpy(eh + 1, m->m_data, len);
-	} else {
-		xk_m_copydata(m, 0, len, eh + 1);
-	}
+	*datap = (uint8_t *)(eh + 1);
+	return 1;
+}
+
+/*
+ * The frame lx_tx_claim_locked gave, now holding its @len bytes of IP
+ * packet, goes to the kernel: at once, with the next frames, or with the
+ * loop's kick.  Core lock held.
+ */
+static void
+lx_tx_commit_locked(struct lx_if *li, size_t len, int64_t now)
+{
+	struct lx_tx *tx = li->li_tx;
+	struct tpacket2_hdr *h = lx_tx_frame(tx, tx->tx_head);
+	bool stream;
+
 	h->tp_len = (uint32_t)(ETHER_HDR_LEN + len);
 	__atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST,
 	    __ATOMIC_RELEASE);
 	tx->tx_head++;
-	p->bp_m = NULL;
-	xk_m_freem(m);
 	stream = now - tx->tx_last < LX_TX_GAP_US;
 	/* Read by lx_tx_tail_cb without the core lock. */
 	__atomic_store_n(&tx->tx_last, now, __ATOMIC_RELAXED);
@@ -1827,6 +1834,40 @@ lx_tx1_locked(struct lx_softc *sc, struct lx_if *li, struct xk_be_pkt *p)
 			lx_tx_kick(li, true);
 		}
 	}
+}
+
+/*
+ * One packet into @li's TX ring: 1 when it went (consumed), 0 when it
+ * goes the raw socket's way (left in @p), -1 when the ring is full
+ * (consumed, ENOBUFS in @p).  Core lock held.
+ */
+static int
+lx_tx1_locked(struct lx_softc *sc, struct lx_if *li, struct xk_be_pkt *p)
+{
+	struct __mbuf *m = p->bp_m;
+	uint8_t hdr[sizeof(struct ip6_hdr)], *data;
+	size_t len = xk_m_length(m), hlen = MIN(len, sizeof(hdr));
+	int64_t now = g_get_monotonic_time();
+	int r;
+
+	(void)xk_m_copydata(m, 0, hlen, hdr);
+	if ((r = lx_tx_claim_locked(sc, li, hdr, hlen, len, now,
+	    &data)) == 0) {
+		return 0;
+	}
+	p->bp_m = NULL;
+	if (r < 0) {
+		p->bp_error = ENOBUFS;
+		xk_m_freem(m);
+		return -1;
+	}
+	if (m->m_next == NULL) {
+		memcpy(data, m->m_data, len);
+	} else {
+		xk_m_copydata(m, 0, len, data);
+	}
+	xk_m_freem(m);
+	lx_tx_commit_locked(li, len, now);
 	return 1;
 }
 
@@ -1904,6 +1945,44 @@ lx_output(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n,
 		xk_rawtx_output(sc->ls_tx, &pkts[i], 1, &one);
 		*sent += one;
 	}
+}
+
+/*
+ * be_output_direct: the packet goes into the interface's TX ring from
+ * the caller's memory when lx_output would put it there; EAGAIN for
+ * everything that goes the raw socket's way.
+ */
+static int
+lx_output_direct(struct xk_backend *be, uint32_t ifindex, const void *hdr,
+    size_t hlen, const struct iovec *iov, int iovcnt, size_t paylen)
+{
+	struct lx_softc *sc = be->be_softc;
+	struct __ifnet *ifp;
+	struct lx_if *li;
+	uint8_t *data;
+	int64_t now;
+	int r;
+
+	XK_LOCK_ASSERT();
+	if (!sc->ls_txring || (ifp = xk_if_byindex_locked(ifindex)) == NULL ||
+	    (li = ifp->if_besc) == NULL || li->li_tx == NULL) {
+		return EAGAIN;
+	}
+	now = g_get_monotonic_time();
+	if ((r = lx_tx_claim_locked(sc, li, hdr, hlen, hlen + paylen, now,
+	    &data)) <= 0) {
+		return r == 0 ? EAGAIN : ENOBUFS;
+	}
+	memcpy(data, hdr, hlen);
+	data += hlen;
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len != 0) {
+			memcpy(data, iov[i].iov_base, iov[i].iov_len);
+			data += iov[i].iov_len;
+		}
+	}
+	lx_tx_commit_locked(li, hlen + paylen, now);
+	return 0;
 }
 
 static int
@@ -2031,6 +2110,7 @@ const struct xk_backend_ops xk_be_linux_ops = {
 	.be_open = lx_open,
 	.be_attach = lx_attach,
 	.be_output = lx_output,
+	.be_output_direct = lx_output_direct,
 	.be_route = lx_route,
 	.be_stats = lx_stats,
 	.be_drain = lx_drain,

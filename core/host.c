@@ -764,6 +764,33 @@ out:
 	return error;
 }
 
+/*
+ * pr_send_direct: a datagram goes to the host from the caller's memory.
+ * A full host takes host_send's way, which waits or says EWOULDBLOCK.
+ */
+static int
+host_send_direct(struct __socket *so, const struct sockaddr *to,
+    socklen_t tolen, const struct iovec *iov, int iovcnt, size_t len,
+    int flags)
+{
+	struct msghdr mh = { 0 };
+	int xflags = MSG_DONTWAIT | MSG_NOSIGNAL;
+
+	(void)len;
+	if (is_stream(so) || iovcnt > TX_IOV_MAX) {
+		return XK_SEND_SLOW;
+	}
+	xflags |= flags & (MSG_DONTROUTE | MSG_EOR);
+	mh.msg_iov = (struct iovec *)(uintptr_t)iov;
+	mh.msg_iovlen = (size_t)iovcnt;
+	mh.msg_name = (void *)(uintptr_t)to;
+	mh.msg_namelen = to != NULL ? tolen : 0;
+	if (sendmsg(so->so_fd, &mh, xflags) < 0) {
+		return errno == EAGAIN ? XK_SEND_SLOW : errno;
+	}
+	return 0;
+}
+
 static int
 host_ctloutput(struct __socket *so, bool set, int level, int name, void *val,
     socklen_t *len)
@@ -824,6 +851,7 @@ host_listen(struct __socket *so, int backlog)
 	.pr_disconnect = host_disconnect,				\
 	.pr_shutdown = host_shutdown,					\
 	.pr_send = host_send,						\
+	.pr_send_direct = host_send_direct,				\
 	.pr_ctloutput = host_ctloutput,					\
 	.pr_sockaddr = host_sockaddr,					\
 	.pr_peeraddr = host_peeraddr,					\

@@ -933,6 +933,54 @@ xk_ip_output_path_locked(struct __mbuf *m, const struct xk_ip_path *p)
 }
 
 int
+xk_ip_output_direct_locked(void *hdr, size_t hlen, const struct iovec *iov,
+    int iovcnt, size_t paylen)
+{
+	const struct xk_backend_ops *ops = engine_be.be_ops;
+	const struct xk_ifaddr *ifa;
+	struct __ifnet *ifp;
+	struct ip *ip = hdr;
+	int error;
+
+	XK_LOCK_ASSERT();
+	/*
+	 * What xk_ip_output_path_locked would do to this packet besides
+	 * sending it needs an mbuf: filters, the rule table, fragments.
+	 */
+	if (!engine_open || ops->be_output_direct == NULL ||
+	    xk_ipf_active(AF_INET) ||
+	    (engine_intercepts && xk_fw_active_locked()) ||
+	    IN_MULTICAST(ntohl(ip->ip_dst.s_addr)) ||
+	    (ifp = xk_ip_route_locked(AF_INET, &ip->ip_dst)) == NULL ||
+	    hlen + paylen > ifp->if_mtu) {
+		return XK_SEND_SLOW;
+	}
+	if (ip->ip_src.s_addr == INADDR_ANY &&
+	    (ifa = xk_if_firstaddr_locked(ifp, AF_INET)) != NULL) {
+		ip->ip_src = ifa->ifa_addr.v4;
+	}
+	ip->ip_sum = 0;
+	ip->ip_sum = xk_in_cksum_buf(ip, hlen);
+	error = ops->be_output_direct(&engine_be, ifp->if_index, hdr, hlen,
+	    iov, iovcnt, paylen);
+	switch (error) {
+	case 0:
+		if ((ops->be_features & XK_BEF_OCOUNT) == 0) {
+			ifp->if_opackets++;
+		}
+		xk_ipstat.ips_localout++;
+		xk_ipstat.ips_direct++;
+		return 0;
+	case EAGAIN:
+		return XK_SEND_SLOW;
+	default:
+		ifp->if_oerrors++;
+		xk_ipstat.ips_oerrors++;
+		return error;
+	}
+}
+
+int
 xk_ip6_output_locked(struct __mbuf *m, struct __ifnet *ifp)
 {
 	return xk_ip6_output_path_locked(m, ifp, &ip_path_start);

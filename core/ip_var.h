@@ -145,6 +145,7 @@ struct xk_ip_stats {
 	uint64_t	ips_rawnomem;	/* no mbuf for a raw socket's copy */
 	uint64_t	ips_outseen;	/* the host's own outgoing packets */
 	uint64_t	ips_localout;	/* sent from raw sockets */
+	uint64_t	ips_direct;	/* of those, copied once (sock_send) */
 	uint64_t	ips_noroute;	/* no interface for the destination */
 	uint64_t	ips_cantfrag;	/* over the MTU and may not be cut */
 	uint64_t	ips_oerrors;	/* the backend could not send */
@@ -229,6 +230,21 @@ bool	xk_engine_virtual(void);
 bool	xk_engine_intercepts(void);
 /* Routes and sends a complete IPv4 packet; consumes it. */
 int	xk_ip_output_locked(struct __mbuf *m);
+
+struct iovec;
+/*
+ * Sends the IPv4 packet made of the header @hdr (@hlen bytes, ip_len,
+ * ip_off and the rest in network order; ip_src INADDR_ANY for the
+ * interface's address; the checksum is filled here) and the payload
+ * @iov, from the caller's memory straight into the backend's TX ring:
+ * sock_send's one copy.  XK_SEND_SLOW (socket_var.h) when the packet
+ * needs what only xk_ip_output_locked does (a filter, the rule table,
+ * multicast, fragments, a backend without be_output_direct, a next hop
+ * not yet resolved); else 0 or the error, counted as xk_ip_output_locked
+ * counts them.
+ */
+int	xk_ip_output_direct_locked(void *hdr, size_t hlen,
+	    const struct iovec *iov, int iovcnt, size_t paylen);
 
 /*
  * Where a packet is on the path, for one written back on a divert

@@ -26,6 +26,7 @@
 #include "core/socket_var.h"
 
 #define RIP_SPACE	8192	/* RIPSNDQ, RIPRCVQ */
+#define RIP_HDRMAX	60	/* the header with the most options */
 #define RIP_HDRINCL	0x01
 #define RIP_STRIPHDR	0x02
 #define RIP_RECVDSTADDR	0x04
@@ -411,6 +412,35 @@ rip_output(struct rip_pcb *rp, struct __mbuf *m, struct __ifnet *ifp)
 	return xk_ip_output_path_locked(m, &path);
 }
 
+/*
+ * The header rip_send puts in front of @len bytes from @src to @dst, in
+ * @hdr (RIP_HDRMAX bytes of room): sizeof(struct ip) + rp_optlen bytes.
+ */
+static void
+rip_header(const struct rip_pcb *rp, int proto, struct in_addr src,
+    struct in_addr dst, size_t len, uint8_t *hdr)
+{
+	size_t hlen = sizeof(struct ip) + rp->rp_optlen;
+	struct ip ip;
+
+	memset(&ip, 0, sizeof(ip));
+	ip.ip_v = IPVERSION;
+	ip.ip_hl = (unsigned int)(hlen >> 2);
+	ip.ip_tos = (uint8_t)rp->rp_tos;
+	ip.ip_len = htons((uint16_t)(len + hlen));
+	/* XNU HEAD: IP_DONTFRAG sets DF, and a packet too big is EMSGSIZE. */
+	ip.ip_off = (rp->rp_flags & RIP_DONTFRAG) ? htons(IP_DF) : 0;
+	ip.ip_id = htons(xk_ip_randomid());
+	/* ip_output: multicast goes with the IP_MULTICAST_TTL. */
+	ip.ip_ttl = IN_MULTICAST(ntohl(dst.s_addr)) ? rp->rp_mttl :
+	    (uint8_t)rp->rp_ttl;
+	ip.ip_p = (uint8_t)proto;
+	ip.ip_src = src;
+	ip.ip_dst = dst;
+	memcpy(hdr, &ip, sizeof(ip));
+	memcpy(hdr + sizeof(ip), rp->rp_opts, rp->rp_optlen);
+}
+
 static int
 rip_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
     socklen_t tolen, const void *control, size_t controllen, int flags)
@@ -420,7 +450,7 @@ rip_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
 	struct in_pktinfo pi;
 	struct __ifnet *ifp;
 	struct in_addr dst, src;
-	struct ip ip;
+	uint8_t hdr[RIP_HDRMAX];
 	size_t len, hlen;
 	int error;
 
@@ -461,7 +491,7 @@ rip_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
 		return rip_output(rp, m, ifp);
 	}
 	len = xk_m_length(m);
-	hlen = sizeof(ip) + rp->rp_optlen;
+	hlen = sizeof(struct ip) + rp->rp_optlen;
 	if (len + hlen > IP_MAXPACKET) {
 		error = EMSGSIZE;
 		goto bad;
@@ -469,28 +499,50 @@ rip_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
 	if ((m = xk_m_prepend_own(m, hlen)) == NULL) {
 		return ENOBUFS;	/* the chain went with the failure */
 	}
-	memset(&ip, 0, sizeof(ip));
-	ip.ip_v = IPVERSION;
-	ip.ip_hl = (unsigned int)(hlen >> 2);
-	ip.ip_tos = (uint8_t)rp->rp_tos;
-	ip.ip_len = htons((uint16_t)(len + hlen));
-	/* XNU HEAD: IP_DONTFRAG sets DF, and a packet too big is EMSGSIZE. */
-	ip.ip_off = (rp->rp_flags & RIP_DONTFRAG) ? htons(IP_DF) : 0;
-	ip.ip_id = htons(xk_ip_randomid());
-	/* ip_output: multicast goes with the IP_MULTICAST_TTL. */
-	ip.ip_ttl = IN_MULTICAST(ntohl(dst.s_addr)) ? rp->rp_mttl :
-	    (uint8_t)rp->rp_ttl;
-	ip.ip_p = (uint8_t)so->so_protocol;
-	ip.ip_src = src;
-	ip.ip_dst = dst;
-	(void)xk_m_copyback(m, 0, sizeof(ip), &ip);
-	if (rp->rp_optlen != 0) {
-		(void)xk_m_copyback(m, sizeof(ip), rp->rp_optlen, rp->rp_opts);
-	}
+	rip_header(rp, so->so_protocol, src, dst, len, hdr);
+	(void)xk_m_copyback(m, 0, hlen, hdr);
 	return rip_output(rp, m, ifp);
 bad:
 	xk_m_freem(m);
 	return error;
+}
+
+/*
+ * pr_send_direct: a datagram without control data, the header the
+ * library's, to a unicast destination, goes from @iov into the TX ring
+ * (xk_ip_output_direct_locked); anything else, errors included, takes
+ * rip_send's way.
+ */
+static int
+rip_send_direct(struct __socket *so, const struct sockaddr *to,
+    socklen_t tolen, const struct iovec *iov, int iovcnt, size_t len,
+    int flags)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)to;
+	struct rip_pcb *rp = sotorip(so);
+	uint8_t hdr[RIP_HDRMAX];
+	size_t hlen = sizeof(struct ip) + rp->rp_optlen;
+	struct in_addr dst;
+
+	(void)flags;
+	if (rp->rp_flags & RIP_HDRINCL || len + hlen > IP_MAXPACKET) {
+		return XK_SEND_SLOW;
+	}
+	if (so->so_state & SS_ISCONNECTED) {
+		if (sin != NULL) {
+			return XK_SEND_SLOW;
+		}
+		dst = rp->rp_faddr;
+	} else {
+		if (sin == NULL || tolen != sizeof(*sin) ||
+		    sin->sin_family != AF_INET ||
+		    sin->sin_addr.s_addr == INADDR_ANY) {
+			return XK_SEND_SLOW;
+		}
+		dst = sin->sin_addr;
+	}
+	rip_header(rp, so->so_protocol, rp->rp_laddr, dst, len, hdr);
+	return xk_ip_output_direct_locked(hdr, hlen, iov, iovcnt, len);
 }
 
 /*
@@ -1052,7 +1104,8 @@ const struct xk_protosw xk_rip_protosw[] = {
 	    .pr_attach = rip_attach, .pr_detach = rip_detach,
 	    .pr_bind = rip_bind, .pr_connect = rip_connect,
 	    .pr_disconnect = rip_disconnect, .pr_shutdown = rip_shutdown,
-	    .pr_send = rip_send, .pr_ctloutput = rip_ctloutput,
+	    .pr_send = rip_send, .pr_send_direct = rip_send_direct,
+	    .pr_ctloutput = rip_ctloutput,
 	    .pr_sockaddr = rip_sockaddr, .pr_peeraddr = rip_peeraddr,
 	    .pr_listen = rip_listen },
 };

@@ -173,6 +173,18 @@ typedef int	pr_shutdown_t(struct __socket *so, int how);
 typedef int	pr_send_t(struct __socket *so, struct __mbuf *m,
 		    const struct sockaddr *to, socklen_t tolen,
 		    const void *control, size_t controllen, int flags);
+/*
+ * Optional, for datagram protocols: sends the datagram of @len bytes in
+ * @iov straight from the caller's memory, without an mbuf (sock_send's
+ * one copy).  XK_SEND_SLOW when it must go through pr_send instead:
+ * nothing has happened to it then.  Core lock held.
+ */
+#define XK_SEND_SLOW	(-1)
+struct iovec;
+typedef int	pr_send_direct_t(struct __socket *so,
+		    const struct sockaddr *to, socklen_t tolen,
+		    const struct iovec *iov, int iovcnt, size_t len,
+		    int flags);
 typedef int	pr_ctloutput_t(struct __socket *so, bool set, int level,
 		    int name, void *val, socklen_t *len);
 typedef int	pr_sockaddr_t(struct __socket *so,
@@ -203,6 +215,7 @@ struct xk_protosw {
 	pr_disconnect_t	*pr_disconnect;
 	pr_shutdown_t	*pr_shutdown;
 	pr_send_t	*pr_send;
+	pr_send_direct_t *pr_send_direct;	/* may be NULL */
 	pr_ctloutput_t	*pr_ctloutput;
 	pr_sockaddr_t	*pr_sockaddr;
 	pr_sockaddr_t	*pr_peeraddr;
@@ -340,6 +353,14 @@ struct xk_uio;
 int	xk_sosend(struct __socket *so, const struct sockaddr *to,
 	    socklen_t tolen, struct __mbuf *top, const void *control,
 	    size_t controllen, int flags, bool atomic_mbuf, size_t *sent);
+/*
+ * xk_sosend for a datagram in the caller's @iov, through pr_send_direct;
+ * XK_SEND_SLOW when it must go by xk_sosend in an mbuf (no fast path for
+ * this protocol or this datagram, control data, or a wait for room).
+ */
+int	xk_sosend_direct(struct __socket *so, const struct sockaddr *to,
+	    socklen_t tolen, const struct iovec *iov, int iovcnt, size_t len,
+	    int flags, size_t *sent);
 int	xk_soreceive(struct __socket *so, struct msghdr *msg,
 	    struct __mbuf **mp, size_t *resid, int flags);
 int	xk_soconnect(struct __socket *so, const struct sockaddr *sa,

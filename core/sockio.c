@@ -58,6 +58,68 @@ so_nbio(const struct __socket *so, int flags)
 
 /* Send */
 
+/* Whether a send of @resid bytes may go now: 0, or sosend's error. */
+static int
+sosend_check_locked(struct __socket *so, const struct sockaddr *to,
+    size_t resid, bool atomic)
+{
+	int error;
+
+	if (so->so_flags & SOF_CLOSED) {
+		return EBADF;
+	}
+	if (so->so_state & SS_CANTSENDMORE) {
+		return EPIPE;
+	}
+	if (so->so_error != 0) {
+		error = so->so_error;
+		so->so_error = 0;
+		return error;
+	}
+	if (!(so->so_state & SS_ISCONNECTED)) {
+		if (so->so_proto->pr_flags & PR_CONNREQUIRED) {
+			return ENOTCONN;
+		}
+		if (to == NULL) {
+			return EDESTADDRREQ;
+		}
+	}
+	if (atomic && resid > so->so_snd.sb_hiwat) {
+		return EMSGSIZE;
+	}
+	return 0;
+}
+
+int
+xk_sosend_direct(struct __socket *so, const struct sockaddr *to,
+    socklen_t tolen, const struct iovec *iov, int iovcnt, size_t len,
+    int flags, size_t *sent)
+{
+	const struct xk_protosw *pr = so->so_proto;
+	int error;
+
+	*sent = 0;
+	if (pr->pr_send_direct == NULL || !(pr->pr_flags & PR_ATOMIC) ||
+	    (flags & MSG_OOB)) {
+		return XK_SEND_SLOW;
+	}
+	xk_core_lock();
+	if ((error = sosend_check_locked(so, to, len, true)) == 0) {
+		/* Waiting for room is xk_sosend's. */
+		if (xk_sbspace(&so->so_snd) < len) {
+			error = XK_SEND_SLOW;
+		} else {
+			error = pr->pr_send_direct(so, to, tolen, iov, iovcnt,
+			    len, flags);
+		}
+	}
+	xk_core_unlock();
+	if (error == 0) {
+		*sent = len;
+	}
+	return error;
+}
+
 int
 xk_sosend(struct __socket *so, const struct sockaddr *to, socklen_t tolen,
     struct __mbuf *top, const void *control, size_t controllen, int flags,
@@ -84,31 +146,7 @@ xk_sosend(struct __socket *so, const struct sockaddr *to, socklen_t tolen,
 		uint32_t space;
 		size_t chunk;
 
-		if (so->so_flags & SOF_CLOSED) {
-			error = EBADF;
-			break;
-		}
-		if (so->so_state & SS_CANTSENDMORE) {
-			error = EPIPE;
-			break;
-		}
-		if (so->so_error != 0) {
-			error = so->so_error;
-			so->so_error = 0;
-			break;
-		}
-		if (!(so->so_state & SS_ISCONNECTED)) {
-			if (pr->pr_flags & PR_CONNREQUIRED) {
-				error = ENOTCONN;
-				break;
-			}
-			if (to == NULL) {
-				error = EDESTADDRREQ;
-				break;
-			}
-		}
-		if (atomic && resid > so->so_snd.sb_hiwat) {
-			error = EMSGSIZE;
+		if ((error = sosend_check_locked(so, to, resid, atomic)) != 0) {
 			break;
 		}
 		space = xk_sbspace(&so->so_snd);

@@ -90,6 +90,7 @@ xkpi_stats(xkpi_stat_fn fn, void *ctx)
 	row(rows, s->ips_outseen, "ip.outseen");
 	row(rows, s->ips_badfamily, "ip.badfamily");
 	row(rows, s->ips_localout, "ip.out");
+	row(rows, s->ips_direct, "ip.out.direct");
 	row(rows, s->ips_noroute, "ip.noroute");
 	row(rows, s->ips_cantfrag, "ip.cantfrag");
 	row(rows, s->ips_oerrors, "ip.oerrors");

@@ -792,6 +792,15 @@ sock_send(socket_t so, const struct msghdr *msg, int flags, size_t *sentlen)
 	    (error = send_dest(so, msg, &ss, &to, &tolen)) != 0) {
 		return error;
 	}
+	/* A datagram that can leave from the caller's memory does. */
+	if (msg->msg_control == NULL &&
+	    (error = xk_sosend_direct(so, to, tolen, msg->msg_iov,
+	    (int)msg->msg_iovlen, total, flags, &sent)) != XK_SEND_SLOW) {
+		if (error == 0 && sentlen != NULL) {
+			*sentlen = sent;
+		}
+		return error;
+	}
 	/* Copy the data into a packet, as sosend's uiomove does. */
 	if (total == 0) {
 		error = mbuf_gethdr(MBUF_WAITOK, MBUF_TYPE_DATA, &m);

@@ -969,6 +969,144 @@ test_tx_ring(void **state)
 }
 
 /*
+ * The next frame on @fd carrying protocol 253 to 10.207.9.5: its IP
+ * packet into @pkt (@size bytes of room) and its length, or 0 after 10 s
+ * (liveness).
+ */
+static size_t
+frame_sink_next(int fd, uint8_t *pkt, size_t size)
+{
+	int64_t end = xk_test_now_us() + 10 * 1000 * 1000;
+	uint8_t buf[2048];
+	ssize_t n;
+
+	while (xk_test_now_us() < end) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct ip ip;
+
+		if (poll(&pfd, 1, 100) <= 0) {
+			continue;
+		}
+		while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+			size_t len = (size_t)n - ETHER_HDR_LEN;
+
+			if ((size_t)n < ETHER_HDR_LEN + sizeof(ip)) {
+				continue;
+			}
+			memcpy(&ip, buf + ETHER_HDR_LEN, sizeof(ip));
+			if (ip.ip_p == 253 &&
+			    ip.ip_dst.s_addr == htonl(0x0acf0905) &&
+			    len <= size) {
+				memcpy(pkt, buf + ETHER_HDR_LEN, len);
+				return len;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * sock_send's one copy: a datagram in pieces, behind a header with IP
+ * options, goes from the caller's memory into the TX ring
+ * (ip.out.direct) and arrives whole: the pieces in order, the options
+ * there, the header's checksum right; so does one on a connected socket.
+ * sock_sendmbuf, and a packet to a next hop the host has not resolved,
+ * take the mbuf's way: ip.out counts them, ip.out.direct does not.
+ */
+static void
+test_tx_direct(void **state)
+{
+	struct xkpi_config cfg = XKPI_CONFIG_INIT(.backend = "linux",
+	    .ifaces = "xkl0");
+	struct sockaddr_in to5 = { .sin_family = AF_INET }, to6 = to5;
+	static const uint8_t opts[4] = { IPOPT_NOP, IPOPT_NOP, IPOPT_NOP,
+	    IPOPT_EOL };
+	uint8_t a[3] = { 1, 2, 3 }, b[200], pkt[2048], want[203];
+	struct iovec iov[3] = { { a, sizeof(a) }, { NULL, 0 },
+	    { b, sizeof(b) } };
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 3 };
+	size_t sent, hlen = sizeof(struct ip) + sizeof(opts);
+	struct ip ip;
+	uint64_t d0, o0, p0;
+	mbuf_t m;
+	socket_t so;
+	int fd;
+
+	(void)state;
+	NEED_NS();
+	assert_int_equal(sh(TX_ROUTE), 0);
+	for (size_t i = 0; i < sizeof(b); i++) {
+		b[i] = (uint8_t)(i * 7 + 11);
+	}
+	memcpy(want, a, sizeof(a));
+	memcpy(want + sizeof(a), b, sizeof(b));
+	inet_pton(AF_INET, "10.207.9.5", &to5.sin_addr);
+	inet_pton(AF_INET, "10.207.9.6", &to6.sin_addr);
+	fd = frame_sink_open();
+	assert_int_equal(xkpi_init(&cfg), 0);
+	/* The counters run on from earlier tests. */
+	d0 = xk_test_stat("ip.out.direct");
+	o0 = xk_test_stat("ip.out");
+	p0 = xk_test_stat("if.xkl0.opackets");
+	assert_int_equal(sock_socket(PF_INET, SOCK_RAW, 253, NULL, NULL, &so),
+	    0);
+	assert_int_equal(sock_setsockopt(so, IPPROTO_IP, IP_OPTIONS, opts,
+	    sizeof(opts)), 0);
+	msg.msg_name = &to5;
+	msg.msg_namelen = sizeof(to5);
+	assert_int_equal(sock_send(so, &msg, 0, &sent), 0);
+	assert_int_equal(sent, sizeof(want));
+	assert_int_equal(frame_sink_next(fd, pkt, sizeof(pkt)),
+	    hlen + sizeof(want));
+	memcpy(&ip, pkt, sizeof(ip));
+	assert_int_equal(ip.ip_hl << 2, hlen);
+	assert_int_equal(ntohs(ip.ip_len), hlen + sizeof(want));
+	assert_int_equal(ip.ip_src.s_addr, htonl(0x0ace0001));
+	assert_int_equal(xk_in_cksum_buf(pkt, hlen), 0);
+	assert_memory_equal(pkt + sizeof(ip), opts, sizeof(opts));
+	assert_memory_equal(pkt + hlen, want, sizeof(want));
+	assert_int_equal(xk_test_stat("ip.out.direct"), d0 + 1);
+	assert_int_equal(xk_test_stat("ip.out"), o0 + 1);
+
+	/* The mbuf's way: the same bytes, one copy from the chain. */
+	assert_int_equal(mbuf_allocpacket(MBUF_WAITOK, sizeof(want), NULL,
+	    &m), 0);
+	assert_int_equal(mbuf_copyback(m, 0, sizeof(want), want,
+	    MBUF_WAITOK), 0);
+	msg.msg_iov = NULL;
+	msg.msg_iovlen = 0;
+	assert_int_equal(sock_sendmbuf(so, &msg, m, 0, &sent), 0);
+	assert_int_equal(frame_sink_next(fd, pkt, sizeof(pkt)),
+	    hlen + sizeof(want));
+	assert_memory_equal(pkt + hlen, want, sizeof(want));
+	assert_int_equal(xk_test_stat("ip.out"), o0 + 2);
+	assert_int_equal(xk_test_stat("ip.out.direct"), d0 + 1);
+
+	/* Nobody resolved: the raw socket's way, where the host asks. */
+	msg.msg_iov = iov;
+	msg.msg_iovlen = 3;
+	msg.msg_name = &to6;
+	assert_int_equal(sock_send(so, &msg, 0, &sent), 0);
+	assert_int_equal(xk_test_stat("ip.out"), o0 + 3);
+	assert_int_equal(xk_test_stat("ip.out.direct"), d0 + 1);
+	/* The ring waits until the host has taken it: order is kept. */
+	assert_int_equal(wait_stat("if.xkl0.opackets", p0 + 3), p0 + 3);
+
+	/* Connected: no name, the peer's address. */
+	assert_int_equal(sock_connect(so, (struct sockaddr *)&to5, 0), 0);
+	msg.msg_name = NULL;
+	msg.msg_namelen = 0;
+	assert_int_equal(sock_send(so, &msg, 0, &sent), 0);
+	assert_int_equal(frame_sink_next(fd, pkt, sizeof(pkt)),
+	    hlen + sizeof(want));
+	assert_memory_equal(pkt + hlen, want, sizeof(want));
+	assert_int_equal(xk_test_stat("ip.out.direct"), d0 + 2);
+	sock_close(so);
+	xkpi_shutdown();
+	close(fd);
+}
+
+/*
  * With the loop held still: a packet to a next hop the host has not
  * resolved (10.207.9.6) takes the raw socket's way, where the host
  * resolves it; one to the resolved 10.207.9.5 follows it there rather
@@ -1107,6 +1245,7 @@ main(void)
 		cmocka_unit_test_teardown(test_exit_drains, teardown_base),
 		cmocka_unit_test_teardown(test_exit_bound, teardown_base),
 		cmocka_unit_test_teardown(test_tx_ring, teardown_base),
+		cmocka_unit_test_teardown(test_tx_direct, teardown_base),
 		cmocka_unit_test_teardown(test_tx_ring_order, teardown_base),
 		cmocka_unit_test_teardown(test_tx_ring_full, teardown_base),
 		cmocka_unit_test_teardown(test_lanes, teardown_base),
