@@ -350,29 +350,32 @@ pc_hold_drain_locked(struct pc_softc *sc, struct pc_hold *ho, enum pc_ctr ctr)
 	pc_hold_gc_locked(sc, ho);
 }
 
-/* Frames @m (consumed) for @lladdr and injects it. */
-static int
-pc_send_locked(struct pc_if *pif, struct __mbuf *m, int family,
-    const uint8_t *lladdr)
+/*
+ * Writes the Ethernet header for @lladdr in the frame buffer; where the
+ * IP packet goes.
+ */
+static uint8_t *
+pc_frame_locked(struct pc_if *pif, int family, const uint8_t *lladdr)
 {
-	struct pc_softc *sc = pif->pi_sc;
-	struct ether_header *eh = (struct ether_header *)(void *)sc->sc_frame;
-	size_t len = xk_m_length(m);
-	int error;
+	struct ether_header *eh =
+	    (struct ether_header *)(void *)pif->pi_sc->sc_frame;
 
-	if (len > IP_MAXPACKET) {
-		xk_m_freem(m);
-		pif->pi_ctr[PC_OERRORS]++;
-		return EMSGSIZE;
-	}
 	memcpy(eh->ether_dhost, lladdr, ETHER_ADDR_LEN);
 	memcpy(eh->ether_shost, pif->pi_ifp->if_hwaddr, ETHER_ADDR_LEN);
 	eh->ether_type = htons(family == AF_INET ? ETHERTYPE_IP :
 	    ETHERTYPE_IPV6);
-	xk_m_copydata(m, 0, len, sc->sc_frame + ETHER_HDR_LEN);
-	xk_m_freem(m);
+	return (uint8_t *)(eh + 1);
+}
+
+/* Injects the frame buffer, holding an IP packet of @len bytes. */
+static int
+pc_inject_locked(struct pc_if *pif, size_t len)
+{
+	int error;
+
 	errno = 0;
-	if (pcap_inject(pif->pi_p, sc->sc_frame, ETHER_HDR_LEN + len) < 0) {
+	if (pcap_inject(pif->pi_p, pif->pi_sc->sc_frame,
+	    ETHER_HDR_LEN + len) < 0) {
 		error = errno;
 		if (error == 0 || error == EAGAIN || error == EWOULDBLOCK) {
 			error = ENOBUFS;
@@ -386,6 +389,23 @@ pc_send_locked(struct pc_if *pif, struct __mbuf *m, int family,
 	/* Sent only now, held or not (XK_BEF_OCOUNT). */
 	pif->pi_ifp->if_opackets++;
 	return 0;
+}
+
+/* Frames @m (consumed) for @lladdr and injects it. */
+static int
+pc_send_locked(struct pc_if *pif, struct __mbuf *m, int family,
+    const uint8_t *lladdr)
+{
+	size_t len = xk_m_length(m);
+
+	if (len > IP_MAXPACKET) {
+		xk_m_freem(m);
+		pif->pi_ctr[PC_OERRORS]++;
+		return EMSGSIZE;
+	}
+	xk_m_copydata(m, 0, len, pc_frame_locked(pif, family, lladdr));
+	xk_m_freem(m);
+	return pc_inject_locked(pif, len);
 }
 
 /* Sends what @ho holds to @lladdr, oldest first, and frees @ho. */
@@ -605,25 +625,45 @@ pc_nhc_slot(struct pc_softc *sc, int family, uint32_t ifindex,
 	return &sc->sc_nhc[h % PC_NHC_SIZE];
 }
 
-/* The packet's family and destination, or false for neither IP. */
+/*
+ * The family and destination of the IP packet whose first @len bytes are
+ * @p, or false for neither IP (or a header cut short).
+ */
 static bool
-pc_dst(struct __mbuf *m, int *family, union pc_addr *dst)
+pc_dst(const uint8_t *p, size_t len, int *family, union pc_addr *dst)
 {
-	uint8_t vers = 0;
-
-	(void)xk_m_copydata(m, 0, 1, &vers);
 	memset(dst, 0, sizeof(*dst));
-	if (vers >> 4 == 4) {
+	if (len >= sizeof(struct ip) && p[0] >> 4 == 4) {
 		*family = AF_INET;
-		return xk_m_copydata(m, offsetof(struct ip, ip_dst),
-		    sizeof(dst->v4), &dst->v4) == 0;
+		memcpy(&dst->v4, p + offsetof(struct ip, ip_dst),
+		    sizeof(dst->v4));
+		return true;
 	}
-	if (vers >> 4 == 6) {
+	if (len >= sizeof(struct ip6_hdr) && p[0] >> 4 == 6) {
 		*family = AF_INET6;
-		return xk_m_copydata(m, offsetof(struct ip6_hdr, ip6_dst),
-		    sizeof(dst->v6), &dst->v6) == 0;
+		memcpy(&dst->v6, p + offsetof(struct ip6_hdr, ip6_dst),
+		    sizeof(dst->v6));
+		return true;
 	}
 	return false;
+}
+
+/*
+ * The link address the cache has for (@family, @ifindex, @dst) while the
+ * host's tables are unchanged, or NULL.
+ */
+static const uint8_t *
+pc_nhc_lookup(struct pc_softc *sc, int family, uint32_t ifindex,
+    const union pc_addr *dst, uint64_t gen)
+{
+	struct pc_nhc *nc = pc_nhc_slot(sc, family, ifindex, dst);
+
+	if (nc->nc_gen == gen && nc->nc_ifindex == ifindex &&
+	    nc->nc_family == family &&
+	    memcmp(&nc->nc_dst, dst, sizeof(*dst)) == 0) {
+		return nc->nc_lladdr;
+	}
+	return NULL;
 }
 
 /* Sends, holds or drops one packet; 0 when it left or waits. */
@@ -636,8 +676,8 @@ pc_output1_locked(struct pc_softc *sc, struct __mbuf *m, uint32_t ifindex)
 	struct pc_hold *ho;
 	union pc_addr nh, dst;
 	uint64_t gen;
-	uint8_t lladdr[16];
-	size_t lllen = 0;
+	uint8_t lladdr[16], hdr[sizeof(struct ip6_hdr)];
+	size_t lllen = 0, hlen;
 	bool known;
 	int error, family = 0;
 
@@ -648,13 +688,16 @@ pc_output1_locked(struct pc_softc *sc, struct __mbuf *m, uint32_t ifindex)
 		return ENXIO;
 	}
 	gen = xk_hostif_generation(sc->sc_mon) + 1;	/* never 0 */
-	if (pc_dst(m, &family, &dst)) {
-		nc = pc_nhc_slot(sc, family, ifindex, &dst);
-		if (nc->nc_gen == gen && nc->nc_ifindex == ifindex &&
-		    nc->nc_family == family &&
-		    memcmp(&nc->nc_dst, &dst, sizeof(dst)) == 0) {
-			return pc_send_locked(pif, m, family, nc->nc_lladdr);
+	hlen = MIN(xk_m_length(m), sizeof(hdr));
+	(void)xk_m_copydata(m, 0, hlen, hdr);
+	if (pc_dst(hdr, hlen, &family, &dst)) {
+		const uint8_t *ll = pc_nhc_lookup(sc, family, ifindex, &dst,
+		    gen);
+
+		if (ll != NULL) {
+			return pc_send_locked(pif, m, family, ll);
 		}
+		nc = pc_nhc_slot(sc, family, ifindex, &dst);
 	}
 	if ((error = pc_nexthop_locked(pif, m, &family, &nh, lladdr,
 	    &known)) != 0) {
@@ -721,6 +764,43 @@ pc_output(struct xk_backend *be, struct xk_be_pkt *pkts, unsigned int n,
 			pkts[i].bp_error = error;
 		}
 	}
+}
+
+/*
+ * be_output_direct: a packet whose next hop the cache knows is framed
+ * from the caller's memory and injected; anything else takes
+ * pc_output's way (EAGAIN).
+ */
+static int
+pc_output_direct(struct xk_backend *be, uint32_t ifindex, const void *hdr,
+    size_t hlen, const struct iovec *iov, int iovcnt, size_t paylen)
+{
+	struct pc_softc *sc = be->be_softc;
+	struct __ifnet *ifp = xk_if_byindex_locked(ifindex);
+	const uint8_t *ll;
+	union pc_addr dst;
+	struct pc_if *pif;
+	uint8_t *p;
+	int family;
+
+	XK_LOCK_ASSERT();
+	if (ifp == NULL || (pif = ifp->if_besc) == NULL ||
+	    hlen + paylen > IP_MAXPACKET ||
+	    !pc_dst(hdr, hlen, &family, &dst) ||
+	    (ll = pc_nhc_lookup(sc, family, ifindex, &dst,
+	    xk_hostif_generation(sc->sc_mon) + 1)) == NULL) {
+		return EAGAIN;
+	}
+	p = pc_frame_locked(pif, family, ll);
+	memcpy(p, hdr, hlen);
+	p += hlen;
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len != 0) {
+			memcpy(p, iov[i].iov_base, iov[i].iov_len);
+			p += iov[i].iov_len;
+		}
+	}
+	return pc_inject_locked(pif, hlen + paylen);
 }
 
 /*
@@ -1187,6 +1267,7 @@ const struct xk_backend_ops xk_be_pcap_ops = {
 	.be_open = pc_open,
 	.be_attach = pc_attach,
 	.be_output = pc_output,
+	.be_output_direct = pc_output_direct,
 	.be_route = pc_route,
 	.be_stats = pc_stats,
 	.be_drain = pc_drain,

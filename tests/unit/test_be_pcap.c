@@ -637,13 +637,15 @@ test_burst_fits(void **state)
 /*
  * A KPI echo request to a neighbour nobody has resolved yet: held, then
  * sent; the peer sees it and its reply comes back to the KPI socket.  The
- * next one finds the neighbour and goes straight out.
+ * next one finds the neighbour and goes straight out; the one after
+ * finds it remembered, and an IPv4 one is framed from the caller's
+ * memory (ip.out.direct).
  */
 static void
 echo_out(int family, const char *to, uint16_t id)
 {
 	socket_t so = kpi_icmp(family);
-	uint64_t held0, sent0;
+	uint64_t held0, sent0, direct0;
 
 	assert_int_equal(sh("ip -n %s neigh flush dev %s", ns_a, if_a), 0);
 	peer_drain();
@@ -661,6 +663,12 @@ echo_out(int family, const char *to, uint16_t id)
 	assert_true(peer_wait_echo(family, family == AF_INET ? ICMP_ECHO :
 	    ICMP6_ECHO_REQUEST, id));
 	assert_int_equal(pcap_stat("held"), held0 + 1);
+	direct0 = xk_test_stat("ip.out.direct");
+	assert_int_equal(kpi_send_echo(so, family, to, id), 0);
+	assert_true(peer_wait_echo(family, family == AF_INET ? ICMP_ECHO :
+	    ICMP6_ECHO_REQUEST, id));
+	assert_int_equal(xk_test_stat("ip.out.direct"),
+	    direct0 + (family == AF_INET));
 	sock_close(so);
 }
 
