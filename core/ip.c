@@ -849,6 +849,37 @@ if_send_locked(struct __ifnet *ifp, struct __mbuf *m)
 	return 0;
 }
 
+/*
+ * if_send_locked for a packet in the caller's memory (be_output_direct):
+ * counted the same way, in @localout and @direct when it left.
+ */
+static int
+if_send_direct_locked(struct __ifnet *ifp, const void *hdr, size_t hlen,
+    const struct iovec *iov, int iovcnt, size_t paylen, uint64_t *localout,
+    uint64_t *direct)
+{
+	const struct xk_backend_ops *ops = engine_be.be_ops;
+	int error;
+
+	error = ops->be_output_direct(&engine_be, ifp->if_index, hdr, hlen,
+	    iov, iovcnt, paylen);
+	switch (error) {
+	case 0:
+		if ((ops->be_features & XK_BEF_OCOUNT) == 0) {
+			ifp->if_opackets++;
+		}
+		(*localout)++;
+		(*direct)++;
+		return 0;
+	case EAGAIN:
+		return XK_SEND_SLOW;
+	default:
+		ifp->if_oerrors++;
+		xk_ipstat.ips_oerrors++;
+		return error;
+	}
+}
+
 int
 xk_ip_output_locked(struct __mbuf *m)
 {
@@ -940,7 +971,6 @@ xk_ip_output_direct_locked(void *hdr, size_t hlen, const struct iovec *iov,
 	const struct xk_ifaddr *ifa;
 	struct __ifnet *ifp;
 	struct ip *ip = hdr;
-	int error;
 
 	XK_LOCK_ASSERT();
 	/*
@@ -961,23 +991,28 @@ xk_ip_output_direct_locked(void *hdr, size_t hlen, const struct iovec *iov,
 	}
 	ip->ip_sum = 0;
 	ip->ip_sum = xk_in_cksum_buf(ip, hlen);
-	error = ops->be_output_direct(&engine_be, ifp->if_index, hdr, hlen,
-	    iov, iovcnt, paylen);
-	switch (error) {
-	case 0:
-		if ((ops->be_features & XK_BEF_OCOUNT) == 0) {
-			ifp->if_opackets++;
-		}
-		xk_ipstat.ips_localout++;
-		xk_ipstat.ips_direct++;
-		return 0;
-	case EAGAIN:
+	return if_send_direct_locked(ifp, hdr, hlen, iov, iovcnt, paylen,
+	    &xk_ipstat.ips_localout, &xk_ipstat.ips_direct);
+}
+
+int
+xk_ip6_output_direct_locked(const struct ip6_hdr *ip6, struct __ifnet *ifp,
+    const struct iovec *iov, int iovcnt, size_t paylen)
+{
+	const struct xk_backend_ops *ops = engine_be.be_ops;
+
+	XK_LOCK_ASSERT();
+	/* As for IPv4; and a SeND daemon sees ND output in an mbuf. */
+	if (!engine_open || ops->be_output_direct == NULL ||
+	    xk_ipf_active(AF_INET6) ||
+	    (engine_intercepts && xk_fw_active_locked()) ||
+	    xk_send_active_locked() ||
+	    IN6_IS_ADDR_MULTICAST(&ip6->ip6_dst) ||
+	    sizeof(*ip6) + paylen > ifp->if_mtu) {
 		return XK_SEND_SLOW;
-	default:
-		ifp->if_oerrors++;
-		xk_ipstat.ips_oerrors++;
-		return error;
 	}
+	return if_send_direct_locked(ifp, ip6, sizeof(*ip6), iov, iovcnt,
+	    paylen, &xk_ipstat.ip6s_localout, &xk_ipstat.ip6s_direct);
 }
 
 int

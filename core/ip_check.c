@@ -129,6 +129,57 @@ xk_in_cksum_buf(const void *p, size_t len)
 	return sum_fold(sum_bytes(0, p, len, &odd));
 }
 
+uint16_t
+xk_in_cksum_iov(const struct iovec *iov, int iovcnt)
+{
+	uint32_t sum = 0;
+	bool odd = false;
+
+	for (int i = 0; i < iovcnt; i++) {
+		sum = sum_bytes(sum, iov[i].iov_base, iov[i].iov_len, &odd);
+		sum = (sum & 0xffff) + (sum >> 16);
+	}
+	return sum_fold(sum);
+}
+
+int
+xk_iov_split(const struct iovec *iov, int iovcnt, size_t off, size_t len,
+    void *mid, struct iovec *out, int max)
+{
+	size_t at = 0;
+	int n = 0;
+
+	/* Each piece gives at most three: before, @mid, after. */
+	if (iovcnt + 2 > max) {
+		return -1;
+	}
+	for (int i = 0; i < iovcnt; i++) {
+		const uint8_t *b = iov[i].iov_base;
+		size_t l = iov[i].iov_len, s = 0, e = l;
+
+		/* The part of [off, off + len) in this piece: [s, e). */
+		if (off + len > at && off < at + l) {
+			s = off > at ? off - at : 0;
+			e = off + len < at + l ? off + len - at : l;
+			if (s > 0) {
+				out[n++] = (struct iovec){ (void *)(uintptr_t)b,
+				    s };
+			}
+			if (off >= at) {
+				out[n++] = (struct iovec){ mid, len };
+			}
+			if (e < l) {
+				out[n++] = (struct iovec){
+				    (void *)(uintptr_t)(b + e), l - e };
+			}
+		} else if (l > 0) {
+			out[n++] = iov[i];
+		}
+		at += l;
+	}
+	return n;
+}
+
 /* Trims a packet to @len bytes (never grows it). */
 static void
 trim_to(struct __mbuf *m, size_t len)

@@ -36,6 +36,17 @@ const char	*xk_ipdrop_name(enum xk_ipdrop why);
 uint16_t	 xk_in_cksum(const struct __mbuf *m, size_t off, size_t len);
 /* The same over a flat buffer. */
 uint16_t	 xk_in_cksum_buf(const void *p, size_t len);
+struct iovec;
+/* The same over the pieces of @iov, in order. */
+uint16_t	 xk_in_cksum_iov(const struct iovec *iov, int iovcnt);
+/*
+ * The pieces of @iov into @out (room for @max), with bytes [@off, @off +
+ * @len) of the whole, which must lie inside it, read from @mid instead;
+ * empty pieces are left out.  How many, or -1 when @max is under
+ * @iovcnt + 2.
+ */
+int		 xk_iov_split(const struct iovec *iov, int iovcnt, size_t off,
+		    size_t len, void *mid, struct iovec *out, int max);
 
 /*
  * IPv4 input checks, as ip_input makes them.  On success the packet is
@@ -160,6 +171,7 @@ struct xk_ip_stats {
 	uint64_t	ip6s_noroute;	/* no interface for the destination */
 	uint64_t	ip6s_cantfrag;	/* larger than the MTU, not cuttable */
 	uint64_t	ip6s_localout;	/* sent from raw IPv6 sockets */
+	uint64_t	ip6s_direct;	/* of those, copied once (sock_send) */
 	uint64_t	ips_badfamily;	/* neither IPv4 nor IPv6 */
 	/*
 	 * Fragments.  Input: every fragment received ends in a reassembled
@@ -231,7 +243,6 @@ bool	xk_engine_intercepts(void);
 /* Routes and sends a complete IPv4 packet; consumes it. */
 int	xk_ip_output_locked(struct __mbuf *m);
 
-struct iovec;
 /*
  * Sends the IPv4 packet made of the header @hdr (@hlen bytes, ip_len,
  * ip_off and the rest in network order; ip_src INADDR_ANY for the
@@ -245,6 +256,15 @@ struct iovec;
  */
 int	xk_ip_output_direct_locked(void *hdr, size_t hlen,
 	    const struct iovec *iov, int iovcnt, size_t paylen);
+/*
+ * The same for IPv6: the header @ip6 (complete) out of @ifp, the
+ * interface the socket chose.  XK_SEND_SLOW also when a SeND daemon
+ * sees the host's output.
+ */
+struct ip6_hdr;
+int	xk_ip6_output_direct_locked(const struct ip6_hdr *ip6,
+	    struct __ifnet *ifp, const struct iovec *iov, int iovcnt,
+	    size_t paylen);
 
 /*
  * Where a packet is on the path, for one written back on a divert
@@ -317,6 +337,8 @@ void	xk_div_reset(void);
 bool	xk_send_input_locked(struct __mbuf *m, struct __ifnet *ifp,
 	    const struct xk_ip6_hdrs *h);
 bool	xk_send_output_locked(struct __mbuf *m, struct __ifnet *ifp);
+/* Whether a SeND daemon is there to see the host's ND output. */
+bool	xk_send_active_locked(void);
 bool	xk_send_held_out_locked(struct __mbuf *m, struct __ifnet *ifp);
 /* The send.* counters, for xkpi_stats(). */
 void	xk_send_stats_rows_locked(void (*row)(void *ctx, const char *name,

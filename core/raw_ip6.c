@@ -201,10 +201,13 @@ rip6_shutdown(struct __socket *so, int how)
 	return 0;
 }
 
-/* The upper-layer checksum over the pseudo-header (RFC 8200 8.1). */
+/*
+ * The upper-layer checksum over the pseudo-header (RFC 8200 8.1), given
+ * @sum, the Internet checksum of the @len bytes of the upper layer.
+ */
 static uint16_t
-cksum6(const struct in6_addr *src, const struct in6_addr *dst, uint8_t nxt,
-    const struct __mbuf *m, size_t off, size_t len)
+cksum6_with(const struct in6_addr *src, const struct in6_addr *dst,
+    uint8_t nxt, size_t len, uint16_t sum)
 {
 	struct {
 		struct in6_addr	src, dst;
@@ -212,7 +215,7 @@ cksum6(const struct in6_addr *src, const struct in6_addr *dst, uint8_t nxt,
 		uint8_t		zero[3], nxt;
 	} ph;
 	uint16_t a, b;
-	uint32_t sum;
+	uint32_t t;
 
 	memset(&ph, 0, sizeof(ph));
 	ph.src = *src;
@@ -221,10 +224,18 @@ cksum6(const struct in6_addr *src, const struct in6_addr *dst, uint8_t nxt,
 	ph.nxt = nxt;
 	/* Add the two complemented sums, then complement again. */
 	a = (uint16_t)~xk_in_cksum_buf(&ph, sizeof(ph));
-	b = (uint16_t)~xk_in_cksum(m, off, len);
-	sum = (uint32_t)ntohs(a) + ntohs(b);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
+	b = (uint16_t)~sum;
+	t = (uint32_t)ntohs(a) + ntohs(b);
+	t = (t & 0xffff) + (t >> 16);
+	return htons((uint16_t)~t);
+}
+
+/* The same over @len bytes of a chain at @off. */
+static uint16_t
+cksum6(const struct in6_addr *src, const struct in6_addr *dst, uint8_t nxt,
+    const struct __mbuf *m, size_t off, size_t len)
+{
+	return cksum6_with(src, dst, nxt, len, xk_in_cksum(m, off, len));
 }
 
 /* What one send's control messages ask (RFC 3542 6). */
@@ -347,105 +358,137 @@ rip6_choose_if(const struct rip6_pcb *rp, const struct in6_addr *dst,
 	return 0;
 }
 
+/* What a send works out before it touches the payload. */
+struct rip6_out {
+	struct in6_addr	 dst, src;
+	struct __ifnet	*ifp;
+	int		 off;	/* of the checksum in the payload, or -1 */
+	int		 hlim, tclass;
+	bool		 mcast;
+};
+
+/*
+ * Where a payload of @plen bytes goes, from where, and how (@o: this
+ * send's control messages): 0, or the error rip6_send returns.
+ */
 static int
-rip6_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
-    socklen_t tolen, const void *control, size_t controllen, int flags)
+rip6_out_prepare(struct __socket *so, const struct sockaddr *to,
+    socklen_t tolen, const struct rip6_sendopts *o, size_t plen,
+    struct rip6_out *out)
 {
 	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)to;
 	struct rip6_pcb *rp = sotorip6(so);
-	struct rip6_sendopts o = { .hlim = -2, .tclass = -2 };
 	const struct in6_pktinfo *pi;
-	struct in6_addr dst, src;
-	struct ip6_hdr ip6;
-	struct __ifnet *ifp, *owner;
-	size_t plen = xk_m_length(m);
+	struct __ifnet *owner;
 	uint32_t scope_id = 0;
-	uint16_t sum;
-	int off, error, hlim, tclass;
-	bool mcast;
+	int error;
 
-	(void)flags;
-	if ((error = xk_ip_ctl_walk(control, controllen, rip6_ctl1,
-	    &o)) != 0) {
-		goto bad;
-	}
 	if (so->so_state & SS_ISCONNECTED) {
 		if (sin6 != NULL) {
-			error = EISCONN;
-			goto bad;
+			return EISCONN;
 		}
-		dst = rp->r6_faddr;
+		out->dst = rp->r6_faddr;
 	} else {
 		if (sin6 == NULL || tolen != sizeof(*sin6)) {
-			error = sin6 == NULL ? ENOTCONN : EINVAL;
-			goto bad;
+			return sin6 == NULL ? ENOTCONN : EINVAL;
 		}
-		dst = sin6->sin6_addr;
+		out->dst = sin6->sin6_addr;
 		scope_id = sin6->sin6_scope_id;
 	}
-	if (IN6_IS_ADDR_V4MAPPED(&dst)) {
-		error = EINVAL;
-		goto bad;
+	if (IN6_IS_ADDR_V4MAPPED(&out->dst)) {
+		return EINVAL;
 	}
-	mcast = IN6_IS_ADDR_MULTICAST(&dst);
-	pi = o.have_pi ? &o.pi : &rp->r6_pktinfo;
-	if ((error = rip6_choose_if(rp, &dst, scope_id, pi, &ifp)) != 0) {
-		goto bad;
+	out->mcast = IN6_IS_ADDR_MULTICAST(&out->dst);
+	pi = o->have_pi ? &o->pi : &rp->r6_pktinfo;
+	if ((error = rip6_choose_if(rp, &out->dst, scope_id, pi,
+	    &out->ifp)) != 0) {
+		return error;
 	}
 	if (!IN6_IS_ADDR_UNSPECIFIED(&pi->ipi6_addr)) {
 		/* A source the chosen interface does not have: refused. */
 		owner = xk_if_withaddr_locked(AF_INET6, &pi->ipi6_addr);
-		if (owner == NULL || owner != ifp) {
-			error = EADDRNOTAVAIL;
-			goto bad;
+		if (owner == NULL || owner != out->ifp) {
+			return EADDRNOTAVAIL;
 		}
-		src = pi->ipi6_addr;
+		out->src = pi->ipi6_addr;
 	} else if (!IN6_IS_ADDR_UNSPECIFIED(&rp->r6_laddr)) {
-		src = rp->r6_laddr;
-	} else if (!in6_selectsrc(ifp, &dst, &src)) {
-		memset(&src, 0, sizeof(src));
+		out->src = rp->r6_laddr;
+	} else if (!in6_selectsrc(out->ifp, &out->dst, &out->src)) {
+		memset(&out->src, 0, sizeof(out->src));
 	}
-	off = is_icmp6(so) ? 2 : rp->r6_cksum;
-	if (off >= 0) {
-		if ((size_t)off + 2 > plen) {
-			error = EINVAL;
-			goto bad;
-		}
-		sum = 0;
-		(void)xk_m_copyback(m, (size_t)off, 2, &sum);
-		sum = cksum6(&src, &dst, (uint8_t)so->so_protocol, m, 0, plen);
-		/* A computed 0 goes out as 0xffff (RFC 8200 8.1). */
-		if (sum == 0) {
-			sum = 0xffff;
-		}
-		(void)xk_m_copyback(m, (size_t)off, 2, &sum);
+	out->off = is_icmp6(so) ? 2 : rp->r6_cksum;
+	if (out->off >= 0 && (size_t)out->off + 2 > plen) {
+		return EINVAL;
 	}
 	if (plen > 0xffff) {
-		error = EMSGSIZE;
-		goto bad;
+		return EMSGSIZE;
 	}
 	/* This send's value first, then the socket's, then the default. */
-	if (o.hlim >= 0) {
-		hlim = o.hlim;
-	} else if (mcast) {
-		hlim = rp->r6_mhlim >= 0 ? rp->r6_mhlim : RIP6_MHLIM;
+	if (o->hlim >= 0) {
+		out->hlim = o->hlim;
+	} else if (out->mcast) {
+		out->hlim = rp->r6_mhlim >= 0 ? rp->r6_mhlim : RIP6_MHLIM;
 	} else {
-		hlim = rp->r6_hlim >= 0 ? rp->r6_hlim : RIP6_HLIM;
+		out->hlim = rp->r6_hlim >= 0 ? rp->r6_hlim : RIP6_HLIM;
 	}
-	tclass = o.tclass >= 0 ? o.tclass : o.tclass == -1 ? 0 :
+	out->tclass = o->tclass >= 0 ? o->tclass : o->tclass == -1 ? 0 :
 	    rp->r6_tclass >= 0 ? rp->r6_tclass : 0;
+	return 0;
+}
+
+/* The header in front of a payload of @plen bytes. */
+static void
+rip6_header(const struct __socket *so, const struct rip6_out *out,
+    size_t plen, struct ip6_hdr *ip6)
+{
+	memset(ip6, 0, sizeof(*ip6));
+	ip6->ip6_flow = htonl(0x60000000u | (uint32_t)out->tclass << 20);
+	ip6->ip6_plen = htons((uint16_t)plen);
+	ip6->ip6_nxt = (uint8_t)so->so_protocol;
+	ip6->ip6_hlim = (uint8_t)out->hlim;
+	ip6->ip6_src = out->src;
+	ip6->ip6_dst = out->dst;
+}
+
+/* A computed 0 goes out as 0xffff (RFC 8200 8.1). */
+static uint16_t
+cksum6_out(uint16_t sum)
+{
+	return sum == 0 ? 0xffff : sum;
+}
+
+static int
+rip6_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
+    socklen_t tolen, const void *control, size_t controllen, int flags)
+{
+	struct rip6_sendopts o = { .hlim = -2, .tclass = -2 };
+	struct rip6_out out;
+	struct ip6_hdr ip6;
+	struct __ifnet *ifp;
+	size_t plen = xk_m_length(m);
+	uint16_t sum;
+	int error;
+
+	(void)flags;
+	if ((error = xk_ip_ctl_walk(control, controllen, rip6_ctl1,
+	    &o)) != 0 ||
+	    (error = rip6_out_prepare(so, to, tolen, &o, plen, &out)) != 0) {
+		goto bad;
+	}
+	ifp = out.ifp;
+	if (out.off >= 0) {
+		sum = 0;
+		(void)xk_m_copyback(m, (size_t)out.off, 2, &sum);
+		sum = cksum6_out(cksum6(&out.src, &out.dst,
+		    (uint8_t)so->so_protocol, m, 0, plen));
+		(void)xk_m_copyback(m, (size_t)out.off, 2, &sum);
+	}
 	if ((m = xk_m_prepend_own(m, sizeof(ip6))) == NULL) {
 		return ENOBUFS;
 	}
-	memset(&ip6, 0, sizeof(ip6));
-	ip6.ip6_flow = htonl(0x60000000u | (uint32_t)tclass << 20);
-	ip6.ip6_plen = htons((uint16_t)plen);
-	ip6.ip6_nxt = (uint8_t)so->so_protocol;
-	ip6.ip6_hlim = (uint8_t)hlim;
-	ip6.ip6_src = src;
-	ip6.ip6_dst = dst;
+	rip6_header(so, &out, plen, &ip6);
 	(void)xk_m_copyback(m, 0, sizeof(ip6), &ip6);
-	if (mcast && rp->r6_mloop) {
+	if (out.mcast && sotorip6(so)->r6_mloop) {
 		/* ip6_mloopback: the engine's own sockets get a copy. */
 		struct xk_ip_path path = { 0 };
 		struct __mbuf *n = xk_m_copym(m, 0, MBUF_COPYALL, &error);
@@ -466,6 +509,48 @@ rip6_send(struct __socket *so, struct __mbuf *m, const struct sockaddr *to,
 bad:
 	xk_m_freem(m);
 	return error;
+}
+
+#define RIP6_DIRECT_IOV	16	/* pieces a direct send takes, at most */
+
+/*
+ * pr_send_direct: a unicast datagram without control data goes from @iov
+ * into the TX ring (xk_ip6_output_direct_locked), its checksum, when the
+ * socket computes one, in a piece of its own between the caller's.  The
+ * errors are rip6_send's: nothing before them touches the payload.
+ */
+static int
+rip6_send_direct(struct __socket *so, const struct sockaddr *to,
+    socklen_t tolen, const struct iovec *iov, int iovcnt, size_t len,
+    int flags)
+{
+	const struct rip6_sendopts o = { .hlim = -2, .tclass = -2 };
+	struct iovec piece[RIP6_DIRECT_IOV];
+	struct rip6_out out;
+	struct ip6_hdr ip6;
+	uint16_t sum = 0;
+	int n = iovcnt, error;
+
+	(void)flags;
+	if (iovcnt + 2 > RIP6_DIRECT_IOV) {
+		return XK_SEND_SLOW;
+	}
+	if ((error = rip6_out_prepare(so, to, tolen, &o, len, &out)) != 0) {
+		return error;
+	}
+	if (out.mcast) {
+		return XK_SEND_SLOW;
+	}
+	if (out.off >= 0) {
+		/* The caller's checksum bytes are replaced by ours. */
+		n = xk_iov_split(iov, iovcnt, (size_t)out.off, 2, &sum, piece,
+		    RIP6_DIRECT_IOV);
+		sum = cksum6_out(cksum6_with(&out.src, &out.dst,
+		    (uint8_t)so->so_protocol, len, xk_in_cksum_iov(piece, n)));
+		iov = piece;
+	}
+	rip6_header(so, &out, len, &ip6);
+	return xk_ip6_output_direct_locked(&ip6, out.ifp, iov, n, len);
 }
 
 /*
@@ -949,7 +1034,8 @@ const struct xk_protosw xk_rip6_protosw[] = {
 	    .pr_attach = rip6_attach, .pr_detach = rip6_detach,
 	    .pr_bind = rip6_bind, .pr_connect = rip6_connect,
 	    .pr_disconnect = rip6_disconnect, .pr_shutdown = rip6_shutdown,
-	    .pr_send = rip6_send, .pr_ctloutput = rip6_ctloutput,
+	    .pr_send = rip6_send, .pr_send_direct = rip6_send_direct,
+	    .pr_ctloutput = rip6_ctloutput,
 	    .pr_sockaddr = rip6_sockaddr, .pr_peeraddr = rip6_peeraddr,
 	    .pr_listen = rip6_listen },
 };

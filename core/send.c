@@ -387,6 +387,12 @@ xk_send_output_locked(struct __mbuf *m, struct __ifnet *ifp)
 	return true;
 }
 
+bool
+xk_send_active_locked(void)
+{
+	return send_daemon() != NULL;
+}
+
 /* Sends @m out of @ifp through the backend, as if_output; consumes it. */
 static int
 send_if_output(struct __mbuf *m, struct __ifnet *ifp)

@@ -115,6 +115,7 @@ xkpi_stats(xkpi_stat_fn fn, void *ctx)
 	row(rows, s->ip6s_noroute, "ip6.noroute");
 	row(rows, s->ip6s_cantfrag, "ip6.cantfrag");
 	row(rows, s->ip6s_localout, "ip6.out");
+	row(rows, s->ip6s_direct, "ip6.out.direct");
 	row(rows, s->ip6s_fragments, "ip6.frag.in");
 	row(rows, s->ip6s_reassembled, "ip6.frag.reassembled");
 	row(rows, s->ip6s_fragdropped, "ip6.frag.dropped");

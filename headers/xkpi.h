@@ -478,9 +478,10 @@ typedef void (*xkpi_stat_fn)(const char *name, uint64_t value, void *ctx);
  *       `noproto` and `rawdropped`;
  *     - `ip.out`, `ip6.out`, `ip.noroute`, `ip6.noroute`, `ip.cantfrag`,
  *       `ip6.cantfrag` (over the MTU with IP_DF set, or not cuttable),
- *       `ip.oerrors`: output; `ip.out.direct`: those of `ip.out` that
- *       sock_send() copied from the caller's memory straight into the
- *       `linux` backend's TX ring, without an mbuf;
+ *       `ip.oerrors`: output; `ip.out.direct`, `ip6.out.direct`: those
+ *       of `ip.out` and `ip6.out` that sock_send() copied from the
+ *       caller's memory straight into the `linux` backend's TX ring or
+ *       the `pcap` backend's frame, without an mbuf;
  *     - `ip.frag.in`, `ip.frag.reassembled`, `ip.frag.dropped`,
  *       `ip.frag.timeout`: fragments received, packets put back together,
  *       fragments dropped (malformed, duplicate, over the limits of 64

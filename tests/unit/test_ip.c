@@ -156,6 +156,55 @@ test_cksum_matches_bytewise_definition(void **state)
 	    ref_cksum(big, sizeof(big) - 1));
 }
 
+/*
+ * A buffer cut into pieces at every place (empty pieces among them), with
+ * two bytes at every offset replaced through xk_iov_split: the pieces
+ * read back as the buffer with those bytes replaced, no piece is empty,
+ * and xk_in_cksum_iov over them is the flat checksum of that buffer.
+ * Too little room is -1.
+ */
+static void
+test_iov_split_and_cksum(void **state)
+{
+	uint8_t buf[37], want[37], got[37], mid[2] = { 0xa5, 0x5a };
+	struct iovec in[4], out[6];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		buf[i] = (uint8_t)(i * 29 + 3);
+	}
+	for (size_t c1 = 0; c1 <= sizeof(buf); c1++) {
+		for (size_t c2 = c1; c2 <= sizeof(buf); c2 += 5) {
+			in[0] = (struct iovec){ buf, c1 };
+			in[1] = (struct iovec){ buf + c1, 0 };
+			in[2] = (struct iovec){ buf + c1, c2 - c1 };
+			in[3] = (struct iovec){ buf + c2, sizeof(buf) - c2 };
+			for (size_t off = 0; off + 2 <= sizeof(buf); off++) {
+				int n = xk_iov_split(in, 4, off, 2, mid, out,
+				    6);
+				size_t at = 0;
+
+				assert_true(n > 0 && n <= 6);
+				for (int i = 0; i < n; i++) {
+					assert_true(out[i].iov_len > 0);
+					assert_true(at + out[i].iov_len <=
+					    sizeof(got));
+					memcpy(got + at, out[i].iov_base,
+					    out[i].iov_len);
+					at += out[i].iov_len;
+				}
+				memcpy(want, buf, sizeof(buf));
+				memcpy(want + off, mid, sizeof(mid));
+				assert_int_equal(at, sizeof(buf));
+				assert_memory_equal(got, want, sizeof(want));
+				assert_int_equal(xk_in_cksum_iov(out, n),
+				    ref_cksum(want, sizeof(want)));
+			}
+		}
+	}
+	assert_int_equal(xk_iov_split(in, 4, 0, 2, mid, out, 5), -1);
+}
+
 static void
 test_ip_check_valid_trims_padding(void **state)
 {
@@ -569,6 +618,7 @@ main(void)
 		T(test_cksum_rfc1071_example),
 		T(test_cksum_chain_equals_flat_odd_split),
 		T(test_cksum_matches_bytewise_definition),
+		T(test_iov_split_and_cksum),
 		T(test_ip_check_valid_trims_padding),
 		T(test_ip_check_header_split_across_mbufs),
 		T(test_ip_check_drop_reasons),
