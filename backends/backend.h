@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/uio.h>
 #include <time.h>
 
@@ -210,6 +211,24 @@ struct xk_backend {
 	xk_be_input_t	*be_input;	/* the core's receive entry */
 	void		*be_softc;	/* the backend's own state */
 };
+
+/*
+ * be_output_direct's copy: the header @hdr (@hlen bytes), then the
+ * pieces of @iov, to @to.
+ */
+static inline void
+xk_be_copy_direct(uint8_t *to, const void *hdr, size_t hlen,
+    const struct iovec *iov, int iovcnt)
+{
+	memcpy(to, hdr, hlen);
+	to += hlen;
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len != 0) {
+			memcpy(to, iov[i].iov_base, iov[i].iov_len);
+			to += iov[i].iov_len;
+		}
+	}
+}
 
 /* The registry (backends/registry.c): NULL when not built in. */
 const struct xk_backend_ops *xk_backend_lookup(const char *name);

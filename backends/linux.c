@@ -1973,14 +1973,7 @@ lx_output_direct(struct xk_backend *be, uint32_t ifindex, const void *hdr,
 	    &data)) <= 0) {
 		return r == 0 ? EAGAIN : ENOBUFS;
 	}
-	memcpy(data, hdr, hlen);
-	data += hlen;
-	for (int i = 0; i < iovcnt; i++) {
-		if (iov[i].iov_len != 0) {
-			memcpy(data, iov[i].iov_base, iov[i].iov_len);
-			data += iov[i].iov_len;
-		}
-	}
+	xk_be_copy_direct(data, hdr, hlen, iov, iovcnt);
 	lx_tx_commit_locked(li, hlen + paylen, now);
 	return 0;
 }

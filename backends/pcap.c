@@ -780,7 +780,6 @@ pc_output_direct(struct xk_backend *be, uint32_t ifindex, const void *hdr,
 	const uint8_t *ll;
 	union pc_addr dst;
 	struct pc_if *pif;
-	uint8_t *p;
 	int family;
 
 	XK_LOCK_ASSERT();
@@ -791,15 +790,8 @@ pc_output_direct(struct xk_backend *be, uint32_t ifindex, const void *hdr,
 	    xk_hostif_generation(sc->sc_mon) + 1)) == NULL) {
 		return EAGAIN;
 	}
-	p = pc_frame_locked(pif, family, ll);
-	memcpy(p, hdr, hlen);
-	p += hlen;
-	for (int i = 0; i < iovcnt; i++) {
-		if (iov[i].iov_len != 0) {
-			memcpy(p, iov[i].iov_base, iov[i].iov_len);
-			p += iov[i].iov_len;
-		}
-	}
+	xk_be_copy_direct(pc_frame_locked(pif, family, ll), hdr, hlen, iov,
+	    iovcnt);
 	return pc_inject_locked(pif, hlen + paylen);
 }
 
