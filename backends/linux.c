@@ -180,6 +180,7 @@ struct lx_ifstats {
 	uint64_t	 txring;	/* frames the host took */
 	uint64_t	 txring_full;	/* refused: no free frame (ENOBUFS) */
 	uint64_t	 txring_errors;	/* the host refused a kick */
+	uint64_t	 txring_kicks;	/* send(2) calls that kicked the ring */
 };
 
 /*
@@ -1553,6 +1554,7 @@ lx_tx_kick(struct lx_if *li, bool locked)
 	if (!locked) {
 		xk_core_lock();
 	}
+	li->li_st.txring_kicks++;
 	lx_tx_confirm_locked(li);
 	if (tx->tx_done != tx->tx_head) {
 		switch (error) {
@@ -1790,6 +1792,22 @@ lx_tx_claim_locked(struct lx_softc *sc, struct lx_if *li, const void *hdr,
 }
 
 /*
+ * A kick by the sending thread.  The gap to its next send counts from
+ * the kick's end: the kernel's time for the frames (longer than
+ * LX_TX_GAP_US for a batch, on a slow host for one) is not the
+ * sender's, and counted in, every frame after a kick would look alone
+ * and cost a kick of its own.  Core lock held.
+ */
+static void
+lx_tx_kick_sender(struct lx_if *li)
+{
+	lx_tx_kick(li, true);
+	/* Read by lx_tx_tail_cb without the core lock. */
+	__atomic_store_n(&li->li_tx->tx_last, g_get_monotonic_time(),
+	    __ATOMIC_RELAXED);
+}
+
+/*
  * The frame lx_tx_claim_locked gave, now holding its @len bytes of IP
  * packet, goes to the kernel: at once, with the next frames, or with the
  * loop's kick.  Core lock held.
@@ -1810,7 +1828,7 @@ lx_tx_commit_locked(struct lx_if *li, size_t len, int64_t now)
 	__atomic_store_n(&tx->tx_last, now, __ATOMIC_RELAXED);
 	if (tx->tx_head - tx->tx_kicked >= LX_TX_KICK) {
 		/* A flood: the sender pays the kernel, as a bare sender. */
-		lx_tx_kick(li, true);
+		lx_tx_kick_sender(li);
 	} else if (xk_on_loop_thread()) {
 		/* After the callback: an upcall's answers leave together. */
 		if (!tx->tx_armed) {
@@ -1819,7 +1837,7 @@ lx_tx_commit_locked(struct lx_if *li, size_t len, int64_t now)
 		}
 	} else if (!stream) {
 		/* A packet alone leaves at once, as with a bare send. */
-		lx_tx_kick(li, true);
+		lx_tx_kick_sender(li);
 	} else if (!tx->tx_tailing) {
 		/*
 		 * A stream: the sender kicks every LX_TX_KICK frames, and
@@ -1831,7 +1849,7 @@ lx_tx_commit_locked(struct lx_if *li, size_t len, int64_t now)
 		if (evtimer_add(tx->tx_tail, &tv) == 0) {
 			tx->tx_tailing = true;
 		} else {
-			lx_tx_kick(li, true);
+			lx_tx_kick_sender(li);
 		}
 	}
 }
@@ -2042,6 +2060,7 @@ lx_stats(struct xk_backend *be, void (*fn)(void *, const char *, uint64_t),
 			{ "txring", li->li_st.txring },
 			{ "txring_full", li->li_st.txring_full },
 			{ "txring_errors", li->li_st.txring_errors },
+			{ "txring_kicks", li->li_st.txring_kicks },
 		};
 
 		lx_kdrops(li);

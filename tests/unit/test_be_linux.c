@@ -925,7 +925,7 @@ frame_sink_count(int fd, unsigned int want, size_t len, unsigned int *bad)
  * A resolved next hop out of an Ethernet interface: the packets leave
  * through xkl0's TX ring, framed for the host's neighbour entry, every
  * one counted once (txring, if_opackets) and none the raw socket's way
- * (XKPI_LINUX_TX=ring, the default).  With XKPI_LINUX_TX=raw the same
+ * (XKPI_LINUX_TX=ring, the default), kicked at least once per 32.  With XKPI_LINUX_TX=raw the same
  * packets take the raw socket's way and arrive as well.
  */
 static void
@@ -934,6 +934,7 @@ test_tx_ring(void **state)
 	struct xkpi_config cfg = XKPI_CONFIG_INIT(.backend = "linux",
 	    .ifaces = "xkl0");
 	struct sockaddr_in to = { .sin_family = AF_INET };
+	uint64_t kicks, kicks0;
 	unsigned int bad;
 	socket_t so;
 	int fd;
@@ -949,6 +950,7 @@ test_tx_ring(void **state)
 		}
 		assert_int_equal(xkpi_init(&cfg), 0);
 		unsetenv("XKPI_LINUX_TX");
+		kicks0 = xk_test_stat("be.linux.xkl0.txring_kicks");
 		assert_int_equal(sock_socket(PF_INET, SOCK_RAW, 253, NULL,
 		    NULL, &so), 0);
 		for (int i = 0; i < 1000; i++) {
@@ -963,6 +965,14 @@ test_tx_ring(void **state)
 		assert_int_equal(xk_test_stat("be.linux.xkl0.txring"),
 		    raw ? 0 : 1000);
 		assert_int_equal(xk_test_stat("be.linux.xkl0.txring_full"), 0);
+		/*
+		 * The ring's frames leave by kicks, at least one per 32
+		 * (how many more depends on the pace: a frame alone is
+		 * kicked at once); the raw socket's way makes none.
+		 */
+		kicks = xk_test_stat("be.linux.xkl0.txring_kicks") - kicks0;
+		assert_true(raw ? kicks == 0 : kicks >= 1000 / 32 &&
+		    kicks <= 1000);
 		xkpi_shutdown();
 	}
 	close(fd);
