@@ -548,6 +548,36 @@ capture_until(const struct dest *d, int *have, int want)
 	}
 }
 
+/* @len bytes of @payload to @to, with sock_send or sock_sendmbuf. */
+static void
+send_payload(socket_t so, const void *to, socklen_t tolen,
+    const uint8_t *payload, size_t len, bool usembuf)
+{
+	struct msghdr msg = { 0 };
+	size_t sent = 0;
+	errno_t e;
+
+	msg.msg_name = (void *)(uintptr_t)to;
+	msg.msg_namelen = tolen;
+	if (usembuf) {
+		mbuf_t m = NULL;
+
+		assert_int_equal(mbuf_allocpacket(MBUF_WAITOK, len, NULL, &m),
+		    0);
+		assert_int_equal(mbuf_copyback(m, 0, len, payload,
+		    MBUF_WAITOK), 0);
+		e = sock_sendmbuf(so, &msg, m, 0, &sent);
+	} else {
+		struct iovec iov = { (void *)(uintptr_t)payload, len };
+
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		e = sock_send(so, &msg, 0, &sent);
+	}
+	assert_int_equal(e, 0);
+	assert_int_equal(sent, len);
+}
+
 /* @n packets of 64 bytes to @d: sock_send or sock_sendmbuf. */
 static void
 send_n(socket_t so, const struct dest *d, bool usembuf, int n,
@@ -558,29 +588,8 @@ send_n(socket_t so, const struct dest *d, bool usembuf, int n,
 
 	xk_pattern_fill(payload, 0, sizeof(payload));
 	for (int i = 0; i < n; i++) {
-		struct msghdr msg = { 0 };
-		size_t len = 0;
-		errno_t e;
-
-		msg.msg_name = (void *)(uintptr_t)&d->to;
-		msg.msg_namelen = d->tolen;
-		if (usembuf) {
-			mbuf_t m = NULL;
-
-			assert_int_equal(mbuf_allocpacket(MBUF_WAITOK,
-			    sizeof(payload), NULL, &m), 0);
-			assert_int_equal(mbuf_copyback(m, 0, sizeof(payload),
-			    payload, MBUF_WAITOK), 0);
-			e = sock_sendmbuf(so, &msg, m, 0, &len);
-		} else {
-			struct iovec iov = { payload, sizeof(payload) };
-
-			msg.msg_iov = &iov;
-			msg.msg_iovlen = 1;
-			e = sock_send(so, &msg, 0, &len);
-		}
-		assert_int_equal(e, 0);
-		assert_int_equal(len, sizeof(payload));
+		send_payload(so, &d->to, d->tolen, payload, sizeof(payload),
+		    usembuf);
 		sent++;
 		if (sent - *captured >= WINDOW) {
 			capture_until(d, captured, sent - WINDOW / 2);
@@ -1220,29 +1229,8 @@ host_send_n(socket_t so, int fd, const struct sockaddr_in *to,
 
 	xk_pattern_fill(payload, 0, sizeof(payload));
 	for (int i = 0; i < n; i++) {
-		struct msghdr msg = { 0 };
-		size_t len = 0;
-		errno_t e;
-
-		msg.msg_name = (void *)(uintptr_t)to;
-		msg.msg_namelen = sizeof(*to);
-		if (usembuf) {
-			mbuf_t m = NULL;
-
-			assert_int_equal(mbuf_allocpacket(MBUF_WAITOK,
-			    sizeof(payload), NULL, &m), 0);
-			assert_int_equal(mbuf_copyback(m, 0, sizeof(payload),
-			    payload, MBUF_WAITOK), 0);
-			e = sock_sendmbuf(so, &msg, m, 0, &len);
-		} else {
-			struct iovec iov = { payload, sizeof(payload) };
-
-			msg.msg_iov = &iov;
-			msg.msg_iovlen = 1;
-			e = sock_send(so, &msg, 0, &len);
-		}
-		assert_int_equal(e, 0);
-		assert_int_equal(len, sizeof(payload));
+		send_payload(so, to, sizeof(*to), payload, sizeof(payload),
+		    usembuf);
 		sent++;
 		if (sent - *arrived >= WINDOW) {
 			sink_until(fd, to->sin_addr.s_addr, arrived,
