@@ -73,26 +73,21 @@ teardown(void **state)
 	return xk_test_sock_teardown(state);
 }
 
-/* An IPv4 packet in network form with @plen payload bytes of pattern. */
+/*
+ * An IPv4 packet in network form with @plen payload bytes of pattern:
+ * xk_test_pkt4's, with IP_DF set and id 77.
+ */
 static size_t
 pkt4(uint8_t *buf, const char *src, const char *dst, uint8_t proto,
     size_t plen)
 {
 	struct ip *ip = (struct ip *)buf;
+	size_t len = xk_test_pkt4(buf, src, dst, proto, plen, 77);
 
-	memset(ip, 0, sizeof(*ip));
-	ip->ip_v = 4;
-	ip->ip_hl = 5;
-	ip->ip_len = htons((uint16_t)(sizeof(*ip) + plen));
-	ip->ip_id = htons(77);
 	ip->ip_off = htons(IP_DF);
-	ip->ip_ttl = 9;
-	ip->ip_p = proto;
-	ip->ip_src = xk_test_a4(src);
-	ip->ip_dst = xk_test_a4(dst);
-	xk_pattern_fill(buf + sizeof(*ip), 0, plen);
+	ip->ip_sum = 0;
 	ip->ip_sum = xk_in_cksum_buf(ip, sizeof(*ip));
-	return sizeof(*ip) + plen;
+	return len;
 }
 
 static socket_t
