@@ -963,23 +963,30 @@ xk_ip_output_path_locked(struct __mbuf *m, const struct xk_ip_path *p)
 	return error;
 }
 
+bool
+xk_ip_direct_ok_locked(int family)
+{
+	/*
+	 * What the output path would do to a packet besides sending it
+	 * needs an mbuf: filters, the rule table, a SeND daemon's look at
+	 * ND output.
+	 */
+	return engine_open && engine_be.be_ops->be_output_direct != NULL &&
+	    !xk_ipf_active(family) &&
+	    !(engine_intercepts && xk_fw_active_locked()) &&
+	    (family != AF_INET6 || !xk_send_active_locked());
+}
+
 int
 xk_ip_output_direct_locked(void *hdr, size_t hlen, const struct iovec *iov,
     int iovcnt, size_t paylen)
 {
-	const struct xk_backend_ops *ops = engine_be.be_ops;
 	const struct xk_ifaddr *ifa;
 	struct __ifnet *ifp;
 	struct ip *ip = hdr;
 
 	XK_LOCK_ASSERT();
-	/*
-	 * What xk_ip_output_path_locked would do to this packet besides
-	 * sending it needs an mbuf: filters, the rule table, fragments.
-	 */
-	if (!engine_open || ops->be_output_direct == NULL ||
-	    xk_ipf_active(AF_INET) ||
-	    (engine_intercepts && xk_fw_active_locked()) ||
+	if (!xk_ip_direct_ok_locked(AF_INET) ||
 	    IN_MULTICAST(ntohl(ip->ip_dst.s_addr)) ||
 	    (ifp = xk_ip_route_locked(AF_INET, &ip->ip_dst)) == NULL ||
 	    hlen + paylen > ifp->if_mtu) {
@@ -999,14 +1006,8 @@ int
 xk_ip6_output_direct_locked(const struct ip6_hdr *ip6, struct __ifnet *ifp,
     const struct iovec *iov, int iovcnt, size_t paylen)
 {
-	const struct xk_backend_ops *ops = engine_be.be_ops;
-
 	XK_LOCK_ASSERT();
-	/* As for IPv4; and a SeND daemon sees ND output in an mbuf. */
-	if (!engine_open || ops->be_output_direct == NULL ||
-	    xk_ipf_active(AF_INET6) ||
-	    (engine_intercepts && xk_fw_active_locked()) ||
-	    xk_send_active_locked() ||
+	if (!xk_ip_direct_ok_locked(AF_INET6) ||
 	    IN6_IS_ADDR_MULTICAST(&ip6->ip6_dst) ||
 	    sizeof(*ip6) + paylen > ifp->if_mtu) {
 		return XK_SEND_SLOW;

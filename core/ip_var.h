@@ -244,6 +244,13 @@ bool	xk_engine_intercepts(void);
 int	xk_ip_output_locked(struct __mbuf *m);
 
 /*
+ * Whether a packet of @family can leave from its sender's memory at all
+ * now (xk_ip_output_direct_locked, xk_ip6_output_direct_locked): the
+ * backend can, and nothing on the output path needs an mbuf.  A sender
+ * asks first, before it builds anything.
+ */
+bool	xk_ip_direct_ok_locked(int family);
+/*
  * Sends the IPv4 packet made of the header @hdr (@hlen bytes, ip_len,
  * ip_off and the rest in network order; ip_src INADDR_ANY for the
  * interface's address; the checksum is filled here) and the payload

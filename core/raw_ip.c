@@ -525,7 +525,8 @@ rip_send_direct(struct __socket *so, const struct sockaddr *to,
 	struct in_addr dst;
 
 	(void)flags;
-	if (rp->rp_flags & RIP_HDRINCL || len + hlen > IP_MAXPACKET) {
+	if (!xk_ip_direct_ok_locked(AF_INET) || rp->rp_flags & RIP_HDRINCL ||
+	    len + hlen > IP_MAXPACKET) {
 		return XK_SEND_SLOW;
 	}
 	if (so->so_state & SS_ISCONNECTED) {

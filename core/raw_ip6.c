@@ -532,7 +532,8 @@ rip6_send_direct(struct __socket *so, const struct sockaddr *to,
 	int n = iovcnt, error;
 
 	(void)flags;
-	if (iovcnt + 2 > RIP6_DIRECT_IOV) {
+	if (!xk_ip_direct_ok_locked(AF_INET6) ||
+	    iovcnt + 2 > RIP6_DIRECT_IOV) {
 		return XK_SEND_SLOW;
 	}
 	if ((error = rip6_out_prepare(so, to, tolen, &o, len, &out)) != 0) {
